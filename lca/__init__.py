@@ -1,0 +1,30 @@
+"""lca: latent class analysis of categorical survey data.
+
+>>> import lca
+>>> df = lca.datasets.load_gss82()
+>>> m = lca.LatentClassModel(n_classes=3).fit(df)
+>>> m.fit_stats()["bic"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import datasets
+from .encoding import DataError
+from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError
+from .io import load
+from .model import LatentClassModel
+from .simulate import simulate
+
+__all__ = [
+    "ConvergenceWarning",
+    "DataError",
+    "LatentClassModel",
+    "ModelFileError",
+    "NotFittedError",
+    "__version__",
+    "datasets",
+    "load",
+    "simulate",
+]

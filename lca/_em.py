@@ -1,0 +1,152 @@
+"""The multi-start EM search: random starts, burn-in, finishing the best few.
+
+Strategy (Latent GOLD's "sets x iterations", Mplus' ``STARTS = n m``): every
+random start runs ``burn_in`` EM iterations; the ``n_final`` best continue to
+convergence; the best of those is kept. Starting values for all starts are
+drawn up front from one generator, and starts are independent, so the result
+is the same whether they run one after the other or side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from joblib import Parallel, delayed
+
+from . import _kernels
+
+#: Distinct patterns from which one fit uses numba's threads inside the E-step
+#: instead of running starts side by side.
+PARALLEL_MIN_PATTERNS = 20_000
+
+#: Two objectives within this relative distance are "the same maximum".
+SAME_OPTIMUM_RTOL = 1e-6
+
+
+@dataclass
+class EMResult:
+    log_class: np.ndarray
+    log_cond: np.ndarray
+    objective: float
+    loglik: float
+    n_iter: int
+    converged: bool
+    final_objectives: np.ndarray
+    n_starts_at_best: int
+    best_start: int
+
+
+def random_start(rng: np.random.Generator, n_classes: int, offsets: np.ndarray):
+    """Equal class sizes and class-conditional probabilities from Dirichlet(1)."""
+    n_cat = int(offsets[-1])
+    log_class = np.full(n_classes, -np.log(n_classes))
+    log_cond = np.empty((n_cat, n_classes))
+    for j in range(len(offsets) - 1):
+        lo, hi = offsets[j], offsets[j + 1]
+        draws = rng.dirichlet(np.ones(hi - lo), size=n_classes).T
+        log_cond[lo:hi] = np.log(np.maximum(draws, 1e-300))
+    return log_class, log_cond
+
+
+def _run(data, start, max_iter, tol, accelerate, parallel):
+    patterns, weights, offsets, class_prior, cond_prior = data
+    log_class, log_cond = start
+    return _kernels.run_em(
+        patterns,
+        weights,
+        offsets,
+        log_class,
+        log_cond,
+        class_prior,
+        cond_prior,
+        max_iter,
+        tol,
+        accelerate,
+        parallel,
+    )
+
+
+def _map(fn, items, n_jobs: int, threaded: bool):
+    if threaded and n_jobs != 1 and len(items) > 1:
+        return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(fn)(*it) for it in items)
+    return [fn(*it) for it in items]
+
+
+def search(
+    patterns: np.ndarray,
+    weights: np.ndarray,
+    offsets: np.ndarray,
+    n_classes: int,
+    class_prior: float,
+    cond_prior: np.ndarray,
+    *,
+    starts: list,
+    n_final: int,
+    burn_in: int,
+    max_iter: int,
+    tol: float,
+    accelerate: bool = True,
+    n_jobs: int = 1,
+    progress=None,
+) -> EMResult:
+    """Run the multi-start search and return the best solution."""
+    from joblib import effective_n_jobs
+
+    n_jobs = effective_n_jobs(n_jobs)
+    parallel_estep = n_jobs > 1 and patterns.shape[0] >= PARALLEL_MIN_PATTERNS
+    threaded = not parallel_estep
+    if parallel_estep:
+        numba.set_num_threads(min(n_jobs, numba.config.NUMBA_NUM_THREADS))
+    data = (patterns, weights, offsets, float(class_prior), cond_prior)
+
+    n_starts = len(starts)
+    n_final = max(1, min(n_final, n_starts))
+    burn = min(burn_in, max_iter) if n_final < n_starts else max_iter
+
+    def stage(start, iters):
+        out = _run(data, start, iters, tol, accelerate, parallel_estep)
+        if progress is not None:
+            progress.update(1)
+        return out
+
+    first = _map(stage, [(s, burn) for s in starts], n_jobs, threaded)
+    objectives = np.array([r[2] for r in first])
+    # best first; ties keep start order (stable) so the choice is reproducible
+    order = np.argsort(-np.where(np.isfinite(objectives), objectives, -np.inf), kind="stable")
+    chosen = order[:n_final]
+
+    finals = []
+    todo = []
+    for s in chosen:
+        log_class, log_cond, obj, ll, n_iter, conv = first[s]
+        if conv or burn >= max_iter:
+            finals.append((s, first[s]))
+        else:
+            todo.append(s)
+    rest = _map(
+        stage, [((first[s][0], first[s][1]), max_iter - burn) for s in todo], n_jobs, threaded
+    )
+    for s, r in zip(todo, rest):
+        log_class, log_cond, obj, ll, n_iter, conv = r
+        finals.append((s, (log_class, log_cond, obj, ll, n_iter + first[s][4], conv)))
+    finals.sort(key=lambda item: item[0])
+
+    final_obj = np.array([r[2] for _, r in finals])
+    safe = np.where(np.isfinite(final_obj), final_obj, -np.inf)
+    best_pos = int(np.argmax(safe))  # first of equals: lowest start index
+    best_start, best = finals[best_pos]
+    best_obj = best[2]
+    n_at_best = int(np.sum(np.abs(safe - best_obj) <= SAME_OPTIMUM_RTOL * abs(best_obj)))
+    return EMResult(
+        log_class=best[0],
+        log_cond=best[1],
+        objective=float(best_obj),
+        loglik=float(best[3]),
+        n_iter=int(best[4]),
+        converged=bool(best[5]),
+        final_objectives=final_obj,
+        n_starts_at_best=n_at_best,
+        best_start=int(best_start),
+    )

@@ -1,0 +1,389 @@
+"""Numba kernels of the latent class model.
+
+Every function here takes plain arrays and scalars. The layout, shared by all
+of them:
+
+``patterns``
+    int16 array of shape (n_patterns, n_indicators): the category code of each
+    distinct answer pattern, ``-1`` where the answer is missing.
+``weights``
+    float64 array of shape (n_patterns,): summed case weights of each pattern.
+``offsets``
+    int64 array of shape (n_indicators + 1,): indicator ``j`` owns rows
+    ``offsets[j]:offsets[j + 1]`` of the flat category axis.
+``log_class``
+    float64 array of shape (n_classes,): log class sizes.
+``log_cond``
+    float64 array of shape (n_categories_total, n_classes): log
+    class-conditional probabilities; row ``offsets[j] + c`` holds category
+    ``c`` of indicator ``j`` for every class, so one (respondent, indicator)
+    pair touches ``n_classes`` contiguous values.
+
+Sums over patterns are made per chunk of ``CHUNK`` patterns and the chunks are
+reduced serially in order, so the serial and the parallel E-step give the
+same bits for any number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+#: Patterns per chunk of the E-step. Fixed, so results never depend on threads.
+CHUNK = 2048
+#: Floor for log-probabilities inside the SQUAREM extrapolation (exp(-700) ~ 1e-304).
+LOG_FLOOR = -700.0
+
+
+@njit(cache=True, nogil=True)
+def _estep_chunk(chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll):
+    """E-step sums over one chunk of patterns, written to slot ``chunk``."""
+    n_patterns, n_indicators = patterns.shape
+    n_classes = log_class.shape[0]
+    start = chunk * CHUNK
+    stop = min(n_patterns, start + CHUNK)
+    lp = np.empty(n_classes)
+    acc = counts[chunk]
+    cacc = class_counts[chunk]
+    total = 0.0
+    for i in range(start, stop):
+        w = weights[i]
+        if w == 0.0:
+            continue
+        for k in range(n_classes):
+            lp[k] = log_class[k]
+        for j in range(n_indicators):
+            c = patterns[i, j]
+            if c >= 0:
+                row = offsets[j] + c
+                for k in range(n_classes):
+                    lp[k] += log_cond[row, k]
+        m = lp[0]
+        for k in range(1, n_classes):
+            if lp[k] > m:
+                m = lp[k]
+        if m == -np.inf:
+            # impossible under every class: the objective is -inf, no sums
+            total = -np.inf
+            continue
+        s = 0.0
+        for k in range(n_classes):
+            lp[k] = np.exp(lp[k] - m)
+            s += lp[k]
+        total += w * (m + np.log(s))
+        scale = w / s
+        for k in range(n_classes):
+            lp[k] *= scale
+            cacc[k] += lp[k]
+        for j in range(n_indicators):
+            c = patterns[i, j]
+            if c >= 0:
+                row = offsets[j] + c
+                for k in range(n_classes):
+                    acc[row, k] += lp[k]
+    ll[chunk] = total
+
+
+@njit(cache=True, nogil=True)
+def _estep_chunks_serial(patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll):
+    for chunk in range(ll.shape[0]):
+        _estep_chunk(chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll)
+
+
+@njit(cache=True, parallel=True)
+def _estep_chunks_parallel(patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll):
+    for chunk in prange(ll.shape[0]):
+        _estep_chunk(chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll)
+
+
+@njit(cache=True, nogil=True)
+def estep(patterns, weights, offsets, log_class, log_cond, parallel):
+    """Log-likelihood and expected counts at the given parameters.
+
+    Returns
+    -------
+    loglik : float
+        ``sum_i w_i log P(y_i)``.
+    counts : ndarray of shape (n_categories_total, n_classes)
+        ``sum_i w_i p_ik [y_ij = c]`` over respondents who answered ``j``.
+    class_counts : ndarray of shape (n_classes,)
+        ``sum_i w_i p_ik``.
+    """
+    n_patterns = patterns.shape[0]
+    n_cat, n_classes = log_cond.shape
+    n_chunks = max(1, (n_patterns + CHUNK - 1) // CHUNK)
+    counts_c = np.zeros((n_chunks, n_cat, n_classes))
+    class_c = np.zeros((n_chunks, n_classes))
+    ll_c = np.zeros(n_chunks)
+    if parallel:
+        _estep_chunks_parallel(patterns, weights, offsets, log_class, log_cond, counts_c, class_c, ll_c)
+    else:
+        _estep_chunks_serial(patterns, weights, offsets, log_class, log_cond, counts_c, class_c, ll_c)
+    counts = counts_c[0].copy()
+    class_counts = class_c[0].copy()
+    loglik = ll_c[0]
+    for chunk in range(1, n_chunks):
+        counts += counts_c[chunk]
+        class_counts += class_c[chunk]
+        loglik += ll_c[chunk]
+    return loglik, counts, class_counts
+
+
+@njit(cache=True, nogil=True)
+def mstep(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond):
+    """Posterior-mode (Bayes constants) or maximum-likelihood M-step.
+
+    ``class_prior`` is ``a / K`` and ``cond_prior[offsets[j] + c]`` is
+    ``(b / K) f_jc``; with both zero this is plain maximum likelihood. A class
+    that received no weight for an indicator keeps its previous
+    probabilities (they do not enter the likelihood).
+    """
+    n_cat, n_classes = counts.shape
+    n_indicators = offsets.shape[0] - 1
+    log_class = np.empty(n_classes)
+    denom = 0.0
+    for k in range(n_classes):
+        denom += class_counts[k] + class_prior
+    for k in range(n_classes):
+        log_class[k] = np.log((class_counts[k] + class_prior) / denom)
+    log_cond = np.empty((n_cat, n_classes))
+    for j in range(n_indicators):
+        lo = offsets[j]
+        hi = offsets[j + 1]
+        for k in range(n_classes):
+            tot = 0.0
+            for r in range(lo, hi):
+                tot += counts[r, k] + cond_prior[r]
+            if tot > 0.0:
+                for r in range(lo, hi):
+                    log_cond[r, k] = np.log((counts[r, k] + cond_prior[r]) / tot)
+            else:
+                for r in range(lo, hi):
+                    log_cond[r, k] = prev_log_cond[r, k]
+    return log_class, log_cond
+
+
+@njit(cache=True, nogil=True)
+def log_prior(log_class, log_cond, class_prior, cond_prior):
+    """Log of the Dirichlet priors (Bayes constants), up to their constants."""
+    total = 0.0
+    if class_prior > 0.0:
+        for k in range(log_class.shape[0]):
+            total += class_prior * log_class[k]
+    n_cat, n_classes = log_cond.shape
+    for r in range(n_cat):
+        if cond_prior[r] > 0.0:
+            for k in range(n_classes):
+                total += cond_prior[r] * log_cond[r, k]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _normalise_blocks(log_class, log_cond, offsets):
+    """Renormalise log-probabilities in place (log-sum-exp per block)."""
+    m = log_class.max()
+    s = 0.0
+    for k in range(log_class.shape[0]):
+        s += np.exp(log_class[k] - m)
+    norm = m + np.log(s)
+    for k in range(log_class.shape[0]):
+        log_class[k] -= norm
+    n_classes = log_cond.shape[1]
+    for j in range(offsets.shape[0] - 1):
+        for k in range(n_classes):
+            m = log_cond[offsets[j], k]
+            for r in range(offsets[j] + 1, offsets[j + 1]):
+                if log_cond[r, k] > m:
+                    m = log_cond[r, k]
+            s = 0.0
+            for r in range(offsets[j], offsets[j + 1]):
+                s += np.exp(log_cond[r, k] - m)
+            norm = m + np.log(s)
+            for r in range(offsets[j], offsets[j + 1]):
+                log_cond[r, k] -= norm
+
+
+@njit(cache=True, nogil=True)
+def _floored(x):
+    out = x.copy()
+    flat = out.ravel()
+    for t in range(flat.shape[0]):
+        if flat[t] < LOG_FLOOR:
+            flat[t] = LOG_FLOOR
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _em_map(patterns, weights, offsets, log_class, log_cond, class_prior, cond_prior, parallel):
+    """One EM step from the given point: its objective and the next point."""
+    ll, counts, class_counts = estep(patterns, weights, offsets, log_class, log_cond, parallel)
+    objective = ll + log_prior(log_class, log_cond, class_prior, cond_prior)
+    new_class, new_cond = mstep(counts, class_counts, offsets, class_prior, cond_prior, log_cond)
+    return objective, ll, new_class, new_cond
+
+
+@njit(cache=True, nogil=True)
+def run_em(
+    patterns,
+    weights,
+    offsets,
+    log_class,
+    log_cond,
+    class_prior,
+    cond_prior,
+    max_iter,
+    tol,
+    accelerate,
+    parallel,
+):
+    """EM (optionally SQUAREM-accelerated) from one starting point.
+
+    The objective is the log-posterior (log-likelihood plus log-prior; the
+    log-likelihood alone when both priors are zero). Convergence: one plain EM
+    step from the current point raises the objective by less than
+    ``tol * |objective|``. SQUAREM (Varadhan & Roland 2008, scheme S3) is
+    applied to the log-parameters; an extrapolated point is kept only if its
+    objective is at least that of the EM step it replaces, so the sequence of
+    accepted objectives never decreases.
+
+    Returns
+    -------
+    log_class, log_cond : ndarrays
+        Parameters at the last accepted point.
+    objective, loglik : float
+        At those parameters.
+    n_iter : int
+        Number of E-steps evaluated (each is one EM iteration's work).
+    converged : bool
+    """
+    n_iter = 1
+    obj0, ll0, c1, p1 = _em_map(
+        patterns, weights, offsets, log_class, log_cond, class_prior, cond_prior, parallel
+    )
+    c0 = log_class.copy()
+    p0 = log_cond.copy()
+    converged = False
+    step_max = 1.0
+    while n_iter < max_iter:
+        obj1, ll1, c2, p2 = _em_map(
+            patterns, weights, offsets, c1, p1, class_prior, cond_prior, parallel
+        )
+        n_iter += 1
+        if obj1 - obj0 <= tol * abs(obj0):
+            # a plain EM step no longer moves the objective: keep the better point
+            if obj1 >= obj0:
+                c0, p0, obj0, ll0 = c1, p1, obj1, ll1
+            converged = True
+            break
+        if not accelerate or n_iter >= max_iter:
+            c0, p0, obj0, ll0 = c1, p1, obj1, ll1
+            c1, p1 = c2, p2
+            continue
+        # SQUAREM extrapolation in log space
+        f0c = _floored(c0)
+        f1c = _floored(c1)
+        f2c = _floored(c2)
+        f0p = _floored(p0)
+        f1p = _floored(p1)
+        f2p = _floored(p2)
+        rc = f1c - f0c
+        vc = f2c - f1c - rc
+        rp = f1p - f0p
+        vp = f2p - f1p - rp
+        r2 = np.sum(rc * rc) + np.sum(rp * rp)
+        v2 = np.sum(vc * vc) + np.sum(vp * vp)
+        if v2 <= 0.0 or r2 <= 0.0:
+            c0, p0, obj0, ll0 = c1, p1, obj1, ll1
+            c1, p1 = c2, p2
+            continue
+        alpha = -np.sqrt(r2 / v2)
+        if alpha > -1.0:
+            alpha = -1.0
+        if alpha < -step_max:
+            alpha = -step_max
+        xc = f0c - 2.0 * alpha * rc + alpha * alpha * vc
+        xp = f0p - 2.0 * alpha * rp + alpha * alpha * vp
+        _normalise_blocks(xc, xp, offsets)
+        objx, llx, cx1, px1 = _em_map(
+            patterns, weights, offsets, xc, xp, class_prior, cond_prior, parallel
+        )
+        n_iter += 1
+        if np.isfinite(objx) and objx >= obj1:
+            if alpha == -step_max:
+                step_max *= 4.0
+            c0, p0, obj0, ll0 = xc, xp, objx, llx
+            c1, p1 = cx1, px1
+        else:
+            # fall back to the plain EM point two steps on
+            step_max = max(1.0, step_max / 4.0)
+            c0, p0 = c2, p2
+            obj0, ll0, c1, p1 = _em_map(
+                patterns, weights, offsets, c0, p0, class_prior, cond_prior, parallel
+            )
+            n_iter += 1
+    return c0, p0, obj0, ll0, n_iter, converged
+
+
+@njit(cache=True, nogil=True)
+def _posterior_rows(start, stop, patterns, offsets, log_class, log_cond, post, ll):
+    n_indicators = patterns.shape[1]
+    n_classes = log_class.shape[0]
+    lp = np.empty(n_classes)
+    for i in range(start, stop):
+        for k in range(n_classes):
+            lp[k] = log_class[k]
+        for j in range(n_indicators):
+            c = patterns[i, j]
+            if c >= 0:
+                row = offsets[j] + c
+                for k in range(n_classes):
+                    lp[k] += log_cond[row, k]
+        m = lp[0]
+        for k in range(1, n_classes):
+            if lp[k] > m:
+                m = lp[k]
+        if m == -np.inf:
+            # impossible under every class (zero probabilities from a
+            # maximum-likelihood fit): report the class sizes as posterior
+            for k in range(n_classes):
+                post[i, k] = np.exp(log_class[k])
+            ll[i] = -np.inf
+            continue
+        s = 0.0
+        for k in range(n_classes):
+            lp[k] = np.exp(lp[k] - m)
+            s += lp[k]
+        for k in range(n_classes):
+            post[i, k] = lp[k] / s
+        ll[i] = m + np.log(s)
+
+
+@njit(cache=True, parallel=True)
+def _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll):
+    n = patterns.shape[0]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    for chunk in prange(n_chunks):
+        _posterior_rows(
+            chunk * CHUNK, min(n, (chunk + 1) * CHUNK), patterns, offsets, log_class, log_cond, post, ll
+        )
+
+
+@njit(cache=True, nogil=True)
+def posteriors(patterns, offsets, log_class, log_cond, parallel):
+    """Posterior class probabilities and log-likelihood of each pattern.
+
+    Returns
+    -------
+    post : ndarray of shape (n_patterns, n_classes)
+    loglik : ndarray of shape (n_patterns,)
+        ``-inf`` for a pattern impossible under every class; its posterior is
+        then the class sizes.
+    """
+    n = patterns.shape[0]
+    post = np.empty((n, log_class.shape[0]))
+    ll = np.empty(n)
+    if parallel:
+        _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll)
+    else:
+        _posterior_rows(0, n, patterns, offsets, log_class, log_cond, post, ll)
+    return post, ll

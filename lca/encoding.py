@@ -1,0 +1,319 @@
+"""Survey answers with any category labels <-> integer codes (missing = -1).
+
+Rules, shared by fitting and prediction:
+
+- Missing answers are ``NaN``, ``None``, ``pd.NA`` and ``NaT``; they become
+  code ``-1`` and stay in the model.
+- A pandas ``Categorical`` keeps its category order (categories that never
+  occur in the data are left out of the model); otherwise labels are sorted
+  (numbers numerically, then text alphabetically). ``categories=`` fixes the
+  order (and the allowed labels) explicitly.
+- A float column whose values are all whole numbers (what CSV readers make of
+  integer codes with blanks) is treated as integer labels.
+- Labels that differ but read the same as text (``1`` and ``"1"``) are refused.
+- At prediction a label of another type is mapped to a fitted category when
+  their text agrees (``"2"`` -> ``2``, ``2.0`` -> ``2``); that is unambiguous
+  because fitting refused look-alike labels.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Default limit of distinct values before a column is taken for continuous.
+MAX_CATEGORIES = 50
+
+
+class DataError(ValueError):
+    """Bad input data: the message names the column, the value and the fix."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator: its column name and category labels in model order."""
+
+    name: Hashable
+    categories: tuple
+    ordered: bool = False
+
+    @property
+    def n_categories(self) -> int:
+        return len(self.categories)
+
+
+def python_label(value):
+    """A category label as a plain Python bool, int, float or str."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    raise DataError(
+        f"category label {value!r} of type {type(value).__name__} is not supported; "
+        "use str, int, float or bool labels"
+    )
+
+
+def text_key(value) -> str:
+    """How a label reads as text; equal keys are the same answer."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _sort_labels(labels: list) -> list:
+    numbers_ = sorted(v for v in labels if isinstance(v, (int, float)) and not isinstance(v, bool))
+    bools = sorted(v for v in labels if isinstance(v, bool))
+    texts = sorted(v for v in labels if isinstance(v, str))
+    return bools + numbers_ + texts
+
+
+def _is_missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _column_values(df: pd.DataFrame, name) -> pd.Series:
+    column = df[name]
+    if isinstance(column, pd.DataFrame):
+        raise DataError(f"column {name!r} appears more than once; give each indicator one column")
+    return column
+
+
+def _check_finite(name, uniques: list) -> None:
+    for v in uniques:
+        if isinstance(v, float) and math.isinf(v):
+            raise DataError(
+                f"column {name!r} holds the infinite value {v!r}; recode it to a category "
+                "or to missing (NaN)"
+            )
+
+
+def _check_lookalikes(name, labels: list) -> None:
+    seen: dict[str, object] = {}
+    for v in labels:
+        key = text_key(v)
+        if key in seen:
+            raise DataError(
+                f"column {name!r} mixes {seen[key]!r} ({type(seen[key]).__name__}) and {v!r} "
+                f"({type(v).__name__}), which read the same as text; recode them to one label"
+            )
+        seen[key] = v
+
+
+def _whole_floats_to_int(labels: list) -> list:
+    if labels and all(
+        isinstance(v, float) and not isinstance(v, bool) and v.is_integer() for v in labels
+    ):
+        return [int(v) for v in labels]
+    return labels
+
+
+def _factorize(column: pd.Series):
+    codes, uniques = pd.factorize(column, use_na_sentinel=True, sort=False)
+    if isinstance(uniques, pd.Index):
+        uniques = uniques.to_list()
+    else:
+        uniques = list(np.asarray(uniques, dtype=object))
+    return np.asarray(codes, dtype=np.int64), uniques
+
+
+def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Indicator:
+    ordered = False
+    if order is not None:
+        labels = [python_label(v) for v in order]
+        _check_lookalikes(name, labels)
+        ordered = True
+    elif isinstance(column.dtype, pd.CategoricalDtype):
+        present = set(pd.unique(column.dropna()).tolist())
+        labels = [python_label(v) for v in column.cat.categories if v in present]
+        ordered = bool(column.cat.ordered)
+    else:
+        _, uniques = _factorize(column)
+        uniques = [v for v in uniques if not _is_missing(v)]
+        labels = [python_label(v) for v in uniques]
+        _check_finite(name, labels)
+        _check_lookalikes(name, labels)
+        labels = _sort_labels(_whole_floats_to_int(labels))
+    if not labels:
+        raise DataError(
+            f"column {name!r} has no answers at all (every value is missing); drop it"
+        )
+    if len(labels) > max_categories:
+        raise DataError(
+            f"column {name!r} has {len(labels)} distinct values, more than max_categories="
+            f"{max_categories}: it looks continuous. Recode it into categories, or raise "
+            "max_categories if it really is categorical"
+        )
+    if len(labels) == 1:
+        warnings.warn(
+            f"column {name!r} has one category only ({labels[0]!r}); it carries no "
+            "information about the classes",
+            UserWarning,
+            stacklevel=4,
+        )
+    return Indicator(name=name, categories=tuple(labels), ordered=ordered)
+
+
+def learn_indicators(
+    df: pd.DataFrame,
+    categories: Mapping[Hashable, Sequence] | None = None,
+    max_categories: int = MAX_CATEGORIES,
+) -> list[Indicator]:
+    """Learn the indicators (names and category labels) of a data frame."""
+    check_frame(df)
+    categories = dict(categories or {})
+    unknown = [c for c in categories if c not in df.columns]
+    if unknown:
+        raise DataError(
+            f"categories= names column(s) {unknown!r} that are not in the data; "
+            f"the columns are {list(df.columns)!r}"
+        )
+    return [
+        _learn_indicator(name, _column_values(df, name), categories.get(name), max_categories)
+        for name in df.columns
+    ]
+
+
+def check_frame(df) -> None:
+    """Refuse what cannot be a table of survey answers."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(
+            f"expected a pandas DataFrame with one column per indicator, got "
+            f"{type(df).__name__}; wrap arrays with pandas.DataFrame(...)"
+        )
+    if df.shape[1] == 0:
+        raise DataError("the data frame has no columns: give one column per indicator")
+    if df.shape[0] == 0:
+        raise DataError("the data frame has no rows: there is nothing to fit")
+    duplicated = df.columns[df.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise DataError(
+            f"column name(s) {duplicated!r} appear more than once; give each indicator one column"
+        )
+
+
+def code_dtype(indicators: Sequence[Indicator]):
+    """The smallest integer type that holds every code and -1."""
+    largest = max(ind.n_categories for ind in indicators)
+    return np.int8 if largest <= 127 else np.int16
+
+
+def encode(
+    df: pd.DataFrame, indicators: Sequence[Indicator], unknown: str = "error"
+) -> np.ndarray:
+    """Codes of shape (n_rows, n_indicators); -1 marks a missing answer.
+
+    ``unknown="error"`` refuses a label never seen in fitting; ``"missing"``
+    treats it as a missing answer.
+    """
+    if unknown not in ("error", "missing"):
+        raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(
+            f"expected a pandas DataFrame holding the indicator columns, got {type(df).__name__}"
+        )
+    absent = [ind.name for ind in indicators if ind.name not in df.columns]
+    if absent:
+        raise DataError(
+            f"indicator column(s) {absent!r} missing from the data; expected columns "
+            f"{[ind.name for ind in indicators]!r} (order free, extra columns ignored)"
+        )
+    codes = np.empty((df.shape[0], len(indicators)), dtype=code_dtype(indicators))
+    for j, ind in enumerate(indicators):
+        codes[:, j] = _encode_column(ind, _column_values(df, ind.name), unknown)
+    return codes
+
+
+def _encode_column(ind: Indicator, column: pd.Series, unknown: str) -> np.ndarray:
+    fcodes, uniques = _factorize(column)
+    exact = {}
+    for code, label in enumerate(ind.categories):
+        exact[(type(label), label)] = code
+    by_text = {text_key(label): code for code, label in enumerate(ind.categories)}
+    lookup = np.empty(len(uniques) + 1, dtype=np.int64)
+    lookup[-1] = -1  # pd.factorize's missing sentinel
+    for u, value in enumerate(uniques):
+        if _is_missing(value):
+            lookup[u] = -1
+            continue
+        label = python_label(value)
+        code = exact.get((type(label), label))
+        if code is None:
+            code = by_text.get(text_key(label))
+        if code is None:
+            if isinstance(label, float) and math.isinf(label):
+                raise DataError(
+                    f"column {ind.name!r} holds the infinite value {label!r}; recode it to a "
+                    "category or to missing (NaN)"
+                )
+            if unknown == "missing":
+                code = -1
+            else:
+                raise DataError(
+                    f"column {ind.name!r} holds {label!r}, a category not seen in fitting "
+                    f"(known: {list(ind.categories)!r}); recode it, or pass "
+                    "unknown='missing' to treat it as a missing answer"
+                )
+        lookup[u] = code
+    return lookup[fcodes]
+
+
+def compress(codes: np.ndarray, weights: np.ndarray):
+    """Distinct answer patterns with summed weights.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_rows, n_indicators)
+        Category codes, -1 for missing.
+    weights : ndarray of shape (n_rows,)
+
+    Returns
+    -------
+    patterns : ndarray of shape (n_patterns, n_indicators), int16
+        Distinct rows of ``codes`` in lexicographic order (so the result does
+        not depend on the order of the rows).
+    pattern_weights : ndarray of shape (n_patterns,)
+    inverse : ndarray of shape (n_rows,)
+        ``patterns[inverse]`` equals ``codes``.
+    """
+    n_rows, n_indicators = codes.shape
+    key = np.zeros(n_rows, dtype=np.int64)
+    span = 1
+    for j in range(n_indicators):
+        base = int(codes[:, j].max()) + 2
+        if span * base >= 2**62:
+            key, uniques = pd.factorize(key)
+            span = len(uniques)
+        key = key * base + (codes[:, j].astype(np.int64) + 1)
+        span *= base
+    inverse, uniques = pd.factorize(key)
+    inverse = np.asarray(inverse, dtype=np.int64)
+    n_patterns = len(uniques)
+    # factorize numbers patterns by first appearance: the first row of each
+    # pattern is where the running maximum of the labels goes up
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(inverse), prepend=-1) > 0)
+    patterns = codes[first].astype(np.int16)
+    order = np.lexsort(patterns.T[::-1])
+    rank = np.empty(n_patterns, dtype=np.int64)
+    rank[order] = np.arange(n_patterns)
+    inverse = rank[inverse]
+    patterns = np.ascontiguousarray(patterns[order])
+    pattern_weights = np.bincount(inverse, weights=weights, minlength=n_patterns)
+    return patterns, pattern_weights, inverse

@@ -1,0 +1,302 @@
+"""Saving and loading fitted models: one JSON file, versioned, never pickle.
+
+The file holds the indicator names and category labels (JSON keeps their
+types: ``1``, ``1.0``, ``"1"`` and ``true`` stay distinct), the parameters as
+probabilities (written with Python's shortest exact float repr, so they read
+back to the same bits), the fit statistics and tables computed at fit time,
+and the fitting options. ``load`` checks every field and refuses a damaged,
+inconsistent or newer file with :class:`lca.exceptions.ModelFileError`;
+nothing named in a file is imported or executed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from os import PathLike
+
+import numpy as np
+
+from .criteria import FIT_STAT_NAMES
+from .encoding import Indicator, python_label, text_key
+from .exceptions import ModelFileError
+
+FORMAT = "lca.LatentClassModel"
+FORMAT_VERSION = 1
+#: Largest model file ``load`` reads (bytes); checked before reading.
+MAX_FILE_BYTES = 64 * 2**20
+#: Largest number of parameters ``load`` allocates.
+MAX_CELLS = 10_000_000
+_PROB_ATOL = 1e-9
+
+
+def _num(x):
+    """A float for JSON: None for NaN or infinite values."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _name_ok(name) -> bool:
+    return isinstance(name, (str, int)) and not isinstance(name, bool)
+
+
+def model_to_dict(model) -> dict:
+    """The JSON-ready content of a fitted model."""
+    for ind in model.indicators_:
+        if not _name_ok(ind.name):
+            raise TypeError(
+                f"indicator name {ind.name!r} cannot be saved; rename the columns to str or int"
+            )
+    params = model.get_params()
+    categories = params.pop("categories")
+    if categories is not None:
+        categories = [[name, [python_label(v) for v in labels]] for name, labels in categories.items()]
+    if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+        params["random_state"] = None  # a Generator cannot be written down
+    params["categories"] = categories
+    off = model._offsets
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "lca_version": _version(),
+        "n_classes": model.n_classes_,
+        "indicators": [
+            {"name": ind.name, "categories": list(ind.categories), "ordered": ind.ordered}
+            for ind in model.indicators_
+        ],
+        "class_sizes": [float(p) for p in model._class_probs],
+        "conditional_probs": [
+            model._cond_probs[off[j] : off[j + 1]].tolist() for j in range(len(model.indicators_))
+        ],
+        "fit_stats": {k: _num(v) for k, v in model._stats.items()},
+        "classification_tables": {k: v.tolist() for k, v in model._tables.items()},
+        "avepp": [_num(v) for v in model._avepp],
+        "fitted": {
+            "loglik": model.loglik_,
+            "log_prior": model.log_prior_,
+            "n_parameters": model.n_parameters_,
+            "n_obs": model.n_obs_,
+            "n_rows": model.n_rows_,
+            "n_empty_rows": model.n_empty_rows_,
+            "converged": model.converged_,
+            "n_iter": model.n_iter_,
+            "n_starts_at_best": model.n_starts_at_best_,
+            "start_objectives": [_num(v) for v in model.start_objectives_],
+        },
+        "options": params,
+    }
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def save_model(model, path: str | PathLike) -> None:
+    """Write ``model`` to ``path`` atomically (a temporary file, then rename)."""
+    text = json.dumps(model_to_dict(model), indent=1, allow_nan=False)
+    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _reject_constant(name):
+    raise ModelFileError(f"the model file holds {name}, which is not a valid number")
+
+
+def _fail(path, why: str):
+    raise ModelFileError(f"{os.fspath(path)}: {why}")
+
+
+def _get(d: dict, key: str, kind, path):
+    if key not in d:
+        _fail(path, f"field {key!r} is missing; the file is damaged")
+    value = d[key]
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        _fail(path, f"field {key!r} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _float_array(values, shape, what, path) -> np.ndarray:
+    try:
+        arr = np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        _fail(path, f"{what} must be numbers")
+    if arr.shape != shape:
+        _fail(path, f"{what} has shape {arr.shape}, expected {shape}")
+    return arr
+
+
+def _probabilities(arr: np.ndarray, what: str, path) -> None:
+    if not np.all(np.isfinite(arr)):
+        _fail(path, f"{what} holds values that are not finite numbers")
+    if np.any(arr < 0) or np.any(arr > 1):
+        _fail(path, f"{what} holds probabilities outside [0, 1]")
+    sums = arr.sum(axis=0)
+    if np.any(np.abs(sums - 1.0) > _PROB_ATOL):
+        _fail(path, f"{what} do not sum to 1 (sums {np.round(sums, 6).tolist()})")
+
+
+def load(path: str | PathLike):
+    """Load a model saved with ``LatentClassModel.save``.
+
+    Raises
+    ------
+    lca.exceptions.ModelFileError
+        The file is not a model file, is damaged (truncated, malformed,
+        fields missing), is inconsistent (probabilities outside [0, 1] or not
+        summing to 1, shapes that disagree, sizes beyond the limits) or was
+        written by a newer format version.
+    """
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise ModelFileError(f"cannot read model file {os.fspath(path)!r}: {exc.strerror}") from None
+    if size > MAX_FILE_BYTES:
+        _fail(path, f"{size} bytes is larger than a model file can be ({MAX_FILE_BYTES} bytes)")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        content = json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        _fail(path, "not a text (UTF-8) file; is it a model file?")
+    except json.JSONDecodeError as exc:
+        _fail(path, f"not valid JSON ({exc.msg} at line {exc.lineno}); the file is damaged or truncated")
+    except RecursionError:
+        _fail(path, "nested too deeply to be a model file")
+    return model_from_dict(content, path)
+
+
+def model_from_dict(d, path="<dict>"):
+    """Rebuild a fitted model from :func:`model_to_dict`'s content, checking it."""
+    from .model import LatentClassModel
+
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        _fail(path, "not an lca model file (field 'format' is not 'lca.LatentClassModel')")
+    version = _get(d, "format_version", int, path)
+    if version > FORMAT_VERSION:
+        _fail(
+            path,
+            f"written in model format version {version}, newer than this lca reads "
+            f"({FORMAT_VERSION}); upgrade lca",
+        )
+    if version < 1:
+        _fail(path, f"format version {version} is not valid")
+    k = _get(d, "n_classes", int, path)
+    raw_inds = _get(d, "indicators", list, path)
+    if not (1 <= k <= 10_000):
+        _fail(path, f"n_classes={k} is out of range")
+    if not (1 <= len(raw_inds) <= 100_000):
+        _fail(path, f"{len(raw_inds)} indicators is out of range")
+    indicators = []
+    total_cats = 0
+    for i, raw in enumerate(raw_inds):
+        if not isinstance(raw, dict):
+            _fail(path, f"indicator {i} is not an object")
+        name = raw.get("name")
+        if not _name_ok(name):
+            _fail(path, f"indicator {i} has no valid name")
+        cats = _get(raw, "categories", list, path)
+        if not (1 <= len(cats) <= 32_767):
+            _fail(path, f"indicator {name!r} has {len(cats)} categories (1 to 32767 allowed)")
+        total_cats += len(cats)
+        if total_cats * k > MAX_CELLS:
+            _fail(path, f"the model has more than {MAX_CELLS} parameters: refused")
+        labels = []
+        for c in cats:
+            if not isinstance(c, (str, int, float, bool)) or (
+                isinstance(c, float) and not math.isfinite(c)
+            ):
+                _fail(path, f"indicator {name!r} has an invalid category label {c!r}")
+            labels.append(python_label(c))
+        if len({text_key(c) for c in labels}) != len(labels):
+            _fail(path, f"indicator {name!r} repeats a category label")
+        ordered = raw.get("ordered", False)
+        if not isinstance(ordered, bool):
+            _fail(path, f"indicator {name!r}: 'ordered' must be true or false")
+        indicators.append(Indicator(name=name, categories=tuple(labels), ordered=ordered))
+    if len({ind.name for ind in indicators}) != len(indicators):
+        _fail(path, "two indicators have the same name")
+
+    class_sizes = _float_array(_get(d, "class_sizes", list, path), (k,), "class_sizes", path)
+    _probabilities(class_sizes, "class_sizes", path)
+    raw_cond = _get(d, "conditional_probs", list, path)
+    if len(raw_cond) != len(indicators):
+        _fail(path, f"conditional_probs has {len(raw_cond)} blocks for {len(indicators)} indicators")
+    blocks = []
+    for ind, block in zip(indicators, raw_cond):
+        arr = _float_array(
+            block, (ind.n_categories, k), f"conditional_probs of {ind.name!r}", path
+        )
+        _probabilities(arr, f"conditional_probs of {ind.name!r}", path)
+        blocks.append(arr)
+
+    stats_raw = _get(d, "fit_stats", dict, path)
+    stats = {}
+    for name in FIT_STAT_NAMES:
+        v = stats_raw.get(name, "absent")
+        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
+            _fail(path, f"fit_stats[{name!r}] is missing or not a number")
+        stats[name] = float("nan") if v is None else float(v)
+    tables_raw = _get(d, "classification_tables", dict, path)
+    tables = {
+        kind: _float_array(tables_raw.get(kind), (k, k), f"classification table {kind!r}", path)
+        for kind in ("modal", "proportional")
+    }
+    avepp = _float_array(
+        [np.nan if v is None else v for v in _get(d, "avepp", list, path)], (k,), "avepp", path
+    )
+    fitted = _get(d, "fitted", dict, path)
+    options = dict(_get(d, "options", dict, path))
+    names = LatentClassModel._param_names()
+    unknown = sorted(set(options) - set(names))
+    if unknown:
+        _fail(path, f"unknown fitting options {unknown}")
+    if options.get("categories") is not None:
+        cats = options["categories"]
+        if not isinstance(cats, list) or not all(
+            isinstance(p, list) and len(p) == 2 and _name_ok(p[0]) and isinstance(p[1], list)
+            for p in cats
+        ):
+            _fail(path, "option 'categories' is malformed")
+        options["categories"] = {p[0]: p[1] for p in cats}
+    model = LatentClassModel(**options)
+    try:
+        model._validate_params()
+    except ValueError as exc:
+        _fail(path, f"invalid fitting option: {exc}")
+    if model.n_classes != k:
+        _fail(path, f"option n_classes={model.n_classes} disagrees with n_classes={k}")
+
+    n_cats = [ind.n_categories for ind in indicators]
+    model.indicators_ = indicators
+    model._offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+    model._set_parameters(class_sizes, np.vstack(blocks))
+    model._stats = stats
+    model._tables = tables
+    model._avepp = avepp
+    model.loglik_ = float(_get(fitted, "loglik", float, path))
+    model.log_prior_ = float(_get(fitted, "log_prior", float, path))
+    model.n_parameters_ = _get(fitted, "n_parameters", int, path)
+    model.n_obs_ = float(_get(fitted, "n_obs", float, path))
+    model.n_rows_ = _get(fitted, "n_rows", int, path)
+    model.n_empty_rows_ = _get(fitted, "n_empty_rows", int, path)
+    model.converged_ = _get(fitted, "converged", bool, path)
+    model.n_iter_ = _get(fitted, "n_iter", int, path)
+    model.n_starts_at_best_ = _get(fitted, "n_starts_at_best", int, path)
+    start_obj = _get(fitted, "start_objectives", list, path)
+    if len(start_obj) > 1_000_000:
+        _fail(path, "start_objectives is too long")
+    model.start_objectives_ = np.array(
+        [-np.inf if v is None else v for v in start_obj], dtype=float
+    )
+    return model

@@ -1,0 +1,595 @@
+"""The latent class model estimator."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from os import PathLike
+
+import numpy as np
+import pandas as pd
+
+from . import _em, _kernels, criteria
+from .encoding import (
+    MAX_CATEGORIES,
+    DataError,
+    Indicator,
+    compress,
+    encode,
+    learn_indicators,
+)
+from .exceptions import ConvergenceWarning, NotFittedError
+
+
+def _check_int(name, value, low, allow_none=False):
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def _check_real(name, value, low, strict):
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < low or (strict and value == low):
+        sign = ">" if strict else ">="
+        raise ValueError(f"{name} must be a finite number {sign} {low}, got {value!r}")
+
+
+def check_weights(weights, data: pd.DataFrame) -> np.ndarray:
+    """Validate case weights against the data and return them as floats."""
+    n = data.shape[0]
+    if weights is None:
+        return np.ones(n)
+    if isinstance(weights, pd.Series):
+        if len(weights) != n:
+            raise DataError(f"weights have {len(weights)} values but the data have {n} rows")
+        if not weights.index.equals(data.index):
+            raise DataError(
+                "the weights' index is not aligned with the data's index; pass "
+                "weights.reindex(data.index) or weights.to_numpy() if the order is right"
+            )
+        values = weights.to_numpy()
+    else:
+        values = np.asarray(weights)
+        if values.ndim != 1 or values.shape[0] != n:
+            raise DataError(
+                f"weights must be one value per row ({n}), got shape {values.shape}"
+            )
+    try:
+        values = values.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"weights must be numbers: {exc}") from None
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"weights hold {values[i]!r} at row {data.index[i]!r} ({int(bad.sum())} non-finite "
+            "values); give every row a finite weight (0 to leave it out)"
+        )
+    if (values < 0).any():
+        i = int(np.flatnonzero(values < 0)[0])
+        raise DataError(
+            f"weights hold the negative value {values[i]!r} at row {data.index[i]!r}; "
+            "weights must be >= 0"
+        )
+    if not (values > 0).any():
+        raise DataError("every weight is zero: there is nothing to fit")
+    return values
+
+
+class LatentClassModel:
+    """Latent class model for categorical (nominal) indicators, fitted by EM.
+
+    Parameters
+    ----------
+    n_classes : int, default=2
+        Number of latent classes K.
+    n_starts : int, default=16
+        Random starting values (Latent GOLD's "random sets"). Each runs
+        ``burn_in`` EM iterations; the ``n_final`` best are run to
+        convergence and the best of those is kept.
+    n_final : int or None, default=None
+        Starts continued to convergence; ``None`` means
+        ``max(2, n_starts // 4)`` (as Mplus' ``STARTS = 20 4``).
+    burn_in : int, default=50
+        EM iterations of every start before the best are chosen (Latent
+        GOLD's default of 50 iterations per set).
+    max_iter : int, default=5000
+        Most EM iterations (E-steps) for one start, burn-in included.
+    tol : float, default=1e-10
+        Convergence when one EM step raises the objective by less than
+        ``tol * |objective|``.
+    bayes_constant : float, default=1.0
+        Latent GOLD's Bayes constant for the class-conditional probabilities
+        (Dirichlet prior proportional to the observed marginals; see the
+        statistical reference). ``0`` is plain maximum likelihood and
+        reproduces poLCA.
+    class_bayes_constant : float or None, default=None
+        Bayes constant for the class sizes; ``None`` uses ``bayes_constant``.
+    accelerate : bool, default=True
+        Accelerate EM with SQUAREM; it reaches the same optimum in fewer
+        iterations and never lowers the objective.
+    categories : mapping or None, default=None
+        ``{column: [labels in order]}`` to fix the category order (and the
+        allowed labels) of some indicators.
+    max_categories : int, default=50
+        A column with more distinct values is refused as continuous.
+    random_state : int, numpy Generator or None, default=0
+        Seeds the one generator that draws every start.
+    n_jobs : int, default=1
+        Threads: starts run side by side, or, with many distinct answer
+        patterns, one start uses several threads. The result is the same bit
+        for bit whatever ``n_jobs`` is.
+
+    Attributes
+    ----------
+    class_sizes_ : pandas.Series
+        Class sizes P_k indexed by class 1..K; classes are numbered by
+        decreasing size.
+    conditional_probs_ : dict of pandas.DataFrame
+        Indicator name -> DataFrame (category x class) of P(y_j = c | k).
+    loglik_ : float
+        Log-likelihood at the estimates.
+    log_prior_ : float
+        Log of the Bayes-constant priors (0 when both constants are 0); the
+        objective maximised is ``loglik_ + log_prior_``.
+    n_parameters_ : int
+        (K - 1) + K * sum_j (C_j - 1).
+    n_obs_ : float
+        N: the sum of the case weights (the number of rows without weights).
+        Used by BIC, CAIC and SABIC.
+    n_rows_ : int
+        Rows of the data, every one kept.
+    n_empty_rows_ : int
+        Rows with no answer at all; their posterior is the class sizes.
+    converged_ : bool
+        Whether the best start converged.
+    n_iter_ : int
+        EM iterations (E-steps) of the best start.
+    n_starts_at_best_ : int
+        Of the ``n_final`` starts run to convergence, how many reached the
+        best objective (relative difference under 1e-6). 1 means the maximum
+        did not replicate: use more starts.
+    start_objectives_ : ndarray of shape (n_final,)
+        Final objective of each start run to convergence.
+    indicators_ : list of Indicator
+        Indicator names and category labels in model order.
+    """
+
+    _parameter_constraints = {
+        "n_classes": lambda v: _check_int("n_classes", v, 1),
+        "n_starts": lambda v: _check_int("n_starts", v, 1),
+        "n_final": lambda v: _check_int("n_final", v, 1, allow_none=True),
+        "burn_in": lambda v: _check_int("burn_in", v, 1),
+        "max_iter": lambda v: _check_int("max_iter", v, 1),
+        "tol": lambda v: _check_real("tol", v, 0.0, strict=True),
+        "bayes_constant": lambda v: _check_real("bayes_constant", v, 0.0, strict=False),
+        "class_bayes_constant": lambda v: None
+        if v is None
+        else _check_real("class_bayes_constant", v, 0.0, strict=False),
+        "max_categories": lambda v: _check_int("max_categories", v, 2),
+    }
+
+    def __init__(
+        self,
+        n_classes: int = 2,
+        *,
+        n_starts: int = 16,
+        n_final: int | None = None,
+        burn_in: int = 50,
+        max_iter: int = 5000,
+        tol: float = 1e-10,
+        bayes_constant: float = 1.0,
+        class_bayes_constant: float | None = None,
+        accelerate: bool = True,
+        categories: Mapping[Hashable, Sequence] | None = None,
+        max_categories: int = MAX_CATEGORIES,
+        random_state: int | np.random.Generator | None = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        self.n_classes = n_classes
+        self.n_starts = n_starts
+        self.n_final = n_final
+        self.burn_in = burn_in
+        self.max_iter = max_iter
+        self.tol = tol
+        self.bayes_constant = bayes_constant
+        self.class_bayes_constant = class_bayes_constant
+        self.accelerate = accelerate
+        self.categories = categories
+        self.max_categories = max_categories
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    # -- scikit-learn plumbing -------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Constructor arguments, as scikit-learn estimators report them."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> LatentClassModel:
+        """Set constructor arguments; returns the model."""
+        names = self._param_names()
+        for key, value in params.items():
+            if key not in names:
+                raise ValueError(f"unknown parameter {key!r}; valid ones are {names}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {
+            p.name: p.default
+            for p in inspect.signature(type(self).__init__).parameters.values()
+            if p.name != "self"
+        }
+        changed = [
+            f"{k}={v!r}"
+            for k, v in self.get_params().items()
+            if not (v is defaults[k] or (type(v) is type(defaults[k]) and v == defaults[k]))
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def _validate_params(self) -> None:
+        for name, check in self._parameter_constraints.items():
+            check(getattr(self, name))
+        rs = self.random_state
+        if not (
+            rs is None
+            or isinstance(rs, np.random.Generator)
+            or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0)
+        ):
+            raise ValueError(
+                f"random_state must be None, a non-negative integer or a numpy Generator, got {rs!r}"
+            )
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool)
+            or not isinstance(self.n_jobs, numbers.Integral)
+            or self.n_jobs == 0
+        ):
+            raise ValueError(f"n_jobs must be a non-zero integer or None, got {self.n_jobs!r}")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "_class_probs"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(data) first"
+            )
+
+    # -- fitting ---------------------------------------------------------------
+    def fit(self, data: pd.DataFrame, weights=None) -> LatentClassModel:
+        """Fit the model to survey answers.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame of shape (n_respondents, n_indicators)
+            One column per indicator; any str/int/float/bool labels; missing
+            answers (NaN, None, pd.NA) stay in the likelihood.
+        weights : array-like of shape (n_respondents,), str or None
+            Non-negative case weights (survey weights or frequencies), or the
+            name of a column of ``data`` holding them (that column is then
+            not an indicator). The likelihood, class sizes, profiles and every
+            statistic are weighted; N in BIC, CAIC and SABIC is the sum of
+            the weights.
+
+        Returns
+        -------
+        self : LatentClassModel
+        """
+        self._validate_params()
+        data, w = self._split_weights(data, weights)
+        indicators = learn_indicators(data, self.categories, self.max_categories)
+        codes = encode(data, indicators)
+        patterns, pattern_weights, _ = compress(codes, w)
+        self._fit_patterns(
+            indicators,
+            patterns,
+            pattern_weights,
+            n_rows=data.shape[0],
+            n_empty_rows=int(np.all(codes < 0, axis=1).sum()),
+        )
+        return self
+
+    def fit_predict(self, data: pd.DataFrame, weights=None) -> pd.Series:
+        """Fit, then return the modal class of every row (as ``predict``)."""
+        self.fit(data, weights)
+        if isinstance(weights, str):
+            data = data.drop(columns=[weights])
+        return self.predict(data)
+
+    @staticmethod
+    def _split_weights(data, weights):
+        if isinstance(weights, str):
+            if not isinstance(data, pd.DataFrame) or weights not in data.columns:
+                raise DataError(f"weights={weights!r} names no column of the data")
+            return data.drop(columns=[weights]), check_weights(data[weights], data)
+        from .encoding import check_frame
+
+        check_frame(data)
+        return data, check_weights(weights, data)
+
+    def _fit_patterns(self, indicators, patterns, pattern_weights, n_rows, n_empty_rows):
+        n_classes = self.n_classes
+        n_positive = int(np.count_nonzero(pattern_weights > 0))
+        if n_classes > n_positive:
+            raise DataError(
+                f"n_classes={n_classes} exceeds the {n_positive} distinct answer patterns in "
+                "the data; a model cannot have more classes than patterns"
+            )
+        n_cats = np.array([ind.n_categories for ind in indicators], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+        # observed marginal shares f_jc among respondents who answered j
+        marg = np.zeros(int(offsets[-1]))
+        for j in range(len(indicators)):
+            col = patterns[:, j]
+            ok = col >= 0
+            np.add.at(marg, offsets[j] + col[ok].astype(np.int64), pattern_weights[ok])
+        for j in range(len(indicators)):
+            block = marg[offsets[j] : offsets[j + 1]]
+            total = block.sum()
+            marg[offsets[j] : offsets[j + 1]] = block / total if total > 0 else 1.0 / len(block)
+        b = float(self.bayes_constant)
+        a = float(self.bayes_constant if self.class_bayes_constant is None else self.class_bayes_constant)
+        cond_prior = (b / n_classes) * marg
+        class_prior = a / n_classes
+
+        rng = np.random.default_rng(self.random_state)
+        starts = [_em.random_start(rng, n_classes, offsets) for _ in range(self.n_starts)]
+        n_final = self.n_final if self.n_final is not None else max(2, self.n_starts // 4)
+        result = _em.search(
+            patterns,
+            pattern_weights,
+            offsets,
+            n_classes,
+            class_prior,
+            cond_prior,
+            starts=starts,
+            n_final=n_final,
+            burn_in=self.burn_in,
+            max_iter=self.max_iter,
+            tol=float(self.tol),
+            accelerate=bool(self.accelerate),
+            n_jobs=self.n_jobs,
+        )
+
+        # classes by decreasing size; canonical parameters are probabilities
+        sizes = np.exp(result.log_class)
+        order = np.argsort(-sizes, kind="stable")
+        class_probs = sizes[order]
+        cond_probs = np.exp(result.log_cond[:, order])
+
+        self.indicators_ = list(indicators)
+        self._offsets = offsets
+        self._set_parameters(class_probs, cond_probs)
+        self._class_prior = class_prior
+        self._cond_prior = cond_prior
+
+        post, pattern_ll = self._pattern_posteriors(patterns)
+        loglik = float(np.sum(pattern_weights * pattern_ll))
+        log_prior = float(
+            _kernels.log_prior(self._log_class, self._log_cond, class_prior, cond_prior)
+        )
+        n_par = criteria.n_parameters(n_classes, n_cats)
+        complete = np.all(patterns >= 0, axis=1)
+        n_cells = math.prod(int(c) for c in n_cats)
+        self._stats = criteria.fit_statistics(
+            loglik=loglik,
+            log_prior=log_prior,
+            n_par=n_par,
+            post=post,
+            weights=pattern_weights,
+            class_sizes=class_probs,
+            pattern_loglik=pattern_ll,
+            complete=complete,
+            n_cells=n_cells,
+        )
+        self._tables = {
+            kind: criteria.classification_table(post, pattern_weights, kind)
+            for kind in ("modal", "proportional")
+        }
+        self._avepp = criteria.average_posterior(post, pattern_weights)
+
+        self.loglik_ = loglik
+        self.log_prior_ = log_prior
+        self.n_parameters_ = n_par
+        self.n_obs_ = float(pattern_weights.sum())
+        self.n_rows_ = int(n_rows)
+        self.n_empty_rows_ = int(n_empty_rows)
+        self.converged_ = result.converged
+        self.n_iter_ = result.n_iter
+        self.n_starts_at_best_ = result.n_starts_at_best
+        self.start_objectives_ = result.final_objectives
+        if not result.converged:
+            warnings.warn(
+                f"the best start did not converge within max_iter={self.max_iter} EM "
+                f"iterations (tol={self.tol}); raise max_iter, or loosen tol if the "
+                "log-likelihood is stable enough for your purpose",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def _set_parameters(self, class_probs: np.ndarray, cond_probs: np.ndarray) -> None:
+        """Store the canonical parameters and the logs every method uses."""
+        self._class_probs = np.ascontiguousarray(class_probs, dtype=float)
+        self._cond_probs = np.ascontiguousarray(cond_probs, dtype=float)
+        with np.errstate(divide="ignore"):
+            self._log_class = np.log(self._class_probs)
+            self._log_cond = np.log(self._cond_probs)
+        k = self._class_probs.shape[0]
+        classes = pd.RangeIndex(1, k + 1, name="class")
+        self.class_sizes_ = pd.Series(self._class_probs, index=classes, name="class_size")
+        self.conditional_probs_ = {}
+        for j, ind in enumerate(self.indicators_):
+            lo, hi = self._offsets[j], self._offsets[j + 1]
+            self.conditional_probs_[ind.name] = pd.DataFrame(
+                self._cond_probs[lo:hi],
+                index=pd.Index(list(ind.categories), name=ind.name, dtype=object),
+                columns=classes,
+            )
+
+    def _pattern_posteriors(self, patterns: np.ndarray):
+        parallel = patterns.shape[0] >= _em.PARALLEL_MIN_PATTERNS
+        return _kernels.posteriors(patterns, self._offsets, self._log_class, self._log_cond, parallel)
+
+    # -- results ---------------------------------------------------------------
+    @property
+    def classes_(self) -> pd.RangeIndex:
+        """Class numbers 1..K."""
+        self._check_fitted()
+        return self.class_sizes_.index
+
+    def fit_stats(self) -> pd.Series:
+        """Fit statistics of the fitted model.
+
+        Index: ``loglik, log_prior, n_obs, n_parameters, df, L2, X2, aic,
+        aic3, bic, caic, sabic, entropy, entropy_r2, relative_entropy,
+        classification_error, lambda, standard_r2, cl, clc, awe, icl_bic,
+        min_avepp``. Definitions are in the statistical reference; the
+        information criteria use the log-likelihood (not the log-posterior)
+        and N = ``n_obs`` = the sum of the weights.
+
+        L2, X2 and df: the model against the full cross-table of the
+        indicators (prod_j C_j cells). With missing answers they are computed
+        over respondents who answered every indicator, with expected counts
+        N_complete * P(pattern) (poLCA's convention); df is
+        ``min(N, cells - 1) - n_parameters``.
+        """
+        self._check_fitted()
+        return pd.Series(self._stats, name="value", dtype=float)
+
+    def profile(self) -> pd.DataFrame:
+        """Class-conditional probabilities of every category, with the total.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows (indicator, category); columns classes 1..K and ``"Total"``,
+            the model-implied share of the category in the whole sample,
+            ``sum_k P_k P(c|k)``. Values are probabilities (0 to 1).
+        """
+        self._check_fitted()
+        rows = [(ind.name, cat) for ind in self.indicators_ for cat in ind.categories]
+        index = pd.MultiIndex.from_tuples(rows, names=["indicator", "category"])
+        out = pd.DataFrame(self._cond_probs, index=index, columns=self.classes_)
+        out["Total"] = self._cond_probs @ self._class_probs
+        return out
+
+    def classification_table(self, kind: str = "modal") -> pd.DataFrame:
+        """Latent class (rows) against assigned class (columns), weighted.
+
+        ``kind="modal"``: cell (k, l) is the weighted sum of p_ik over the
+        respondents assigned to l. ``"proportional"``: sum_i w_i p_ik p_il.
+        """
+        self._check_fitted()
+        if kind not in self._tables:
+            raise ValueError(f"kind must be 'modal' or 'proportional', not {kind!r}")
+        assigned = pd.RangeIndex(1, self.n_classes_ + 1, name="assigned")
+        return pd.DataFrame(self._tables[kind], index=self.classes_, columns=assigned)
+
+    @property
+    def n_classes_(self) -> int:
+        self._check_fitted()
+        return int(self._class_probs.shape[0])
+
+    def avepp(self) -> pd.Series:
+        """Average posterior probability of each class among those assigned to it.
+
+        NaN for a class to which no respondent is assigned.
+        """
+        self._check_fitted()
+        return pd.Series(self._avepp, index=self.classes_, name="avepp")
+
+    # -- assignment ------------------------------------------------------------
+    def _posteriors_rows(self, data: pd.DataFrame, unknown: str):
+        self._check_fitted()
+        codes = encode(data, self.indicators_, unknown=unknown)
+        patterns, _, inverse = compress(codes, np.zeros(codes.shape[0]))
+        post, ll = self._pattern_posteriors(patterns)
+        impossible = int(np.sum(~np.isfinite(ll[inverse])))
+        if impossible:
+            warnings.warn(
+                f"{impossible} row(s) have answers that are impossible under every class "
+                "(probabilities estimated as exactly 0, as maximum likelihood can); their "
+                "posterior is set to the class sizes. Fit with bayes_constant > 0 to avoid this",
+                UserWarning,
+                stacklevel=3,
+            )
+        return post[inverse], ll[inverse]
+
+    def predict_proba(self, data: pd.DataFrame, unknown: str = "error") -> pd.DataFrame:
+        """Posterior class probabilities of each respondent.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Holds the indicator columns (order free, extra columns ignored);
+            missing answers allowed.
+        unknown : {"error", "missing"}, default="error"
+            What to do with a category never seen in fitting.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_rows, n_classes)
+            Index ``data.index``, columns classes 1..K; rows sum to 1.
+        """
+        post, _ = self._posteriors_rows(data, unknown)
+        return pd.DataFrame(post, index=data.index, columns=self.classes_)
+
+    def predict(self, data: pd.DataFrame, unknown: str = "error") -> pd.Series:
+        """Modal class (1..K) of each respondent, indexed like ``data``."""
+        post, _ = self._posteriors_rows(data, unknown)
+        return pd.Series(
+            criteria.modal_assignment(post) + 1, index=data.index, name="class", dtype=np.int64
+        )
+
+    def score_samples(self, data: pd.DataFrame, unknown: str = "error") -> pd.Series:
+        """Log-likelihood log P(y_i) of each respondent under the model."""
+        _, ll = self._posteriors_rows(data, unknown)
+        return pd.Series(ll, index=data.index, name="loglik")
+
+    def sample(
+        self,
+        n: int,
+        random_state: int | np.random.Generator | None = None,
+        missing: float = 0.0,
+    ) -> tuple[pd.DataFrame, pd.Series]:
+        """Draw respondents from the fitted model.
+
+        Parameters
+        ----------
+        n : int
+            Number of respondents.
+        random_state : int, Generator or None
+        missing : float, default=0.0
+            Probability that each answer is missing (completely at random).
+
+        Returns
+        -------
+        data : pandas.DataFrame of shape (n, n_indicators)
+            Answers with the fitted category labels (object columns,
+            ``None`` for a missing answer).
+        classes : pandas.Series of shape (n,)
+            The true class (1..K) of each respondent.
+        """
+        self._check_fitted()
+        from .simulate import draw_codes, labelled_frame
+
+        codes, classes = draw_codes(
+            self._class_probs, self._cond_probs, self._offsets, n, random_state, missing
+        )
+        return labelled_frame(codes, self.indicators_), pd.Series(classes + 1, name="class")
+
+    # -- persistence -----------------------------------------------------------
+    def save(self, path: str | PathLike) -> None:
+        """Write the fitted model to one JSON file (no pickle); see ``lca.load``."""
+        self._check_fitted()
+        from .io import save_model
+
+        save_model(self, path)
+
