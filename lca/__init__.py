@@ -15,15 +15,18 @@ from .encoding import DataError
 from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError
 from .io import load
 from .model import LatentClassModel
+from .selection import Comparison, compare
 from .simulate import simulate
 
 __all__ = [
+    "Comparison",
     "ConvergenceWarning",
     "DataError",
     "LatentClassModel",
     "ModelFileError",
     "NotFittedError",
     "__version__",
+    "compare",
     "datasets",
     "load",
     "simulate",

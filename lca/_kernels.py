@@ -87,13 +87,19 @@ def _estep_chunk(chunk, patterns, weights, offsets, log_class, log_cond, counts,
 @njit(cache=True, nogil=True)
 def _estep_chunks_serial(patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll):
     for chunk in range(ll.shape[0]):
-        _estep_chunk(chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll)
+        _estep_chunk(
+            chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll
+        )
 
 
 @njit(cache=True, parallel=True)
-def _estep_chunks_parallel(patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll):
+def _estep_chunks_parallel(
+    patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll
+):
     for chunk in prange(ll.shape[0]):
-        _estep_chunk(chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll)
+        _estep_chunk(
+            chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll
+        )
 
 
 @njit(cache=True, nogil=True)
@@ -116,9 +122,13 @@ def estep(patterns, weights, offsets, log_class, log_cond, parallel):
     class_c = np.zeros((n_chunks, n_classes))
     ll_c = np.zeros(n_chunks)
     if parallel:
-        _estep_chunks_parallel(patterns, weights, offsets, log_class, log_cond, counts_c, class_c, ll_c)
+        _estep_chunks_parallel(
+            patterns, weights, offsets, log_class, log_cond, counts_c, class_c, ll_c
+        )
     else:
-        _estep_chunks_serial(patterns, weights, offsets, log_class, log_cond, counts_c, class_c, ll_c)
+        _estep_chunks_serial(
+            patterns, weights, offsets, log_class, log_cond, counts_c, class_c, ll_c
+        )
     counts = counts_c[0].copy()
     class_counts = class_c[0].copy()
     loglik = ll_c[0]
@@ -364,7 +374,14 @@ def _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll):
     n_chunks = (n + CHUNK - 1) // CHUNK
     for chunk in prange(n_chunks):
         _posterior_rows(
-            chunk * CHUNK, min(n, (chunk + 1) * CHUNK), patterns, offsets, log_class, log_cond, post, ll
+            chunk * CHUNK,
+            min(n, (chunk + 1) * CHUNK),
+            patterns,
+            offsets,
+            log_class,
+            log_cond,
+            post,
+            ll,
         )
 
 

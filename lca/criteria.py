@@ -164,7 +164,9 @@ def average_posterior(post: np.ndarray, weights: np.ndarray) -> np.ndarray:
     table = classification_table(post, weights, "modal")
     assigned = table.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(assigned > 0, np.diag(table) / np.where(assigned > 0, assigned, 1.0), np.nan)
+        return np.where(
+            assigned > 0, np.diag(table) / np.where(assigned > 0, assigned, 1.0), np.nan
+        )
 
 
 def fit_statistics(

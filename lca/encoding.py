@@ -152,9 +152,7 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
         _check_lookalikes(name, labels)
         labels = _sort_labels(_whole_floats_to_int(labels))
     if not labels:
-        raise DataError(
-            f"column {name!r} has no answers at all (every value is missing); drop it"
-        )
+        raise DataError(f"column {name!r} has no answers at all (every value is missing); drop it")
     if len(labels) > max_categories:
         raise DataError(
             f"column {name!r} has {len(labels)} distinct values, more than max_categories="
@@ -215,9 +213,7 @@ def code_dtype(indicators: Sequence[Indicator]):
     return np.int8 if largest <= 127 else np.int16
 
 
-def encode(
-    df: pd.DataFrame, indicators: Sequence[Indicator], unknown: str = "error"
-) -> np.ndarray:
+def encode(df: pd.DataFrame, indicators: Sequence[Indicator], unknown: str = "error") -> np.ndarray:
     """Codes of shape (n_rows, n_indicators); -1 marks a missing answer.
 
     ``unknown="error"`` refuses a label never seen in fitting; ``"missing"``

@@ -51,7 +51,9 @@ def model_to_dict(model) -> dict:
     params = model.get_params()
     categories = params.pop("categories")
     if categories is not None:
-        categories = [[name, [python_label(v) for v in labels]] for name, labels in categories.items()]
+        categories = [
+            [name, [python_label(v) for v in labels]] for name, labels in categories.items()
+        ]
     if not (params["random_state"] is None or isinstance(params["random_state"], int)):
         params["random_state"] = None  # a Generator cannot be written down
     params["categories"] = categories
@@ -69,10 +71,17 @@ def model_to_dict(model) -> dict:
         "conditional_probs": [
             model._cond_probs[off[j] : off[j + 1]].tolist() for j in range(len(model.indicators_))
         ],
-        "fit_stats": {k: _num(v) for k, v in model._stats.items()},
-        "classification_tables": {k: v.tolist() for k, v in model._tables.items()},
-        "avepp": [_num(v) for v in model._avepp],
-        "fitted": {
+        "fit_stats": None
+        if model._stats is None
+        else {k: _num(v) for k, v in model._stats.items()},
+        "classification_tables": None
+        if model._tables is None
+        else {k: v.tolist() for k, v in model._tables.items()},
+        "avepp": None if model._avepp is None else [_num(v) for v in model._avepp],
+        "n_parameters": model.n_parameters_,
+        "fitted": None
+        if model._stats is None
+        else {
             "loglik": model.loglik_,
             "log_prior": model.log_prior_,
             "n_parameters": model.n_parameters_,
@@ -160,7 +169,9 @@ def load(path: str | PathLike):
     try:
         size = os.path.getsize(path)
     except OSError as exc:
-        raise ModelFileError(f"cannot read model file {os.fspath(path)!r}: {exc.strerror}") from None
+        raise ModelFileError(
+            f"cannot read model file {os.fspath(path)!r}: {exc.strerror}"
+        ) from None
     if size > MAX_FILE_BYTES:
         _fail(path, f"{size} bytes is larger than a model file can be ({MAX_FILE_BYTES} bytes)")
     try:
@@ -170,7 +181,10 @@ def load(path: str | PathLike):
     except UnicodeDecodeError:
         _fail(path, "not a text (UTF-8) file; is it a model file?")
     except json.JSONDecodeError as exc:
-        _fail(path, f"not valid JSON ({exc.msg} at line {exc.lineno}); the file is damaged or truncated")
+        _fail(
+            path,
+            f"not valid JSON ({exc.msg} at line {exc.lineno}); the file is damaged or truncated",
+        )
     except RecursionError:
         _fail(path, "nested too deeply to be a model file")
     return model_from_dict(content, path)
@@ -178,8 +192,6 @@ def load(path: str | PathLike):
 
 def model_from_dict(d, path="<dict>"):
     """Rebuild a fitted model from :func:`model_to_dict`'s content, checking it."""
-    from .model import LatentClassModel
-
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         _fail(path, "not an lca model file (field 'format' is not 'lca.LatentClassModel')")
     version = _get(d, "format_version", int, path)
@@ -231,15 +243,29 @@ def model_from_dict(d, path="<dict>"):
     _probabilities(class_sizes, "class_sizes", path)
     raw_cond = _get(d, "conditional_probs", list, path)
     if len(raw_cond) != len(indicators):
-        _fail(path, f"conditional_probs has {len(raw_cond)} blocks for {len(indicators)} indicators")
+        _fail(
+            path, f"conditional_probs has {len(raw_cond)} blocks for {len(indicators)} indicators"
+        )
     blocks = []
     for ind, block in zip(indicators, raw_cond):
-        arr = _float_array(
-            block, (ind.n_categories, k), f"conditional_probs of {ind.name!r}", path
-        )
+        arr = _float_array(block, (ind.n_categories, k), f"conditional_probs of {ind.name!r}", path)
         _probabilities(arr, f"conditional_probs of {ind.name!r}", path)
         blocks.append(arr)
 
+    n_cats = [ind.n_categories for ind in indicators]
+    model = _model_from_options(d, k, path)
+    model.indicators_ = indicators
+    model._offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+    model._set_parameters(class_sizes, np.vstack(blocks))
+    model.n_parameters_ = _get(d, "n_parameters", int, path)
+    if d.get("fitted", "absent") is None:  # built from parameters, never fitted to data
+        model._stats = model._tables = model._avepp = None
+        return model
+    _read_fitted(model, d, k, path)
+    return model
+
+
+def _read_fitted(model, d: dict, k: int, path) -> None:
     stats_raw = _get(d, "fit_stats", dict, path)
     stats = {}
     for name in FIT_STAT_NAMES:
@@ -256,6 +282,31 @@ def model_from_dict(d, path="<dict>"):
         [np.nan if v is None else v for v in _get(d, "avepp", list, path)], (k,), "avepp", path
     )
     fitted = _get(d, "fitted", dict, path)
+    model._stats = stats
+    model._tables = tables
+    model._avepp = avepp
+    model.loglik_ = float(_get(fitted, "loglik", float, path))
+    model.log_prior_ = float(_get(fitted, "log_prior", float, path))
+    model.n_obs_ = float(_get(fitted, "n_obs", float, path))
+    model.n_rows_ = _get(fitted, "n_rows", int, path)
+    model.n_empty_rows_ = _get(fitted, "n_empty_rows", int, path)
+    model.converged_ = _get(fitted, "converged", bool, path)
+    model.n_iter_ = _get(fitted, "n_iter", int, path)
+    model.n_starts_at_best_ = _get(fitted, "n_starts_at_best", int, path)
+    start_obj = _get(fitted, "start_objectives", list, path)
+    if len(start_obj) > 1_000_000:
+        _fail(path, "start_objectives is too long")
+    model.start_objectives_ = _float_array(
+        [-np.inf if v is None else v for v in start_obj],
+        (len(start_obj),),
+        "start_objectives",
+        path,
+    )
+
+
+def _model_from_options(d: dict, k: int, path):
+    from .model import LatentClassModel
+
     options = dict(_get(d, "options", dict, path))
     names = LatentClassModel._param_names()
     unknown = sorted(set(options) - set(names))
@@ -276,27 +327,4 @@ def model_from_dict(d, path="<dict>"):
         _fail(path, f"invalid fitting option: {exc}")
     if model.n_classes != k:
         _fail(path, f"option n_classes={model.n_classes} disagrees with n_classes={k}")
-
-    n_cats = [ind.n_categories for ind in indicators]
-    model.indicators_ = indicators
-    model._offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
-    model._set_parameters(class_sizes, np.vstack(blocks))
-    model._stats = stats
-    model._tables = tables
-    model._avepp = avepp
-    model.loglik_ = float(_get(fitted, "loglik", float, path))
-    model.log_prior_ = float(_get(fitted, "log_prior", float, path))
-    model.n_parameters_ = _get(fitted, "n_parameters", int, path)
-    model.n_obs_ = float(_get(fitted, "n_obs", float, path))
-    model.n_rows_ = _get(fitted, "n_rows", int, path)
-    model.n_empty_rows_ = _get(fitted, "n_empty_rows", int, path)
-    model.converged_ = _get(fitted, "converged", bool, path)
-    model.n_iter_ = _get(fitted, "n_iter", int, path)
-    model.n_starts_at_best_ = _get(fitted, "n_starts_at_best", int, path)
-    start_obj = _get(fitted, "start_objectives", list, path)
-    if len(start_obj) > 1_000_000:
-        _fail(path, "start_objectives is too long")
-    model.start_objectives_ = np.array(
-        [-np.inf if v is None else v for v in start_obj], dtype=float
-    )
     return model

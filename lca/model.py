@@ -8,6 +8,7 @@ import numbers
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from os import PathLike
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from .encoding import (
     compress,
     encode,
     learn_indicators,
+    python_label,
 )
 from .exceptions import ConvergenceWarning, NotFittedError
 
@@ -55,9 +57,7 @@ def check_weights(weights, data: pd.DataFrame) -> np.ndarray:
     else:
         values = np.asarray(weights)
         if values.ndim != 1 or values.shape[0] != n:
-            raise DataError(
-                f"weights must be one value per row ({n}), got shape {values.shape}"
-            )
+            raise DataError(f"weights must be one value per row ({n}), got shape {values.shape}")
     try:
         values = values.astype(float)
     except (TypeError, ValueError) as exc:
@@ -66,13 +66,13 @@ def check_weights(weights, data: pd.DataFrame) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"weights hold {values[i]!r} at row {data.index[i]!r} ({int(bad.sum())} non-finite "
-            "values); give every row a finite weight (0 to leave it out)"
+            f"weights hold {float(values[i])!r} at row {data.index[i]!r} ({int(bad.sum())} "
+            "non-finite values); give every row a finite weight (0 to leave it out)"
         )
     if (values < 0).any():
         i = int(np.flatnonzero(values < 0)[0])
         raise DataError(
-            f"weights hold the negative value {values[i]!r} at row {data.index[i]!r}; "
+            f"weights hold the negative value {float(values[i])!r} at row {data.index[i]!r}; "
             "weights must be >= 0"
         )
     if not (values > 0).any():
@@ -159,7 +159,7 @@ class LatentClassModel:
         Indicator names and category labels in model order.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict] = {
         "n_classes": lambda v: _check_int("n_classes", v, 1),
         "n_starts": lambda v: _check_int("n_starts", v, 1),
         "n_final": lambda v: _check_int("n_final", v, 1, allow_none=True),
@@ -167,9 +167,9 @@ class LatentClassModel:
         "max_iter": lambda v: _check_int("max_iter", v, 1),
         "tol": lambda v: _check_real("tol", v, 0.0, strict=True),
         "bayes_constant": lambda v: _check_real("bayes_constant", v, 0.0, strict=False),
-        "class_bayes_constant": lambda v: None
-        if v is None
-        else _check_real("class_bayes_constant", v, 0.0, strict=False),
+        "class_bayes_constant": lambda v: (
+            None if v is None else _check_real("class_bayes_constant", v, 0.0, strict=False)
+        ),
         "max_categories": lambda v: _check_int("max_categories", v, 2),
     }
 
@@ -246,7 +246,8 @@ class LatentClassModel:
             or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0)
         ):
             raise ValueError(
-                f"random_state must be None, a non-negative integer or a numpy Generator, got {rs!r}"
+                "random_state must be None, a non-negative integer or a numpy Generator, "
+                f"got {rs!r}"
             )
         if self.n_jobs is not None and (
             isinstance(self.n_jobs, bool)
@@ -259,6 +260,72 @@ class LatentClassModel:
         if not hasattr(self, "_class_probs"):
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(data) first"
+            )
+
+    @classmethod
+    def from_parameters(
+        cls,
+        class_sizes: Sequence[float],
+        conditional_probs: Mapping[Hashable, pd.DataFrame | Sequence],
+        **options,
+    ) -> LatentClassModel:
+        """A model with given parameters, ready to predict, without fitting.
+
+        Parameters
+        ----------
+        class_sizes : sequence of float of length K
+            Sum to 1.
+        conditional_probs : mapping
+            Indicator name -> DataFrame (index: category labels in order;
+            columns: the K classes) or array-like of shape (n_categories, K)
+            with labels 1..C. Every column sums to 1.
+        **options
+            Constructor arguments recorded with the model.
+
+        Classes keep the order given (they are not re-sorted by size).
+        ``fit_stats``, ``classification_table`` and ``avepp`` need data and
+        raise on such a model; ``predict``, ``profile``, ``sample`` and
+        ``save`` work.
+        """
+        from .io import _probabilities
+
+        sizes = np.asarray(class_sizes, dtype=float)
+        k = sizes.shape[0]
+        model = cls(n_classes=k, **options)
+        model._validate_params()
+        _probabilities(sizes, "class_sizes", "parameters")
+        indicators, blocks = [], []
+        for name, probs in conditional_probs.items():
+            if isinstance(probs, pd.DataFrame):
+                labels = tuple(python_label(v) for v in probs.index)
+                arr = probs.to_numpy(dtype=float)
+            else:
+                arr = np.asarray(probs, dtype=float)
+                labels = tuple(range(1, arr.shape[0] + 1)) if arr.ndim == 2 else ()
+            if arr.ndim != 2 or arr.shape[1] != k:
+                raise ValueError(
+                    f"conditional_probs[{name!r}] must have shape (n_categories, {k}), "
+                    f"got {arr.shape}"
+                )
+            _probabilities(arr, f"conditional_probs of {name!r}", "parameters")
+            indicators.append(Indicator(name=name, categories=labels))
+            blocks.append(arr)
+        model.indicators_ = indicators
+        n_cats = [ind.n_categories for ind in indicators]
+        model._offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+        model._set_parameters(sizes, np.vstack(blocks))
+        model._stats = None
+        model._tables = None
+        model._avepp = None
+        model.n_parameters_ = criteria.n_parameters(k, n_cats)
+        return model
+
+    def _check_has_data_stats(self) -> None:
+        self._check_fitted()
+        if self._stats is None:
+            raise NotFittedError(
+                "this model was built from parameters, not fitted to data: it has no fit "
+                "statistics, classification table or AvePP; fit it to data for those"
             )
 
     # -- fitting ---------------------------------------------------------------
@@ -334,7 +401,9 @@ class LatentClassModel:
             total = block.sum()
             marg[offsets[j] : offsets[j + 1]] = block / total if total > 0 else 1.0 / len(block)
         b = float(self.bayes_constant)
-        a = float(self.bayes_constant if self.class_bayes_constant is None else self.class_bayes_constant)
+        a = float(
+            self.bayes_constant if self.class_bayes_constant is None else self.class_bayes_constant
+        )
         cond_prior = (b / n_classes) * marg
         class_prior = a / n_classes
 
@@ -435,7 +504,9 @@ class LatentClassModel:
 
     def _pattern_posteriors(self, patterns: np.ndarray):
         parallel = patterns.shape[0] >= _em.PARALLEL_MIN_PATTERNS
-        return _kernels.posteriors(patterns, self._offsets, self._log_class, self._log_cond, parallel)
+        return _kernels.posteriors(
+            patterns, self._offsets, self._log_class, self._log_cond, parallel
+        )
 
     # -- results ---------------------------------------------------------------
     @property
@@ -460,7 +531,7 @@ class LatentClassModel:
         N_complete * P(pattern) (poLCA's convention); df is
         ``min(N, cells - 1) - n_parameters``.
         """
-        self._check_fitted()
+        self._check_has_data_stats()
         return pd.Series(self._stats, name="value", dtype=float)
 
     def profile(self) -> pd.DataFrame:
@@ -486,7 +557,7 @@ class LatentClassModel:
         ``kind="modal"``: cell (k, l) is the weighted sum of p_ik over the
         respondents assigned to l. ``"proportional"``: sum_i w_i p_ik p_il.
         """
-        self._check_fitted()
+        self._check_has_data_stats()
         if kind not in self._tables:
             raise ValueError(f"kind must be 'modal' or 'proportional', not {kind!r}")
         assigned = pd.RangeIndex(1, self.n_classes_ + 1, name="assigned")
@@ -502,7 +573,7 @@ class LatentClassModel:
 
         NaN for a class to which no respondent is assigned.
         """
-        self._check_fitted()
+        self._check_has_data_stats()
         return pd.Series(self._avepp, index=self.classes_, name="avepp")
 
     # -- assignment ------------------------------------------------------------
@@ -592,4 +663,3 @@ class LatentClassModel:
         from .io import save_model
 
         save_model(self, path)
-

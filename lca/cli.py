@@ -1,0 +1,242 @@
+"""The ``lca`` command line: a thin layer over the library.
+
+Subcommands: ``demo``, ``compare``, ``fit``, ``assign``. Errors are one line
+on stderr with a non-zero exit code; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+#: Columns of the comparison table printed on screen.
+SCREEN_COLUMNS = [
+    "loglik",
+    "n_parameters",
+    "bic",
+    "aic",
+    "aic3",
+    "entropy_r2",
+    "classification_error",
+    "min_avepp",
+    "smallest_class",
+    "n_starts_at_best",
+]
+
+
+class CLIError(Exception):
+    """An error worth one line to the user."""
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """Read CSV (UTF-8, UTF-8 with BOM or latin-1), Parquet, SPSS or Stata."""
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"{path}: no such file")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(p)
+        if suffix == ".sav":
+            return pd.read_spss(p)
+        if suffix == ".dta":
+            return pd.read_stata(p)
+        try:
+            return pd.read_csv(p, encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            return pd.read_csv(p, encoding="latin-1")
+    except ImportError as exc:
+        raise CLIError(f"{path}: reading {suffix} files needs an extra package ({exc})") from None
+    except (ValueError, OSError) as exc:
+        raise CLIError(f"{path}: cannot read the file ({exc})") from None
+
+
+def parse_classes(text: str) -> list[int]:
+    """'5' -> [5]; '2-10' -> [2..10]; '2,4,6' -> [2, 4, 6]."""
+    try:
+        if "-" in text:
+            lo, hi = text.split("-", 1)
+            out = list(range(int(lo), int(hi) + 1))
+        else:
+            out = [int(t) for t in text.split(",")]
+    except ValueError:
+        raise CLIError(
+            f"--classes {text!r}: give a number, a range such as 2-10, or 2,4,6"
+        ) from None
+    if not out or min(out) < 1:
+        raise CLIError(f"--classes {text!r}: numbers of classes must be >= 1")
+    return out
+
+
+def select_columns(df: pd.DataFrame, columns: str | None, weights: str | None, path: str):
+    if weights is not None and weights not in df.columns:
+        raise CLIError(f"{path}: no weights column {weights!r}; columns are {list(df.columns)}")
+    if columns is None:
+        chosen = [c for c in df.columns if c != weights]
+    else:
+        chosen = [c.strip() for c in columns.split(",") if c.strip()]
+        absent = [c for c in chosen if c not in df.columns]
+        if absent:
+            raise CLIError(f"{path}: no column(s) {absent}; columns are {list(df.columns)}")
+    data = df[chosen]
+    w = df[weights] if weights is not None else None
+    return data, w
+
+
+def _model_options(args) -> dict:
+    return {
+        "n_starts": args.starts,
+        "random_state": args.seed,
+        "bayes_constant": args.bayes_constant,
+        "n_jobs": args.jobs,
+    }
+
+
+def _fmt_table(table: pd.DataFrame) -> str:
+    return table.to_string(float_format=lambda v: f"{v:.4f}" if abs(v) < 10 else f"{v:.1f}")
+
+
+def cmd_demo(args) -> int:
+    import lca
+
+    data = lca.datasets.load_gss82()
+    print("GSS 1982, attitudes towards surveys: 1,202 respondents, 4 questions.")
+    print("Fitting 1 to 5 classes (maximum likelihood, 16 random starts each) ...\n")
+    res = lca.compare(data, range(1, 6), progress=False, bayes_constant=0.0)
+    print(_fmt_table(res.table[SCREEN_COLUMNS]))
+    k = res.best("bic")
+    model = res.models[k]
+    print(f"\nLowest BIC: {k} classes. Class sizes and profile (per cent):\n")
+    prof = (100 * model.profile()).round(1)
+    sizes = (100 * model.class_sizes_).round(1)
+    print("class size  " + "  ".join(f"{c}: {v}%" for c, v in sizes.items()))
+    print(prof.to_string())
+    post = model.predict_proba(data.iloc[[0, 600, 1201]])
+    print("\nPosterior class probabilities of three respondents:")
+    print(post.round(3).to_string())
+    return 0
+
+
+def cmd_compare(args) -> int:
+    import lca
+
+    df = read_table(args.data)
+    data, w = select_columns(df, args.columns, args.weights, args.data)
+    res = lca.compare(
+        data,
+        parse_classes(args.classes),
+        weights=w,
+        progress=not args.quiet,
+        **_model_options(args),
+    )
+    print(_fmt_table(res.table[SCREEN_COLUMNS]))
+    print(f"\nLowest BIC: {res.best('bic')} classes")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        res.table.to_csv(out / "comparison.csv")
+        (out / "comparison.json").write_text(res.table.to_json(orient="index", indent=1))
+        for k, model in res.models.items():
+            model.save(out / f"model_{k}.json")
+        print(f"wrote {out}/comparison.csv, comparison.json and model_K.json files")
+    return 0
+
+
+def cmd_fit(args) -> int:
+    import lca
+
+    df = read_table(args.data)
+    data, w = select_columns(df, args.columns, args.weights, args.data)
+    classes = parse_classes(args.classes)
+    if len(classes) != 1:
+        raise CLIError("fit takes one number of classes; use 'lca compare' for a range")
+    model = lca.LatentClassModel(classes[0], **_model_options(args)).fit(data, weights=w)
+    stats = model.fit_stats()
+    print(stats.to_string(float_format=lambda v: f"{v:.4f}"))
+    print("\nclass sizes: " + ", ".join(f"{c}: {v:.3f}" for c, v in model.class_sizes_.items()))
+    model.save(args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_assign(args) -> int:
+    import lca
+
+    model = lca.load(args.model)
+    df = read_table(args.data)
+    post = model.predict_proba(df, unknown=args.unknown)
+    post.columns = [f"posterior_{c}" for c in post.columns]
+    out = pd.concat([df, post], axis=1)
+    out["class"] = post.to_numpy().argmax(axis=1) + 1
+    if args.out:
+        out.to_csv(args.out, index=False)
+        print(f"wrote {len(out)} rows to {args.out}")
+    else:
+        out.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lca", description="Latent class analysis.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="the whole workflow on built-in data")
+    demo.set_defaults(func=cmd_demo)
+
+    def model_args(p):
+        p.add_argument("data", help="CSV, Parquet, SPSS (.sav) or Stata (.dta) file")
+        p.add_argument("--columns", help="indicator columns, comma separated (default: all)")
+        p.add_argument("--weights", help="column of case weights")
+        p.add_argument("--starts", type=int, default=16, help="random starts (default 16)")
+        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument("--bayes-constant", type=float, default=1.0, help="default 1 (Latent GOLD)")
+        p.add_argument("--jobs", type=int, default=1, help="threads (default 1)")
+
+    compare = sub.add_parser("compare", help="fit a range of class numbers and compare them")
+    model_args(compare)
+    compare.add_argument("--classes", default="2-10", help="e.g. 2-10 (default)")
+    compare.add_argument("--out", help="folder for the table and the models")
+    compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    compare.set_defaults(func=cmd_compare)
+
+    fit = sub.add_parser("fit", help="fit one model and save it")
+    model_args(fit)
+    fit.add_argument("--classes", required=True, help="number of classes")
+    fit.add_argument("--out", required=True, help="model file to write (JSON)")
+    fit.set_defaults(func=cmd_fit)
+
+    assign = sub.add_parser("assign", help="assign respondents with a saved model")
+    assign.add_argument("model", help="model file written by 'lca fit' or 'lca compare'")
+    assign.add_argument("data", help="respondents to assign")
+    assign.add_argument("--out", help="CSV to write (default: standard output)")
+    assign.add_argument(
+        "--unknown", choices=["error", "missing"], default="error",
+        help="unseen categories: refuse (default) or treat as missing",
+    )  # fmt: skip
+    assign.set_defaults(func=cmd_assign)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    import lca
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (CLIError, lca.DataError, lca.ModelFileError, ValueError, json.JSONDecodeError) as exc:
+        if args.debug:
+            raise
+        print(f"lca {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

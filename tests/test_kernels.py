@@ -1,0 +1,156 @@
+"""The numba kernels against the plain NumPy reference in ``naive.py``."""
+
+import numpy as np
+import pytest
+
+from lca import _kernels
+from lca.encoding import compress
+
+from . import naive
+
+CASES = [
+    # (n, categories per indicator, classes, missing share)
+    (40, [2, 3], 2, 0.0),
+    (300, [2, 4, 3, 5], 3, 0.2),
+    (5000, [3, 3, 2, 4, 2, 5], 4, 0.3),  # more than one E-step chunk
+]
+
+
+@pytest.mark.parametrize(("n", "n_cats", "k", "missing"), CASES)
+@pytest.mark.parametrize("parallel", [False, True])
+def test_estep_equals_reference(n, n_cats, k, missing, parallel):
+    rng = np.random.default_rng(n)
+    codes, weights, sizes, blocks = naive.random_problem(rng, n, n_cats, k, missing)
+    log_cond, offsets = flat(blocks)
+    patterns = codes.astype(np.int16)
+    ll, counts, class_counts = _kernels.estep(
+        patterns, weights, offsets, np.log(sizes), log_cond, parallel
+    )
+    ref_ll, ref_counts, ref_class = naive.estep(codes, weights, np.log(sizes), blocks)
+    assert ll == pytest.approx(ref_ll, rel=1e-12)
+    np.testing.assert_allclose(counts, np.vstack(ref_counts), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(class_counts, ref_class, rtol=1e-12)
+
+
+def flat(blocks):
+    cond, offsets = naive.flat(blocks)
+    return np.log(cond), offsets
+
+
+def test_estep_on_patterns_equals_estep_on_rows():
+    rng = np.random.default_rng(3)
+    codes, weights, sizes, blocks = naive.random_problem(rng, 3000, [2, 2, 3], 3, 0.25)
+    log_cond, offsets = flat(blocks)
+    patterns, pw, _ = compress(codes.astype(np.int8), weights)
+    a = _kernels.estep(patterns, pw, offsets, np.log(sizes), log_cond, False)
+    b = _kernels.estep(codes.astype(np.int16), weights, offsets, np.log(sizes), log_cond, False)
+    assert a[0] == pytest.approx(b[0], rel=1e-12)
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-10)
+
+
+def test_parallel_estep_is_bit_identical_to_serial():
+    rng = np.random.default_rng(11)
+    codes, weights, sizes, blocks = naive.random_problem(rng, 20_000, [3, 4, 2, 5, 3], 5, 0.1)
+    log_cond, offsets = flat(blocks)
+    patterns = codes.astype(np.int16)
+    s = _kernels.estep(patterns, weights, offsets, np.log(sizes), log_cond, False)
+    p = _kernels.estep(patterns, weights, offsets, np.log(sizes), log_cond, True)
+    assert s[0] == p[0]
+    assert np.array_equal(s[1], p[1])
+    assert np.array_equal(s[2], p[2])
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.0, 0.0), (1.0, 1.0), (2.0, 0.5)])
+def test_mstep_equals_reference(a, b):
+    rng = np.random.default_rng(5)
+    codes, weights, sizes, blocks = naive.random_problem(rng, 200, [2, 3, 4], 3, 0.2)
+    log_cond, offsets = flat(blocks)
+    _, counts, class_counts = _kernels.estep(
+        codes.astype(np.int16), weights, offsets, np.log(sizes), log_cond, False
+    )
+    marginals = []
+    for j, c in enumerate([2, 3, 4]):
+        answered = codes[:, j] >= 0
+        f = np.bincount(codes[answered, j], weights=weights[answered], minlength=c)
+        marginals.append(f / f.sum())
+    cond_prior = (b / 3) * np.concatenate(marginals)
+    new_class, new_cond = _kernels.mstep(counts, class_counts, offsets, a / 3, cond_prior, log_cond)
+    ref_counts = [counts[offsets[j] : offsets[j + 1]] for j in range(3)]
+    ref_sizes, ref_blocks = naive.mstep(ref_counts, class_counts, a, b, marginals)
+    np.testing.assert_allclose(np.exp(new_class), ref_sizes, rtol=1e-12)
+    np.testing.assert_allclose(np.exp(new_cond), np.vstack(ref_blocks), rtol=1e-12)
+
+
+def test_log_prior_equals_formula():
+    rng = np.random.default_rng(2)
+    sizes = rng.dirichlet(np.ones(3))
+    blocks = [rng.dirichlet(np.ones(c), size=3).T for c in (2, 4)]
+    log_cond, _ = flat(blocks)
+    cond_prior = rng.uniform(0, 1, size=6)
+    expected = 0.5 * np.sum(np.log(sizes)) + np.sum(cond_prior[:, None] * log_cond)
+    got = _kernels.log_prior(np.log(sizes), log_cond, 0.5, cond_prior)
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_posteriors_equal_reference(parallel):
+    rng = np.random.default_rng(9)
+    codes, _, sizes, blocks = naive.random_problem(rng, 5000, [3, 2, 4], 4, 0.3)
+    log_cond, offsets = flat(blocks)
+    post, ll = _kernels.posteriors(
+        codes.astype(np.int16), offsets, np.log(sizes), log_cond, parallel
+    )
+    ref_post, ref_ll = naive.posteriors(codes, np.log(sizes), blocks)
+    np.testing.assert_allclose(post, ref_post, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(ll, ref_ll, rtol=1e-12, atol=1e-14)
+
+
+def test_posteriors_of_impossible_pattern_are_class_sizes():
+    sizes = np.array([0.7, 0.3])
+    blocks = [np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[0.0, 1.0], [1.0, 0.0]])]
+    cond, offsets = naive.flat(blocks)
+    with np.errstate(divide="ignore"):
+        log_cond = np.log(cond)
+    patterns = np.array([[0, 0], [0, 1]], dtype=np.int16)
+    post, ll = _kernels.posteriors(patterns, offsets, np.log(sizes), log_cond, False)
+    assert ll[0] == -np.inf
+    np.testing.assert_allclose(post[0], sizes)
+    np.testing.assert_allclose(post[1], [1.0, 0.0])
+    assert ll[1] == pytest.approx(np.log(0.7))
+
+
+def _trajectory(accelerate, steps, a=1.0):
+    rng = np.random.default_rng(21)
+    codes, weights, _, _ = naive.random_problem(rng, 600, [3, 2, 4, 3, 2], 3, 0.15)
+    n_cats = [3, 2, 4, 3, 2]
+    offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+    start_rng = np.random.default_rng(0)
+    log_class = np.log(np.full(3, 1 / 3))
+    log_cond = np.log(np.vstack([start_rng.dirichlet(np.ones(c), size=3).T for c in n_cats]))
+    cond_prior = np.full(offsets[-1], a / 3 / 3)
+    out = []
+    for m in steps:
+        res = _kernels.run_em(
+            codes.astype(np.int16), weights, offsets, log_class, log_cond,
+            a / 3, cond_prior, m, 1e-14, accelerate, False,
+        )  # fmt: skip
+        out.append(res)
+    return out
+
+
+@pytest.mark.parametrize("accelerate", [False, True])
+@pytest.mark.parametrize("a", [0.0, 1.0])
+def test_em_never_lowers_the_objective(accelerate, a):
+    runs = _trajectory(accelerate, range(1, 60), a)
+    objectives = np.array([r[2] for r in runs])
+    assert np.all(np.diff(objectives) >= -1e-9 * np.abs(objectives[:-1]))
+    assert objectives[-1] > objectives[0]
+
+
+def test_squarem_reaches_the_plain_em_optimum_in_fewer_iterations():
+    plain = _trajectory(False, [20000])[0]
+    fast = _trajectory(True, [20000])[0]
+    assert plain[5] and fast[5]  # both converged
+    assert fast[2] == pytest.approx(plain[2], rel=1e-8)
+    np.testing.assert_allclose(np.exp(fast[1]), np.exp(plain[1]), atol=1e-4)
+    assert fast[4] * 2 < plain[4]
