@@ -352,7 +352,7 @@ class LatentClassModel:
         data, w = self._split_weights(data, weights)
         indicators = learn_indicators(data, self.categories, self.max_categories)
         codes = encode(data, indicators)
-        patterns, pattern_weights, _ = compress(codes, w)
+        patterns, pattern_weights, inverse = compress(codes, w)
         self._fit_patterns(
             indicators,
             patterns,
@@ -360,6 +360,9 @@ class LatentClassModel:
             n_rows=data.shape[0],
             n_empty_rows=int(np.all(codes < 0, axis=1).sum()),
         )
+        # the fitted data, compressed: row i of the data is pattern inverse[i]
+        self._fit_index = data.index
+        self._fit_inverse = inverse
         return self
 
     def fit_predict(self, data: pd.DataFrame, weights=None) -> pd.Series:
@@ -462,6 +465,9 @@ class LatentClassModel:
             for kind in ("modal", "proportional")
         }
         self._avepp = criteria.average_posterior(post, pattern_weights)
+        self._patterns = patterns
+        self._pattern_weights = pattern_weights
+        self._pattern_post = post
 
         self.loglik_ = loglik
         self.log_prior_ = log_prior
@@ -575,6 +581,58 @@ class LatentClassModel:
         """
         self._check_has_data_stats()
         return pd.Series(self._avepp, index=self.classes_, name="avepp")
+
+    def _check_has_fit_data(self) -> None:
+        self._check_has_data_stats()
+        if getattr(self, "_patterns", None) is None:
+            raise NotFittedError(
+                "this model was loaded from a file, which keeps no data; fit it to data "
+                "for bivariate residuals and cross-tabulations"
+            )
+
+    def bivariate_residuals(self) -> pd.DataFrame:
+        """Bivariate residuals (Latent GOLD's BVR) of every pair of indicators.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_indicators, n_indicators)
+            Symmetric; the diagonal is NaN. See :func:`lca.diagnostics.bivariate_residuals`.
+        """
+        from .diagnostics import bivariate_residuals
+
+        self._check_has_fit_data()
+        return bivariate_residuals(self)
+
+    def crosstab(self, variable: pd.Series, weights=None, kind: str = "modal") -> pd.DataFrame:
+        """How an outside variable is distributed within each class.
+
+        See :func:`lca.diagnostics.crosstab`.
+        """
+        from .diagnostics import crosstab
+
+        self._check_has_fit_data()
+        return crosstab(self, variable, weights=weights, kind=kind)
+
+    def summary(self):
+        """Fit statistics, class sizes, AvePP, classification table and profile.
+
+        Returns a summary object with ``as_text()``, ``as_html()``,
+        ``to_frame()``; see :func:`lca.results.model_summary`.
+        """
+        from .results import model_summary
+
+        self._check_has_data_stats()
+        return model_summary(self)
+
+    def plot_profile(self, kind: str = "bars", **kwargs):
+        """Plot the class-conditional probabilities (needs matplotlib).
+
+        See :func:`lca.plotting.plot_profile`.
+        """
+        from .plotting import plot_profile
+
+        self._check_fitted()
+        return plot_profile(self, kind=kind, **kwargs)
 
     # -- assignment ------------------------------------------------------------
     def _posteriors_rows(self, data: pd.DataFrame, unknown: str):
