@@ -38,20 +38,30 @@ class EMResult:
     best_start: int
 
 
-def random_start(rng: np.random.Generator, n_classes: int, offsets: np.ndarray):
-    """Equal class sizes and class-conditional probabilities from Dirichlet(1)."""
+def random_start(rng: np.random.Generator, n_classes: int, offsets: np.ndarray, ordinal=None):
+    """Equal class sizes and class-conditional probabilities from Dirichlet(1).
+
+    An ordinal indicator starts inside its model: intercepts from one
+    Dirichlet draw and class effects b_k ~ Normal(0, 1) / (C - 1).
+    """
     n_cat = int(offsets[-1])
     log_class = np.full(n_classes, -np.log(n_classes))
     log_cond = np.empty((n_cat, n_classes))
     for j in range(len(offsets) - 1):
         lo, hi = offsets[j], offsets[j + 1]
+        if ordinal is not None and ordinal[j] and hi - lo > 1:
+            a = np.log(np.maximum(rng.dirichlet(np.ones(hi - lo)), 1e-300))
+            b = rng.normal(size=n_classes) / (hi - lo - 1)
+            eta = a[:, None] + np.arange(hi - lo)[:, None] * b[None, :]
+            log_cond[lo:hi] = eta - np.logaddexp.reduce(eta, axis=0)
+            continue
         draws = rng.dirichlet(np.ones(hi - lo), size=n_classes).T
         log_cond[lo:hi] = np.log(np.maximum(draws, 1e-300))
     return log_class, log_cond
 
 
 def _run(data, start, max_iter, tol, accelerate, parallel):
-    patterns, weights, offsets, class_prior, cond_prior = data
+    patterns, weights, offsets, class_prior, cond_prior, ordinal = data
     log_class, log_cond = start
     return _kernels.run_em(
         patterns,
@@ -61,6 +71,7 @@ def _run(data, start, max_iter, tol, accelerate, parallel):
         log_cond,
         class_prior,
         cond_prior,
+        ordinal,
         max_iter,
         tol,
         accelerate,
@@ -82,6 +93,7 @@ def search(
     class_prior: float,
     cond_prior: np.ndarray,
     *,
+    ordinal: np.ndarray | None = None,
     starts: list,
     n_final: int,
     burn_in: int,
@@ -99,7 +111,9 @@ def search(
     threaded = not parallel_estep
     if parallel_estep:
         numba.set_num_threads(min(n_jobs, numba.config.NUMBA_NUM_THREADS))
-    data = (patterns, weights, offsets, float(class_prior), cond_prior)
+    if ordinal is None:
+        ordinal = np.zeros(len(offsets) - 1, dtype=np.bool_)
+    data = (patterns, weights, offsets, float(class_prior), cond_prior, ordinal)
 
     n_starts = len(starts)
     n_final = max(1, min(n_final, n_starts))

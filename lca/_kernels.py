@@ -139,14 +139,132 @@ def estep(patterns, weights, offsets, log_class, log_cond, parallel):
     return loglik, counts, class_counts
 
 
+#: Newton iterations and step tolerance of the ordinal M-step.
+ORDINAL_MAX_NEWTON = 50
+ORDINAL_STEP_TOL = 1e-11
+
+
 @njit(cache=True, nogil=True)
-def mstep(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond):
+def _ordinal_objective(m, a, b, log_p):
+    """sum_kc m_kc log P(c|k) for log P(c|k) = a_c + b_k c - log-normaliser; fills log_p."""
+    n_cat, n_classes = m.shape
+    total = 0.0
+    for k in range(n_classes):
+        mx = -np.inf
+        for c in range(n_cat):
+            eta = a[c] + b[k] * c
+            log_p[c, k] = eta
+            if eta > mx:
+                mx = eta
+        s = 0.0
+        for c in range(n_cat):
+            s += np.exp(log_p[c, k] - mx)
+        norm = mx + np.log(s)
+        for c in range(n_cat):
+            log_p[c, k] -= norm
+            if m[c, k] > 0.0:
+                total += m[c, k] * log_p[c, k]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def ordinal_mstep(m, prev_log):
+    """M-step of one ordinal indicator (Latent GOLD's ordinal scale type).
+
+    Adjacent-category logit with equidistant scores 0..C-1:
+    log P(c|k) = a_c + b_k c - log sum_c' exp(a_c' + b_k c'), identified by
+    a_0 = 0 and b_0 = 0, so (C - 1) + (K - 1) free parameters. Maximises
+    sum_kc m_kc log P(c|k) (``m`` = expected counts plus the Bayes-constant
+    pseudo-counts, shape (C, K)) by Newton's method with step halving, from
+    the parameters implied by ``prev_log``. The objective is concave, so the
+    step never lowers it.
+
+    Returns the new log-probabilities, shape (C, K).
+    """
+    n_cat, n_classes = m.shape
+    a = np.zeros(n_cat)
+    b = np.zeros(n_classes)
+    for c in range(1, n_cat):
+        a[c] = prev_log[c, 0] - prev_log[0, 0]
+    if n_cat > 1:
+        for k in range(1, n_classes):
+            b[k] = (prev_log[1, k] - prev_log[0, k]) - a[1]
+    for c in range(n_cat):  # guard against -inf from a zero probability
+        if not np.isfinite(a[c]):
+            a[c] = 0.0
+    for k in range(n_classes):
+        if not np.isfinite(b[k]):
+            b[k] = 0.0
+    log_p = np.empty((n_cat, n_classes))
+    trial = np.empty((n_cat, n_classes))
+    if n_cat == 1:
+        log_p[:, :] = 0.0
+        return log_p
+    n_k = m.sum(axis=0)
+    dim = (n_cat - 1) + (n_classes - 1)
+    f = _ordinal_objective(m, a, b, log_p)
+    for _ in range(ORDINAL_MAX_NEWTON):
+        grad = np.zeros(dim)
+        hess = np.zeros((dim, dim))  # minus the Hessian (positive definite)
+        for k in range(n_classes):
+            mu = 0.0
+            for c in range(n_cat):
+                mu += c * np.exp(log_p[c, k])
+            for c in range(1, n_cat):
+                p_c = np.exp(log_p[c, k])
+                r = m[c, k] - n_k[k] * p_c
+                grad[c - 1] += r
+                if k > 0:
+                    grad[n_cat - 2 + k] += c * r
+                for c2 in range(1, n_cat):
+                    p_c2 = np.exp(log_p[c2, k])
+                    v = -n_k[k] * p_c * p_c2
+                    if c2 == c:
+                        v += n_k[k] * p_c
+                    hess[c - 1, c2 - 1] += v
+                if k > 0:
+                    v = n_k[k] * p_c * (c - mu)
+                    hess[c - 1, n_cat - 2 + k] += v
+                    hess[n_cat - 2 + k, c - 1] += v
+            if k > 0:
+                var = 0.0
+                for c in range(n_cat):
+                    var += (c - mu) * (c - mu) * np.exp(log_p[c, k])
+                hess[n_cat - 2 + k, n_cat - 2 + k] += n_k[k] * var
+        for d in range(dim):
+            hess[d, d] += 1e-10 * (1.0 + hess[d, d])
+        step = np.linalg.solve(hess, grad)
+        biggest = np.max(np.abs(step))
+        t = 1.0
+        improved = False
+        while t > 1e-8:
+            a_new = a.copy()
+            b_new = b.copy()
+            for c in range(1, n_cat):
+                a_new[c] += t * step[c - 1]
+            for k in range(1, n_classes):
+                b_new[k] += t * step[n_cat - 2 + k]
+            f_new = _ordinal_objective(m, a_new, b_new, trial)
+            if f_new >= f:
+                a, b, f = a_new, b_new, f_new
+                log_p[:, :] = trial
+                improved = True
+                break
+            t *= 0.5
+        if not improved or biggest * t < ORDINAL_STEP_TOL:
+            break
+    return log_p
+
+
+@njit(cache=True, nogil=True)
+def mstep(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond, ordinal):
     """Posterior-mode (Bayes constants) or maximum-likelihood M-step.
 
     ``class_prior`` is ``a / K`` and ``cond_prior[offsets[j] + c]`` is
     ``(b / K) f_jc``; with both zero this is plain maximum likelihood. A class
-    that received no weight for an indicator keeps its previous
-    probabilities (they do not enter the likelihood).
+    that received no weight for a nominal indicator keeps its previous
+    probabilities (they do not enter the likelihood). Indicators flagged in
+    ``ordinal`` (shape (n_indicators,)) get the ordinal M-step.
     """
     n_cat, n_classes = counts.shape
     n_indicators = offsets.shape[0] - 1
@@ -160,6 +278,10 @@ def mstep(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond)
     for j in range(n_indicators):
         lo = offsets[j]
         hi = offsets[j + 1]
+        if ordinal[j]:
+            m = counts[lo:hi] + cond_prior[lo:hi].reshape((hi - lo, 1))
+            log_cond[lo:hi] = ordinal_mstep(m, prev_log_cond[lo:hi])
+            continue
         for k in range(n_classes):
             tot = 0.0
             for r in range(lo, hi):
@@ -224,11 +346,15 @@ def _floored(x):
 
 
 @njit(cache=True, nogil=True)
-def _em_map(patterns, weights, offsets, log_class, log_cond, class_prior, cond_prior, parallel):
+def _em_map(
+    patterns, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal, parallel
+):
     """One EM step from the given point: its objective and the next point."""
     ll, counts, class_counts = estep(patterns, weights, offsets, log_class, log_cond, parallel)
     objective = ll + log_prior(log_class, log_cond, class_prior, cond_prior)
-    new_class, new_cond = mstep(counts, class_counts, offsets, class_prior, cond_prior, log_cond)
+    new_class, new_cond = mstep(
+        counts, class_counts, offsets, class_prior, cond_prior, log_cond, ordinal
+    )
     return objective, ll, new_class, new_cond
 
 
@@ -241,6 +367,7 @@ def run_em(
     log_cond,
     class_prior,
     cond_prior,
+    ordinal,
     max_iter,
     tol,
     accelerate,
@@ -254,7 +381,9 @@ def run_em(
     ``tol * |objective|``. SQUAREM (Varadhan & Roland 2008, scheme S3) is
     applied to the log-parameters; an extrapolated point is kept only if its
     objective is at least that of the EM step it replaces, so the sequence of
-    accepted objectives never decreases.
+    accepted objectives never decreases. A linear combination of ordinal
+    log-probabilities, renormalised, is again ordinal, so extrapolation keeps
+    ordinal indicators in their model.
 
     Returns
     -------
@@ -268,7 +397,7 @@ def run_em(
     """
     n_iter = 1
     obj0, ll0, c1, p1 = _em_map(
-        patterns, weights, offsets, log_class, log_cond, class_prior, cond_prior, parallel
+        patterns, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal, parallel
     )
     c0 = log_class.copy()
     p0 = log_cond.copy()
@@ -276,7 +405,7 @@ def run_em(
     step_max = 1.0
     while n_iter < max_iter:
         obj1, ll1, c2, p2 = _em_map(
-            patterns, weights, offsets, c1, p1, class_prior, cond_prior, parallel
+            patterns, weights, offsets, c1, p1, class_prior, cond_prior, ordinal, parallel
         )
         n_iter += 1
         if obj1 - obj0 <= tol * abs(obj0):
@@ -315,7 +444,7 @@ def run_em(
         xp = f0p - 2.0 * alpha * rp + alpha * alpha * vp
         _normalise_blocks(xc, xp, offsets)
         objx, llx, cx1, px1 = _em_map(
-            patterns, weights, offsets, xc, xp, class_prior, cond_prior, parallel
+            patterns, weights, offsets, xc, xp, class_prior, cond_prior, ordinal, parallel
         )
         n_iter += 1
         if np.isfinite(objx) and objx >= obj1:
@@ -328,7 +457,7 @@ def run_em(
             step_max = max(1.0, step_max / 4.0)
             c0, p0 = c2, p2
             obj0, ll0, c1, p1 = _em_map(
-                patterns, weights, offsets, c0, p0, class_prior, cond_prior, parallel
+                patterns, weights, offsets, c0, p0, class_prior, cond_prior, ordinal, parallel
             )
             n_iter += 1
     return c0, p0, obj0, ll0, n_iter, converged

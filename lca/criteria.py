@@ -40,9 +40,19 @@ FIT_STAT_NAMES = (
 )
 
 
-def n_parameters(n_classes: int, n_categories) -> int:
-    """Free parameters of a model with nominal indicators: (K-1) + K sum_j (C_j - 1)."""
-    return (n_classes - 1) + n_classes * int(sum(c - 1 for c in n_categories))
+def n_parameters(n_classes: int, n_categories, ordinal=None) -> int:
+    """Free parameters: (K-1) + sum_j of K (C_j - 1) for a nominal indicator.
+
+    An ordinal indicator (adjacent-category logit, equidistant scores) has
+    (C_j - 1) intercepts + (K - 1) class effects instead (for C_j >= 2).
+    """
+    ordinal = [False] * len(n_categories) if ordinal is None else list(ordinal)
+    total = n_classes - 1
+    for c, is_ordinal in zip(n_categories, ordinal):
+        if c <= 1:
+            continue
+        total += (c - 1) + (n_classes - 1) if is_ordinal else n_classes * (c - 1)
+    return int(total)
 
 
 def information_criteria(loglik: float, n_par: int, n_obs: float) -> dict:

@@ -49,6 +49,10 @@ def model_to_dict(model) -> dict:
                 f"indicator name {ind.name!r} cannot be saved; rename the columns to str or int"
             )
     params = model.get_params()
+    if params["ordinal"] is not None:
+        params["ordinal"] = (
+            [params["ordinal"]] if _name_ok(params["ordinal"]) else list(params["ordinal"])
+        )
     categories = params.pop("categories")
     if categories is not None:
         categories = [
@@ -64,8 +68,13 @@ def model_to_dict(model) -> dict:
         "lca_version": _version(),
         "n_classes": model.n_classes_,
         "indicators": [
-            {"name": ind.name, "categories": list(ind.categories), "ordered": ind.ordered}
-            for ind in model.indicators_
+            {
+                "name": ind.name,
+                "categories": list(ind.categories),
+                "ordered": ind.ordered,
+                "scale": "ordinal" if is_ordinal else "nominal",
+            }
+            for ind, is_ordinal in zip(model.indicators_, model._ordinal)
         ],
         "class_sizes": [float(p) for p in model._class_probs],
         "conditional_probs": [
@@ -210,6 +219,7 @@ def model_from_dict(d, path="<dict>"):
     if not (1 <= len(raw_inds) <= 100_000):
         _fail(path, f"{len(raw_inds)} indicators is out of range")
     indicators = []
+    scales = []
     total_cats = 0
     for i, raw in enumerate(raw_inds):
         if not isinstance(raw, dict):
@@ -235,6 +245,10 @@ def model_from_dict(d, path="<dict>"):
         ordered = raw.get("ordered", False)
         if not isinstance(ordered, bool):
             _fail(path, f"indicator {name!r}: 'ordered' must be true or false")
+        scale = raw.get("scale", "nominal")
+        if scale not in ("nominal", "ordinal"):
+            _fail(path, f"indicator {name!r}: scale must be 'nominal' or 'ordinal'")
+        scales.append(scale == "ordinal")
         indicators.append(Indicator(name=name, categories=tuple(labels), ordered=ordered))
     if len({ind.name for ind in indicators}) != len(indicators):
         _fail(path, "two indicators have the same name")
@@ -255,6 +269,7 @@ def model_from_dict(d, path="<dict>"):
     n_cats = [ind.n_categories for ind in indicators]
     model = _model_from_options(d, k, path)
     model.indicators_ = indicators
+    model._ordinal = np.array(scales, dtype=np.bool_)
     model._offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
     model._set_parameters(class_sizes, np.vstack(blocks))
     model.n_parameters_ = _get(d, "n_parameters", int, path)

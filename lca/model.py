@@ -112,6 +112,13 @@ class LatentClassModel:
     accelerate : bool, default=True
         Accelerate EM with SQUAREM; it reaches the same optimum in fewer
         iterations and never lowers the objective.
+    ordinal : sequence of column names or None, default=None
+        Indicators of Latent GOLD's ordinal scale type: an adjacent-category
+        logit with equidistant category scores, log P(y=c|k) = a_c + b_k c -
+        log(normaliser), so (C - 1) intercepts + (K - 1) class effects
+        instead of K (C - 1) free probabilities. Their category order comes
+        from an ordered pandas Categorical, from ``categories=``, or from
+        numeric labels (sorted); text labels of unknown order are refused.
     categories : mapping or None, default=None
         ``{column: [labels in order]}`` to fix the category order (and the
         allowed labels) of some indicators.
@@ -185,6 +192,7 @@ class LatentClassModel:
         bayes_constant: float = 1.0,
         class_bayes_constant: float | None = None,
         accelerate: bool = True,
+        ordinal: Sequence[Hashable] | None = None,
         categories: Mapping[Hashable, Sequence] | None = None,
         max_categories: int = MAX_CATEGORIES,
         random_state: int | np.random.Generator | None = 0,
@@ -199,6 +207,7 @@ class LatentClassModel:
         self.bayes_constant = bayes_constant
         self.class_bayes_constant = class_bayes_constant
         self.accelerate = accelerate
+        self.ordinal = ordinal
         self.categories = categories
         self.max_categories = max_categories
         self.random_state = random_state
@@ -308,16 +317,17 @@ class LatentClassModel:
                     f"got {arr.shape}"
                 )
             _probabilities(arr, f"conditional_probs of {name!r}", "parameters")
-            indicators.append(Indicator(name=name, categories=labels))
+            indicators.append(Indicator(name=name, categories=labels, ordered=True))
             blocks.append(arr)
         model.indicators_ = indicators
+        model._ordinal = model._ordinal_mask(indicators)
         n_cats = [ind.n_categories for ind in indicators]
         model._offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
         model._set_parameters(sizes, np.vstack(blocks))
         model._stats = None
         model._tables = None
         model._avepp = None
-        model.n_parameters_ = criteria.n_parameters(k, n_cats)
+        model.n_parameters_ = criteria.n_parameters(k, n_cats, model._ordinal)
         return model
 
     def _check_has_data_stats(self) -> None:
@@ -410,8 +420,9 @@ class LatentClassModel:
         cond_prior = (b / n_classes) * marg
         class_prior = a / n_classes
 
+        ordinal = self._ordinal_mask(indicators)
         rng = np.random.default_rng(self.random_state)
-        starts = [_em.random_start(rng, n_classes, offsets) for _ in range(self.n_starts)]
+        starts = [_em.random_start(rng, n_classes, offsets, ordinal) for _ in range(self.n_starts)]
         n_final = self.n_final if self.n_final is not None else max(2, self.n_starts // 4)
         result = _em.search(
             patterns,
@@ -420,6 +431,7 @@ class LatentClassModel:
             n_classes,
             class_prior,
             cond_prior,
+            ordinal=ordinal,
             starts=starts,
             n_final=n_final,
             burn_in=self.burn_in,
@@ -436,6 +448,7 @@ class LatentClassModel:
         cond_probs = np.exp(result.log_cond[:, order])
 
         self.indicators_ = list(indicators)
+        self._ordinal = ordinal
         self._offsets = offsets
         self._set_parameters(class_probs, cond_probs)
         self._class_prior = class_prior
@@ -446,7 +459,7 @@ class LatentClassModel:
         log_prior = float(
             _kernels.log_prior(self._log_class, self._log_cond, class_prior, cond_prior)
         )
-        n_par = criteria.n_parameters(n_classes, n_cats)
+        n_par = criteria.n_parameters(n_classes, n_cats, ordinal)
         complete = np.all(patterns >= 0, axis=1)
         n_cells = math.prod(int(c) for c in n_cats)
         self._stats = criteria.fit_statistics(
@@ -488,6 +501,35 @@ class LatentClassModel:
                 stacklevel=3,
             )
         return self
+
+    def _ordinal_mask(self, indicators) -> np.ndarray:
+        """Which indicators are ordinal; refuses names and labels that cannot be."""
+        names = list(self.ordinal or [])
+        if isinstance(self.ordinal, (str, int)):
+            names = [self.ordinal]
+        known = {ind.name for ind in indicators}
+        absent = [n for n in names if n not in known]
+        if absent:
+            raise DataError(
+                f"ordinal= names {absent!r}, which are not indicator columns; the indicators "
+                f"are {sorted(map(str, known))}"
+            )
+        mask = np.zeros(len(indicators), dtype=np.bool_)
+        for j, ind in enumerate(indicators):
+            if ind.name not in names:
+                continue
+            numeric = all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in ind.categories
+            )
+            if not (ind.ordered or numeric):
+                raise DataError(
+                    f"ordinal indicator {ind.name!r} has text labels of unknown order "
+                    f"{list(ind.categories)!r}; give the order with an ordered pandas "
+                    "Categorical (pd.Categorical(values, categories=[...], ordered=True)) or "
+                    f"with categories={{{ind.name!r}: [lowest, ..., highest]}}"
+                )
+            mask[j] = True
+        return mask
 
     def _set_parameters(self, class_probs: np.ndarray, cond_probs: np.ndarray) -> None:
         """Store the canonical parameters and the logs every method uses."""

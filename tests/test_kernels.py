@@ -74,7 +74,10 @@ def test_mstep_equals_reference(a, b):
         f = np.bincount(codes[answered, j], weights=weights[answered], minlength=c)
         marginals.append(f / f.sum())
     cond_prior = (b / 3) * np.concatenate(marginals)
-    new_class, new_cond = _kernels.mstep(counts, class_counts, offsets, a / 3, cond_prior, log_cond)
+    nominal = np.zeros(3, dtype=np.bool_)
+    new_class, new_cond = _kernels.mstep(
+        counts, class_counts, offsets, a / 3, cond_prior, log_cond, nominal
+    )
     ref_counts = [counts[offsets[j] : offsets[j + 1]] for j in range(3)]
     ref_sizes, ref_blocks = naive.mstep(ref_counts, class_counts, a, b, marginals)
     np.testing.assert_allclose(np.exp(new_class), ref_sizes, rtol=1e-12)
@@ -132,7 +135,7 @@ def _trajectory(accelerate, steps, a=1.0):
     for m in steps:
         res = _kernels.run_em(
             codes.astype(np.int16), weights, offsets, log_class, log_cond,
-            a / 3, cond_prior, m, 1e-14, accelerate, False,
+            a / 3, cond_prior, np.zeros(5, dtype=np.bool_), m, 1e-14, accelerate, False,
         )  # fmt: skip
         out.append(res)
     return out
@@ -154,3 +157,39 @@ def test_squarem_reaches_the_plain_em_optimum_in_fewer_iterations():
     assert fast[2] == pytest.approx(plain[2], rel=1e-8)
     np.testing.assert_allclose(np.exp(fast[1]), np.exp(plain[1]), atol=1e-4)
     assert fast[4] * 2 < plain[4]
+
+
+def _ordinal_reference(m):
+    """Maximise sum_kc m_kc log P(c|k) over the adjacent-category logit with scipy."""
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax
+
+    n_cat, k = m.shape
+    scores = np.arange(n_cat)[:, None]
+
+    def unpack(theta):
+        a = np.r_[0.0, theta[: n_cat - 1]]
+        b = np.r_[0.0, theta[n_cat - 1 :]]
+        return log_softmax(a[:, None] + scores * b[None, :], axis=0)
+
+    res = minimize(
+        lambda t: -np.sum(m * unpack(t)), np.zeros(n_cat + k - 2), method="BFGS",
+        options={"gtol": 1e-10, "maxiter": 10_000},
+    )  # fmt: skip
+    return unpack(res.x)
+
+
+@pytest.mark.parametrize(("n_cat", "k"), [(2, 3), (4, 2), (5, 4), (7, 5)])
+def test_ordinal_mstep_equals_a_generic_optimiser(n_cat, k):
+    rng = np.random.default_rng(n_cat * 10 + k)
+    m = rng.gamma(2.0, 20.0, size=(n_cat, k))
+    start = np.log(rng.dirichlet(np.ones(n_cat), size=k).T)
+    got = _kernels.ordinal_mstep(m, start)
+    ref = _ordinal_reference(m)
+    np.testing.assert_allclose(np.exp(got), np.exp(ref), atol=1e-6)
+    # the result is in the model: log P(c|k) - log P(0|k) - (same for class 0) = b_k * c
+    diff = (got - got[0]) - (got[:, :1] - got[0, 0])
+    for kk in range(k):
+        np.testing.assert_allclose(diff[:, kk], diff[1, kk] * np.arange(n_cat), atol=1e-9)
+    # and at least as good as the optimiser
+    assert np.sum(m * got) >= np.sum(m * ref) - 1e-8

@@ -1,0 +1,133 @@
+"""Ordinal indicators (Latent GOLD's ordinal scale type)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import log_softmax
+
+import lca
+from lca.encoding import encode
+
+from . import naive
+
+
+def ordinal_block(a, b):
+    """P(c|k) of the adjacent-category logit with scores 0..C-1, shape (C, K)."""
+    scores = np.arange(len(a))[:, None]
+    return np.exp(log_softmax(np.asarray(a)[:, None] + scores * np.asarray(b)[None, :], axis=0))
+
+
+def _ordinal_truth():
+    sizes = [0.45, 0.35, 0.2]
+    b = np.array([-1.2, 0.0, 1.3])
+    cond = {f"o{j}": ordinal_block(np.zeros(5), b * (0.8 + 0.2 * j)) for j in range(4)}
+    rng = np.random.default_rng(3)
+    cond.update({f"n{j}": rng.dirichlet(np.full(3, 0.5), size=3).T for j in range(3)})
+    return sizes, cond
+
+
+def _ordered(data):
+    """Make the o* columns ordered Categoricals (their labels 1..5 are numeric anyway)."""
+    return data.assign(**{c: data[c].cat.as_ordered() for c in data if c.startswith("o")})
+
+
+def test_parameter_count_and_likelihood_against_independent_computation():
+    sizes, cond = _ordinal_truth()
+    data, _ = lca.simulate(sizes, cond, 1500, random_state=1, missing=0.05)
+    ordinal = ["o0", "o1", "o2", "o3"]
+    m = lca.LatentClassModel(3, ordinal=ordinal, n_starts=6).fit(_ordered(data))
+    # (K-1) + ordinal: 4 x ((5-1) + (K-1)) + nominal: 3 x K (3-1)
+    assert m.n_parameters_ == 2 + 4 * (4 + 2) + 3 * 3 * 2
+    codes = encode(data, m.indicators_).astype(np.int64)
+    blocks = [m.conditional_probs_[ind.name].to_numpy() for ind in m.indicators_]
+    _, ll = naive.posteriors(codes, np.log(m.class_sizes_.to_numpy()), blocks)
+    assert m.loglik_ == pytest.approx(ll.sum(), rel=1e-12)
+    # fitted ordinal blocks lie in the model: log-odds against category 0 are a_c + b_k c
+    for name in ordinal:
+        logp = np.log(m.conditional_probs_[name].to_numpy())
+        rel = (logp - logp[0]) - (logp[:, :1] - logp[0, 0])
+        for k in range(3):
+            np.testing.assert_allclose(rel[:, k], rel[1, k] * np.arange(5), atol=1e-7)
+
+
+def test_recovery_of_a_simulated_ordinal_model():
+    sizes, cond = _ordinal_truth()
+    data, truth = lca.simulate(sizes, cond, 4000, random_state=2)
+    m = lca.LatentClassModel(3, ordinal=["o0", "o1", "o2", "o3"], n_starts=8).fit(data)
+    table = pd.crosstab(truth, m.predict(data))
+    # classes are numbered by size, as are the true ones here
+    assert np.abs(m.class_sizes_.to_numpy() - np.array(sizes)).max() < 0.03
+    assert np.trace(table.to_numpy()) / table.to_numpy().sum() > 0.85
+    for name in ("o0", "o3"):
+        np.testing.assert_allclose(m.conditional_probs_[name].to_numpy(), cond[name], atol=0.05)
+
+
+def test_bic_prefers_the_true_scale_type():
+    sizes, cond = _ordinal_truth()
+    ordinal = ["o0", "o1", "o2", "o3"]
+    ordinal_data, _ = lca.simulate(sizes, cond, 3000, random_state=4)
+    as_ordinal = lca.LatentClassModel(3, ordinal=ordinal, n_starts=6).fit(ordinal_data)
+    as_nominal = lca.LatentClassModel(3, n_starts=6).fit(ordinal_data)
+    assert as_ordinal.fit_stats()["bic"] < as_nominal.fit_stats()["bic"]
+    # non-monotone class profiles: the ordinal model cannot follow them
+    rng = np.random.default_rng(5)
+    bumpy = {name: rng.dirichlet(np.full(5, 0.3), size=3).T for name in ordinal}
+    nominal_data, _ = lca.simulate(sizes, bumpy, 3000, random_state=6)
+    as_ordinal = lca.LatentClassModel(3, ordinal=ordinal, n_starts=6).fit(nominal_data)
+    as_nominal = lca.LatentClassModel(3, n_starts=6).fit(nominal_data)
+    assert as_nominal.fit_stats()["bic"] < as_ordinal.fit_stats()["bic"]
+
+
+@pytest.mark.filterwarnings("ignore::lca.ConvergenceWarning")  # only parameters are counted
+def test_separation_type_models_add_23_parameters_per_class():
+    # the published separation-type indicators: categories per indicator
+    n_cats = {
+        "previous_relationship": 4,
+        "current_relationship": 4,
+        "break_up": 5,
+        "time_since_separation": 5,
+        "nrp_child_contact": 5,
+        "financial_discussion": 5,
+        "ex_partner_contact": 4,
+        "decisions": 2,
+        "relationship_length": 7,
+    }
+    rng = np.random.default_rng(0)
+    cond = {name: rng.dirichlet(np.ones(c), size=2).T for name, c in n_cats.items()}
+    data, _ = lca.simulate([0.5, 0.5], cond, 800, random_state=0)
+    ordinal = ["time_since_separation", "relationship_length", "current_relationship"]
+    counts = [
+        lca.LatentClassModel(k, ordinal=ordinal, n_starts=1, max_iter=20, burn_in=5)
+        .fit(data)
+        .n_parameters_
+        for k in (4, 5, 6)
+    ]
+    assert np.diff(counts).tolist() == [23, 23]
+    # all nominal: 33 per class, as the published table says it would be
+    nominal = lca.LatentClassModel(5, n_starts=1, max_iter=20, burn_in=5).fit(data)
+    assert nominal.n_parameters_ == 4 + 5 * 32
+    # the published criteria imply about 101.6, 124.6 and 148 parameters
+    assert counts == [101, 124, 147]
+    assert counts[1] == nominal.n_parameters_ - 5 * 13 + (13 + 3 * 4)
+
+
+def test_ordinal_needs_an_order():
+    data = pd.DataFrame({"q": ["low", "high", "mid"] * 20, "r": ["a", "b", "b"] * 20})
+    with pytest.raises(lca.DataError, match=r"ordinal indicator 'q' has text labels.*ordered"):
+        lca.LatentClassModel(2, ordinal=["q"]).fit(data)
+    with pytest.raises(lca.DataError, match=r"ordinal= names \['zz'\]"):
+        lca.LatentClassModel(2, ordinal=["zz"]).fit(data)
+    m = lca.LatentClassModel(2, ordinal=["q"], categories={"q": ["low", "mid", "high"]})
+    assert m.fit(data).indicators_[0].categories == ("low", "mid", "high")
+
+
+def test_ordinal_model_round_trips(tmp_path):
+    sizes, cond = _ordinal_truth()
+    data, _ = lca.simulate(sizes, cond, 600, random_state=8)
+    m = lca.LatentClassModel(3, ordinal=["o0", "o1"], n_starts=3).fit(data)
+    m.save(tmp_path / "m.json")
+    loaded = lca.load(tmp_path / "m.json")
+    assert loaded.n_parameters_ == m.n_parameters_
+    assert loaded._ordinal.tolist() == m._ordinal.tolist()
+    assert loaded.get_params()["ordinal"] == ["o0", "o1"]
+    pd.testing.assert_frame_equal(loaded.predict_proba(data), m.predict_proba(data))
