@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import datasets
+from . import datasets, presets
 from .encoding import DataError
 from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError
 from .io import load
@@ -29,5 +29,6 @@ __all__ = [
     "compare",
     "datasets",
     "load",
+    "presets",
     "simulate",
 ]

@@ -77,6 +77,7 @@ def model_to_dict(model) -> dict:
             for ind, is_ordinal in zip(model.indicators_, model._ordinal)
         ],
         "class_sizes": [float(p) for p in model._class_probs],
+        "class_labels": getattr(model, "class_labels_", None),
         "conditional_probs": [
             model._cond_probs[off[j] : off[j + 1]].tolist() for j in range(len(model.indicators_))
         ],
@@ -273,6 +274,15 @@ def model_from_dict(d, path="<dict>"):
     model._offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
     model._set_parameters(class_sizes, np.vstack(blocks))
     model.n_parameters_ = _get(d, "n_parameters", int, path)
+    labels = d.get("class_labels")
+    if labels is not None:
+        if not (
+            isinstance(labels, list)
+            and len(labels) == k
+            and all(isinstance(v, str) for v in labels)
+        ):
+            _fail(path, f"class_labels must be a list of {k} strings")
+        model.class_labels_ = labels
     if d.get("fitted", "absent") is None:  # built from parameters, never fitted to data
         model._stats = model._tables = model._avepp = None
         return model

@@ -531,6 +531,24 @@ class LatentClassModel:
             mask[j] = True
         return mask
 
+    def _reorder_classes(self, order, labels=None) -> None:
+        """Renumber the classes: new class i+1 is old class order[i]+1.
+
+        Statistics do not change; parameters, tables and posteriors follow.
+        ``labels`` names the new classes (``class_labels_``).
+        """
+        order = np.asarray(order, dtype=np.int64)
+        if sorted(order.tolist()) != list(range(self._class_probs.shape[0])):
+            raise ValueError(f"order must be a permutation of the classes, got {order.tolist()}")
+        self._set_parameters(self._class_probs[order], self._cond_probs[:, order])
+        if getattr(self, "_tables", None) is not None:
+            self._tables = {k: v[np.ix_(order, order)] for k, v in self._tables.items()}
+            self._avepp = self._avepp[order]
+        if getattr(self, "_pattern_post", None) is not None:
+            self._pattern_post = self._pattern_post[:, order]
+        if labels is not None:
+            self.class_labels_ = [str(v) for v in labels]
+
     def _set_parameters(self, class_probs: np.ndarray, cond_probs: np.ndarray) -> None:
         """Store the canonical parameters and the logs every method uses."""
         self._class_probs = np.ascontiguousarray(class_probs, dtype=float)
@@ -712,12 +730,24 @@ class LatentClassModel:
         post, _ = self._posteriors_rows(data, unknown)
         return pd.DataFrame(post, index=data.index, columns=self.classes_)
 
-    def predict(self, data: pd.DataFrame, unknown: str = "error") -> pd.Series:
-        """Modal class (1..K) of each respondent, indexed like ``data``."""
+    def predict(
+        self, data: pd.DataFrame, unknown: str = "error", labels: bool = False
+    ) -> pd.Series:
+        """Modal class (1..K) of each respondent, indexed like ``data``.
+
+        With ``labels=True`` (for models that have ``class_labels_``, such as
+        the presets'), the class names instead of their numbers.
+        """
         post, _ = self._posteriors_rows(data, unknown)
-        return pd.Series(
+        classes = pd.Series(
             criteria.modal_assignment(post) + 1, index=data.index, name="class", dtype=np.int64
         )
+        if labels:
+            names = getattr(self, "class_labels_", None)
+            if names is None:
+                raise ValueError("this model has no class_labels_; predict numbers instead")
+            return classes.map(dict(enumerate(names, start=1))).rename("class_label")
+        return classes
 
     def score_samples(self, data: pd.DataFrame, unknown: str = "error") -> pd.Series:
         """Log-likelihood log P(y_i) of each respondent under the model."""

@@ -1,0 +1,207 @@
+"""One published typology: its tables, its reference model, and refitting it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from ..encoding import DataError
+from ..model import LatentClassModel
+
+#: Percentage used for a published "+" (under 0.5 per cent, not zero).
+PLUS_PERCENT = 0.25
+#: Percentage used for a published 0: a probability of exactly 0 would make an
+#: answer impossible for the class, so that no respondent giving it could ever
+#: be assigned there. 0.1 per cent keeps such answers possible but rare.
+ZERO_PERCENT = 0.1
+#: A fitted class whose mean total-variation distance to its published match
+#: is above this does not match any published class.
+MATCH_THRESHOLD = 0.25
+
+
+def published_probabilities(values) -> np.ndarray:
+    """Published percentages of one indicator (categories x classes) -> probabilities.
+
+    ``"+"`` becomes ``PLUS_PERCENT``, 0 becomes ``ZERO_PERCENT``, then every
+    column is divided by its sum (published columns add up to 99-101 through
+    rounding).
+    """
+    table = pd.DataFrame(values)
+    num = table.replace("+", PLUS_PERCENT).apply(pd.to_numeric).to_numpy(dtype=float)
+    num = np.where(num <= 0, ZERO_PERCENT, num)
+    return num / num.sum(axis=0, keepdims=True)
+
+
+def _read(filename: str) -> pd.DataFrame:
+    with resources.files(__package__).joinpath("data", filename).open("rb") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A published latent class typology.
+
+    Attributes
+    ----------
+    name, title : str
+    class_labels : tuple of str
+        Names of the published classes, in the published table's order.
+    class_sizes : tuple of float
+        Published class sizes (shares).
+    ordinal : tuple of str
+        Indicators the preset's model treats as ordinal.
+    notes : str
+        Known defects of the published tables and what the preset does about them.
+
+    Percentages become probabilities by :func:`published_probabilities`:
+    ``"+"`` (under 0.5 per cent) is read as 0.25 per cent; a published 0 as
+    0.1 per cent (an exact 0 would make the answer impossible in that class);
+    each class's column is then rescaled to sum to 1.
+    """
+
+    name: str
+    title: str
+    profile_file: str
+    fit_file: str
+    class_labels: tuple
+    class_sizes: tuple
+    ordinal: tuple
+    notes: str
+
+    # -- the published tables ----------------------------------------------------
+    def _raw(self) -> pd.DataFrame:
+        return _read(self.profile_file)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_labels)
+
+    @property
+    def indicators(self) -> list[str]:
+        """Indicator names (the columns a data set must have), in table order."""
+        return list(dict.fromkeys(self._raw()["indicator"]))
+
+    @property
+    def categories(self) -> dict[str, list[str]]:
+        """Indicator -> its category labels, in the published (and model) order."""
+        raw = self._raw()
+        return {
+            ind: raw.loc[raw["indicator"] == ind, "category"].tolist() for ind in self.indicators
+        }
+
+    def published_profile(self) -> pd.DataFrame:
+        """The published profile table: percentages per class and the total.
+
+        Rows (indicator, category); columns classes 1..K and ``"Total"``;
+        ``"+"`` is shown as NaN (under 0.5 per cent). Values as printed,
+        defects included (see ``notes``).
+        """
+        raw = self._raw()
+        cols = [f"cluster_{k}" for k in range(1, self.n_classes + 1)] + ["total"]
+        values = raw[cols].replace("+", np.nan).apply(pd.to_numeric)
+        values.columns = [*range(1, self.n_classes + 1), "Total"]
+        values.index = pd.MultiIndex.from_frame(raw[["indicator", "category"]])
+        return values
+
+    def published_fit(self) -> pd.DataFrame:
+        """The published fit statistics (Table B.8 or B.10), indexed by n_classes."""
+        fit = _read(self.fit_file).apply(pd.to_numeric)
+        return fit.set_index("n_classes")
+
+    def conditional_probs(self) -> dict[str, pd.DataFrame]:
+        """Indicator -> DataFrame (category x class) of the published probabilities."""
+        raw = self._raw()
+        cols = [f"cluster_{k}" for k in range(1, self.n_classes + 1)]
+        out = {}
+        for ind in self.indicators:
+            rows = raw[raw["indicator"] == ind]
+            probs = published_probabilities(rows[cols].to_numpy())
+            out[ind] = pd.DataFrame(
+                probs,
+                index=pd.Index(rows["category"].tolist(), name=ind),
+                columns=range(1, self.n_classes + 1),
+            )
+        return out
+
+    # -- models --------------------------------------------------------------------
+    def reference_model(self) -> LatentClassModel:
+        """The published model, ready to assign respondents without refitting.
+
+        Class k is the published cluster k, named by ``class_labels``.
+        Respondents need the preset's columns (``indicators``) with the
+        published category labels (``categories``); missing answers are fine.
+        """
+        sizes = np.asarray(self.class_sizes, dtype=float)
+        model = LatentClassModel.from_parameters(sizes / sizes.sum(), self.conditional_probs())
+        model.class_labels_ = list(self.class_labels)
+        return model
+
+    def simulate(
+        self, n: int, random_state=0, missing: float = 0.0
+    ) -> tuple[pd.DataFrame, pd.Series]:
+        """Respondents drawn from the published model, with their true classes (1..K)."""
+        return self.reference_model().sample(n, random_state=random_state, missing=missing)
+
+    def check_columns(self, data: pd.DataFrame) -> None:
+        """Refuse data lacking the preset's columns, listing what is expected."""
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"expected a pandas DataFrame, got {type(data).__name__}")
+        absent = [c for c in self.indicators if c not in data.columns]
+        if absent:
+            raise DataError(
+                f"the {self.name!r} preset needs column(s) {absent}; it expects "
+                f"{self.indicators} with the published category labels "
+                f"(lca.presets.get({self.name!r}).categories)"
+            )
+
+    def fit(self, data: pd.DataFrame, weights=None, **options) -> LatentClassModel:
+        """Fit the preset's model to new data and name its classes.
+
+        The model has the preset's indicators, number of classes, ordinal
+        indicators and category order (``options`` go to
+        :class:`LatentClassModel` and may override them). Fitted classes are
+        matched to the published ones by the Hungarian algorithm on the mean
+        total-variation distance between profiles, renumbered in the
+        published order and named (``class_labels_``). ``class_match_`` says
+        how close each match is; a class whose distance exceeds
+        ``MATCH_THRESHOLD`` is flagged as matching none.
+        """
+        self.check_columns(data)
+        settings = {
+            "n_classes": self.n_classes,
+            "ordinal": list(self.ordinal),
+            "categories": self.categories,
+        }
+        settings.update(options)
+        model = LatentClassModel(**settings).fit(data[self.indicators], weights=weights)
+        if model.n_classes_ != self.n_classes:
+            return model  # another number of classes: nothing to match
+        distance = self._profile_distance(model)
+        rows, cols = linear_sum_assignment(distance)
+        order = cols[np.argsort(rows)]  # published class i <- fitted class order[i]
+        match = pd.DataFrame(
+            {
+                "label": list(self.class_labels),
+                "fitted_class_by_size": order + 1,
+                "distance": distance[np.arange(self.n_classes), order],
+            },
+            index=pd.RangeIndex(1, self.n_classes + 1, name="class"),
+        )
+        match["matched"] = match["distance"] <= MATCH_THRESHOLD
+        model._reorder_classes(order, labels=self.class_labels)
+        model.class_match_ = match
+        return model
+
+    def _profile_distance(self, model: LatentClassModel) -> np.ndarray:
+        """Mean total-variation distance, published class (rows) x fitted class."""
+        pub = self.conditional_probs()
+        dist = np.zeros((self.n_classes, model.n_classes_))
+        for ind in self.indicators:
+            p = pub[ind].to_numpy()  # (C, K_pub)
+            q = model.conditional_probs_[ind].reindex(pub[ind].index).fillna(0.0).to_numpy()
+            dist += 0.5 * np.abs(p[:, :, None] - q[:, None, :]).sum(axis=0)
+        return dist / len(self.indicators)
