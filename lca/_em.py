@@ -81,6 +81,13 @@ def _run(data, start, max_iter, tol, accelerate, parallel):
 
 def _map(fn, items, n_jobs: int, threaded: bool):
     if threaded and n_jobs != 1 and len(items) > 1:
+        from ._dask import active_client
+
+        if active_client() is not None:  # a Dask cluster the user started: run there
+            from joblib import parallel_config
+
+            with parallel_config(backend="dask"):
+                return Parallel(n_jobs=n_jobs)(delayed(fn)(*it) for it in items)
         return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(fn)(*it) for it in items)
     return [fn(*it) for it in items]
 

@@ -346,19 +346,27 @@ class LatentClassModel:
         ----------
         data : pandas.DataFrame of shape (n_respondents, n_indicators)
             One column per indicator; any str/int/float/bool labels; missing
-            answers (NaN, None, pd.NA) stay in the likelihood.
+            answers (NaN, None, pd.NA) stay in the likelihood. A Dask
+            DataFrame is compressed to its answer patterns by Dask and then
+            fitted here, with the same result as the same data in pandas.
         weights : array-like of shape (n_respondents,), str or None
             Non-negative case weights (survey weights or frequencies), or the
             name of a column of ``data`` holding them (that column is then
-            not an indicator). The likelihood, class sizes, profiles and every
-            statistic are weighted; N in BIC, CAIC and SABIC is the sum of
-            the weights.
+            not an indicator; the only form a Dask DataFrame takes). The
+            likelihood, class sizes, profiles and every statistic are
+            weighted; N in BIC, CAIC and SABIC is the sum of the weights.
 
         Returns
         -------
         self : LatentClassModel
         """
         self._validate_params()
+        from ._dask import is_dask_collection
+
+        if is_dask_collection(data):
+            from ._dask import fit_dask
+
+            return fit_dask(self, data, weights)
         data, w = self._split_weights(data, weights)
         indicators = learn_indicators(data, self.categories, self.max_categories)
         codes = encode(data, indicators)
@@ -727,6 +735,9 @@ class LatentClassModel:
         pandas.DataFrame of shape (n_rows, n_classes)
             Index ``data.index``, columns classes 1..K; rows sum to 1.
         """
+        dask = self._dask_predict(data, "predict_proba", unknown=unknown)
+        if dask is not None:
+            return dask
         post, _ = self._posteriors_rows(data, unknown)
         return pd.DataFrame(post, index=data.index, columns=self.classes_)
 
@@ -738,6 +749,9 @@ class LatentClassModel:
         With ``labels=True`` (for models that have ``class_labels_``, such as
         the presets'), the class names instead of their numbers.
         """
+        dask = self._dask_predict(data, "predict", unknown=unknown, labels=labels)
+        if dask is not None:
+            return dask
         post, _ = self._posteriors_rows(data, unknown)
         classes = pd.Series(
             criteria.modal_assignment(post) + 1, index=data.index, name="class", dtype=np.int64
@@ -751,8 +765,19 @@ class LatentClassModel:
 
     def score_samples(self, data: pd.DataFrame, unknown: str = "error") -> pd.Series:
         """Log-likelihood log P(y_i) of each respondent under the model."""
+        dask = self._dask_predict(data, "score_samples", unknown=unknown)
+        if dask is not None:
+            return dask
         _, ll = self._posteriors_rows(data, unknown)
         return pd.Series(ll, index=data.index, name="loglik")
+
+    def _dask_predict(self, data, method, **kwargs):
+        from ._dask import is_dask_collection, predict_dask
+
+        if not is_dask_collection(data):
+            return None
+        self._check_fitted()
+        return predict_dask(self, data, method, **kwargs)
 
     def sample(
         self,

@@ -1,0 +1,170 @@
+"""Fitting and assigning on Dask DataFrames (the optional extra ``lca[dask]``).
+
+Each partition is encoded and compressed to its answer patterns with summed
+weights where it lives; a Dask groupby sums the weights of equal patterns
+across partitions (a missing answer is the code -1, a pattern value like any
+other: nothing is dropped). The pattern table, whose size depends on the
+number of distinct answer combinations and not on the number of rows, is then
+collected and fitted exactly as a pandas DataFrame would be, so the result
+equals the pandas fit.
+
+Not yet built: EM distributed over the partitions for pattern tables too
+large for one machine (``MAX_LOCAL_PATTERNS``); such data are refused with a
+clear error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .encoding import compress, encode, learn_indicators
+
+#: Distinct patterns above which ``fit`` runs EM distributed (``distributed=None``).
+MAX_LOCAL_PATTERNS = 5_000_000
+
+
+def is_dask_collection(data) -> bool:
+    """Whether ``data`` is a Dask DataFrame or Series (without importing Dask)."""
+    return type(data).__module__.startswith("dask") and hasattr(data, "map_partitions")
+
+
+def learn_indicators_dask(ddf, categories=None, max_categories=50):
+    """Indicators of a Dask DataFrame, by the same rules as for pandas.
+
+    The distinct values of every column are computed with Dask; the pandas
+    rules then run on that small table, so labels, their order and every
+    check are the same as for the whole data in pandas.
+    """
+    import dask
+
+    columns = list(ddf.columns)
+    uniques = dask.compute(*[ddf[c].drop_duplicates() for c in columns])
+    small = {}
+    for c, values in zip(columns, uniques):
+        values = values.reset_index(drop=True)
+        if isinstance(ddf[c].dtype, pd.CategoricalDtype):
+            values = values.astype(ddf[c].dtype)
+        small[c] = values
+    frame = pd.DataFrame(small)
+    return learn_indicators(frame, categories, max_categories)
+
+
+def _partition_patterns(part: pd.DataFrame, indicators, weights_column) -> pd.DataFrame:
+    data = part.drop(columns=[weights_column]) if weights_column else part
+    w = part[weights_column].to_numpy(dtype=float) if weights_column else np.ones(len(part))
+    if len(part) == 0:
+        return _meta(len(indicators))
+    codes = encode(data, indicators)
+    patterns, pw, inverse = compress(codes, w)
+    out = pd.DataFrame(patterns, columns=[f"c{j}" for j in range(patterns.shape[1])])
+    out["w"] = pw
+    out["rows"] = np.bincount(inverse, minlength=len(pw))
+    return out
+
+
+def _meta(n_indicators: int) -> pd.DataFrame:
+    meta = {f"c{j}": pd.Series(dtype=np.int16) for j in range(n_indicators)}
+    meta["w"] = pd.Series(dtype=float)
+    meta["rows"] = pd.Series(dtype=np.int64)
+    return pd.DataFrame(meta)
+
+
+def check_dask_weights(ddf, weights):
+    """Dask data take weights as the name of one of their columns."""
+    if weights is None:
+        return None
+    if not isinstance(weights, str) or weights not in ddf.columns:
+        raise ValueError(
+            "with a Dask DataFrame, pass weights as the name of its weights column "
+            f"(got {type(weights).__name__}); columns are {list(ddf.columns)}"
+        )
+    return weights
+
+
+def fit_dask(model, ddf, weights=None):
+    """Fit ``model`` to a Dask DataFrame (see the module docstring)."""
+    import dask
+
+    weights = check_dask_weights(ddf, weights)
+    data_cols = [c for c in ddf.columns if c != weights]
+    if weights is not None:
+        w = ddf[weights]
+        bad, positive = dask.compute(((w < 0) | w.isna() | (w == np.inf)).any(), (w > 0).any())
+        if bad or not positive:
+            raise ValueError(f"weights column {weights!r} must be finite, >= 0 and not all zero")
+    indicators = learn_indicators_dask(ddf[data_cols], model.categories, model.max_categories)
+    n_ind = len(indicators)
+    local = ddf.map_partitions(
+        _partition_patterns, indicators, weights, meta=_meta(n_ind)
+    )  # one pattern table per partition
+    keys = [f"c{j}" for j in range(n_ind)]
+    table = local.groupby(keys, sort=False)[["w", "rows"]].sum()
+    n_patterns = int(table.shape[0].compute())
+    if n_patterns > MAX_LOCAL_PATTERNS:
+        raise ValueError(
+            f"the data have {n_patterns} distinct answer patterns, more than "
+            f"MAX_LOCAL_PATTERNS={MAX_LOCAL_PATTERNS}; EM distributed over the partitions "
+            "is not available yet: fit a sample, or raise lca._dask.MAX_LOCAL_PATTERNS if "
+            "this machine's memory allows"
+        )
+    table = table.compute().reset_index()
+    patterns = table[keys].to_numpy(dtype=np.int16)
+    order = np.lexsort(patterns.T[::-1])  # the order pandas' compress gives
+    patterns = np.ascontiguousarray(patterns[order])
+    pattern_weights = table["w"].to_numpy()[order]
+    rows = table["rows"].to_numpy()[order]
+    n_empty = int(rows[np.all(patterns < 0, axis=1)].sum())
+    model._fit_patterns(indicators, patterns, pattern_weights, int(rows.sum()), n_empty)
+    model._fit_index = None
+    model._fit_inverse = None
+    return model
+
+
+def predict_dask(model, ddf, method: str, **kwargs):
+    """``predict_proba``, ``predict`` or ``score_samples`` partition by partition.
+
+    Returns a lazy Dask DataFrame (posteriors) or Series, with the input's
+    index and every row.
+    """
+    index = ddf._meta.index
+    if method == "predict_proba":
+        meta = pd.DataFrame({c: pd.Series(dtype=float) for c in model.classes_}, index=index)
+        meta.columns = model.classes_
+    elif method == "predict" and kwargs.get("labels"):
+        meta = pd.Series(dtype=object, index=index, name="class_label")
+    elif method == "predict":
+        meta = pd.Series(dtype=np.int64, index=index, name="class")
+    else:
+        meta = pd.Series(dtype=float, index=index, name="loglik")
+    return ddf.map_partitions(_apply, model, method, kwargs, meta=meta)
+
+
+def _apply(part, model, method, kwargs):
+    if len(part) == 0:
+        return predict_dask_empty(model, part, method)
+    return getattr(model, method)(part, **kwargs)
+
+
+def predict_dask_empty(model, part, method):
+    if method == "predict_proba":
+        return pd.DataFrame(
+            np.zeros((0, model.n_classes_)), index=part.index, columns=model.classes_
+        )
+    if method == "predict":
+        return pd.Series(np.zeros(0, np.int64), index=part.index, name="class")
+    return pd.Series(np.zeros(0), index=part.index, name="loglik")
+
+
+def active_client():
+    """The active ``distributed.Client``, or None (never starts one)."""
+    import sys
+
+    if "distributed" not in sys.modules:
+        return None
+    try:
+        from distributed import get_client
+
+        return get_client()
+    except (ValueError, ImportError):
+        return None

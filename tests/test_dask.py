@@ -1,0 +1,76 @@
+"""Fitting and assigning on Dask DataFrames, on a local two-worker cluster."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lca
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, silence_logs=40,
+    )  # fmt: skip
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def survey():
+    data = lca.datasets.load_election().iloc[:, :12].astype(object)
+    data = data.where(data.notna(), None)
+    rng = np.random.default_rng(0)
+    data["wt"] = rng.uniform(0.5, 2.0, len(data))
+    data.index = pd.Index([f"r{i}" for i in range(len(data))], name="id")
+    return data
+
+
+def test_fit_on_dask_equals_pandas(client, survey):
+    ddf = dd.from_pandas(survey, npartitions=5)
+    opts = dict(n_starts=6, random_state=3)
+    on_dask = lca.LatentClassModel(3, **opts).fit(ddf, weights="wt")
+    on_pandas = lca.LatentClassModel(3, **opts).fit(survey, weights="wt")
+    assert on_dask.loglik_ == pytest.approx(on_pandas.loglik_, rel=1e-9)
+    np.testing.assert_allclose(
+        on_dask.profile().to_numpy(), on_pandas.profile().to_numpy(), rtol=1e-7, atol=1e-10
+    )
+    assert on_dask.n_rows_ == len(survey) and on_dask.n_obs_ == pytest.approx(survey["wt"].sum())
+    pd.testing.assert_series_equal(on_dask.fit_stats(), on_pandas.fit_stats(), rtol=1e-7)
+
+
+def test_predict_on_dask_equals_pandas_and_keeps_the_index(client, survey):
+    items = survey.drop(columns="wt")
+    model = lca.LatentClassModel(3, n_starts=4).fit(items)
+    ddf = dd.from_pandas(items, npartitions=4, sort=False)
+    post = model.predict_proba(ddf)
+    pred = model.predict(ddf)
+    assert isinstance(post, dd.DataFrame) and isinstance(pred, dd.Series)
+    # dask's from_pandas turns the str index into its Arrow string dtype: same values
+    pd.testing.assert_frame_equal(
+        post.compute(), model.predict_proba(items), check_index_type=False
+    )
+    pd.testing.assert_series_equal(pred.compute(), model.predict(items), check_index_type=False)
+    assert post.compute().index.tolist() == items.index.tolist()
+
+
+def test_starts_run_on_the_cluster_with_identical_results(client, survey):
+    items = survey.drop(columns="wt")
+    on_cluster = lca.LatentClassModel(3, n_starts=6, n_jobs=2, random_state=1).fit(items)
+    client_free = lca.LatentClassModel(3, n_starts=6, n_jobs=1, random_state=1).fit(items)
+    assert on_cluster.loglik_ == client_free.loglik_
+    assert np.array_equal(on_cluster.profile().to_numpy(), client_free.profile().to_numpy())
+
+
+def test_dask_weights_must_be_a_column(survey):
+    ddf = dd.from_pandas(survey, npartitions=2)
+    with pytest.raises(ValueError, match="name of its weights column"):
+        lca.LatentClassModel(2).fit(ddf, weights=np.ones(len(survey)))
+    bad = survey.assign(wt=-1.0)
+    with pytest.raises(ValueError, match="must be finite, >= 0"):
+        lca.LatentClassModel(2).fit(dd.from_pandas(bad, npartitions=2), weights="wt")
