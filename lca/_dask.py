@@ -43,8 +43,11 @@ def learn_indicators_dask(ddf, categories=None, max_categories=50):
     small = {}
     for c, values in zip(columns, uniques):
         values = values.reset_index(drop=True)
-        if isinstance(ddf[c].dtype, pd.CategoricalDtype):
-            values = values.astype(ddf[c].dtype)
+        dtype = ddf[c].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and ddf[c].cat.known:
+            values = values.astype(dtype)  # keeps the declared category order
+        # unknown categories (e.g. read from Parquet): the computed values carry
+        # the categories found; pass categories= to fix the order explicitly
         small[c] = values
     frame = pd.DataFrame(small)
     return learn_indicators(frame, categories, max_categories)
@@ -137,7 +140,17 @@ def predict_dask(model, ddf, method: str, **kwargs):
         meta = pd.Series(dtype=np.int64, index=index, name="class")
     else:
         meta = pd.Series(dtype=float, index=index, name="loglik")
-    return ddf.map_partitions(_apply, model, method, kwargs, meta=meta)
+    return ddf.map_partitions(_apply, _slim(model), method, kwargs, meta=meta)
+
+
+def _slim(model):
+    """A shallow copy without the fitted data, to ship to every partition."""
+    import copy
+
+    slim = copy.copy(model)
+    for name in ("_patterns", "_pattern_weights", "_pattern_post", "_fit_inverse", "_fit_index"):
+        setattr(slim, name, None)
+    return slim
 
 
 def _apply(part, model, method, kwargs):
