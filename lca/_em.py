@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from joblib import Parallel, delayed
 
 from . import _kernels
 
@@ -81,6 +80,8 @@ def _run(data, start, max_iter, tol, accelerate, parallel):
 
 def _map(fn, items, n_jobs: int, threaded: bool):
     if threaded and n_jobs != 1 and len(items) > 1:
+        from joblib import Parallel, delayed
+
         from ._dask import active_client
 
         if active_client() is not None:  # a Dask cluster the user started: run there

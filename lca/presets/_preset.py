@@ -7,7 +7,6 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from ..encoding import DataError
 from ..model import LatentClassModel
@@ -180,6 +179,8 @@ class Preset:
         model = LatentClassModel(**settings).fit(data[self.indicators], weights=weights)
         if model.n_classes_ != self.n_classes:
             return model  # another number of classes: nothing to match
+        from scipy.optimize import linear_sum_assignment  # imported here: it is slow to load
+
         distance = self._profile_distance(model)
         rows, cols = linear_sum_assignment(distance)
         order = cols[np.argsort(rows)]  # published class i <- fitted class order[i]
