@@ -129,12 +129,15 @@ def estep(patterns, weights, offsets, log_class, log_cond, parallel):
         _estep_chunks_serial(
             patterns, weights, offsets, log_class, log_cond, counts_c, class_c, ll_c
         )
-    counts = counts_c[0].copy()
-    class_counts = class_c[0].copy()
-    loglik = ll_c[0]
-    for chunk in range(1, n_chunks):
-        counts += counts_c[chunk]
-        class_counts += class_c[chunk]
+    counts = np.zeros((n_cat, n_classes))
+    class_counts = np.zeros(n_classes)
+    loglik = 0.0
+    for chunk in range(n_chunks):  # serial reduction in chunk order
+        for r in range(n_cat):
+            for k in range(n_classes):
+                counts[r, k] += counts_c[chunk, r, k]
+        for k in range(n_classes):
+            class_counts[k] += class_c[chunk, k]
         loglik += ll_c[chunk]
     return loglik, counts, class_counts
 
@@ -168,6 +171,39 @@ def _ordinal_objective(m, a, b, log_p):
 
 
 @njit(cache=True, nogil=True)
+def _solve_spd(a, b):
+    """Solve a x = b for a small symmetric positive definite ``a`` (Cholesky).
+
+    Written out because numba's LAPACK binding for ``np.linalg.solve`` adds
+    over ten seconds to the first compilation, for matrices of size ~10 here.
+    """
+    n = a.shape[0]
+    low = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            s = a[i, j]
+            for t in range(j):
+                s -= low[i, t] * low[j, t]
+            if i == j:
+                low[i, i] = np.sqrt(s) if s > 0.0 else 1e-150
+            else:
+                low[i, j] = s / low[j, j]
+    y = np.empty(n)
+    for i in range(n):
+        s = b[i]
+        for t in range(i):
+            s -= low[i, t] * y[t]
+        y[i] = s / low[i, i]
+    x = np.empty(n)
+    for i in range(n - 1, -1, -1):
+        s = y[i]
+        for t in range(i + 1, n):
+            s -= low[t, i] * x[t]
+        x[i] = s / low[i, i]
+    return x
+
+
+@njit(cache=True, nogil=True)
 def ordinal_mstep(m, prev_log):
     """M-step of one ordinal indicator (Latent GOLD's ordinal scale type).
 
@@ -198,9 +234,13 @@ def ordinal_mstep(m, prev_log):
     log_p = np.empty((n_cat, n_classes))
     trial = np.empty((n_cat, n_classes))
     if n_cat == 1:
-        log_p[:, :] = 0.0
+        for k in range(n_classes):
+            log_p[0, k] = 0.0
         return log_p
-    n_k = m.sum(axis=0)
+    n_k = np.zeros(n_classes)
+    for c in range(n_cat):
+        for k in range(n_classes):
+            n_k[k] += m[c, k]
     dim = (n_cat - 1) + (n_classes - 1)
     f = _ordinal_objective(m, a, b, log_p)
     for _ in range(ORDINAL_MAX_NEWTON):
@@ -233,7 +273,7 @@ def ordinal_mstep(m, prev_log):
                 hess[n_cat - 2 + k, n_cat - 2 + k] += n_k[k] * var
         for d in range(dim):
             hess[d, d] += 1e-10 * (1.0 + hess[d, d])
-        step = np.linalg.solve(hess, grad)
+        step = _solve_spd(hess, grad)
         biggest = np.max(np.abs(step))
         t = 1.0
         improved = False
@@ -247,7 +287,7 @@ def ordinal_mstep(m, prev_log):
             f_new = _ordinal_objective(m, a_new, b_new, trial)
             if f_new >= f:
                 a, b, f = a_new, b_new, f_new
-                log_p[:, :] = trial
+                log_p, trial = trial, log_p
                 improved = True
                 break
             t *= 0.5
@@ -279,8 +319,14 @@ def mstep(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond,
         lo = offsets[j]
         hi = offsets[j + 1]
         if ordinal[j]:
-            m = counts[lo:hi] + cond_prior[lo:hi].reshape((hi - lo, 1))
-            log_cond[lo:hi] = ordinal_mstep(m, prev_log_cond[lo:hi])
+            m = np.empty((hi - lo, n_classes))
+            for r in range(lo, hi):
+                for k in range(n_classes):
+                    m[r - lo, k] = counts[r, k] + cond_prior[r]
+            block = ordinal_mstep(m, prev_log_cond[lo:hi])
+            for r in range(lo, hi):
+                for k in range(n_classes):
+                    log_cond[r, k] = block[r - lo, k]
             continue
         for k in range(n_classes):
             tot = 0.0
@@ -336,12 +382,29 @@ def _normalise_blocks(log_class, log_cond, offsets):
 
 
 @njit(cache=True, nogil=True)
-def _floored(x):
-    out = x.copy()
-    flat = out.ravel()
-    for t in range(flat.shape[0]):
-        if flat[t] < LOG_FLOOR:
-            flat[t] = LOG_FLOOR
+def _squared_norms(x0, x1, x2):
+    """||r||^2 and ||v||^2 of SQUAREM (r = x1 - x0, v = x2 - 2 x1 + x0), logs floored."""
+    out = np.zeros(2)
+    for t in range(x0.shape[0]):
+        a = max(x0[t], LOG_FLOOR)
+        b = max(x1[t], LOG_FLOOR)
+        c = max(x2[t], LOG_FLOOR)
+        r = b - a
+        v = c - 2.0 * b + a
+        out[0] += r * r
+        out[1] += v * v
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _extrapolate(x0, x1, x2, alpha):
+    """x0 - 2 alpha r + alpha^2 v, with logs floored at LOG_FLOOR."""
+    out = np.empty(x0.shape[0])
+    for t in range(x0.shape[0]):
+        a = max(x0[t], LOG_FLOOR)
+        b = max(x1[t], LOG_FLOOR)
+        c = max(x2[t], LOG_FLOOR)
+        out[t] = a - 2.0 * alpha * (b - a) + alpha * alpha * (c - 2.0 * b + a)
     return out
 
 
@@ -419,29 +482,18 @@ def run_em(
             c1, p1 = c2, p2
             continue
         # SQUAREM extrapolation in log space
-        f0c = _floored(c0)
-        f1c = _floored(c1)
-        f2c = _floored(c2)
-        f0p = _floored(p0)
-        f1p = _floored(p1)
-        f2p = _floored(p2)
-        rc = f1c - f0c
-        vc = f2c - f1c - rc
-        rp = f1p - f0p
-        vp = f2p - f1p - rp
-        r2 = np.sum(rc * rc) + np.sum(rp * rp)
-        v2 = np.sum(vc * vc) + np.sum(vp * vp)
-        if v2 <= 0.0 or r2 <= 0.0:
+        r2 = _squared_norms(c0, c1, c2) + _squared_norms(p0.ravel(), p1.ravel(), p2.ravel())
+        if r2[1] <= 0.0 or r2[0] <= 0.0:
             c0, p0, obj0, ll0 = c1, p1, obj1, ll1
             c1, p1 = c2, p2
             continue
-        alpha = -np.sqrt(r2 / v2)
+        alpha = -np.sqrt(r2[0] / r2[1])
         if alpha > -1.0:
             alpha = -1.0
         if alpha < -step_max:
             alpha = -step_max
-        xc = f0c - 2.0 * alpha * rc + alpha * alpha * vc
-        xp = f0p - 2.0 * alpha * rp + alpha * alpha * vp
+        xc = _extrapolate(c0, c1, c2, alpha)
+        xp = _extrapolate(p0.ravel(), p1.ravel(), p2.ravel(), alpha).reshape(p0.shape)
         _normalise_blocks(xc, xp, offsets)
         objx, llx, cx1, px1 = _em_map(
             patterns, weights, offsets, xc, xp, class_prior, cond_prior, ordinal, parallel
