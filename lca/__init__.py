@@ -11,6 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import datasets, presets
+from .diagnostics import BLRTResult, blrt
 from .encoding import DataError
 from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError
 from .io import load
@@ -19,6 +20,7 @@ from .selection import Comparison, compare
 from .simulate import simulate
 
 __all__ = [
+    "BLRTResult",
     "Comparison",
     "ConvergenceWarning",
     "DataError",
@@ -26,6 +28,7 @@ __all__ = [
     "ModelFileError",
     "NotFittedError",
     "__version__",
+    "blrt",
     "compare",
     "datasets",
     "load",

@@ -7,7 +7,7 @@ on stderr with a non-zero exit code; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +25,7 @@ SCREEN_COLUMNS = [
     "classification_error",
     "min_avepp",
     "smallest_class",
+    "max_bvr",
     "n_starts_at_best",
 ]
 
@@ -46,14 +47,45 @@ def read_table(path: str) -> pd.DataFrame:
             return pd.read_spss(p)
         if suffix == ".dta":
             return pd.read_stata(p)
-        try:
-            return pd.read_csv(p, encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            return pd.read_csv(p, encoding="latin-1")
+        return _read_csv(p)
     except ImportError as exc:
         raise CLIError(f"{path}: reading {suffix} files needs an extra package ({exc})") from None
     except (ValueError, OSError) as exc:
         raise CLIError(f"{path}: cannot read the file ({exc})") from None
+
+
+def _separator(header: str) -> str:
+    """The CSV separator of a header line: comma, else semicolon (Excel), else tab."""
+    for sep in (",", ";", "\t"):
+        if sep in header:
+            return sep
+    return ","
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    """UTF-16 when the file starts with its byte order mark, else UTF-8, else latin-1."""
+    with p.open("rb") as fh:
+        start = fh.read(2)
+    utf16 = start in (b"\xff\xfe", b"\xfe\xff")
+    encodings = ["utf-16"] if utf16 else ["utf-8-sig", "latin-1"]
+    for encoding in encodings:
+        try:
+            with p.open(encoding=encoding, newline="") as fh:
+                header = fh.readline()
+            return pd.read_csv(p, encoding=encoding, sep=_separator(header))
+        except UnicodeError:
+            if encoding == encodings[-1]:
+                raise CLIError(f"{p}: cannot decode the file as {encoding}") from None
+    raise AssertionError("unreachable")
+
+
+def check_out_path(path: str | None) -> None:
+    """Refuse, before any fitting, an output file whose folder does not exist."""
+    if path is None:
+        return
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise CLIError(f"--out {path}: the folder {folder} does not exist")
 
 
 def parse_classes(text: str) -> list[int]:
@@ -98,7 +130,14 @@ def _model_options(args) -> dict:
 
 
 def _fmt_table(table: pd.DataFrame) -> str:
-    return table.to_string(float_format=lambda v: f"{v:.4f}" if abs(v) < 10 else f"{v:.1f}")
+    """One number format per column: 4 decimals for small values, 1 for large ones."""
+    formatters = {}
+    for col in table.columns:
+        if pd.api.types.is_float_dtype(table[col]):
+            largest = table[col].abs().max()
+            fmt = "{:.4f}" if not largest >= 10 else "{:.1f}"  # NaN: 4 decimals
+            formatters[col] = fmt.format
+    return table.to_string(formatters=formatters)
 
 
 def cmd_demo(args) -> int:
@@ -127,22 +166,29 @@ def cmd_compare(args) -> int:
 
     df = read_table(args.data)
     data, w = select_columns(df, args.columns, args.weights, args.data)
+    if args.blrt < 0:
+        raise CLIError(f"--blrt {args.blrt}: give the number of bootstrap samples (0 for none)")
     res = lca.compare(
         data,
         parse_classes(args.classes),
         weights=w,
         progress=not args.quiet,
+        blrt=args.blrt > 0,
+        n_bootstrap=max(args.blrt, 1),
+        bootstrap_starts=args.bootstrap_starts,
+        checkpoint_dir=args.out,
         **_model_options(args),
     )
-    print(_fmt_table(res.table[SCREEN_COLUMNS]))
+    if res.reused:
+        reused = ", ".join(str(k) for k in res.reused)
+        print(f"reused finished model(s) from {args.out}: {reused} classes\n")
+    columns = SCREEN_COLUMNS + (["blrt_p"] if "blrt_p" in res.table else [])
+    print(_fmt_table(res.table[columns]))
     print(f"\nLowest BIC: {res.best('bic')} classes")
     if args.out:
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
         res.table.to_csv(out / "comparison.csv")
         (out / "comparison.json").write_text(res.table.to_json(orient="index", indent=1))
-        for k, model in res.models.items():
-            model.save(out / f"model_{k}.json")
         print(f"wrote {out}/comparison.csv, comparison.json and model_K.json files")
     return 0
 
@@ -153,6 +199,7 @@ def cmd_fit(args) -> int:
     df = read_table(args.data)
     data, w = select_columns(df, args.columns, args.weights, args.data)
     classes = parse_classes(args.classes)
+    check_out_path(args.out)
     if len(classes) != 1:
         raise CLIError("fit takes one number of classes; use 'lca compare' for a range")
     model = lca.LatentClassModel(classes[0], **_model_options(args)).fit(data, weights=w)
@@ -167,6 +214,7 @@ def cmd_fit(args) -> int:
 def cmd_assign(args) -> int:
     import lca
 
+    check_out_path(args.out)
     model = lca.load(args.model)
     df = read_table(args.data)
     post = model.predict_proba(df, unknown=args.unknown)
@@ -201,7 +249,20 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="fit a range of class numbers and compare them")
     model_args(compare)
     compare.add_argument("--classes", default="2-10", help="e.g. 2-10 (default)")
-    compare.add_argument("--out", help="folder for the table and the models")
+    compare.add_argument(
+        "--out",
+        help="folder for the table and the models; each model is written as soon as it is "
+        "fitted, and a rerun with the same data and options reuses the finished ones",
+    )
+    compare.add_argument(
+        "--blrt", type=int, default=0, metavar="N",
+        help="bootstrap likelihood ratio test of K-1 against K classes with N samples "
+        "(default 0: no test)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--bootstrap-starts", type=int, default=None, metavar="S",
+        help="random starts of the bootstrap fits (default: --starts)",
+    )  # fmt: skip
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
     compare.set_defaults(func=cmd_compare)
 
@@ -231,10 +292,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (CLIError, lca.DataError, lca.ModelFileError, ValueError, json.JSONDecodeError) as exc:
+    except BrokenPipeError:  # piped into a program that stopped reading (head): be quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # as the Python docs advise for SIGPIPE
+        return 1
+    except (CLIError, lca.DataError, lca.ModelFileError, ValueError, OSError) as exc:
         if args.debug:
             raise
-        print(f"lca {args.command}: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split())  # one line, whatever the exception holds
+        print(f"lca {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

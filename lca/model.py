@@ -679,6 +679,11 @@ class LatentClassModel:
         from .diagnostics import crosstab
 
         self._check_has_fit_data()
+        if getattr(self, "_fit_inverse", None) is None:
+            raise NotFittedError(
+                "this model was fitted from a Dask DataFrame and keeps no row-level data; "
+                "cross-tabulate with model.predict(ddf) and Dask instead"
+            )
         return crosstab(self, variable, weights=weights, kind=kind)
 
     def summary(self):

@@ -1,14 +1,39 @@
-"""Fitting a range of class numbers and comparing them."""
+"""Fitting a range of class numbers and comparing them.
+
+:func:`compare` fits one model per number of classes and tabulates every fit
+statistic, the largest bivariate residual and, on request, the bootstrap
+likelihood ratio test of K-1 against K classes. With ``checkpoint_dir`` every
+model is written as soon as it is fitted, so that an interrupted run can be
+resumed and loses at most the model in progress.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+import math
+import numbers
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .criteria import FIT_STAT_NAMES
+from .diagnostics import (
+    BLRTResult,
+    bivariate_residuals,
+    bootstrap_fit_options,
+    bootstrap_lr,
+    bootstrap_seed,
+    largest_residual,
+    missing_mask,
+)
+from .encoding import learn_indicators, python_label
+from .exceptions import ModelFileError
 from .model import LatentClassModel
 
 #: Criteria where a lower value is better.
@@ -20,6 +45,11 @@ LOWER_IS_BETTER = frozenset(
 HIGHER_IS_BETTER = frozenset(
     {"loglik", "entropy_r2", "relative_entropy", "lambda", "standard_r2", "min_avepp"}
 )
+#: Columns of the comparison table after the fit statistics.
+EXTRA_COLUMNS = ("smallest_class", "n_starts_at_best", "converged", "max_bvr")
+
+CHECKPOINT_FORMAT = "lca.compare.checkpoint"
+CHECKPOINT_VERSION = 1
 
 
 @dataclass
@@ -31,13 +61,22 @@ class Comparison:
     table : pandas.DataFrame
         Indexed by ``n_classes``: every ``fit_stats()`` entry, plus
         ``smallest_class`` (share of the smallest class),
-        ``n_starts_at_best`` and ``converged``.
+        ``n_starts_at_best``, ``converged``, ``max_bvr`` (the largest
+        bivariate residual) and, with ``blrt=True``, ``blrt_p``.
     models : dict
-        ``n_classes`` -> fitted :class:`LatentClassModel`.
+        ``n_classes`` -> fitted :class:`LatentClassModel` (loaded from its
+        file when reused from a checkpoint: such a model keeps no data).
+    blrt : dict
+        ``n_classes`` -> :class:`lca.diagnostics.BLRTResult` of K-1 against
+        K classes (empty without ``blrt=True``).
+    reused : tuple of int
+        Numbers of classes whose model was reused from ``checkpoint_dir``.
     """
 
     table: pd.DataFrame
     models: dict = field(default_factory=dict)
+    blrt: dict = field(default_factory=dict)
+    reused: tuple = ()
 
     def best(self, criterion: str = "bic") -> int:
         """The number of classes with the best value of ``criterion``.
@@ -55,6 +94,32 @@ class Comparison:
             f"{sorted(LOWER_IS_BETTER | HIGHER_IS_BETTER)}"
         )
 
+    def summary(self):
+        """The comparison as a report (the reference study's Table B.8).
+
+        Returns
+        -------
+        lca.results.Summary
+            With ``as_text()``, ``as_html()`` and ``to_frame()``; see
+            :func:`lca.results.comparison_summary`.
+        """
+        from .results import comparison_summary
+
+        return comparison_summary(self)
+
+    def plot(
+        self,
+        criteria: Sequence[str] = ("bic", "aic", "aic3", "sabic"),
+        **kwargs,
+    ):
+        """Plot criteria against the number of classes (needs matplotlib).
+
+        Returns the matplotlib Figure; see :func:`lca.plotting.plot_criteria`.
+        """
+        from .plotting import plot_criteria
+
+        return plot_criteria(self, criteria, **kwargs)
+
 
 def compare(
     data: pd.DataFrame,
@@ -62,6 +127,10 @@ def compare(
     weights=None,
     *,
     progress: bool = True,
+    blrt: bool = False,
+    n_bootstrap: int = 99,
+    bootstrap_starts: int | None = None,
+    checkpoint_dir: str | PathLike | None = None,
     **model_options,
 ) -> Comparison:
     """Fit one model per number of classes and tabulate their statistics.
@@ -71,35 +140,272 @@ def compare(
     data : pandas.DataFrame
         One column per indicator (as for :meth:`LatentClassModel.fit`).
     n_classes : iterable of int, default=range(2, 11)
+        Numbers of classes (sorted; repeats ignored).
     weights : array-like, str or None
         Case weights, or the name of the column holding them.
     progress : bool, default=True
-        Show a progress bar over the models (tqdm, on stderr).
+        Show progress bars over the models and the bootstrap samples (tqdm,
+        on stderr).
+    blrt : bool, default=False
+        Add a column ``blrt_p``: the bootstrap likelihood ratio test of K-1
+        against K classes (:func:`lca.blrt`) for every K but the smallest
+        (NaN there). A K-1 class model absent from ``n_classes`` is fitted
+        for the test.
+    n_bootstrap : int, default=99
+        Bootstrap samples of each test.
+    bootstrap_starts : int or None, default=None
+        Random starts of the bootstrap fits (``None``: the models' own).
+    checkpoint_dir : str, path or None
+        A folder (created if needed) where every model is written as soon as
+        it is fitted (``model_K.json``, a model file) with its table row and
+        test (``model_K.row.json``). A later call with the same data and
+        options reuses the finished ones, so an interrupted run loses at most
+        the model in progress; a model fitted to other data or with other
+        options (``n_jobs`` aside) is fitted again and overwritten.
     **model_options
         Passed to :class:`LatentClassModel` (``n_starts``, ``bayes_constant``,
         ``random_state``, ``n_jobs``, ...). Every model gets the same options,
-        so a fixed ``random_state`` makes the whole table reproducible.
+        so a fixed ``random_state`` makes the whole table reproducible; the
+        bootstrap draws its seeds from it too. ``n_jobs`` also fits bootstrap
+        samples side by side.
 
     Returns
     -------
     Comparison
+
+    Notes
+    -----
+    Reused models are loaded from their files and keep no data: their
+    ``bivariate_residuals()`` and ``crosstab()`` raise (the table holds their
+    ``max_bvr``); fit the model again for those.
     """
-    ks = [int(k) for k in n_classes]
+    ks = list(n_classes)
     if not ks:
         raise ValueError("n_classes is empty: give at least one number of classes")
+    for k in ks:
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"n_classes must be integers >= 1, got {k!r}")
+    ks = sorted({int(k) for k in ks})
+    if blrt and (
+        isinstance(n_bootstrap, bool)
+        or not isinstance(n_bootstrap, numbers.Integral)
+        or n_bootstrap < 1
+    ):
+        raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
+    LatentClassModel(ks[0], **model_options)._validate_params()  # fail before any fit
+    fit_options = bootstrap_fit_options(model_options, bootstrap_starts) if blrt else {}
     from tqdm.auto import tqdm
 
-    models = {}
-    rows = []
+    frame, w = LatentClassModel._split_weights(data, weights)
+    store = None
+    if checkpoint_dir is not None:
+        store = _Checkpoint(Path(checkpoint_dir), frame, w, model_options)
+
+    def fit(k: int) -> LatentClassModel:
+        return LatentClassModel(k, **model_options).fit(frame, weights=w)
+
+    models: dict[int, LatentClassModel] = {}
+    rows: dict[int, dict] = {}
+    reused = []
     for k in tqdm(ks, desc="classes", disable=not progress, leave=False):
-        model = LatentClassModel(k, **model_options).fit(data, weights=weights)
+        cached = store.load(k) if store is not None else None
+        if cached is not None:
+            models[k], rows[k] = cached
+            reused.append(k)
+            continue
+        model = fit(k)
         models[k] = model
-        row = model.fit_stats().to_dict()
-        row["smallest_class"] = float(np.min(model.class_sizes_.to_numpy()))
-        row["n_starts_at_best"] = model.n_starts_at_best_
-        row["converged"] = model.converged_
-        rows.append(row)
-    columns = [*FIT_STAT_NAMES, "smallest_class", "n_starts_at_best", "converged"]
-    table = pd.DataFrame(rows, index=pd.Index(ks, name="n_classes"), columns=columns)
+        rows[k] = _row(model)
+        if store is not None:
+            store.save(k, model, rows[k])
+
+    tests: dict[int, BLRTResult] = {}
+    if blrt:
+        seed = bootstrap_seed(model_options.get("random_state", 0))
+        settings = {"n_bootstrap": int(n_bootstrap), "bootstrap_starts": bootstrap_starts}
+        settings["seed"] = seed
+        mask = None
+        for k in ks[1:]:
+            result = store.load_blrt(k, settings) if store is not None else None
+            if result is None:
+                null = models[k - 1] if k - 1 in models else fit(k - 1)
+                if mask is None:
+                    mask = missing_mask(frame, null.indicators_)
+                result = bootstrap_lr(
+                    null,
+                    mask,
+                    w,
+                    n_classes=k,
+                    loglik_alt=models[k].loglik_,
+                    n_bootstrap=int(n_bootstrap),
+                    seed=seed,
+                    fit_options=fit_options,
+                    n_jobs=model_options.get("n_jobs", 1),
+                    progress=progress,
+                )
+                if store is not None:
+                    store.save_blrt(k, settings, result)
+            tests[k] = result
+        for k in ks:
+            rows[k]["blrt_p"] = tests[k].p_value if k in tests else float("nan")
+
+    columns = [*FIT_STAT_NAMES, *EXTRA_COLUMNS] + (["blrt_p"] if blrt else [])
+    table = pd.DataFrame(
+        [rows[k] for k in ks], index=pd.Index(ks, name="n_classes"), columns=columns
+    )
     table = table.astype({"n_parameters": int, "n_starts_at_best": int, "converged": bool})
-    return Comparison(table=table, models=models)
+    return Comparison(table=table, models=models, blrt=tests, reused=tuple(reused))
+
+
+def _row(model: LatentClassModel) -> dict:
+    """The comparison table's row of one freshly fitted model."""
+    row = model.fit_stats().to_dict()
+    row["smallest_class"] = float(np.min(model.class_sizes_.to_numpy()))
+    row["n_starts_at_best"] = int(model.n_starts_at_best_)
+    row["converged"] = bool(model.converged_)
+    row["max_bvr"] = largest_residual(bivariate_residuals(model))
+    return row
+
+
+# -- checkpoints ----------------------------------------------------------------------
+
+
+def _data_key(frame: pd.DataFrame, weights: np.ndarray) -> str:
+    """A fingerprint of the data and weights: equal keys, same fit."""
+    h = hashlib.sha256()
+    h.update(json.dumps([repr(c) for c in frame.columns]).encode())
+    h.update(np.ascontiguousarray(pd.util.hash_pandas_object(frame, index=False)).tobytes())
+    h.update(np.ascontiguousarray(weights, dtype=float).tobytes())
+    return h.hexdigest()
+
+
+def _options_key(model_options: dict) -> str | None:
+    """The fitting options that change a fit, as text; None if they cannot be compared."""
+    params = LatentClassModel(1, **model_options).get_params()
+    del params["n_jobs"], params["n_classes"]  # n_jobs never changes the result
+    if isinstance(params["random_state"], np.random.Generator):
+        return None  # a generator's state moves on: never the same fit twice
+    for name in ("tol", "bayes_constant", "class_bayes_constant"):
+        if params[name] is not None:
+            params[name] = float(params[name])
+    cats = params["categories"]
+    if cats is not None:
+        params["categories"] = sorted(
+            [repr(name), [repr(python_label(v)) for v in labels]] for name, labels in cats.items()
+        )
+    return json.dumps(params, sort_keys=True, default=repr)
+
+
+def _write_json(path: Path, content: dict) -> None:
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(content, indent=1))
+    os.replace(tmp, path)
+
+
+class _Checkpoint:
+    """The models and table rows of one ``compare`` call in a folder."""
+
+    def __init__(self, folder: Path, frame: pd.DataFrame, weights: np.ndarray, options: dict):
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("model_*.json.tmp*"):  # left by a killed run
+            stale.unlink(missing_ok=True)
+        self.folder = folder
+        self.frame = frame
+        self.options = options
+        self.options_key = _options_key(options)
+        self.data_key = _data_key(frame, weights)
+        self._indicators = None
+
+    def model_path(self, k: int) -> Path:
+        return self.folder / f"model_{k}.json"
+
+    def row_path(self, k: int) -> Path:
+        return self.folder / f"model_{k}.row.json"
+
+    def _read_row(self, k: int) -> dict | None:
+        try:
+            content = json.loads(self.row_path(k).read_text())
+        except (OSError, ValueError):
+            return None
+        ok = (
+            isinstance(content, dict)
+            and content.get("format") == CHECKPOINT_FORMAT
+            and content.get("format_version") == CHECKPOINT_VERSION
+            and content.get("n_classes") == k
+            and self.options_key is not None
+            and content.get("options") == self.options_key
+            and content.get("data") == self.data_key
+            and isinstance(content.get("row"), dict)
+        )
+        return content if ok else None
+
+    def _expected_indicators(self):
+        if self._indicators is None:
+            probe = LatentClassModel(1, **self.options)
+            inds = learn_indicators(self.frame, probe.categories, probe.max_categories)
+            self._indicators = [(ind.name, ind.categories) for ind in inds]
+        return self._indicators
+
+    def load(self, k: int):
+        """(model, row) saved for ``k`` classes by a run like this one, or None."""
+        from .io import load
+
+        content = self._read_row(k)
+        if content is None:
+            return None
+        row = content["row"]
+        if not all(name in row for name in (*FIT_STAT_NAMES, *EXTRA_COLUMNS)):
+            return None
+        try:
+            model = load(self.model_path(k))
+        except ModelFileError:
+            return None
+        same = (
+            model.n_classes_ == k
+            and model._stats is not None
+            and isinstance(row["loglik"], (int, float))
+            and math.isclose(model.loglik_, row["loglik"], rel_tol=1e-12, abs_tol=1e-9)
+            and [(ind.name, ind.categories) for ind in model.indicators_]
+            == self._expected_indicators()
+        )
+        if not same:
+            return None
+        return model, {name: row[name] for name in (*FIT_STAT_NAMES, *EXTRA_COLUMNS)}
+
+    def save(self, k: int, model: LatentClassModel, row: dict) -> None:
+        """Write the model, then its row (each atomically)."""
+        model.save(self.model_path(k))
+        _write_json(
+            self.row_path(k),
+            {
+                "format": CHECKPOINT_FORMAT,
+                "format_version": CHECKPOINT_VERSION,
+                "n_classes": k,
+                "options": self.options_key,
+                "data": self.data_key,
+                "row": row,
+                "blrt": None,
+            },
+        )
+
+    def load_blrt(self, k: int, settings: dict) -> BLRTResult | None:
+        """The test of k-1 against k classes saved with the same settings, or None."""
+        content = self._read_row(k)
+        if content is None:
+            return None
+        saved = content.get("blrt")
+        if not isinstance(saved, dict) or saved.get("settings") != settings:
+            return None
+        try:
+            result = BLRTResult.from_dict(saved["result"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return result if result.n_bootstrap == settings["n_bootstrap"] else None
+
+    def save_blrt(self, k: int, settings: dict, result: BLRTResult) -> None:
+        """Add the test to the row file of ``k`` classes."""
+        content = self._read_row(k)
+        if content is None:
+            return
+        content["blrt"] = {"settings": settings, "result": result.to_dict()}
+        _write_json(self.row_path(k), content)

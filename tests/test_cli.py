@@ -1,14 +1,16 @@
 """The command line, in-process and once through a subprocess."""
 
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import lca
-from lca.cli import main
+from lca.cli import main, read_table
 
 
 @pytest.fixture
@@ -90,3 +92,110 @@ def test_demo_runs_in_a_subprocess():
     )
     assert result.returncode == 0, result.stderr
     assert "Lowest BIC: 3 classes" in result.stdout
+
+
+def test_compare_with_blrt_prints_p_values(survey_csv, tmp_path, capsys):
+    path, _ = survey_csv
+    out = tmp_path / "out"
+    argv = ["compare", str(path), "--columns", "PURPOSE,ACCURACY,UNDERSTA,COOPERAT",
+            "--classes", "1-3", "--starts", "3", "--blrt", "4", "--bootstrap-starts", "2",
+            "--quiet", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "blrt_p" in printed and "max_bvr" in printed
+    table = pd.read_csv(out / "comparison.csv", index_col=0)
+    assert np.isnan(table.loc[1, "blrt_p"])
+    assert set(table.loc[[2, 3], "blrt_p"]) <= {0.2, 0.4, 0.6, 0.8, 1.0}  # (1 + m) / 5
+    # run again: models and tests come from the folder
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "reused finished model(s)" in printed and "1, 2, 3 classes" in printed
+    pd.testing.assert_frame_equal(pd.read_csv(out / "comparison.csv", index_col=0), table)
+
+
+def test_compare_refuses_a_negative_bootstrap_count(survey_csv, capsys):
+    path, _ = survey_csv
+    assert main(["compare", str(path), "--classes", "2", "--blrt", "-1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--blrt -1" in err and "\n" not in err
+
+
+def test_compare_killed_mid_run_resumes(tmp_path):
+    """SIGKILL a `lca compare --out` subprocess after its first model; a rerun finishes it."""
+    rng = np.random.default_rng(3)
+    cond = {f"q{j}": rng.dirichlet(np.full(4, 0.5), size=6).T for j in range(10)}
+    data, _ = lca.simulate(np.full(6, 1 / 6), cond, 3000, random_state=1)
+    data = data.astype(object).mask(rng.random(data.shape) < 0.05)
+    csv = tmp_path / "survey.csv"
+    data.to_csv(csv, index=False)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "lca.cli", "compare", str(csv), "--classes", "1-6",
+           "--starts", "16", "--quiet", "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "model_1.row.json").exists():
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "no model written in time"
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()  # no-op when already dead
+        proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    done = sorted(out.glob("model_*.row.json"))
+    assert 1 <= len(done) < 6, "the run finished before it could be killed"
+    print(f"killed after {len(done)} of 6 models")
+    assert not (out / "comparison.csv").exists()
+    finished = [p.with_name(p.name.replace(".row", "")) for p in done] + done
+    stamps = {p: p.stat().st_mtime_ns for p in finished}
+
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "reused finished model(s)" in resumed.stdout
+    for p, stamp in stamps.items():  # finished models were reused, not fitted again
+        assert p.stat().st_mtime_ns == stamp, f"{p.name} was rewritten"
+    assert not list(out.glob("*.tmp*"))
+    table = pd.read_csv(out / "comparison.csv", index_col=0)
+    assert table.index.tolist() == list(range(1, 7))
+    fresh = lca.compare(pd.read_csv(csv), range(1, 7), n_starts=16, progress=False)
+    np.testing.assert_allclose(table["loglik"], fresh.table["loglik"], rtol=1e-12)
+    np.testing.assert_allclose(table["max_bvr"], fresh.table["max_bvr"], rtol=1e-9)
+
+
+def test_utf16_semicolon_and_tab_csv_are_read(tmp_path):
+    frame = pd.DataFrame({"Qualité": ["Très bien", "Passable"] * 5, "Région": ["Corse", "Île"] * 5})
+    for name, options in [
+        ("utf16.csv", {"encoding": "utf-16"}),
+        ("semicolon.csv", {"sep": ";"}),
+        ("tab.csv", {"sep": "\t", "encoding": "latin-1"}),
+    ]:
+        frame.to_csv(tmp_path / name, index=False, **options)
+        pd.testing.assert_frame_equal(read_table(str(tmp_path / name)), frame)
+
+
+def test_out_into_a_missing_folder_fails_before_fitting(survey_csv, tmp_path, capsys, monkeypatch):
+    path, _ = survey_csv
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before checking --out")
+
+    monkeypatch.setattr(lca.LatentClassModel, "fit", no_fit)
+    missing = tmp_path / "absent" / "m.json"
+    for argv in (
+        ["fit", str(path), "--columns", "PURPOSE", "--classes", "2", "--out", str(missing)],
+        ["assign", str(path), str(path), "--out", str(missing)],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert "the folder" in err and "absent" in err and "does not exist" in err
+        assert "\n" not in err
+
+
+def test_os_errors_are_one_line(tmp_path, capsys):
+    folder = tmp_path / "a_folder.csv"
+    folder.mkdir()
+    assert main(["fit", str(folder), "--classes", "2", "--out", str(tmp_path / "m.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "a_folder.csv" in err and "\n" not in err and "Traceback" not in err

@@ -1,0 +1,542 @@
+"""Checks of a fitted model: local dependence, outside variables, bootstrap test.
+
+- :func:`bivariate_residuals`: Latent GOLD's BVR of every pair of indicators.
+- :func:`crosstab`: an outside variable within each class, with the weighted
+  and unweighted bases of every class.
+- :func:`blrt`: the parametric bootstrap likelihood ratio test of K-1 against
+  K classes (Nylund, Asparouhov & Muthen 2007).
+
+Definitions are in the project's statistical reference.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .encoding import DataError
+from .exceptions import ConvergenceWarning
+
+#: Row labels :func:`crosstab` adds below the categories.
+MISSING_ROW = "Missing"
+WEIGHTED_BASE_ROW = "Weighted base"
+UNWEIGHTED_BASE_ROW = "Unweighted base"
+
+
+# -- bivariate residuals ---------------------------------------------------------------
+
+
+def _pair_residual(patterns, weights, j, jj, block_j, block_jj, class_probs) -> float:
+    """Pearson X2 of one two-way table over the respondents who answered both."""
+    a = patterns[:, j].astype(np.int64)
+    b = patterns[:, jj].astype(np.int64)
+    ok = (a >= 0) & (b >= 0)
+    n_a, n_b = block_j.shape[0], block_jj.shape[0]
+    cell = a[ok] * n_b + b[ok]
+    observed = np.bincount(cell, weights=weights[ok], minlength=n_a * n_b).reshape(n_a, n_b)
+    n_pair = observed.sum()
+    if n_pair <= 0 or n_a < 2 or n_b < 2:
+        return float("nan")
+    expected = n_pair * (block_j * class_probs) @ block_jj.T
+    positive = expected > 0
+    if np.any(observed[~positive] > 0):
+        return float("inf")  # an answer pair the model says is impossible
+    resid = observed[positive] - expected[positive]
+    x2 = float(np.sum(resid * resid / expected[positive]))
+    return x2 / ((n_a - 1) * (n_b - 1))
+
+
+def bivariate_residuals(model) -> pd.DataFrame:
+    """Bivariate residuals (Latent GOLD's BVR) of every pair of indicators.
+
+    For indicators j and j', the Pearson X2 of their observed two-way table
+    against the table the model implies,
+    ``N_jj' * sum_k P_k P(y_j | k) P(y_j' | k)``, divided by the degrees of
+    freedom ``(C_j - 1)(C_j' - 1)``. Large values (above 3.84 as a rule of
+    thumb) flag pairs whose association the classes do not explain.
+
+    Parameters
+    ----------
+    model : LatentClassModel
+        Fitted to data in this session (a model loaded from a file keeps no
+        data).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_indicators, n_indicators)
+        Indexed and labelled by the indicator names; symmetric, with a NaN
+        diagonal.
+
+    Notes
+    -----
+    Weighted: the observed table sums the case weights. With missing answers
+    the table of j and j' holds the respondents who answered both, and
+    ``N_jj'`` is the sum of their weights (the expected table uses the class
+    sizes of the whole sample). A pair nobody answered together, or with an
+    indicator of one category, gets NaN. A cell with an observed answer but
+    an expected count of exactly 0 (possible with ``bayes_constant=0``) makes
+    the BVR infinite.
+    """
+    patterns = model._patterns
+    weights = model._pattern_weights
+    offsets = model._offsets
+    cond = model._cond_probs
+    class_probs = model._class_probs
+    names = [ind.name for ind in model.indicators_]
+    n_ind = len(names)
+    out = np.full((n_ind, n_ind), np.nan)
+    blocks = [cond[offsets[j] : offsets[j + 1]] for j in range(n_ind)]
+    for j in range(n_ind):
+        for jj in range(j + 1, n_ind):
+            value = _pair_residual(patterns, weights, j, jj, blocks[j], blocks[jj], class_probs)
+            out[j, jj] = out[jj, j] = value
+    index = pd.Index(names, name="indicator", dtype=object)
+    return pd.DataFrame(out, index=index, columns=index.rename(None))
+
+
+def largest_residual(bvr: pd.DataFrame) -> float:
+    """The largest finite-or-infinite BVR of a table; NaN when it holds none."""
+    values = bvr.to_numpy()
+    values = values[~np.isnan(values)]
+    return float(values.max()) if values.size else float("nan")
+
+
+# -- cross-tabulation with an outside variable -----------------------------------------
+
+
+def _aligned(values, index: pd.Index, what: str) -> pd.Series:
+    """``values`` as a Series on the fitted data's index, or a DataError."""
+    n = len(index)
+    if not isinstance(values, pd.Series):
+        arr = np.asarray(values, dtype=object)
+        if arr.ndim != 1 or arr.shape[0] != n:
+            raise DataError(
+                f"{what} must have one value per fitted row ({n}), got shape {arr.shape}"
+            )
+        return pd.Series(arr, index=index)
+    if len(values) != n:
+        raise DataError(
+            f"{what} has {len(values)} values but the model was fitted to {n} rows; "
+            "pass the variable of the same respondents"
+        )
+    if values.index.equals(index):
+        return values
+    if index.is_unique and values.index.is_unique and set(values.index) == set(index):
+        return values.reindex(index)
+    raise DataError(
+        f"{what}'s index is not the fitted data's index; align it (variable.reindex(data.index)) "
+        "or pass variable.to_numpy() if the rows are in the fitted order"
+    )
+
+
+def _categories(variable: pd.Series) -> list:
+    present = variable.dropna()
+    if isinstance(variable.dtype, pd.CategoricalDtype):
+        return list(variable.cat.categories)
+    labels = list(pd.unique(present))
+    try:
+        return sorted(labels)
+    except TypeError:  # labels of types that do not compare: order of appearance
+        return labels
+
+
+def crosstab(
+    model,
+    variable: pd.Series,
+    weights=None,
+    kind: str = "modal",
+) -> pd.DataFrame:
+    """How an outside variable is distributed within each class.
+
+    Column percentages of the categories of ``variable`` within each class
+    and in the whole sample, with the weighted and unweighted base of every
+    column below them (the layout of the reference study's Table 3.26).
+
+    Parameters
+    ----------
+    model : LatentClassModel
+        Fitted to data in this session.
+    variable : pandas.Series of shape (n_rows,)
+        One value per row of the fitted data, indexed like it (a Series whose
+        index holds the same unique labels in another order is reordered);
+        an array-like is taken in the fitted row order. Missing values (NaN,
+        None, pd.NA) are counted in a row ``"Missing"``, shown only when
+        there are any, so every respondent is in the table.
+    weights : array-like of shape (n_rows,), pandas.Series or None
+        Case weights of the percentages and the weighted base; ``None``
+        counts every row once. The model does not keep the weights it was
+        fitted with: pass them again to weight the table.
+    kind : {"modal", "proportional"}, default="modal"
+        ``"modal"`` counts each respondent in its modal class;
+        ``"proportional"`` spreads it over the classes by its posterior
+        probabilities (no classification error, as in the first step of a
+        bias-adjusted three-step analysis).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows: the categories of ``variable`` (a Categorical keeps its
+        category order, others are sorted), ``"Missing"`` if any, then
+        ``"Weighted base"`` and ``"Unweighted base"``. Columns: classes 1..K
+        and ``"Total"``. Category rows are percentages of the column's
+        weighted base (0 to 100; NaN in a class nobody is assigned to). The
+        unweighted base counts respondents (for ``"proportional"``, the sum
+        of their posterior probabilities).
+    """
+    from .model import check_weights
+
+    if kind not in ("modal", "proportional"):
+        raise ValueError(f"kind must be 'modal' or 'proportional', not {kind!r}")
+    index = model._fit_index
+    variable = _aligned(variable, index, "variable")
+    frame = pd.DataFrame(index=index)
+    if isinstance(weights, pd.Series):
+        weights = _aligned(weights, index, "weights")
+    w = check_weights(weights, frame)
+
+    post = model._pattern_post[model._fit_inverse]
+    if kind == "modal":
+        share = np.zeros_like(post)
+        share[np.arange(post.shape[0]), np.argmax(post, axis=1)] = 1.0
+    else:
+        share = post
+    k = share.shape[1]
+    # one more column: the whole sample
+    share = np.hstack([share, np.ones((share.shape[0], 1))])
+
+    categories = _categories(variable)
+    missing = variable.isna().to_numpy()
+    labels = [*categories, MISSING_ROW] if missing.any() else list(categories)
+    for reserved in (MISSING_ROW, WEIGHTED_BASE_ROW, UNWEIGHTED_BASE_ROW):
+        if reserved in categories:
+            raise DataError(
+                f"variable has a category {reserved!r}, a row label crosstab uses itself; "
+                "rename that category"
+            )
+    row_of = np.full(len(variable), len(categories), dtype=np.int64)  # default: missing
+    lookup = pd.Index(categories, dtype=object)
+    pos = lookup.get_indexer(pd.Index(variable.to_numpy(dtype=object), dtype=object))
+    present = ~missing
+    row_of[present] = pos[present]
+    onehot = np.zeros((len(variable), len(labels)))
+    onehot[np.arange(len(variable)), row_of] = 1.0
+
+    weighted = onehot.T @ (w[:, None] * share)  # (n_labels, K + 1)
+    base = weighted.sum(axis=0)
+    percent = np.full_like(weighted, np.nan)
+    np.divide(100.0 * weighted, base, out=percent, where=base > 0)
+    unweighted_base = share.sum(axis=0)
+    body = np.vstack([percent, base, unweighted_base])
+    rows = pd.Index([*labels, WEIGHTED_BASE_ROW, UNWEIGHTED_BASE_ROW], dtype=object)
+    rows.name = variable.name
+    columns = pd.Index([*range(1, k + 1), "Total"], dtype=object, name="class")
+    return pd.DataFrame(body, index=rows, columns=columns)
+
+
+# -- bootstrap likelihood ratio test -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BLRTResult:
+    """Result of a bootstrap likelihood ratio test of K-1 against K classes.
+
+    Attributes
+    ----------
+    n_classes : int
+        K, the number of classes of the alternative model.
+    statistic : float
+        ``2 (LL_K - LL_{K-1})`` on the data.
+    p_value : float
+        ``(1 + #{bootstrap statistics >= statistic}) / (n_bootstrap + 1)``.
+    bootstrap_statistics : ndarray of shape (n_bootstrap,)
+        The statistic on each bootstrap sample drawn from the K-1 model.
+    n_bootstrap : int
+        Number of bootstrap samples.
+    loglik_null, loglik_alt : float
+        Log-likelihoods of the K-1 and K class models on the data.
+    n_not_converged : int
+        Bootstrap fits (of 2 per sample) whose best start did not converge.
+    """
+
+    n_classes: int
+    statistic: float
+    p_value: float
+    bootstrap_statistics: np.ndarray
+    n_bootstrap: int
+    loglik_null: float
+    loglik_alt: float
+    n_not_converged: int = 0
+
+    def __repr__(self) -> str:
+        k = self.n_classes
+        return (
+            f"BLRTResult({k - 1} vs {k} classes: statistic={self.statistic:.3f}, "
+            f"p_value={self.p_value:.4f}, n_bootstrap={self.n_bootstrap})"
+        )
+
+    def to_dict(self) -> dict:
+        """Plain Python values (for JSON)."""
+        return {
+            "n_classes": int(self.n_classes),
+            "statistic": float(self.statistic),
+            "p_value": float(self.p_value),
+            "bootstrap_statistics": [float(v) for v in self.bootstrap_statistics],
+            "n_bootstrap": int(self.n_bootstrap),
+            "loglik_null": float(self.loglik_null),
+            "loglik_alt": float(self.loglik_alt),
+            "n_not_converged": int(self.n_not_converged),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> BLRTResult:
+        """Inverse of :meth:`to_dict`."""
+        stats = np.asarray(d["bootstrap_statistics"], dtype=float)
+        return cls(
+            n_classes=int(d["n_classes"]),
+            statistic=float(d["statistic"]),
+            p_value=float(d["p_value"]),
+            bootstrap_statistics=stats,
+            n_bootstrap=int(d["n_bootstrap"]),
+            loglik_null=float(d["loglik_null"]),
+            loglik_alt=float(d["loglik_alt"]),
+            n_not_converged=int(d.get("n_not_converged", 0)),
+        )
+
+
+def bootstrap_seed(random_state) -> int | None:
+    """The integer entropy of the bootstrap's SeedSequence from a ``random_state``."""
+    if random_state is None:
+        return None
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**63))
+    if (
+        isinstance(random_state, numbers.Integral)
+        and not isinstance(random_state, bool)
+        and random_state >= 0
+    ):
+        return int(random_state)
+    raise ValueError(
+        f"random_state must be None, a non-negative integer or a numpy Generator, got "
+        f"{random_state!r}"
+    )
+
+
+def _replicate(null_model, missing, weights, n_classes, seed, fit_options):
+    """LR statistic on one sample drawn from the K-1 class model."""
+    from .model import LatentClassModel
+    from .simulate import draw_codes, labelled_frame
+
+    rng = np.random.default_rng(seed)
+    codes, _ = draw_codes(
+        null_model._class_probs,
+        null_model._cond_probs,
+        null_model._offsets,
+        missing.shape[0],
+        rng,
+    )
+    codes[missing] = -1  # each respondent keeps the original row's missing answers
+    frame = labelled_frame(codes, null_model.indicators_)
+    fit_seed = int(rng.integers(2**63))
+    fits = [
+        LatentClassModel(k, random_state=fit_seed, **fit_options).fit(frame, weights=weights)
+        for k in (n_classes - 1, n_classes)
+    ]
+    statistic = 2.0 * (fits[1].loglik_ - fits[0].loglik_)
+    return statistic, sum(not m.converged_ for m in fits)
+
+
+def bootstrap_lr(
+    null_model,
+    missing: np.ndarray,
+    weights: np.ndarray,
+    *,
+    n_classes: int,
+    loglik_alt: float,
+    n_bootstrap: int,
+    seed: int | None,
+    fit_options: dict,
+    n_jobs: int = 1,
+    progress: bool = False,
+) -> BLRTResult:
+    """The bootstrap part of :func:`blrt`, given the fitted K-1 class model.
+
+    Parameters
+    ----------
+    null_model : LatentClassModel
+        The K-1 class model fitted to the data (or loaded from a file).
+    missing : ndarray of bool of shape (n_rows, n_indicators)
+        Which answers of the data are missing, in the model's indicator order.
+    weights : ndarray of shape (n_rows,)
+        Case weights of the data.
+    n_classes : int
+        K.
+    loglik_alt : float
+        Log-likelihood of the K class model on the data.
+    n_bootstrap : int
+    seed : int or None
+        Entropy of the SeedSequence from which one seed per sample is spawned.
+    fit_options : dict
+        Options of the bootstrap fits (without ``random_state``).
+    n_jobs : int, default=1
+        Bootstrap samples fitted side by side (threads; the EM kernels
+        release the GIL). The result does not depend on it.
+    progress : bool, default=False
+        A progress bar over the samples.
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    children = np.random.SeedSequence(seed, spawn_key=(n_classes,)).spawn(n_bootstrap)
+    fit_options = {**fit_options, "n_jobs": 1}
+    tasks = (
+        delayed(_replicate)(null_model, missing, weights, n_classes, child, fit_options)
+        for child in children
+    )
+    with warnings.catch_warnings():
+        # counted and reported once below instead of once per fit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        runner = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")
+        bar = tqdm(
+            runner(tasks),
+            total=n_bootstrap,
+            desc=f"BLRT {n_classes - 1} vs {n_classes}",
+            disable=not progress,
+            leave=False,
+        )
+        results = list(bar)
+    stats = np.array([r[0] for r in results], dtype=float)
+    not_converged = int(sum(r[1] for r in results))
+    if not_converged:
+        warnings.warn(
+            f"{not_converged} of {2 * n_bootstrap} bootstrap fits ({n_classes - 1} and "
+            f"{n_classes} classes) did not converge; raise max_iter for a sharper p-value",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    statistic = 2.0 * (loglik_alt - null_model.loglik_)
+    p_value = (1.0 + np.count_nonzero(stats >= statistic)) / (n_bootstrap + 1.0)
+    return BLRTResult(
+        n_classes=int(n_classes),
+        statistic=float(statistic),
+        p_value=float(p_value),
+        bootstrap_statistics=stats,
+        n_bootstrap=int(n_bootstrap),
+        loglik_null=float(null_model.loglik_),
+        loglik_alt=float(loglik_alt),
+        n_not_converged=not_converged,
+    )
+
+
+def missing_mask(data: pd.DataFrame, indicators) -> np.ndarray:
+    """Missing answers of ``data`` in the indicators' order, shape (n_rows, n_indicators)."""
+    return np.column_stack([data[ind.name].isna().to_numpy() for ind in indicators])
+
+
+def bootstrap_fit_options(model_options: dict, bootstrap_starts: int | None) -> dict:
+    """Options of the bootstrap fits: the models' options, maybe with fewer starts."""
+    options = {k: v for k, v in model_options.items() if k not in ("random_state", "n_jobs")}
+    if bootstrap_starts is not None:
+        if (
+            isinstance(bootstrap_starts, bool)
+            or not isinstance(bootstrap_starts, numbers.Integral)
+            or bootstrap_starts < 1
+        ):
+            raise ValueError(f"bootstrap_starts must be an integer >= 1, got {bootstrap_starts!r}")
+        options["n_starts"] = int(bootstrap_starts)
+        if options.get("n_final") is not None:
+            options["n_final"] = min(int(options["n_final"]), int(bootstrap_starts))
+    return options
+
+
+def blrt(
+    data: pd.DataFrame,
+    n_classes: int,
+    n_bootstrap: int = 99,
+    weights=None,
+    random_state: int | np.random.Generator | None = 0,
+    n_jobs: int = 1,
+    *,
+    bootstrap_starts: int | None = None,
+    progress: bool = False,
+    **model_options,
+) -> BLRTResult:
+    """Bootstrap likelihood ratio test of ``n_classes - 1`` against ``n_classes`` classes.
+
+    The parametric bootstrap of Nylund, Asparouhov & Muthen (2007): fit K-1
+    and K classes to the data, ``LR = 2 (LL_K - LL_{K-1})``; draw
+    ``n_bootstrap`` samples of N respondents from the fitted K-1 class model
+    (each keeps the missing answers and the weight of one original row), fit
+    K-1 and K classes to each, and compare.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One column per indicator, as for :meth:`LatentClassModel.fit`.
+    n_classes : int
+        K >= 2.
+    n_bootstrap : int, default=99
+        Bootstrap samples B; the smallest possible p-value is 1 / (B + 1).
+    weights : array-like, str or None
+        Case weights, or the name of the column holding them.
+    random_state : int, numpy Generator or None, default=0
+        Seeds the fits to the data and the SeedSequence from which every
+        bootstrap sample gets its own seed: the same value gives the same
+        p-value whatever ``n_jobs`` is.
+    n_jobs : int, default=1
+        Bootstrap samples fitted side by side (threads).
+    bootstrap_starts : int or None, default=None
+        Random starts of the bootstrap fits; ``None`` uses ``n_starts`` of
+        the models. Fewer starts are faster; too few can miss the K-class
+        maximum, which lowers the bootstrap statistics and the p-value.
+    progress : bool, default=False
+        A progress bar over the bootstrap samples.
+    **model_options
+        Passed to :class:`LatentClassModel` (``n_starts``,
+        ``bayes_constant``, ...).
+
+    Returns
+    -------
+    BLRTResult
+        ``p_value = (1 + #{LR_b >= LR}) / (B + 1)``, the statistic, the
+        bootstrap statistics, B and K.
+
+    Notes
+    -----
+    The statistic uses the log-likelihood, also when Bayes constants make the
+    fits posterior-mode estimates. A bootstrap fit that misses its maximum
+    can give a statistic below 0; it is kept as it is.
+    """
+    from .model import LatentClassModel
+
+    if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral) or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, numbers.Integral):
+        raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
+    if n_bootstrap < 1:
+        raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
+    seed = bootstrap_seed(random_state)
+    fit_seed = seed if seed is not None else random_state
+    fit_options = bootstrap_fit_options(model_options, bootstrap_starts)
+    frame, w = LatentClassModel._split_weights(data, weights)
+    null, alt = (
+        LatentClassModel(k, random_state=fit_seed, n_jobs=n_jobs, **model_options).fit(
+            frame, weights=w
+        )
+        for k in (n_classes - 1, n_classes)
+    )
+    return bootstrap_lr(
+        null,
+        missing_mask(frame, null.indicators_),
+        w,
+        n_classes=int(n_classes),
+        loglik_alt=alt.loglik_,
+        n_bootstrap=int(n_bootstrap),
+        seed=seed,
+        fit_options=fit_options,
+        n_jobs=n_jobs,
+        progress=progress,
+    )

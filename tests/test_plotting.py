@@ -1,0 +1,80 @@
+"""Plots render (Agg backend); matplotlib is optional and its absence is explained."""
+
+import sys
+
+import numpy as np
+import pytest
+
+import lca
+
+mpl = pytest.importorskip("matplotlib")
+mpl.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from lca import plotting  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model():
+    data = lca.datasets.load_election().iloc[:, :12]
+    return lca.LatentClassModel(4, n_starts=3).fit(data)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_profile_bars_one_panel_per_indicator(model, tmp_path):
+    fig = model.plot_profile()
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 12
+    assert visible[0].get_title() == "MORALG"
+    bars = [p for p in visible[0].patches]
+    assert len(bars) == 4 * 4  # 4 categories x 4 classes
+    heights = sorted(b.get_height() for b in bars)
+    expected = sorted(100 * model.conditional_probs_["MORALG"].to_numpy().ravel())
+    np.testing.assert_allclose(heights, expected)
+    fig.savefig(tmp_path / "bars.png")
+    assert (tmp_path / "bars.png").stat().st_size > 10_000
+
+
+def test_profile_heatmap(model, tmp_path):
+    fig = plotting.plot_profile(model, kind="heatmap", percent=False, title="t")
+    image = fig.axes[0].get_images()[0]
+    np.testing.assert_allclose(image.get_array(), model._cond_probs)
+    assert fig._suptitle.get_text() == "t"
+    fig.savefig(tmp_path / "heat.png")
+
+
+def test_profile_of_a_loaded_model(model, tmp_path):
+    model.save(tmp_path / "m.json")
+    fig = lca.load(tmp_path / "m.json").plot_profile(ncols=4)
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 12
+
+
+def test_bad_kind(model):
+    with pytest.raises(ValueError, match="kind must be 'bars' or 'heatmap'"):
+        model.plot_profile(kind="pie")
+
+
+def test_criteria_plot_marks_the_lowest_bic():
+    res = lca.compare(lca.datasets.load_gss82(), range(1, 5), n_starts=4, bayes_constant=0,
+                      progress=False, blrt=True, n_bootstrap=3)  # fmt: skip
+    fig = plotting.plot_criteria(res, criteria=["bic"])
+    lines = fig.axes[0].get_lines()
+    assert lines[0].get_label() == "BIC"
+    star = lines[1]
+    assert star.get_xdata()[0] == res.best("bic")
+    assert "BLRT p" in [ln.get_label() for ln in fig.axes[1].get_lines()]
+    assert len(res.plot(shares=None).axes) == 1
+    with pytest.raises(ValueError, match="no column"):
+        res.plot(criteria=["nope"])
+
+
+def test_without_matplotlib_the_error_names_the_extra(model, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"pip install lca\[plot\]"):
+        model.plot_profile()
