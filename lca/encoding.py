@@ -10,7 +10,13 @@ Rules, shared by fitting and prediction:
   order (and the allowed labels) explicitly.
 - A float column whose values are all whole numbers (what CSV readers make of
   integer codes with blanks) is treated as integer labels.
-- Labels that differ but read the same as text (``1`` and ``"1"``) are refused.
+- Labels that differ but read the same as text (``1`` and ``"1"``) are refused,
+  and so are ``True``/``False`` beside the numbers ``1``/``0`` in one column
+  (Python takes them for equal values).
+- float32 values are read as written (``0.1``, not ``0.10000000149011612``).
+- Values that cannot be labels (dates, lists, ...), infinite values and a
+  ``categories=`` list that misses a label of the data, repeats one or holds a
+  missing value are refused, naming the column and the value.
 - At prediction a label of another type is mapped to a fitted category when
   their text agrees (``"2"`` -> ``2``, ``2.0`` -> ``2``); that is unambiguous
   because fitting refused look-alike labels.
@@ -21,7 +27,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +60,10 @@ def python_label(value):
         return bool(value)
     if isinstance(value, numbers.Integral):
         return int(value)
+    if isinstance(value, np.floating) and value.dtype.itemsize < 8:
+        # float32 0.1 is 0.10000000149011612 as a float64: keep the value it
+        # was written as (its shortest repr), so a float64 0.1 matches it
+        return float(str(value))
     if isinstance(value, numbers.Real):
         return float(value)
     if isinstance(value, str):
@@ -96,12 +106,49 @@ def _column_values(df: pd.DataFrame, name) -> pd.Series:
     return column
 
 
+def _column_label(name, value):
+    """``python_label``, with the column named in the error."""
+    try:
+        return python_label(value)
+    except DataError:
+        raise DataError(
+            f"column {name!r} holds {value!r} of type {type(value).__name__}, which cannot be a "
+            "category label; recode the column to str, int, float or bool labels"
+        ) from None
+
+
 def _check_finite(name, uniques: list) -> None:
     for v in uniques:
         if isinstance(v, float) and math.isinf(v):
             raise DataError(
                 f"column {name!r} holds the infinite value {v!r}; recode it to a category "
                 "or to missing (NaN)"
+            )
+
+
+def _check_bool_number_mix(name, column: pd.Series, uniques: list) -> None:
+    """Refuse True/False beside the numbers 1/0 in one column.
+
+    Python holds ``True == 1`` and ``False == 0``, so ``pd.factorize`` would
+    silently merge them (into ``uniques``, the first seen of each) although
+    they read differently as text.
+    """
+    if column.dtype != object or not any(
+        isinstance(u, numbers.Number) and not _is_missing(u) and u in (0, 1) for u in uniques
+    ):
+        return
+    if pd.api.types.infer_dtype(column, skipna=True) not in ("mixed", "mixed-integer"):
+        return  # no bool beside a number (fast checks before the Python loop)
+    values = column.to_numpy()
+    is_bool = np.fromiter((isinstance(v, (bool, np.bool_)) for v in values), bool, len(values))
+    if not is_bool.any() or is_bool.all():
+        return
+    bools = {bool(v) for v in values[is_bool]}
+    for v in values[~is_bool]:
+        if isinstance(v, numbers.Number) and not _is_missing(v) and v in (0, 1) and v in bools:
+            raise DataError(
+                f"column {name!r} mixes {bool(v)!r} (bool) and {v!r} ({type(v).__name__}), "
+                "which Python takes for the same value; recode them to one label"
             )
 
 
@@ -125,29 +172,108 @@ def _whole_floats_to_int(labels: list) -> list:
     return labels
 
 
-def _factorize(column: pd.Series):
-    codes, uniques = pd.factorize(column, use_na_sentinel=True, sort=False)
-    if isinstance(uniques, pd.Index):
-        uniques = uniques.to_list()
-    else:
-        uniques = list(np.asarray(uniques, dtype=object))
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _plain_values(values, dtype) -> list:
+    """Values of an Index or array as a list, float32 values as written."""
+    values = values.to_list() if isinstance(values, pd.Index) else list(np.asarray(values, object))
+    if isinstance(dtype, pd.CategoricalDtype):
+        dtype = dtype.categories.dtype
+    if dtype.kind == "f" and dtype.itemsize < 8:
+        # float32 0.1 is 0.10000000149011612 as a float64: keep the value it
+        # was written as (its shortest repr), so a float64 0.1 matches it
+        short = np.dtype(getattr(dtype, "numpy_dtype", dtype)).type
+        values = [v if _is_missing(v) else float(str(short(v))) for v in values]
+    return values
+
+
+def _factorize(name, column: pd.Series):
+    try:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True, sort=False)
+    except TypeError:
+        bad = next(v for v in column if not _hashable(v))
+        raise DataError(
+            f"column {name!r} holds {bad!r} of type {type(bad).__name__}, which cannot be a "
+            "category label; recode the column to str, int, float or bool labels"
+        ) from None
+    uniques = _plain_values(uniques, column.dtype)
     return np.asarray(codes, dtype=np.int64), uniques
+
+
+def _code_lookup(labels) -> tuple[dict, dict]:
+    """Exact (type, label) -> code and text -> code, as prediction matches labels."""
+    exact = {(type(label), label): code for code, label in enumerate(labels)}
+    by_text = {text_key(label): code for code, label in enumerate(labels)}
+    return exact, by_text
+
+
+def _explicit_labels(name, order) -> list:
+    """The labels of ``categories=`` for one column, checked."""
+    if isinstance(order, (str, bytes)) or not isinstance(order, Iterable):
+        raise DataError(
+            f"categories= for column {name!r} must be a list of labels, got {order!r}; "
+            f"write categories={{{name!r}: [label, ...]}}"
+        )
+    labels = []
+    for v in order:
+        if _is_missing(v):
+            raise DataError(
+                f"categories= for column {name!r} holds the missing value {v!r}; list only "
+                "real answers (missing answers need no category)"
+            )
+        labels.append(_column_label(name, v))
+    if not labels:
+        raise DataError(f"categories= for column {name!r} is empty; list its labels in order")
+    _check_finite(name, labels)
+    _check_lookalikes(name, labels)
+    return labels
 
 
 def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Indicator:
     ordered = False
     if order is not None:
-        labels = [python_label(v) for v in order]
-        _check_lookalikes(name, labels)
+        labels = _explicit_labels(name, order)
+        exact, by_text = _code_lookup(labels)
+        _, uniques = _factorize(name, column)
+        _check_bool_number_mix(name, column, uniques)
+        for v in uniques:
+            if _is_missing(v):
+                continue
+            label = _column_label(name, v)
+            _check_finite(name, [label])
+            if (type(label), label) not in exact and text_key(label) not in by_text:
+                raise DataError(
+                    f"column {name!r} holds {label!r}, which is not among the labels given in "
+                    f"categories= ({labels!r}); add it there, or recode it"
+                )
         ordered = True
+        if len(labels) > max_categories:
+            raise DataError(
+                f"categories= gives column {name!r} {len(labels)} labels, more than "
+                f"max_categories={max_categories}; raise max_categories"
+            )
     elif isinstance(column.dtype, pd.CategoricalDtype):
         present = set(pd.unique(column.dropna()).tolist())
-        labels = [python_label(v) for v in column.cat.categories if v in present]
+        cats = column.cat.categories
+        labels = [
+            _column_label(name, v)
+            for v, c in zip(_plain_values(cats, cats.dtype), cats)
+            if c in present
+        ]
         ordered = bool(column.cat.ordered)
+        _check_finite(name, labels)
+        _check_lookalikes(name, labels)
     else:
-        _, uniques = _factorize(column)
+        _, uniques = _factorize(name, column)
+        _check_bool_number_mix(name, column, uniques)
         uniques = [v for v in uniques if not _is_missing(v)]
-        labels = [python_label(v) for v in uniques]
+        labels = [_column_label(name, v) for v in uniques]
         _check_finite(name, labels)
         _check_lookalikes(name, labels)
         labels = _sort_labels(_whole_floats_to_int(labels))
@@ -238,21 +364,24 @@ def encode(df: pd.DataFrame, indicators: Sequence[Indicator], unknown: str = "er
 
 
 def _encode_column(ind: Indicator, column: pd.Series, unknown: str) -> np.ndarray:
-    fcodes, uniques = _factorize(column)
-    exact = {}
-    for code, label in enumerate(ind.categories):
-        exact[(type(label), label)] = code
-    by_text = {text_key(label): code for code, label in enumerate(ind.categories)}
+    fcodes, uniques = _factorize(ind.name, column)
+    _check_bool_number_mix(ind.name, column, uniques)
+    exact, by_text = _code_lookup(ind.categories)
     lookup = np.empty(len(uniques) + 1, dtype=np.int64)
     lookup[-1] = -1  # pd.factorize's missing sentinel
     for u, value in enumerate(uniques):
         if _is_missing(value):
             lookup[u] = -1
             continue
-        label = python_label(value)
-        code = exact.get((type(label), label))
-        if code is None:
-            code = by_text.get(text_key(label))
+        try:
+            label = python_label(value)
+        except DataError:
+            label = None  # a type no label can have: never seen in fitting
+        code = None
+        if label is not None:
+            code = exact.get((type(label), label))
+            if code is None:
+                code = by_text.get(text_key(label))
         if code is None:
             if isinstance(label, float) and math.isinf(label):
                 raise DataError(
@@ -262,8 +391,9 @@ def _encode_column(ind: Indicator, column: pd.Series, unknown: str) -> np.ndarra
             if unknown == "missing":
                 code = -1
             else:
+                shown = value if label is None else label
                 raise DataError(
-                    f"column {ind.name!r} holds {label!r}, a category not seen in fitting "
+                    f"column {ind.name!r} holds {shown!r}, a category not seen in fitting "
                     f"(known: {list(ind.categories)!r}); recode it, or pass "
                     "unknown='missing' to treat it as a missing answer"
                 )
@@ -290,6 +420,12 @@ def compress(codes: np.ndarray, weights: np.ndarray):
         ``patterns[inverse]`` equals ``codes``.
     """
     n_rows, n_indicators = codes.shape
+    if n_rows == 0:  # nothing to compress (prediction on an empty frame)
+        return (
+            np.empty((0, n_indicators), dtype=np.int16),
+            np.zeros(0),
+            np.empty(0, dtype=np.int64),
+        )
     key = np.zeros(n_rows, dtype=np.int64)
     span = 1
     for j in range(n_indicators):

@@ -117,9 +117,22 @@ def save_model(model, path: str | PathLike) -> None:
     """Write ``model`` to ``path`` atomically (a temporary file, then rename)."""
     text = json.dumps(model_to_dict(model), indent=1, allow_nan=False)
     tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _parse_int(text):
+    if len(text.lstrip("-")) > 300:  # beyond float range; Python refuses > 4300 digits
+        raise ModelFileError(f"the model file holds an integer of {len(text)} digits")
+    return int(text)
 
 
 def _reject_constant(name):
@@ -148,8 +161,8 @@ def _get(d: dict, key: str, kind, path):
 def _float_array(values, shape, what, path) -> np.ndarray:
     try:
         arr = np.array(values, dtype=float)
-    except (TypeError, ValueError):
-        _fail(path, f"{what} must be numbers")
+    except (TypeError, ValueError, OverflowError):
+        _fail(path, f"{what} must be numbers of shape {shape}")
     if arr.shape != shape:
         _fail(path, f"{what} has shape {arr.shape}, expected {shape}")
     return arr
@@ -187,7 +200,9 @@ def load(path: str | PathLike):
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
-        content = json.loads(text, parse_constant=_reject_constant)
+        content = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
+    except ModelFileError:
+        raise
     except UnicodeDecodeError:
         _fail(path, "not a text (UTF-8) file; is it a model file?")
     except json.JSONDecodeError as exc:
@@ -197,6 +212,10 @@ def load(path: str | PathLike):
         )
     except RecursionError:
         _fail(path, "nested too deeply to be a model file")
+    except OSError as exc:  # a folder, no permission, ...
+        raise ModelFileError(
+            f"cannot read model file {os.fspath(path)!r}: {exc.strerror}"
+        ) from None
     return model_from_dict(content, path)
 
 
@@ -303,6 +322,9 @@ def _read_fitted(model, d: dict, k: int, path) -> None:
         kind: _float_array(tables_raw.get(kind), (k, k), f"classification table {kind!r}", path)
         for kind in ("modal", "proportional")
     }
+    for kind, table in tables.items():
+        if not (np.all(np.isfinite(table)) and np.all(table >= 0)):
+            _fail(path, f"classification table {kind!r} holds values that are not counts")
     avepp = _float_array(
         [np.nan if v is None else v for v in _get(d, "avepp", list, path)], (k,), "avepp", path
     )

@@ -77,7 +77,21 @@ def check_weights(weights, data: pd.DataFrame) -> np.ndarray:
         )
     if not (values > 0).any():
         raise DataError("every weight is zero: there is nothing to fit")
+    with np.errstate(over="ignore"):
+        total = float(values.sum())
+    if not math.isfinite(total):
+        raise DataError(
+            f"the weights sum to {total!r}, beyond the range of floating-point numbers; "
+            "rescale them (for instance to sum to the number of rows)"
+        )
     return values
+
+
+def as_frame(data):
+    """A 2-D NumPy array is read as a frame with columns 0..J-1; anything else is kept."""
+    if isinstance(data, np.ndarray) and data.ndim == 2:
+        return pd.DataFrame(data)
+    return data
 
 
 class LatentClassModel:
@@ -258,6 +272,8 @@ class LatentClassModel:
                 "random_state must be None, a non-negative integer or a numpy Generator, "
                 f"got {rs!r}"
             )
+        if not isinstance(self.accelerate, (bool, np.bool_)):
+            raise ValueError(f"accelerate must be True or False, got {self.accelerate!r}")
         if self.n_jobs is not None and (
             isinstance(self.n_jobs, bool)
             or not isinstance(self.n_jobs, numbers.Integral)
@@ -345,7 +361,8 @@ class LatentClassModel:
         Parameters
         ----------
         data : pandas.DataFrame of shape (n_respondents, n_indicators)
-            One column per indicator; any str/int/float/bool labels; missing
+            One column per indicator (a 2-D NumPy array is read as a frame
+            with columns 0..J-1); any str/int/float/bool labels; missing
             answers (NaN, None, pd.NA) stay in the likelihood. A Dask
             DataFrame is compressed to its answer patterns by Dask and then
             fitted here, with the same result as the same data in pandas.
@@ -398,6 +415,7 @@ class LatentClassModel:
             return data.drop(columns=[weights]), check_weights(data[weights], data)
         from .encoding import check_frame
 
+        data = as_frame(data)
         check_frame(data)
         return data, check_weights(weights, data)
 
@@ -463,7 +481,8 @@ class LatentClassModel:
         self._cond_prior = cond_prior
 
         post, pattern_ll = self._pattern_posteriors(patterns)
-        loglik = float(np.sum(pattern_weights * pattern_ll))
+        used = pattern_weights > 0  # a zero-weight pattern may be impossible (-inf)
+        loglik = float(np.sum(pattern_weights[used] * pattern_ll[used]))
         log_prior = float(
             _kernels.log_prior(self._log_class, self._log_cond, class_prior, cond_prior)
         )
@@ -500,6 +519,23 @@ class LatentClassModel:
         self.n_iter_ = result.n_iter
         self.n_starts_at_best_ = result.n_starts_at_best
         self.start_objectives_ = result.final_objectives
+        if n_par > n_cells - 1:
+            warnings.warn(
+                f"the model has {n_par} free parameters but the cross-table of the "
+                f"indicators has only {n_cells - 1} free cells: it is not identified "
+                "(different parameters fit equally well); use fewer classes or more indicators",
+                UserWarning,
+                stacklevel=3,
+            )
+        empty_classes = np.flatnonzero(class_probs < 1e-10) + 1
+        if empty_classes.size:
+            warnings.warn(
+                f"class {', '.join(map(str, empty_classes))} is empty (size < 1e-10): in effect "
+                f"the model has {n_classes - empty_classes.size} classes and the "
+                "probabilities of an empty class mean nothing; fit fewer classes",
+                UserWarning,
+                stacklevel=3,
+            )
         if not result.converged:
             warnings.warn(
                 f"the best start did not converge within max_iter={self.max_iter} EM "
@@ -710,6 +746,7 @@ class LatentClassModel:
     # -- assignment ------------------------------------------------------------
     def _posteriors_rows(self, data: pd.DataFrame, unknown: str):
         self._check_fitted()
+        data = as_frame(data)
         codes = encode(data, self.indicators_, unknown=unknown)
         patterns, _, inverse = compress(codes, np.zeros(codes.shape[0]))
         post, ll = self._pattern_posteriors(patterns)
@@ -743,6 +780,7 @@ class LatentClassModel:
         dask = self._dask_predict(data, "predict_proba", unknown=unknown)
         if dask is not None:
             return dask
+        data = as_frame(data)
         post, _ = self._posteriors_rows(data, unknown)
         return pd.DataFrame(post, index=data.index, columns=self.classes_)
 
@@ -757,6 +795,7 @@ class LatentClassModel:
         dask = self._dask_predict(data, "predict", unknown=unknown, labels=labels)
         if dask is not None:
             return dask
+        data = as_frame(data)
         post, _ = self._posteriors_rows(data, unknown)
         classes = pd.Series(
             criteria.modal_assignment(post) + 1, index=data.index, name="class", dtype=np.int64
@@ -773,6 +812,7 @@ class LatentClassModel:
         dask = self._dask_predict(data, "score_samples", unknown=unknown)
         if dask is not None:
             return dask
+        data = as_frame(data)
         _, ll = self._posteriors_rows(data, unknown)
         return pd.Series(ll, index=data.index, name="loglik")
 

@@ -117,7 +117,7 @@ def test_ordinal_needs_an_order():
         lca.LatentClassModel(2, ordinal=["q"]).fit(data)
     with pytest.raises(lca.DataError, match=r"ordinal= names \['zz'\]"):
         lca.LatentClassModel(2, ordinal=["zz"]).fit(data)
-    m = lca.LatentClassModel(2, ordinal=["q"], categories={"q": ["low", "mid", "high"]})
+    m = lca.LatentClassModel(1, ordinal=["q"], categories={"q": ["low", "mid", "high"]})
     assert m.fit(data).indicators_[0].categories == ("low", "mid", "high")
 
 
