@@ -161,10 +161,37 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _preset(name: str | None):
+    """The named preset, or None; an unknown name is one clear line."""
+    if name is None:
+        return None
+    import lca
+
+    if name not in lca.presets.names():
+        raise CLIError(f"--preset {name!r}: no such preset; available: {lca.presets.names()}")
+    return lca.presets.get(name)
+
+
+def preset_columns(preset, df: pd.DataFrame, path: str) -> None:
+    absent = [c for c in preset.indicators if c not in df.columns]
+    if absent:
+        raise CLIError(
+            f"{path}: the {preset.name!r} preset needs column(s) {absent}; it expects "
+            f"{preset.indicators} with the published category labels"
+        )
+
+
 def cmd_compare(args) -> int:
     import lca
 
     df = read_table(args.data)
+    preset = _preset(args.preset)
+    options = _model_options(args)
+    if preset is not None:
+        preset_columns(preset, df, args.data)
+        if args.columns is None:
+            args.columns = ",".join(preset.indicators)
+        options.update(ordinal=list(preset.ordinal), categories=preset.categories)
     data, w = select_columns(df, args.columns, args.weights, args.data)
     if args.blrt < 0:
         raise CLIError(f"--blrt {args.blrt}: give the number of bootstrap samples (0 for none)")
@@ -177,7 +204,7 @@ def cmd_compare(args) -> int:
         n_bootstrap=max(args.blrt, 1),
         bootstrap_starts=args.bootstrap_starts,
         checkpoint_dir=args.out,
-        **_model_options(args),
+        **options,
     )
     if res.reused:
         reused = ", ".join(str(k) for k in res.reused)
@@ -185,6 +212,9 @@ def cmd_compare(args) -> int:
     columns = SCREEN_COLUMNS + (["blrt_p"] if "blrt_p" in res.table else [])
     print(_fmt_table(res.table[columns]))
     print(f"\nLowest BIC: {res.best('bic')} classes")
+    if preset is not None:
+        print(f"\nPublished ({preset.title}, chosen: {preset.n_classes} classes):")
+        print(preset.published_fit().to_string())
     if args.out:
         out = Path(args.out)
         res.table.to_csv(out / "comparison.csv")
@@ -211,21 +241,66 @@ def cmd_fit(args) -> int:
     return 0
 
 
-def cmd_assign(args) -> int:
+def _assign_inputs(args):
+    """(model, data path) from 'MODEL DATA' or '--preset NAME DATA'."""
     import lca
 
-    check_out_path(args.out)
-    model = lca.load(args.model)
-    df = read_table(args.data)
-    post = model.predict_proba(df, unknown=args.unknown)
+    preset = _preset(args.preset)
+    expected = 1 if preset is not None else 2
+    if len(args.inputs) != expected:
+        usage = "lca assign --preset NAME DATA" if preset else "lca assign MODEL DATA"
+        raise CLIError(f"give {expected} file name(s): {usage}")
+    if preset is not None:
+        return preset.reference_model(), args.inputs[0], preset
+    return lca.load(args.inputs[0]), args.inputs[1], None
+
+
+def _assigned(df, model, unknown):
+    post = model.predict_proba(df, unknown=unknown)
     post.columns = [f"posterior_{c}" for c in post.columns]
-    out = pd.concat([df, post], axis=1)
+    out = df.assign(**{c: post[c] for c in post.columns})
     out["class"] = post.to_numpy().argmax(axis=1) + 1
+    labels = getattr(model, "class_labels_", None)
+    if labels is not None:
+        out["class_label"] = out["class"].map(dict(enumerate(labels, start=1)))
+    return out
+
+
+def cmd_assign(args) -> int:
+    check_out_path(args.out)
+    model, path, preset = _assign_inputs(args)
+    if args.dask:
+        return _assign_dask(model, path, preset, args)
+    df = read_table(path)
+    if preset is not None:
+        preset_columns(preset, df, path)
+    out = _assigned(df, model, args.unknown)
     if args.out:
         out.to_csv(args.out, index=False)
         print(f"wrote {len(out)} rows to {args.out}")
     else:
         out.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _assign_dask(model, pattern: str, preset, args) -> int:
+    """Assign CSV or Parquet files (a glob) larger than memory, partition by partition."""
+    try:
+        import dask.dataframe as dd
+    except ImportError:
+        raise CLIError("--dask needs the extra: pip install 'lca[dask]'") from None
+    if not args.out:
+        raise CLIError("--dask writes a folder of files: give it with --out DIR")
+    if pattern.endswith(".parquet") or Path(pattern).is_dir():
+        ddf = dd.read_parquet(pattern)
+    else:
+        ddf = dd.read_csv(pattern, encoding="utf-8-sig", assume_missing=True)
+    if preset is not None:
+        preset_columns(preset, ddf._meta, pattern)
+    meta = _assigned(ddf._meta.head(0), model, args.unknown)
+    out = ddf.map_partitions(_assigned, model, args.unknown, meta=meta)
+    out.to_csv(f"{args.out}/assigned-*.csv", index=False)
+    print(f"wrote {out.npartitions} file(s) to {args.out}")
     return 0
 
 
@@ -264,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="random starts of the bootstrap fits (default: --starts)",
     )  # fmt: skip
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
+    compare.add_argument(
+        "--preset", help="a published typology's model: separation-types or service-use"
+    )
     compare.set_defaults(func=cmd_compare)
 
     fit = sub.add_parser("fit", help="fit one model and save it")
@@ -273,8 +351,16 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(func=cmd_fit)
 
     assign = sub.add_parser("assign", help="assign respondents with a saved model")
-    assign.add_argument("model", help="model file written by 'lca fit' or 'lca compare'")
-    assign.add_argument("data", help="respondents to assign")
+    assign.add_argument(
+        "inputs", nargs="+", metavar="MODEL DATA",
+        help="model file written by 'lca fit' or 'lca compare', then the respondents; "
+        "with --preset, the respondents only",
+    )  # fmt: skip
+    assign.add_argument("--preset", help="assign to a published typology's classes")
+    assign.add_argument(
+        "--dask", action="store_true",
+        help="DATA: a CSV or Parquet glob larger than memory (needs lca[dask]); --out: a folder",
+    )  # fmt: skip
     assign.add_argument("--out", help="CSV to write (default: standard output)")
     assign.add_argument(
         "--unknown", choices=["error", "missing"], default="error",

@@ -199,3 +199,54 @@ def test_os_errors_are_one_line(tmp_path, capsys):
     assert main(["fit", str(folder), "--classes", "2", "--out", str(tmp_path / "m.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert "a_folder.csv" in err and "\n" not in err and "Traceback" not in err
+
+
+@pytest.fixture
+def preset_csv(tmp_path):
+    data, _ = lca.presets.get("separation-types").simulate(600, random_state=4, missing=0.02)
+    data.insert(0, "id", [f"P{i}" for i in range(len(data))])
+    path = tmp_path / "separation.csv"
+    data.to_csv(path, index=False)
+    return path, data
+
+
+def test_compare_and_assign_with_a_preset(preset_csv, tmp_path, capsys):
+    path, data = preset_csv
+    code = main(["compare", str(path), "--preset", "separation-types", "--classes", "4-5",
+                 "--starts", "2", "--quiet"])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Published (Separation types" in out and "Lowest BIC" in out
+    assigned_path = tmp_path / "assigned.csv"
+    assert main(["assign", "--preset", "separation-types", str(path),
+                 "--out", str(assigned_path)]) == 0  # fmt: skip
+    assigned = pd.read_csv(assigned_path)
+    assert assigned["id"].tolist() == data["id"].tolist()
+    reference = lca.presets.get("separation-types").reference_model()
+    expected = reference.predict(pd.read_csv(path), labels=True)
+    assert assigned["class_label"].tolist() == expected.tolist()
+
+
+def test_preset_columns_absent_is_one_line(preset_csv, tmp_path, capsys):
+    path, data = preset_csv
+    data.drop(columns=["decisions"]).to_csv(path, index=False)
+    assert main(["assign", "--preset", "separation-types", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "needs column(s) ['decisions']" in err and "\n" not in err
+    assert main(["assign", "--preset", "nope", str(path)]) == 2
+    assert "no such preset" in capsys.readouterr().err
+
+
+def test_assign_with_dask_writes_every_row(survey_csv, tmp_path):
+    pytest.importorskip("dask.dataframe")
+    path, data = survey_csv
+    model_path = tmp_path / "m.json"
+    assert main(["fit", str(path), "--columns", "PURPOSE,ACCURACY,UNDERSTA,COOPERAT",
+                 "--classes", "2", "--starts", "2", "--out", str(model_path)]) == 0  # fmt: skip
+    out_dir = tmp_path / "assigned"
+    assert main(["assign", str(model_path), str(path), "--dask", "--out", str(out_dir)]) == 0
+    files = sorted(out_dir.glob("assigned-*.csv"))
+    assigned = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    assert assigned["respondent"].tolist() == data["respondent"].tolist()
+    expected = lca.load(model_path).predict(pd.read_csv(path))
+    assert assigned["class"].tolist() == expected.tolist()
