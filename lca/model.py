@@ -355,7 +355,7 @@ class LatentClassModel:
             )
 
     # -- fitting ---------------------------------------------------------------
-    def fit(self, data: pd.DataFrame, weights=None) -> LatentClassModel:
+    def fit(self, data: pd.DataFrame, weights=None, progress: bool = False) -> LatentClassModel:
         """Fit the model to survey answers.
 
         Parameters
@@ -372,6 +372,8 @@ class LatentClassModel:
             not an indicator; the only form a Dask DataFrame takes). The
             likelihood, class sizes, profiles and every statistic are
             weighted; N in BIC, CAIC and SABIC is the sum of the weights.
+        progress : bool, default=False
+            Show a progress bar over the random starts (tqdm, on stderr).
 
         Returns
         -------
@@ -394,6 +396,7 @@ class LatentClassModel:
             pattern_weights,
             n_rows=data.shape[0],
             n_empty_rows=int(np.all(codes < 0, axis=1).sum()),
+            progress=progress,
         )
         # the fitted data, compressed: row i of the data is pattern inverse[i]
         self._fit_index = data.index
@@ -419,7 +422,9 @@ class LatentClassModel:
         check_frame(data)
         return data, check_weights(weights, data)
 
-    def _fit_patterns(self, indicators, patterns, pattern_weights, n_rows, n_empty_rows):
+    def _fit_patterns(
+        self, indicators, patterns, pattern_weights, n_rows, n_empty_rows, progress=False
+    ):
         n_classes = self.n_classes
         n_positive = int(np.count_nonzero(pattern_weights > 0))
         if n_classes > n_positive:
@@ -450,6 +455,12 @@ class LatentClassModel:
         rng = np.random.default_rng(self.random_state)
         starts = [_em.random_start(rng, n_classes, offsets, ordinal) for _ in range(self.n_starts)]
         n_final = self.n_final if self.n_final is not None else max(2, self.n_starts // 4)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            total = self.n_starts + min(n_final, self.n_starts)
+            bar = tqdm(total=total, desc=f"{n_classes} classes, starts", leave=False)
         result = _em.search(
             patterns,
             pattern_weights,
@@ -465,7 +476,10 @@ class LatentClassModel:
             tol=float(self.tol),
             accelerate=bool(self.accelerate),
             n_jobs=self.n_jobs,
+            progress=bar,
         )
+        if bar is not None:
+            bar.close()
 
         # classes by decreasing size; canonical parameters are probabilities
         sizes = np.exp(result.log_class)

@@ -202,7 +202,7 @@ def compare(
         store = _Checkpoint(Path(checkpoint_dir), frame, w, model_options)
 
     def fit(k: int) -> LatentClassModel:
-        return LatentClassModel(k, **model_options).fit(frame, weights=w)
+        return LatentClassModel(k, **model_options).fit(frame, weights=w, progress=progress)
 
     models: dict[int, LatentClassModel] = {}
     rows: dict[int, dict] = {}
