@@ -147,10 +147,10 @@ def test_checkpoint_ignores_damaged_and_mismatched_files(gss82, tmp_path):
 def test_interrupted_run_loses_only_the_model_in_progress(gss82, tmp_path, monkeypatch):
     original = lca.LatentClassModel.fit
 
-    def fit_until_three(self, data, weights=None):
+    def fit_until_three(self, data, weights=None, **kwargs):
         if self.n_classes == 3:
             raise KeyboardInterrupt
-        return original(self, data, weights=weights)
+        return original(self, data, weights=weights, **kwargs)
 
     monkeypatch.setattr(lca.LatentClassModel, "fit", fit_until_three)
     with pytest.raises(KeyboardInterrupt):
