@@ -58,7 +58,7 @@ def _partition_patterns(part: pd.DataFrame, indicators, weights_column) -> pd.Da
     w = part[weights_column].to_numpy(dtype=float) if weights_column else np.ones(len(part))
     if len(part) == 0:
         return _meta(len(indicators))
-    codes = encode(data, indicators)
+    codes = encode(data, indicators, unknown="error" if bool((w > 0).all()) else "missing")
     patterns, pw, inverse = compress(codes, w)
     out = pd.DataFrame(patterns, columns=[f"c{j}" for j in range(patterns.shape[1])])
     out["w"] = pw
@@ -96,7 +96,9 @@ def fit_dask(model, ddf, weights=None):
         bad, positive = dask.compute(((w < 0) | w.isna() | (w == np.inf)).any(), (w > 0).any())
         if bad or not positive:
             raise ValueError(f"weights column {weights!r} must be finite, >= 0 and not all zero")
-    indicators = learn_indicators_dask(ddf[data_cols], model.categories, model.max_categories)
+    # categories come from rows that count (positive weight), as for pandas
+    source = ddf[ddf[weights] > 0][data_cols] if weights is not None else ddf[data_cols]
+    indicators = learn_indicators_dask(source, model.categories, model.max_categories)
     n_ind = len(indicators)
     local = ddf.map_partitions(
         _partition_patterns, indicators, weights, meta=_meta(n_ind)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 from os import PathLike
 
@@ -58,7 +59,10 @@ def model_to_dict(model) -> dict:
         categories = [
             [name, [python_label(v) for v in labels]] for name, labels in categories.items()
         ]
-    if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+    rs = params["random_state"]
+    if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
+        params["random_state"] = int(rs)
+    elif rs is not None:
         params["random_state"] = None  # a Generator cannot be written down
     params["categories"] = categories
     off = model._offsets

@@ -33,6 +33,13 @@ def _check_int(name, value, low, allow_none=False):
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
+def _check_at_most(name, value, high):
+    if value > high:
+        raise ValueError(
+            f"{name} must be at most {high} (categories are stored as 16-bit codes), got {value!r}"
+        )
+
+
 def _check_real(name, value, low, strict):
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < low or (strict and value == low):
@@ -95,7 +102,7 @@ def as_frame(data):
 
 
 class LatentClassModel:
-    """Latent class model for categorical (nominal) indicators, fitted by EM.
+    """Latent class model for categorical (nominal or ordinal) indicators, fitted by EM.
 
     Parameters
     ----------
@@ -158,7 +165,8 @@ class LatentClassModel:
         Log of the Bayes-constant priors (0 when both constants are 0); the
         objective maximised is ``loglik_ + log_prior_``.
     n_parameters_ : int
-        (K - 1) + K * sum_j (C_j - 1).
+        (K - 1) + K * sum_j (C_j - 1) over nominal indicators, plus
+        (C_j - 1) + (K - 1) for each ordinal one.
     n_obs_ : float
         N: the sum of the case weights (the number of rows without weights).
         Used by BIC, CAIC and SABIC.
@@ -191,7 +199,9 @@ class LatentClassModel:
         "class_bayes_constant": lambda v: (
             None if v is None else _check_real("class_bayes_constant", v, 0.0, strict=False)
         ),
-        "max_categories": lambda v: _check_int("max_categories", v, 2),
+        "max_categories": lambda v: (
+            _check_int("max_categories", v, 2) or _check_at_most("max_categories", v, 32_767)
+        ),
     }
 
     def __init__(
@@ -281,6 +291,14 @@ class LatentClassModel:
         ):
             raise ValueError(f"n_jobs must be a non-zero integer or None, got {self.n_jobs!r}")
 
+    def _reset(self) -> None:
+        """Forget everything learned by a previous fit (labels included)."""
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__"):
+                delattr(self, name)
+        for name in ("_class_probs", "_cond_probs", "_patterns", "_pattern_post", "_stats"):
+            self.__dict__.pop(name, None)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "_class_probs"):
             raise NotFittedError(
@@ -355,7 +373,9 @@ class LatentClassModel:
             )
 
     # -- fitting ---------------------------------------------------------------
-    def fit(self, data: pd.DataFrame, weights=None, progress: bool = False) -> LatentClassModel:
+    def fit(
+        self, data: pd.DataFrame, y=None, *, weights=None, progress: bool = False
+    ) -> LatentClassModel:
         """Fit the model to survey answers.
 
         Parameters
@@ -372,6 +392,10 @@ class LatentClassModel:
             not an indicator; the only form a Dask DataFrame takes). The
             likelihood, class sizes, profiles and every statistic are
             weighted; N in BIC, CAIC and SABIC is the sum of the weights.
+        y : None
+            Ignored: latent classes are not supervised. Present so that
+            scikit-learn pipelines, which pass ``y`` by position, work; give
+            weights by keyword.
         progress : bool, default=False
             Show a progress bar over the random starts (tqdm, on stderr).
 
@@ -380,6 +404,7 @@ class LatentClassModel:
         self : LatentClassModel
         """
         self._validate_params()
+        self._reset()
         from ._dask import is_dask_collection
 
         if is_dask_collection(data):
@@ -387,8 +412,12 @@ class LatentClassModel:
 
             return fit_dask(self, data, weights)
         data, w = self._split_weights(data, weights)
-        indicators = learn_indicators(data, self.categories, self.max_categories)
-        codes = encode(data, indicators)
+        # categories come from rows that count: a zero-weight row adds none
+        # (its answers outside them are read as missing, which changes nothing)
+        positive = w > 0
+        source = data if positive.all() else data[positive]
+        indicators = learn_indicators(source, self.categories, self.max_categories)
+        codes = encode(data, indicators, unknown="error" if positive.all() else "missing")
         patterns, pattern_weights, inverse = compress(codes, w)
         self._fit_patterns(
             indicators,
@@ -403,9 +432,9 @@ class LatentClassModel:
         self._fit_inverse = inverse
         return self
 
-    def fit_predict(self, data: pd.DataFrame, weights=None) -> pd.Series:
+    def fit_predict(self, data: pd.DataFrame, y=None, *, weights=None) -> pd.Series:
         """Fit, then return the modal class of every row (as ``predict``)."""
-        self.fit(data, weights)
+        self.fit(data, weights=weights)
         if isinstance(weights, str):
             data = data.drop(columns=[weights])
         return self.predict(data)

@@ -283,6 +283,8 @@ def test_options_are_checked_before_the_data(small):
         lca.LatentClassModel(0).fit(pd.DataFrame())
 
 
+# one row carries weight, so every column has one category (and says so)
+@pytest.mark.filterwarnings("ignore:column .* has one category only:UserWarning")
 def test_patterns_with_zero_weight_do_not_count_as_distinct(small):
     w = np.zeros(len(small))
     w[0] = 1.0
@@ -350,7 +352,11 @@ def test_a_zero_weight_row_with_an_impossible_answer(k):
     )
     assert np.isfinite(m.loglik_)
     assert not m.fit_stats().isna().any()
-    assert np.isfinite(m.predict_proba(data).to_numpy()).all()
+    # a zero-weight row adds no category: its answer 0 is unknown to the model
+    assert m.indicators_[0].categories == (1, 2)
+    with pytest.raises(lca.DataError, match="column 'q' holds 0"):
+        m.predict_proba(data)
+    assert np.isfinite(m.predict_proba(data, unknown="missing").to_numpy()).all()
 
 
 def test_zero_weight_rows_are_kept_and_assigned(small):

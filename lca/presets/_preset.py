@@ -176,7 +176,8 @@ class Preset:
             "categories": self.categories,
         }
         settings.update(options)
-        model = LatentClassModel(**settings).fit(data[self.indicators], weights=weights)
+        columns = self.indicators + ([weights] if isinstance(weights, str) else [])
+        model = LatentClassModel(**settings).fit(data[columns], weights=weights)
         if model.n_classes_ != self.n_classes:
             return model  # another number of classes: nothing to match
         from scipy.optimize import linear_sum_assignment  # imported here: it is slow to load

@@ -1,0 +1,72 @@
+"""Defects found in review, each pinned by a test."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lca
+
+
+@pytest.fixture(scope="module")
+def gss82():
+    return lca.datasets.load_gss82().astype(object)
+
+
+def test_a_zero_weight_row_adds_no_category(gss82):
+    extra = pd.DataFrame(
+        [
+            {
+                "PURPOSE": "Other",
+                "ACCURACY": "Mostly true",
+                "UNDERSTA": "Good",
+                "COOPERAT": "Interested",
+            }
+        ]
+    )
+    a = lca.LatentClassModel(3, bayes_constant=0).fit(gss82)
+    data = pd.concat([gss82, extra], ignore_index=True)
+    b = lca.LatentClassModel(3, bayes_constant=0).fit(data, weights=np.r_[np.ones(1202), 0.0])
+    assert b.n_parameters_ == a.n_parameters_ == 20
+    assert b.loglik_ == pytest.approx(a.loglik_, rel=1e-10)
+    assert b.fit_stats()["bic"] == pytest.approx(a.fit_stats()["bic"], rel=1e-10)
+    assert b.n_rows_ == 1203
+    assert "Other" not in b.indicators_[0].categories
+
+
+def test_y_is_ignored_and_weights_are_keyword_only(gss82):
+    y = np.arange(len(gss82)) % 3
+    a = lca.LatentClassModel(2, n_starts=2).fit(gss82, y)
+    assert a.n_obs_ == len(gss82)  # y was not taken as weights
+    with pytest.raises(TypeError):
+        lca.LatentClassModel(2).fit(gss82, None, np.ones(len(gss82)))
+
+
+def test_refit_forgets_labels_of_a_previous_fit():
+    p = lca.presets.get("separation-types")
+    data, _ = p.simulate(800, random_state=1)
+    m = p.fit(data, n_starts=4)
+    assert m.class_labels_ is not None
+    m.fit(data)
+    assert not hasattr(m, "class_labels_") and not hasattr(m, "class_match_")
+    with pytest.raises(ValueError, match="no class_labels_"):
+        m.predict(data, labels=True)
+
+
+def test_preset_fit_takes_a_weights_column():
+    p = lca.presets.get("service-use")
+    data, _ = p.simulate(600, random_state=2)
+    data["w"] = np.random.default_rng(0).uniform(0.5, 1.5, len(data))
+    m = p.fit(data, weights="w", n_starts=2)
+    assert m.n_obs_ == pytest.approx(data["w"].sum())
+
+
+def test_max_categories_is_bounded_by_the_code_type():
+    data = pd.DataFrame({"a": np.arange(10), "b": np.arange(10) % 2})
+    with pytest.raises(ValueError, match="at most 32767"):
+        lca.LatentClassModel(1, max_categories=40_000).fit(data)
+
+
+def test_numpy_integer_seed_is_saved(tmp_path, gss82):
+    m = lca.LatentClassModel(2, n_starts=2, random_state=np.int64(5)).fit(gss82)
+    m.save(tmp_path / "m.json")
+    assert lca.load(tmp_path / "m.json").get_params()["random_state"] == 5
