@@ -9,6 +9,7 @@ is the same whether they run one after the other or side by side.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numba
@@ -35,6 +36,17 @@ class EMResult:
     final_objectives: np.ndarray
     n_starts_at_best: int
     best_start: int
+
+
+@contextmanager
+def numba_threads(n_jobs: int):
+    """Let numba's parallel kernels use ``n_jobs`` threads, and restore the setting after."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n_jobs, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def random_start(rng: np.random.Generator, n_classes: int, offsets: np.ndarray, ordinal=None):
@@ -115,10 +127,19 @@ def search(
     from joblib import effective_n_jobs
 
     n_jobs = effective_n_jobs(n_jobs)
+    with numba_threads(n_jobs):
+        return _search(
+            patterns, weights, offsets, class_prior, cond_prior, ordinal, starts, n_final,
+            burn_in, max_iter, tol, accelerate, n_jobs, progress,
+        )  # fmt: skip
+
+
+def _search(
+    patterns, weights, offsets, class_prior, cond_prior, ordinal, starts, n_final,
+    burn_in, max_iter, tol, accelerate, n_jobs, progress,
+):  # fmt: skip
     parallel_estep = n_jobs > 1 and patterns.shape[0] >= PARALLEL_MIN_PATTERNS
     threaded = not parallel_estep
-    if parallel_estep:
-        numba.set_num_threads(min(n_jobs, numba.config.NUMBA_NUM_THREADS))
     if ordinal is None:
         ordinal = np.zeros(len(offsets) - 1, dtype=np.bool_)
     data = (patterns, weights, offsets, float(class_prior), cond_prior, ordinal)

@@ -656,10 +656,15 @@ class LatentClassModel:
             )
 
     def _pattern_posteriors(self, patterns: np.ndarray):
-        parallel = patterns.shape[0] >= _em.PARALLEL_MIN_PATTERNS
-        return _kernels.posteriors(
-            patterns, self._offsets, self._log_class, self._log_cond, parallel
-        )
+        """Posteriors per pattern; threads only when n_jobs asks for them (same bits)."""
+        from joblib import effective_n_jobs
+
+        n_jobs = effective_n_jobs(self.n_jobs)
+        parallel = n_jobs > 1 and patterns.shape[0] >= _em.PARALLEL_MIN_PATTERNS
+        with _em.numba_threads(n_jobs):
+            return _kernels.posteriors(
+                patterns, self._offsets, self._log_class, self._log_cond, parallel
+            )
 
     # -- results ---------------------------------------------------------------
     @property
