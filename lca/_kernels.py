@@ -35,6 +35,25 @@ CHUNK = 2048
 LOG_FLOOR = -700.0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _log_joint(i, patterns, offsets, log_class, log_cond, lp):
+    """lp[k] = log P_k + sum_j log P(y_ij | k) over answered j; returns max_k lp[k]."""
+    n_classes = log_class.shape[0]
+    for k in range(n_classes):
+        lp[k] = log_class[k]
+    for j in range(patterns.shape[1]):
+        c = patterns[i, j]
+        if c >= 0:
+            row = offsets[j] + c
+            for k in range(n_classes):
+                lp[k] += log_cond[row, k]
+    m = lp[0]
+    for k in range(1, n_classes):
+        if lp[k] > m:
+            m = lp[k]
+    return m
+
+
 @njit(cache=True, nogil=True)
 def _estep_chunk(chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll):
     """E-step sums over one chunk of patterns, written to slot ``chunk``."""
@@ -50,18 +69,7 @@ def _estep_chunk(chunk, patterns, weights, offsets, log_class, log_cond, counts,
         w = weights[i]
         if w == 0.0:
             continue
-        for k in range(n_classes):
-            lp[k] = log_class[k]
-        for j in range(n_indicators):
-            c = patterns[i, j]
-            if c >= 0:
-                row = offsets[j] + c
-                for k in range(n_classes):
-                    lp[k] += log_cond[row, k]
-        m = lp[0]
-        for k in range(1, n_classes):
-            if lp[k] > m:
-                m = lp[k]
+        m = _log_joint(i, patterns, offsets, log_class, log_cond, lp)
         if m == -np.inf:
             # impossible under every class: the objective is -inf, no sums
             total = -np.inf
@@ -517,22 +525,10 @@ def run_em(
 
 @njit(cache=True, nogil=True)
 def _posterior_rows(start, stop, patterns, offsets, log_class, log_cond, post, ll):
-    n_indicators = patterns.shape[1]
     n_classes = log_class.shape[0]
     lp = np.empty(n_classes)
     for i in range(start, stop):
-        for k in range(n_classes):
-            lp[k] = log_class[k]
-        for j in range(n_indicators):
-            c = patterns[i, j]
-            if c >= 0:
-                row = offsets[j] + c
-                for k in range(n_classes):
-                    lp[k] += log_cond[row, k]
-        m = lp[0]
-        for k in range(1, n_classes):
-            if lp[k] > m:
-                m = lp[k]
+        m = _log_joint(i, patterns, offsets, log_class, log_cond, lp)
         if m == -np.inf:
             # impossible under every class (zero probabilities from a
             # maximum-likelihood fit): report the class sizes as posterior

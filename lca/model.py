@@ -891,8 +891,8 @@ class LatentClassModel:
         Returns
         -------
         data : pandas.DataFrame of shape (n, n_indicators)
-            Answers with the fitted category labels (object columns,
-            ``None`` for a missing answer).
+            Answers as pandas Categoricals with the fitted category labels
+            (ordered as fitted; NaN for a missing answer).
         classes : pandas.Series of shape (n,)
             The true class (1..K) of each respondent.
         """
