@@ -129,16 +129,20 @@ def test_load_random_bytes(content, workdir, survey):
     assert _load_only_model_file_error(path, survey) is None
 
 
-# a mutation of bytes: (operation, relative position, byte)
-byte_mutations = st.lists(
-    st.tuples(
-        st.sampled_from(["flip", "delete", "insert", "truncate", "duplicate", "set"]),
-        st.floats(0, 1, exclude_max=True),
-        st.sampled_from([*b'{}[]",:0123456789.-eE tfnaul\\\n\x00\xff', None]),
-    ),
-    min_size=1,
-    max_size=8,
-)
+def mutations_of(alphabet: bytes, max_size: int):
+    """Lists of byte mutations: (operation, relative position, byte from ``alphabet``)."""
+    return st.lists(
+        st.tuples(
+            st.sampled_from(["flip", "delete", "insert", "truncate", "duplicate", "set"]),
+            st.floats(0, 1, exclude_max=True),
+            st.sampled_from([*alphabet, None]),
+        ),
+        min_size=1,
+        max_size=max_size,
+    )
+
+
+byte_mutations = mutations_of(b'{}[]",:0123456789.-eE tfnaul\\\n\x00\xff', 8)
 
 
 def _mutate_bytes(data: bytes, mutations) -> bytes:
@@ -357,15 +361,7 @@ def test_read_table_random_bytes(content, workdir, model):
     _read_fit_assign(path, model)
 
 
-csv_mutations = st.lists(
-    st.tuples(
-        st.sampled_from(["flip", "delete", "insert", "truncate", "duplicate", "set"]),
-        st.floats(0, 1, exclude_max=True),
-        st.sampled_from([*b",;\t\n\r\"'01 9.-eEinfNaTrue\xe9\xc3\xff\x00", None]),
-    ),
-    min_size=1,
-    max_size=10,
-)
+csv_mutations = mutations_of(b",;\t\n\r\"'01 9.-eEinfNaTrue\xe9\xc3\xff\x00", 10)
 
 
 @fuzz
