@@ -8,9 +8,17 @@ number of distinct answer combinations and not on the number of rows, is then
 collected and fitted exactly as a pandas DataFrame would be, so the result
 equals the pandas fit.
 
-Not yet built: EM distributed over the partitions for pattern tables too
-large for one machine (``MAX_LOCAL_PATTERNS``); such data are refused with a
-clear error.
+Distributed EM, for pattern tables too large for one machine (more than
+``MAX_LOCAL_PATTERNS`` distinct patterns, or ``fit(..., distributed=True)``):
+the groupby leaves the table split by pattern hash over as many partitions as
+the input had, persisted in the workers' memory as NumPy arrays. Each EM
+round sends the parameters of every running start (a few kilobytes) to every
+partition, which returns its E-step sums (expected counts, class counts and
+log-likelihood); the sums are added in a binary tree of tasks and the M-step
+runs here. All starts of the multi-start search run side by side, one round
+for all of them (``lca._em.lockstep``), so the number of rounds is that of
+the longest start, not the sum over starts. The fit statistics come from
+sums over the partitions too (``lca.criteria.pattern_sums``).
 """
 
 from __future__ import annotations
@@ -85,8 +93,13 @@ def check_dask_weights(ddf, weights):
     return weights
 
 
-def fit_dask(model, ddf, weights=None):
-    """Fit ``model`` to a Dask DataFrame (see the module docstring)."""
+def fit_dask(model, ddf, weights=None, distributed=None, progress=False):
+    """Fit ``model`` to a Dask DataFrame (see the module docstring).
+
+    ``distributed``: None chooses distributed EM when the data have more
+    than ``MAX_LOCAL_PATTERNS`` distinct answer patterns; True or False
+    forces one mode.
+    """
     import dask
 
     weights = check_dask_weights(ddf, weights)
@@ -104,26 +117,128 @@ def fit_dask(model, ddf, weights=None):
         _partition_patterns, indicators, weights, meta=_meta(n_ind)
     )  # one pattern table per partition
     keys = [f"c{j}" for j in range(n_ind)]
-    table = local.groupby(keys, sort=False)[["w", "rows"]].sum()
+    # hash-partitioned by pattern: every distinct pattern lives in exactly one partition
+    table = local.groupby(keys, sort=False)[["w", "rows"]].sum(split_out=ddf.npartitions)
+    table = table.reset_index().persist()
     n_patterns = int(table.shape[0].compute())
-    if n_patterns > MAX_LOCAL_PATTERNS:
-        raise ValueError(
-            f"the data have {n_patterns} distinct answer patterns, more than "
-            f"MAX_LOCAL_PATTERNS={MAX_LOCAL_PATTERNS}; EM distributed over the partitions "
-            "is not available yet: fit a sample, or raise lca._dask.MAX_LOCAL_PATTERNS if "
-            "this machine's memory allows"
+    if distributed is None:
+        distributed = n_patterns > MAX_LOCAL_PATTERNS
+    if distributed:
+        source = DistributedPatterns(table, keys)
+        model._fit_patterns(
+            indicators, None, None, source.n_rows, source.n_empty_rows,
+            progress=progress, distributed=source,
+        )  # fmt: skip
+    else:
+        table = table.compute()
+        patterns = table[keys].to_numpy(dtype=np.int16)
+        order = np.lexsort(patterns.T[::-1])  # the order pandas' compress gives
+        patterns = np.ascontiguousarray(patterns[order])
+        pattern_weights = table["w"].to_numpy()[order]
+        rows = table["rows"].to_numpy()[order]
+        n_empty = int(rows[np.all(patterns < 0, axis=1)].sum())
+        model._fit_patterns(
+            indicators, patterns, pattern_weights, int(rows.sum()), n_empty, progress=progress
         )
-    table = table.compute().reset_index()
-    patterns = table[keys].to_numpy(dtype=np.int16)
-    order = np.lexsort(patterns.T[::-1])  # the order pandas' compress gives
-    patterns = np.ascontiguousarray(patterns[order])
-    pattern_weights = table["w"].to_numpy()[order]
-    rows = table["rows"].to_numpy()[order]
-    n_empty = int(rows[np.all(patterns < 0, axis=1)].sum())
-    model._fit_patterns(indicators, patterns, pattern_weights, int(rows.sum()), n_empty)
     model._fit_index = None
     model._fit_inverse = None
     return model
+
+
+def _arrays(part: pd.DataFrame, keys) -> tuple:
+    patterns = np.ascontiguousarray(part[keys].to_numpy(dtype=np.int16))
+    if patterns.ndim != 2:
+        patterns = patterns.reshape(0, len(keys))
+    return patterns, part["w"].to_numpy(dtype=float), part["rows"].to_numpy(dtype=np.int64)
+
+
+def _counts(part) -> np.ndarray:
+    patterns, weights, rows = part
+    empty = np.all(patterns < 0, axis=1)
+    return np.array([np.count_nonzero(weights > 0), rows.sum(), rows[empty].sum()])
+
+
+def _marginal_counts(part, offsets) -> np.ndarray:
+    from .model import marginal_counts
+
+    return marginal_counts(part[0], part[1], offsets)
+
+
+def _estep_sums(part, offsets, points) -> list:
+    from . import _kernels
+
+    patterns, weights, _ = part
+    return [
+        _kernels.estep(patterns, weights, offsets, log_class, log_cond, False)
+        for log_class, log_cond in points
+    ]
+
+
+def _add_estep_sums(a: list, b: list) -> list:
+    return [(x[0] + y[0], x[1] + y[1], x[2] + y[2]) for x, y in zip(a, b)]
+
+
+def _pattern_sums(part, offsets, log_class, log_cond) -> dict:
+    from . import _kernels
+    from .criteria import pattern_sums
+
+    patterns, weights, _ = part
+    post, ll = _kernels.posteriors(patterns, offsets, log_class, log_cond, False)
+    return pattern_sums(post, weights, ll, np.all(patterns >= 0, axis=1))
+
+
+def _add(a, b):
+    return a + b
+
+
+def tree_sum(values: list, add=_add):
+    """Sum of delayed values by a binary tree of tasks (depth log2 of their number)."""
+    import dask
+
+    combine = dask.delayed(add, pure=True)
+    while len(values) > 1:
+        pairs = [combine(a, b) for a, b in zip(values[::2], values[1::2])]
+        values = pairs + ([values[-1]] if len(values) % 2 else [])
+    return values[0]
+
+
+class DistributedPatterns:
+    """A pattern table kept in a Dask cluster's memory, one part per partition.
+
+    Everything EM and the fit statistics need from the table is a sum over
+    patterns, computed where each part lives and added up in a tree.
+    """
+
+    def __init__(self, table, keys):
+        import dask
+
+        parts = [dask.delayed(_arrays, pure=True)(d, keys) for d in table.to_delayed()]
+        self.parts = list(dask.persist(*parts))
+        counts = self._sum(_counts)
+        self.n_positive, self.n_rows, self.n_empty_rows = (int(v) for v in counts)
+
+    def _sum(self, fn, *args, add=_add):
+        import dask
+
+        task = dask.delayed(fn, pure=True)
+        shared = [dask.delayed(a, traverse=False) for a in args]  # shipped once, not per part
+        return dask.compute(tree_sum([task(p, *shared) for p in self.parts], add))[0]
+
+    def marginal_counts(self, offsets) -> np.ndarray:
+        return self._sum(_marginal_counts, offsets)
+
+    def evaluator(self, offsets):
+        """``evaluate(points)`` for :func:`lca._em.lockstep`: one E-step round on the cluster."""
+
+        def evaluate(points):
+            return self._sum(_estep_sums, offsets, list(points), add=_add_estep_sums)
+
+        return evaluate
+
+    def pattern_sums(self, offsets, log_class, log_cond) -> dict:
+        from .criteria import add_sums
+
+        return self._sum(_pattern_sums, offsets, log_class, log_cond, add=add_sums)
 
 
 def predict_dask(model, ddf, method: str, **kwargs):

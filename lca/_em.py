@@ -90,6 +90,94 @@ def _run(data, start, max_iter, tol, accelerate, parallel):
     )
 
 
+def em_steps(start, offsets, class_prior, cond_prior, ordinal, max_iter, tol, accelerate):
+    """``_kernels.run_em`` as a generator, for an E-step computed elsewhere.
+
+    Yields each point ``(log_class, log_cond)`` whose E-step it needs and
+    expects to be sent back ``(loglik, counts, class_counts)`` as
+    ``_kernels.estep`` returns them; returns what ``run_em`` returns. The
+    steps, their order and their arithmetic are those of ``run_em`` (given
+    the same E-step results it gives the same bits: tested), so a search can
+    run many starts side by side with one E-step round for all of them, as
+    distributed EM does.
+    """
+
+    def em_map(log_class, log_cond):
+        ll, counts, class_counts = yield (log_class, log_cond)
+        objective = ll + _kernels.log_prior(log_class, log_cond, class_prior, cond_prior)
+        new_class, new_cond = _kernels.mstep(
+            counts, class_counts, offsets, class_prior, cond_prior, log_cond, ordinal
+        )
+        return objective, ll, new_class, new_cond
+
+    log_class, log_cond = start
+    n_iter = 1
+    obj0, ll0, c1, p1 = yield from em_map(log_class, log_cond)
+    c0 = log_class.copy()
+    p0 = log_cond.copy()
+    converged = False
+    step_max = 1.0
+    while n_iter < max_iter:
+        obj1, ll1, c2, p2 = yield from em_map(c1, p1)
+        n_iter += 1
+        if obj1 - obj0 <= tol * abs(obj0):
+            if obj1 >= obj0:
+                c0, p0, obj0, ll0 = c1, p1, obj1, ll1
+            converged = True
+            break
+        if not accelerate or n_iter >= max_iter:
+            c0, p0, obj0, ll0 = c1, p1, obj1, ll1
+            c1, p1 = c2, p2
+            continue
+        r2 = _kernels._squared_norms(c0, c1, c2) + _kernels._squared_norms(
+            p0.ravel(), p1.ravel(), p2.ravel()
+        )
+        if r2[1] <= 0.0 or r2[0] <= 0.0:
+            c0, p0, obj0, ll0 = c1, p1, obj1, ll1
+            c1, p1 = c2, p2
+            continue
+        alpha = -np.sqrt(r2[0] / r2[1])
+        alpha = min(max(alpha, -step_max), -1.0)
+        xc = _kernels._extrapolate(c0, c1, c2, alpha)
+        xp = _kernels._extrapolate(p0.ravel(), p1.ravel(), p2.ravel(), alpha).reshape(p0.shape)
+        _kernels._normalise_blocks(xc, xp, offsets)
+        objx, llx, cx1, px1 = yield from em_map(xc, xp)
+        n_iter += 1
+        if np.isfinite(objx) and objx >= obj1:
+            if alpha == -step_max:
+                step_max *= 4.0
+            c0, p0, obj0, ll0 = xc, xp, objx, llx
+            c1, p1 = cx1, px1
+        else:
+            step_max = max(1.0, step_max / 4.0)
+            c0, p0 = c2, p2
+            obj0, ll0, c1, p1 = yield from em_map(c0, p0)
+            n_iter += 1
+    return c0, p0, obj0, ll0, n_iter, converged
+
+
+def lockstep(runs, evaluate, progress=None) -> list:
+    """Drive ``em_steps`` generators side by side; one ``evaluate`` call per round.
+
+    ``evaluate(points)`` gets the list of points the unfinished runs wait for
+    and returns their E-step results in the same order.
+    """
+    results = [None] * len(runs)
+    waiting = {i: next(run) for i, run in enumerate(runs)}
+    while waiting:
+        ids = list(waiting)
+        answers = evaluate([waiting[i] for i in ids])
+        for i, answer in zip(ids, answers):
+            try:
+                waiting[i] = runs[i].send(answer)
+            except StopIteration as stop:
+                results[i] = stop.value
+                del waiting[i]
+                if progress is not None:
+                    progress.update(1)
+    return results
+
+
 def _map(fn, items, n_jobs: int, threaded: bool):
     if threaded and n_jobs != 1 and len(items) > 1:
         from joblib import Parallel, delayed
@@ -122,31 +210,30 @@ def search(
     accelerate: bool = True,
     n_jobs: int = 1,
     progress=None,
+    evaluate=None,
 ) -> EMResult:
-    """Run the multi-start search and return the best solution."""
+    """Run the multi-start search and return the best solution.
+
+    With ``evaluate`` (see :func:`lockstep`) the E-steps are computed by
+    that function, for all running starts at once, and ``patterns`` and
+    ``weights`` are not used: this is distributed EM.
+    """
     from joblib import effective_n_jobs
 
-    n_jobs = effective_n_jobs(n_jobs)
-    with numba_threads(n_jobs):
-        return _search(
-            patterns, weights, offsets, class_prior, cond_prior, ordinal, starts, n_final,
-            burn_in, max_iter, tol, accelerate, n_jobs, progress,
-        )  # fmt: skip
-
-
-def _search(
-    patterns, weights, offsets, class_prior, cond_prior, ordinal, starts, n_final,
-    burn_in, max_iter, tol, accelerate, n_jobs, progress,
-):  # fmt: skip
-    parallel_estep = n_jobs > 1 and patterns.shape[0] >= PARALLEL_MIN_PATTERNS
-    threaded = not parallel_estep
     if ordinal is None:
         ordinal = np.zeros(len(offsets) - 1, dtype=np.bool_)
-    data = (patterns, weights, offsets, float(class_prior), cond_prior, ordinal)
+    if evaluate is not None:
+        settings = (offsets, float(class_prior), cond_prior, ordinal)
 
-    n_starts = len(starts)
-    n_final = max(1, min(n_final, n_starts))
-    burn = min(burn_in, max_iter) if n_final < n_starts else max_iter
+        def run_lockstep(items):
+            runs = [em_steps(s, *settings, iters, tol, accelerate) for s, iters in items]
+            return lockstep(runs, evaluate, progress)
+
+        return _search(starts, n_final, burn_in, max_iter, run_lockstep)
+
+    n_jobs = effective_n_jobs(n_jobs)
+    parallel_estep = n_jobs > 1 and patterns.shape[0] >= PARALLEL_MIN_PATTERNS
+    data = (patterns, weights, offsets, float(class_prior), cond_prior, ordinal)
 
     def stage(start, iters):
         out = _run(data, start, iters, tol, accelerate, parallel_estep)
@@ -154,7 +241,24 @@ def _search(
             progress.update(1)
         return out
 
-    first = _map(stage, [(s, burn) for s in starts], n_jobs, threaded)
+    with numba_threads(n_jobs):
+        return _search(
+            starts, n_final, burn_in, max_iter,
+            lambda items: _map(stage, items, n_jobs, threaded=not parallel_estep),
+        )  # fmt: skip
+
+
+def _search(starts, n_final, burn_in, max_iter, run_stage) -> EMResult:
+    """Burn-in of every start, then the best ``n_final`` to convergence.
+
+    ``run_stage(items)`` runs EM from each ``(start, n_iterations)`` and
+    returns the ``run_em`` results in order.
+    """
+    n_starts = len(starts)
+    n_final = max(1, min(n_final, n_starts))
+    burn = min(burn_in, max_iter) if n_final < n_starts else max_iter
+
+    first = run_stage([(s, burn) for s in starts])
     objectives = np.array([r[2] for r in first])
     # best first; ties keep start order (stable) so the choice is reproducible
     order = np.argsort(-np.where(np.isfinite(objectives), objectives, -np.inf), kind="stable")
@@ -168,9 +272,7 @@ def _search(
             finals.append((s, first[s]))
         else:
             todo.append(s)
-    rest = _map(
-        stage, [((first[s][0], first[s][1]), max_iter - burn) for s in todo], n_jobs, threaded
-    )
+    rest = run_stage([((first[s][0], first[s][1]), max_iter - burn) for s in todo])
     for s, r in zip(todo, rest):
         log_class, log_cond, obj, ll, n_iter, conv = r
         finals.append((s, (log_class, log_cond, obj, ll, n_iter + first[s][4], conv)))

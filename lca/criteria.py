@@ -74,22 +74,18 @@ def _xlogx(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def entropy(post: np.ndarray, weights: np.ndarray) -> float:
-    """EN = - sum_i w_i sum_k p_ik ln p_ik."""
-    return float(-np.sum(weights * _xlogx(post).sum(axis=1)))
-
-
-def classification_statistics(post: np.ndarray, weights: np.ndarray, class_sizes) -> dict:
+def classification_statistics(sums: dict, class_sizes) -> dict:
     """Latent GOLD's classification statistics and Mplus' relative entropy.
 
-    With one class every R-squared-type statistic is 1 and the error is 0
-    (classification is trivially perfect).
+    ``sums`` holds the additive sums of :func:`pattern_sums` (``n_obs``,
+    ``entropy``, ``error``, ``gini``). With one class every R-squared-type
+    statistic is 1 and the error is 0 (classification is trivially perfect).
     """
     class_sizes = np.asarray(class_sizes, dtype=float)
-    n_obs = float(weights.sum())
-    n_classes = post.shape[1]
-    en = entropy(post, weights)
-    error = float(np.sum(weights * (1.0 - post.max(axis=1))) / n_obs)
+    n_obs = float(sums["n_obs"])
+    n_classes = class_sizes.shape[0]
+    en = float(sums["entropy"])
+    error = float(sums["error"]) / n_obs
     if n_classes == 1:
         return {
             "entropy": en,
@@ -101,7 +97,6 @@ def classification_statistics(post: np.ndarray, weights: np.ndarray, class_sizes
         }
     prior_entropy = -float(_xlogx(class_sizes).sum())
     gini_prior = 1.0 - float(np.sum(class_sizes**2))
-    gini_post = float(np.sum(weights * (1.0 - np.sum(post**2, axis=1))))
     largest = float(class_sizes.max())
     return {
         "entropy": en,
@@ -109,18 +104,11 @@ def classification_statistics(post: np.ndarray, weights: np.ndarray, class_sizes
         "relative_entropy": 1.0 - en / (n_obs * math.log(n_classes)),
         "classification_error": error,
         "lambda": 1.0 - error / (1.0 - largest) if largest < 1.0 else 1.0,
-        "standard_r2": 1.0 - gini_post / (n_obs * gini_prior) if gini_prior > 0 else 1.0,
+        "standard_r2": 1.0 - float(sums["gini"]) / (n_obs * gini_prior) if gini_prior > 0 else 1.0,
     }
 
 
-def goodness_of_fit(
-    pattern_loglik: np.ndarray,
-    pattern_weights: np.ndarray,
-    complete: np.ndarray,
-    n_par: int,
-    n_obs: float,
-    n_cells: int,
-) -> dict:
+def goodness_of_fit(sums: dict, n_par: int, n_obs: float, n_cells: int) -> dict:
     """L2, X2 and df over the full cross-table of the indicators.
 
     Computed over respondents who answered every indicator (as poLCA does
@@ -128,20 +116,22 @@ def goodness_of_fit(
     against expected counts ``m = N_complete * P(pattern)``. X2 includes the
     cells nobody answered (their total expected count). ``df = min(N,
     n_cells - 1) - n_par`` with N the sum of all weights (poLCA's rule).
+
+    ``sums`` holds the additive sums of :func:`pattern_sums` over the
+    complete patterns with ``n > 0``: ``n_complete = sum n``, ``nlogn = sum n
+    ln n``, ``nlogp = sum n ln P``, ``n2_over_p = sum n^2 / P`` and ``p_sum =
+    sum P``, from which ``L2 = 2 (sum n ln n - N_c ln N_c - sum n ln P)`` and
+    ``sum (n - m)^2 / m = sum n^2 / P / N_c - 2 N_c + N_c sum P``.
     """
-    n = pattern_weights[complete]
-    logp = pattern_loglik[complete]
-    keep = n > 0
-    n, logp = n[keep], logp[keep]
-    n_complete = float(n.sum())
+    n_complete = float(sums["n_complete"])
     if n_complete > 0:
-        m = n_complete * np.exp(logp)
-        l2 = float(2.0 * np.sum(n * (np.log(n) - np.log(n_complete) - logp)))
-        x2 = float(np.sum((n - m) ** 2 / m) + max(n_complete - m.sum(), 0.0))
+        l2 = 2.0 * (sums["nlogn"] - n_complete * math.log(n_complete) - sums["nlogp"])
+        observed = sums["n2_over_p"] / n_complete - 2.0 * n_complete + n_complete * sums["p_sum"]
+        x2 = observed + max(n_complete - n_complete * sums["p_sum"], 0.0)
     else:
         l2 = x2 = 0.0
     df = min(n_obs, float(n_cells) - 1.0) - n_par
-    return {"df": df, "L2": l2, "X2": x2}
+    return {"df": df, "L2": float(l2), "X2": float(x2)}
 
 
 def modal_assignment(post: np.ndarray) -> np.ndarray:
@@ -166,12 +156,8 @@ def classification_table(post: np.ndarray, weights: np.ndarray, kind: str = "mod
     raise ValueError(f"kind must be 'modal' or 'proportional', not {kind!r}")
 
 
-def average_posterior(post: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """AvePP of each class: weighted mean of p_il over respondents assigned to l.
-
-    NaN for a class to which nobody is assigned.
-    """
-    table = classification_table(post, weights, "modal")
+def average_posterior_from_table(table: np.ndarray) -> np.ndarray:
+    """AvePP from the modal classification table: its diagonal over its column sums."""
     assigned = table.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(
@@ -179,31 +165,64 @@ def average_posterior(post: np.ndarray, weights: np.ndarray) -> np.ndarray:
         )
 
 
-def fit_statistics(
-    *,
-    loglik: float,
-    log_prior: float,
-    n_par: int,
-    post: np.ndarray,
-    weights: np.ndarray,
-    class_sizes: np.ndarray,
-    pattern_loglik: np.ndarray,
-    complete: np.ndarray,
-    n_cells: int,
-) -> dict:
-    """Every statistic of ``FIT_STAT_NAMES`` from one model's patterns.
+#: Entries of :func:`pattern_sums`, each a sum over answer patterns.
+SUM_NAMES = (
+    "n_obs", "loglik", "entropy", "error", "gini", "modal", "proportional",
+    "n_complete", "nlogn", "nlogp", "n2_over_p", "p_sum",
+)  # fmt: skip
 
-    ``post``, ``weights``, ``pattern_loglik`` and ``complete`` are per
-    distinct answer pattern (weights summed), which gives the same sums as
-    per respondent.
+
+def pattern_sums(
+    post: np.ndarray, weights: np.ndarray, pattern_loglik: np.ndarray, complete: np.ndarray
+) -> dict:
+    """The additive sums over patterns behind every fit statistic.
+
+    Each entry is a sum over patterns, so the sums of disjoint parts of a
+    pattern table (partitions of a Dask DataFrame) add up to the sums of
+    the whole. A zero-weight pattern adds nothing (it may be impossible
+    under the model).
     """
-    n_obs = float(weights.sum())
-    stats = {"loglik": float(loglik), "log_prior": float(log_prior), "n_obs": n_obs}
+    used = weights > 0
+    w = np.where(used, weights, 0.0)
+    post = np.where(used[:, None], post, 0.0)
+    keep = complete & used
+    n = weights[keep]
+    logp = pattern_loglik[keep]
+    with np.errstate(over="ignore"):
+        inverse_p = np.exp(-logp)
+    return {
+        "n_obs": float(w.sum()),
+        "loglik": float(np.sum(weights[used] * pattern_loglik[used])),
+        "entropy": float(-np.sum(w * _xlogx(post).sum(axis=1))),
+        "error": float(np.sum(w * (1.0 - post.max(axis=1, initial=0.0)))),
+        "gini": float(np.sum(w * (1.0 - np.sum(post**2, axis=1)))),
+        "modal": classification_table(post, w, "modal"),
+        "proportional": classification_table(post, w, "proportional"),
+        "n_complete": float(n.sum()),
+        "nlogn": float(np.sum(n * np.log(n))),
+        "nlogp": float(np.sum(n * logp)),
+        "n2_over_p": float(np.sum(n * n * inverse_p)),
+        "p_sum": float(np.sum(np.exp(logp))),
+    }
+
+
+def add_sums(a: dict, b: dict) -> dict:
+    """Entry-wise sum of two :func:`pattern_sums` results."""
+    return {name: a[name] + b[name] for name in SUM_NAMES}
+
+
+def fit_statistics(
+    *, sums: dict, log_prior: float, n_par: int, class_sizes: np.ndarray, n_cells: int
+) -> dict:
+    """Every statistic of ``FIT_STAT_NAMES`` from the sums of :func:`pattern_sums`."""
+    n_obs = float(sums["n_obs"])
+    loglik = float(sums["loglik"])
+    stats = {"loglik": loglik, "log_prior": float(log_prior), "n_obs": n_obs}
     stats["n_parameters"] = n_par
-    stats.update(goodness_of_fit(pattern_loglik, weights, complete, n_par, n_obs, n_cells))
+    stats.update(goodness_of_fit(sums, n_par, n_obs, n_cells))
     ic = information_criteria(loglik, n_par, n_obs)
     stats.update(ic)
-    cs = classification_statistics(post, weights, class_sizes)
+    cs = classification_statistics(sums, class_sizes)
     stats.update(cs)
     en = cs["entropy"]
     cl = loglik - en
@@ -211,6 +230,6 @@ def fit_statistics(
     stats["clc"] = -2.0 * loglik + 2.0 * en
     stats["awe"] = -2.0 * cl + 2.0 * n_par * (1.5 + math.log(n_obs))
     stats["icl_bic"] = ic["bic"] + 2.0 * en
-    app = average_posterior(post, weights)
+    app = average_posterior_from_table(sums["modal"])
     stats["min_avepp"] = float(np.nanmin(app)) if np.any(np.isfinite(app)) else float("nan")
     return {name: stats[name] for name in FIT_STAT_NAMES}

@@ -101,6 +101,16 @@ def as_frame(data):
     return data
 
 
+def marginal_counts(patterns: np.ndarray, weights: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Weighted count of every answered category, on the flat category axis."""
+    marg = np.zeros(int(offsets[-1]))
+    for j in range(patterns.shape[1]):
+        col = patterns[:, j]
+        ok = col >= 0
+        np.add.at(marg, offsets[j] + col[ok].astype(np.int64), weights[ok])
+    return marg
+
+
 class LatentClassModel:
     """Latent class model for categorical (nominal or ordinal) indicators, fitted by EM.
 
@@ -374,7 +384,13 @@ class LatentClassModel:
 
     # -- fitting ---------------------------------------------------------------
     def fit(
-        self, data: pd.DataFrame, y=None, *, weights=None, progress: bool = False
+        self,
+        data: pd.DataFrame,
+        y=None,
+        *,
+        weights=None,
+        progress: bool = False,
+        distributed: bool | None = None,
     ) -> LatentClassModel:
         """Fit the model to survey answers.
 
@@ -398,6 +414,15 @@ class LatentClassModel:
             weights by keyword.
         progress : bool, default=False
             Show a progress bar over the random starts (tqdm, on stderr).
+        distributed : bool or None, default=None
+            Dask DataFrames only: whether EM runs distributed over the
+            partitions (the pattern table stays in the cluster's memory and
+            each EM round sums E-step statistics across partitions) instead
+            of on the collected pattern table. None chooses distributed EM
+            when the data have more than ``lca._dask.MAX_LOCAL_PATTERNS``
+            distinct answer patterns. Both give the same fit; a model fitted
+            distributed keeps no pattern table, so bivariate residuals and
+            ``crosstab`` are not available from it.
 
         Returns
         -------
@@ -407,10 +432,18 @@ class LatentClassModel:
         self._reset()
         from ._dask import is_dask_collection
 
+        if distributed not in (None, True, False):
+            raise ValueError(f"distributed must be None, True or False, got {distributed!r}")
         if is_dask_collection(data):
             from ._dask import fit_dask
 
-            return fit_dask(self, data, weights)
+            return fit_dask(self, data, weights, distributed, progress)
+        if distributed:
+            raise ValueError(
+                "distributed=True needs a Dask DataFrame (dask.dataframe.from_pandas(data, "
+                "npartitions=...) or dask.dataframe.read_parquet(...)); pandas data are fitted "
+                "in this process"
+            )
         data, w = self._split_weights(data, weights)
         # categories come from rows that count: a zero-weight row adds none
         # (its answers outside them are read as missing, which changes nothing)
@@ -452,23 +485,36 @@ class LatentClassModel:
         return data, check_weights(weights, data)
 
     def _fit_patterns(
-        self, indicators, patterns, pattern_weights, n_rows, n_empty_rows, progress=False
+        self,
+        indicators,
+        patterns,
+        pattern_weights,
+        n_rows,
+        n_empty_rows,
+        progress=False,
+        distributed=None,
     ):
+        """Fit to a table of distinct answer patterns and their summed weights.
+
+        ``distributed`` (``lca._dask.DistributedPatterns``) replaces the
+        table when it lives in a Dask cluster's memory: every sum over
+        patterns is then computed where the patterns are, and ``patterns``
+        and ``pattern_weights`` are None.
+        """
         n_classes = self.n_classes
-        n_positive = int(np.count_nonzero(pattern_weights > 0))
+        n_cats = np.array([ind.n_categories for ind in indicators], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+        if distributed is None:
+            n_positive = int(np.count_nonzero(pattern_weights > 0))
+            marg = marginal_counts(patterns, pattern_weights, offsets)
+        else:
+            n_positive, marg = distributed.n_positive, distributed.marginal_counts(offsets)
         if n_classes > n_positive:
             raise DataError(
                 f"n_classes={n_classes} exceeds the {n_positive} distinct answer patterns in "
                 "the data; a model cannot have more classes than patterns"
             )
-        n_cats = np.array([ind.n_categories for ind in indicators], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
         # observed marginal shares f_jc among respondents who answered j
-        marg = np.zeros(int(offsets[-1]))
-        for j in range(len(indicators)):
-            col = patterns[:, j]
-            ok = col >= 0
-            np.add.at(marg, offsets[j] + col[ok].astype(np.int64), pattern_weights[ok])
         for j in range(len(indicators)):
             block = marg[offsets[j] : offsets[j + 1]]
             total = block.sum()
@@ -506,6 +552,7 @@ class LatentClassModel:
             accelerate=bool(self.accelerate),
             n_jobs=self.n_jobs,
             progress=bar,
+            evaluate=None if distributed is None else distributed.evaluator(offsets),
         )
         if bar is not None:
             bar.close()
@@ -523,31 +570,24 @@ class LatentClassModel:
         self._class_prior = class_prior
         self._cond_prior = cond_prior
 
-        post, pattern_ll = self._pattern_posteriors(patterns)
-        used = pattern_weights > 0  # a zero-weight pattern may be impossible (-inf)
-        loglik = float(np.sum(pattern_weights[used] * pattern_ll[used]))
+        if distributed is None:
+            post, pattern_ll = self._pattern_posteriors(patterns)
+            complete = np.all(patterns >= 0, axis=1)
+            sums = criteria.pattern_sums(post, pattern_weights, pattern_ll, complete)
+        else:
+            post = None
+            sums = distributed.pattern_sums(offsets, self._log_class, self._log_cond)
+        loglik = sums["loglik"]
         log_prior = float(
             _kernels.log_prior(self._log_class, self._log_cond, class_prior, cond_prior)
         )
         n_par = criteria.n_parameters(n_classes, n_cats, ordinal)
-        complete = np.all(patterns >= 0, axis=1)
         n_cells = math.prod(int(c) for c in n_cats)
         self._stats = criteria.fit_statistics(
-            loglik=loglik,
-            log_prior=log_prior,
-            n_par=n_par,
-            post=post,
-            weights=pattern_weights,
-            class_sizes=class_probs,
-            pattern_loglik=pattern_ll,
-            complete=complete,
-            n_cells=n_cells,
+            sums=sums, log_prior=log_prior, n_par=n_par, class_sizes=class_probs, n_cells=n_cells
         )
-        self._tables = {
-            kind: criteria.classification_table(post, pattern_weights, kind)
-            for kind in ("modal", "proportional")
-        }
-        self._avepp = criteria.average_posterior(post, pattern_weights)
+        self._tables = {kind: sums[kind] for kind in ("modal", "proportional")}
+        self._avepp = criteria.average_posterior_from_table(sums["modal"])
         self._patterns = patterns
         self._pattern_weights = pattern_weights
         self._pattern_post = post
@@ -555,7 +595,7 @@ class LatentClassModel:
         self.loglik_ = loglik
         self.log_prior_ = log_prior
         self.n_parameters_ = n_par
-        self.n_obs_ = float(pattern_weights.sum())
+        self.n_obs_ = float(sums["n_obs"])
         self.n_rows_ = int(n_rows)
         self.n_empty_rows_ = int(n_empty_rows)
         self.converged_ = result.converged
@@ -738,8 +778,9 @@ class LatentClassModel:
         self._check_has_data_stats()
         if getattr(self, "_patterns", None) is None:
             raise NotFittedError(
-                "this model was loaded from a file, which keeps no data; fit it to data "
-                "for bivariate residuals and cross-tabulations"
+                "this model was loaded from a file or fitted by distributed EM, and keeps no "
+                "pattern table; fit it to the data in memory (pandas, or Dask with "
+                "distributed=False) for bivariate residuals and cross-tabulations"
             )
 
     def bivariate_residuals(self) -> pd.DataFrame:

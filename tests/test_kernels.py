@@ -193,3 +193,32 @@ def test_ordinal_mstep_equals_a_generic_optimiser(n_cat, k):
         np.testing.assert_allclose(diff[:, kk], diff[1, kk] * np.arange(n_cat), atol=1e-9)
     # and at least as good as the optimiser
     assert np.sum(m * got) >= np.sum(m * ref) - 1e-8
+
+
+@pytest.mark.parametrize("accelerate", [False, True])
+@pytest.mark.parametrize("ordinal", [False, True])
+def test_em_steps_generator_is_run_em_bit_for_bit(accelerate, ordinal):
+    """Distributed EM drives lca._em.em_steps; fed local E-steps it must be run_em exactly."""
+    from lca import _em
+
+    rng = np.random.default_rng(4)
+    n_cats = np.array([3, 4, 2, 5])
+    offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+    rows = np.column_stack([rng.integers(-1, c, 600) for c in n_cats]).astype(np.int16)
+    patterns, weights, _ = compress(rows, rng.uniform(0.5, 2.0, 600))
+    flags = np.array([ordinal, False, False, ordinal])
+    cond_prior = np.full(int(offsets[-1]), 0.1)
+    starts = [_em.random_start(rng, 3, offsets, flags) for _ in range(3)]
+
+    def evaluate(points):
+        return [_kernels.estep(patterns, weights, offsets, c, p, False) for c, p in points]
+
+    runs = [_em.em_steps(s, offsets, 0.3, cond_prior, flags, 300, 1e-9, accelerate) for s in starts]
+    side_by_side = _em.lockstep(runs, evaluate)
+    for start, got in zip(starts, side_by_side):
+        want = _kernels.run_em(
+            patterns, weights, offsets, start[0], start[1], 0.3, cond_prior, flags,
+            300, 1e-9, accelerate, False,
+        )  # fmt: skip
+        assert got[2:] == want[2:]  # objective, loglik, n_iter, converged
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
