@@ -54,60 +54,147 @@ def _log_joint(i, patterns, offsets, log_class, log_cond, lp):
     return m
 
 
+#: Below this total probability a pattern is computed again in log space: the
+#: product of its probabilities might have lost digits to underflow.
+PRODUCT_FLOOR = 1e-250
+#: Classes per lane group of the E-step (four doubles: one AVX2 register).
+LANES = 4
+
+
 @njit(cache=True, nogil=True)
-def _estep_chunk(chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll):
-    """E-step sums over one chunk of patterns, written to slot ``chunk``."""
+def _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll):
+    """E-step sums over one chunk of patterns, written to slot ``chunk``.
+
+    The joint probability of a pattern and a class is a product of
+    probabilities: each pattern then costs one logarithm instead of one
+    exponential per class. Every factor is at most 1, so the partial
+    products only shrink: if the total over classes is at least
+    ``PRODUCT_FLOOR``, every class whose product is a normal double is exact
+    to rounding and any other has a posterior below 1e-58. A pattern whose
+    total is smaller is computed again in log space, so nothing underflows.
+
+    ``data = (patterns, rows)``, ``rows`` from :func:`pattern_rows`.
+    ``tables = (class4, cond4)``: classes in groups of ``LANES``
+    (``class4[g, l]`` is class ``4 g + l``; padding classes have probability
+    0), held in scalars so that every loop over the answers is branch-free
+    and vectorisable whatever the number of classes; ``cond4`` has the rows
+    of :func:`pattern_rows`. ``sums = (counts4, class_counts4)`` in the same
+    layout, one slot per chunk.
+    """
+    patterns, pattern_rows = data
+    class4, cond4 = tables
+    acc = sums[0][chunk]
+    cacc = sums[1][chunk]
     n_patterns, n_indicators = patterns.shape
     n_classes = log_class.shape[0]
+    n_groups = class4.shape[0]
     start = chunk * CHUNK
     stop = min(n_patterns, start + CHUNK)
+    q = np.empty((n_groups, LANES))
     lp = np.empty(n_classes)
-    acc = counts[chunk]
-    cacc = class_counts[chunk]
     total = 0.0
     for i in range(start, stop):
         w = weights[i]
         if w == 0.0:
             continue
-        m = _log_joint(i, patterns, offsets, log_class, log_cond, lp)
-        if m == -np.inf:
-            # impossible under every class: the objective is -inf, no sums
-            total = -np.inf
-            continue
+        rows = pattern_rows[i]
         s = 0.0
-        for k in range(n_classes):
-            lp[k] = np.exp(lp[k] - m)
-            s += lp[k]
-        total += w * (m + np.log(s))
-        scale = w / s
-        for k in range(n_classes):
-            lp[k] *= scale
-            cacc[k] += lp[k]
-        for j in range(n_indicators):
-            c = patterns[i, j]
-            if c >= 0:
-                row = offsets[j] + c
-                for k in range(n_classes):
-                    acc[row, k] += lp[k]
+        for g in range(n_groups):
+            q0 = class4[g, 0]
+            q1 = class4[g, 1]
+            q2 = class4[g, 2]
+            q3 = class4[g, 3]
+            for j in range(n_indicators):
+                c = cond4[rows[j], g]
+                q0 *= c[0]
+                q1 *= c[1]
+                q2 *= c[2]
+                q3 *= c[3]
+            q[g, 0] = q0
+            q[g, 1] = q1
+            q[g, 2] = q2
+            q[g, 3] = q3
+            s += (q0 + q1) + (q2 + q3)
+        if s >= PRODUCT_FLOOR:
+            total += w * np.log(s)
+            scale = w / s
+        else:  # the slow and exact way
+            m = _log_joint(i, patterns, offsets, log_class, log_cond, lp)
+            if m == -np.inf:
+                # impossible under every class: the objective is -inf, no sums
+                total = -np.inf
+                continue
+            s = 0.0
+            for k in range(n_classes):
+                lp[k] = np.exp(lp[k] - m)
+                s += lp[k]
+            total += w * (m + np.log(s))
+            scale = w / s
+            for k in range(n_classes):
+                q[k // LANES, k % LANES] = lp[k]
+        for g in range(n_groups):
+            q0 = q[g, 0] * scale
+            q1 = q[g, 1] * scale
+            q2 = q[g, 2] * scale
+            q3 = q[g, 3] * scale
+            cc = cacc[g]
+            cc[0] += q0
+            cc[1] += q1
+            cc[2] += q2
+            cc[3] += q3
+            for j in range(n_indicators):
+                a = acc[rows[j], g]
+                a[0] += q0
+                a[1] += q1
+                a[2] += q2
+                a[3] += q3
     ll[chunk] = total
 
 
 @njit(cache=True, nogil=True)
-def _estep_chunks_serial(patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll):
+def _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, sums, ll):
     for chunk in range(ll.shape[0]):
-        _estep_chunk(
-            chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll
-        )
+        _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll)
 
 
 @njit(cache=True, parallel=True)
-def _estep_chunks_parallel(
-    patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll
-):
+def _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll):
     for chunk in prange(ll.shape[0]):
-        _estep_chunk(
-            chunk, patterns, weights, offsets, log_class, log_cond, counts, class_counts, ll
-        )
+        _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll)
+
+
+@njit(cache=True, nogil=True)
+def pattern_rows(patterns, offsets):
+    """Row of every answer in the E-step's lane tables, shape (n_patterns, n_indicators).
+
+    Indicator ``j`` owns rows ``offsets[j] + j .. offsets[j + 1] + j`` there:
+    first a row of ones for a missing answer (code -1), then its categories,
+    so the row of code ``c`` is ``offsets[j] + j + 1 + c`` with no branch.
+    """
+    n_patterns, n_indicators = patterns.shape
+    rows = np.empty((n_patterns, n_indicators), dtype=np.int32)
+    for i in range(n_patterns):
+        for j in range(n_indicators):
+            rows[i, j] = offsets[j] + j + 1 + patterns[i, j]
+    return rows
+
+
+@njit(cache=True, nogil=True)
+def _lane_tables(offsets, log_class, log_cond):
+    """``(class4, cond4)`` of ``_estep_chunk`` from the log-parameters."""
+    n_indicators = offsets.shape[0] - 1
+    n_cat, n_classes = log_cond.shape
+    n_groups = (n_classes + LANES - 1) // LANES
+    class4 = np.zeros((n_groups, LANES))
+    cond4 = np.zeros((n_cat + n_indicators, n_groups, LANES))
+    for k in range(n_classes):
+        g, lane = k // LANES, k % LANES
+        class4[g, lane] = np.exp(log_class[k])
+        for j in range(n_indicators):
+            cond4[offsets[j] + j, g, lane] = 1.0
+            for r in range(offsets[j], offsets[j + 1]):
+                cond4[r + j + 1, g, lane] = np.exp(log_cond[r, k])
+    return class4, cond4
 
 
 @njit(cache=True, nogil=True)
@@ -123,29 +210,38 @@ def estep(patterns, weights, offsets, log_class, log_cond, parallel):
     class_counts : ndarray of shape (n_classes,)
         ``sum_i w_i p_ik``.
     """
-    n_patterns = patterns.shape[0]
+    return _estep(
+        (patterns, pattern_rows(patterns, offsets)), weights, offsets, log_class, log_cond, parallel
+    )
+
+
+@njit(cache=True, nogil=True)
+def _estep(data, weights, offsets, log_class, log_cond, parallel):
+    """``estep`` with the pattern rows already computed (``data = (patterns, rows)``)."""
+    n_patterns, n_indicators = data[0].shape
     n_cat, n_classes = log_cond.shape
     n_chunks = max(1, (n_patterns + CHUNK - 1) // CHUNK)
-    counts_c = np.zeros((n_chunks, n_cat, n_classes))
-    class_c = np.zeros((n_chunks, n_classes))
+    tables = _lane_tables(offsets, log_class, log_cond)
+    n_groups = tables[0].shape[0]
+    sums = (
+        np.zeros((n_chunks, n_cat + n_indicators, n_groups, LANES)),
+        np.zeros((n_chunks, n_groups, LANES)),
+    )
     ll_c = np.zeros(n_chunks)
     if parallel:
-        _estep_chunks_parallel(
-            patterns, weights, offsets, log_class, log_cond, counts_c, class_c, ll_c
-        )
+        _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll_c)
     else:
-        _estep_chunks_serial(
-            patterns, weights, offsets, log_class, log_cond, counts_c, class_c, ll_c
-        )
+        _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, sums, ll_c)
     counts = np.zeros((n_cat, n_classes))
     class_counts = np.zeros(n_classes)
     loglik = 0.0
     for chunk in range(n_chunks):  # serial reduction in chunk order
-        for r in range(n_cat):
-            for k in range(n_classes):
-                counts[r, k] += counts_c[chunk, r, k]
+        for j in range(n_indicators):
+            for r in range(offsets[j], offsets[j + 1]):
+                for k in range(n_classes):
+                    counts[r, k] += sums[0][chunk, r + j + 1, k // LANES, k % LANES]
         for k in range(n_classes):
-            class_counts[k] += class_c[chunk, k]
+            class_counts[k] += sums[1][chunk, k // LANES, k % LANES]
         loglik += ll_c[chunk]
     return loglik, counts, class_counts
 
@@ -418,10 +514,10 @@ def _extrapolate(x0, x1, x2, alpha):
 
 @njit(cache=True, nogil=True)
 def _em_map(
-    patterns, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal, parallel
+    data, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal, parallel
 ):
     """One EM step from the given point: its objective and the next point."""
-    ll, counts, class_counts = estep(patterns, weights, offsets, log_class, log_cond, parallel)
+    ll, counts, class_counts = _estep(data, weights, offsets, log_class, log_cond, parallel)
     objective = ll + log_prior(log_class, log_cond, class_prior, cond_prior)
     new_class, new_cond = mstep(
         counts, class_counts, offsets, class_prior, cond_prior, log_cond, ordinal
@@ -466,9 +562,10 @@ def run_em(
         Number of E-steps evaluated (each is one EM iteration's work).
     converged : bool
     """
+    data = (patterns, pattern_rows(patterns, offsets))  # once for every iteration
     n_iter = 1
     obj0, ll0, c1, p1 = _em_map(
-        patterns, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal, parallel
+        data, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal, parallel
     )
     c0 = log_class.copy()
     p0 = log_cond.copy()
@@ -476,7 +573,7 @@ def run_em(
     step_max = 1.0
     while n_iter < max_iter:
         obj1, ll1, c2, p2 = _em_map(
-            patterns, weights, offsets, c1, p1, class_prior, cond_prior, ordinal, parallel
+            data, weights, offsets, c1, p1, class_prior, cond_prior, ordinal, parallel
         )
         n_iter += 1
         if obj1 - obj0 <= tol * abs(obj0):
@@ -504,7 +601,7 @@ def run_em(
         xp = _extrapolate(p0.ravel(), p1.ravel(), p2.ravel(), alpha).reshape(p0.shape)
         _normalise_blocks(xc, xp, offsets)
         objx, llx, cx1, px1 = _em_map(
-            patterns, weights, offsets, xc, xp, class_prior, cond_prior, ordinal, parallel
+            data, weights, offsets, xc, xp, class_prior, cond_prior, ordinal, parallel
         )
         n_iter += 1
         if np.isfinite(objx) and objx >= obj1:
@@ -517,7 +614,7 @@ def run_em(
             step_max = max(1.0, step_max / 4.0)
             c0, p0 = c2, p2
             obj0, ll0, c1, p1 = _em_map(
-                patterns, weights, offsets, c0, p0, class_prior, cond_prior, ordinal, parallel
+                data, weights, offsets, c0, p0, class_prior, cond_prior, ordinal, parallel
             )
             n_iter += 1
     return c0, p0, obj0, ll0, n_iter, converged

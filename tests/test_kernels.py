@@ -222,3 +222,47 @@ def test_em_steps_generator_is_run_em_bit_for_bit(accelerate, ordinal):
         )  # fmt: skip
         assert got[2:] == want[2:]  # objective, loglik, n_iter, converged
         assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_estep_with_vanishing_probabilities_equals_reference(parallel):
+    """Products of probabilities underflow here: those patterns are redone in log space.
+
+    Half the categories have probability ~1e-120 in every class, so a pattern
+    with three such answers has a joint probability ~1e-360 under every class
+    (a double's smallest is 5e-324); others underflow in some classes only.
+    """
+    rng = np.random.default_rng(7)
+    n_cats, k = [2, 2, 2, 3, 2], 6  # 6 classes: one lane group partly padding
+    codes = np.column_stack([rng.integers(-1, c, 3000) for c in n_cats])
+    weights = rng.uniform(0.5, 2.0, len(codes))
+    sizes = rng.dirichlet(np.ones(k))
+    blocks = []
+    for c in n_cats:
+        block = rng.dirichlet(np.ones(c), size=k).T
+        block[1] = 10.0 ** rng.uniform(-125, -115, size=k)  # category 1 all but impossible
+        blocks.append(block / block.sum(axis=0))
+    log_cond, offsets = flat(blocks)
+    ll, counts, class_counts = _kernels.estep(
+        codes.astype(np.int16), weights, offsets, np.log(sizes), log_cond, parallel
+    )
+    ref_ll, ref_counts, ref_class = naive.estep(codes, weights, np.log(sizes), blocks)
+    assert np.isfinite(ll) and ll < -1e4  # several respondents at ~ -800 each
+    assert ll == pytest.approx(ref_ll, rel=1e-12)
+    np.testing.assert_allclose(counts, np.vstack(ref_counts), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(class_counts, ref_class, rtol=1e-10)
+
+
+def test_estep_of_an_impossible_pattern_is_minus_infinity():
+    with np.errstate(divide="ignore"):
+        log_cond, offsets = flat(
+            [np.array([[1.0, 1.0], [0.0, 0.0]]), np.array([[0.5, 0.2], [0.5, 0.8]])]
+        )
+    patterns = np.array([[0, 1], [1, 0]], dtype=np.int16)  # category 1 of item 0 cannot happen
+    ll, counts, class_counts = _kernels.estep(
+        patterns, np.ones(2), offsets, np.log([0.5, 0.5]), log_cond, False
+    )
+    assert ll == -np.inf
+    post = [0.5 * 0.5 / 0.65, 0.5 * 0.8 / 0.65]  # of the possible pattern only
+    np.testing.assert_allclose(class_counts, post)
+    np.testing.assert_allclose(counts, [post, [0, 0], [0, 0], post])
