@@ -15,6 +15,16 @@ B. ``N = 1,000,000`` respondents: 200 plain EM iterations from one random
    number is reported too.
 C. Numba compilation: ``import lca`` plus a first tiny fit in a fresh Python
    process, once with an empty numba cache and once with the cache it left.
+D. The study's model-selection sweep on the data of A: 2 to 10 classes, 10
+   random starts per K, at most 1000 iterations, relative tolerance 1e-8,
+   maximum likelihood. lca with its default search (every start screened by
+   50 iterations, the best 2 finished), with every start finished, and with
+   50 starts screened; the peers finish all 10 starts. Peers: polca (PyPI,
+   C++ core; needs Python >= 3.12, so it runs ``peer_polca.py`` in the venv
+   ``benchmarks/.venv-polca``, see that script, or ``--polca-python``) and
+   StepMix (in this process; slow: about 8 minutes here). Wall time of the
+   whole sweep, best log-likelihood per K, and which K lca's best is below
+   the best any peer found (relative tolerance 1e-6).
 
 The in-process timings of A and B exclude compilation: a tiny fit warms the
 kernels up first. Results go to ``<out>/core.json`` and ``<out>/core.md``
@@ -26,6 +36,7 @@ Usage::
     python benchmarks/bench_core.py            # full run, several minutes
     python benchmarks/bench_core.py --quick    # smoke test of A and B, under a minute
     python benchmarks/bench_core.py --quick --workloads ABC   # also C (cold compile)
+    python benchmarks/bench_core.py --workloads D --sweep-peers polca   # the sweep, no StepMix
 """
 
 from __future__ import annotations
@@ -69,6 +80,11 @@ DATA_SEED_B = 2
 N_STARTS = 10
 MAX_ITER_A = 1000
 TOL_A = 1e-8
+#: Workload D: the sweep.
+SWEEP_KS = tuple(range(2, 11))
+SWEEP_STARTS = 10
+#: Default location of the Python that runs peer_polca.py.
+POLCA_PYTHON = Path(__file__).resolve().parent / ".venv-polca" / "bin" / "python"
 #: Workload B: EM iterations.
 ITER_B = 200
 #: Iterations of the StepMix probe that decides whether B runs at full size.
@@ -89,6 +105,8 @@ class Config:
     repeats_b_lca: int
     repeats_compile: int
     stepmix_budget: float
+    repeats_sweep: int = 3
+    sweep_ks: tuple[int, ...] = SWEEP_KS
 
 
 FULL = Config(
@@ -108,6 +126,8 @@ QUICK = Config(
     repeats_b_lca=1,
     repeats_compile=1,
     stepmix_budget=20.0,
+    repeats_sweep=1,
+    sweep_ks=(2, 3, 4),
 )
 
 
@@ -592,6 +612,121 @@ def compile_times(cfg: Config) -> dict[str, Any]:
     return {"runs": runs, "median": median, "failed_runs": failed}
 
 
+# -- workload D ----------------------------------------------------------------
+def _lca_sweep(df: pd.DataFrame, ks, **options: Any) -> dict[str, Any]:
+    per_k = {}
+    start = time.perf_counter()
+    for k in ks:
+        t0 = time.perf_counter()
+        settings = {"n_starts": SWEEP_STARTS, "max_iter": MAX_ITER_A, "tol": TOL_A, **options}
+        m = lca_model(n_classes=k, **settings).fit(df)
+        per_k[str(k)] = {
+            "wall_s": time.perf_counter() - t0,
+            "loglik": float(m.loglik_),
+            "n_estep": int(m.n_iter_),
+            "converged": bool(m.converged_),
+        }
+    return {"total_s": time.perf_counter() - start, "per_k": per_k}
+
+
+def _stepmix_sweep(codes: np.ndarray, ks) -> dict[str, Any]:
+    per_k = {}
+    start = time.perf_counter()
+    for k in ks:
+        t0 = time.perf_counter()
+        model = stepmix_model(SWEEP_STARTS, MAX_ITER_A, TOL_A)
+        model.set_params(n_components=k)
+        model.fit(codes)
+        per_k[str(k)] = {
+            "wall_s": time.perf_counter() - t0,
+            "loglik": float(model.score(codes) * len(codes)),
+            "n_estep": int(model.n_iter_),
+            "converged": bool(model.converged_),
+        }
+    return {"total_s": time.perf_counter() - start, "per_k": per_k}
+
+
+def _polca_sweep(codes: np.ndarray, ks, python: Path, repeats: int) -> list[dict[str, Any]]:
+    script = Path(__file__).resolve().parent / "peer_polca.py"
+    with tempfile.TemporaryDirectory(prefix="lca-bench-") as tmp:
+        data = Path(tmp) / "codes.npy"
+        np.save(data, codes)
+        cmd = [
+            str(python), str(script), "--data", str(data), "--ks", ",".join(map(str, ks)),
+            "--starts", str(SWEEP_STARTS), "--max-iter", str(MAX_ITER_A), "--tol", str(TOL_A),
+            "--seed", "0", "--repeats", str(repeats),
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"peer_polca.py failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
+
+
+def workload_d(df: pd.DataFrame, cfg: Config, peers: set[str], polca_python: Path) -> dict:
+    """The 2..10 sweep for lca (three search settings) and the peers; medians of repeats."""
+    codes = integer_codes(df)
+    ks = cfg.sweep_ks
+    engines: dict[str, Callable[[], dict[str, Any]]] = {
+        "lca, default search, 1 thread": lambda: _lca_sweep(df, ks),
+        "lca, default search, 2 threads": lambda: _lca_sweep(df, ks, n_jobs=-1),
+        "lca, all 10 starts finished, 1 thread": lambda: _lca_sweep(df, ks, n_final=SWEEP_STARTS),
+        "lca, 50 starts screened, 2 threads": lambda: _lca_sweep(
+            df, ks, n_jobs=-1, n_starts=50, burn_in=20, n_final=5
+        ),
+    }
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
+    for r in range(cfg.repeats_sweep):
+        for name, fn in engines.items():
+            log(f"D: repeat {r + 1}/{cfg.repeats_sweep}, {name}")
+            time.sleep(SETTLE_S)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                runs[name].append(fn())
+    notes = {}
+    if "polca" in peers:
+        if polca_python.exists():
+            log(f"D: polca via {polca_python} (1 repeat)")
+            out = _polca_sweep(codes, ks, polca_python, 1)
+            runs[f"polca {out['polca_version']}"] = out["repeats"]
+        else:
+            notes["polca"] = f"not run: no {polca_python} (see peer_polca.py to set it up)"
+    if "stepmix" in peers:
+        log("D: StepMix (1 repeat, several minutes)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runs["StepMix"] = [_stepmix_sweep(codes, ks)]
+    rows = []
+    for name, reps in runs.items():
+        best = reps[int(np.argsort([r["total_s"] for r in reps])[len(reps) // 2])]
+        rows.append(
+            {
+                "engine": name,
+                "peer": not name.startswith("lca"),
+                "total_s": [r["total_s"] for r in reps],
+                "median_s": statistics.median(r["total_s"] for r in reps),
+                "per_k": best["per_k"],
+            }
+        )
+    peer_rows = [r for r in rows if r["peer"]]
+    result: dict[str, Any] = {"n": len(df), "ks": list(ks), "rows": rows, "notes": notes}
+    if peer_rows:
+        fastest = min(peer_rows, key=lambda r: r["median_s"])
+        best_peer = {k: max(r["per_k"][str(k)]["loglik"] for r in peer_rows) for k in ks}
+        for r in rows:
+            if r["peer"]:
+                continue
+            r["ratio_fastest_peer"] = fastest["median_s"] / r["median_s"]
+            r["k_below_best_peer"] = [
+                k
+                for k in ks
+                if r["per_k"][str(k)]["loglik"]
+                < best_peer[k] - SAME_OPTIMUM_RTOL * abs(best_peer[k])
+            ]
+        result["fastest_peer"] = fastest["engine"]
+        result["best_peer_loglik"] = {str(k): v for k, v in best_peer.items()}
+    return result
+
+
 # -- report --------------------------------------------------------------------
 def _s(seconds: float) -> str:
     if seconds >= 10:
@@ -695,6 +830,39 @@ def _markdown_c(c: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _markdown_d(d: dict[str, Any]) -> list[str]:
+    ks = d["ks"]
+    lines = [
+        f"## D. Model-selection sweep: {ks[0]}..{ks[-1]} classes, {SWEEP_STARTS} random starts "
+        f"per K (N = {d['n']:,})",
+        "",
+        f"At most {MAX_ITER_A} iterations, relative tolerance {TOL_A:g}, maximum likelihood. "
+        "Wall time of the whole sweep (median of repeats); the ratio is the fastest peer's "
+        "time over lca's; 'below best peer' lists the K where lca's best log-likelihood is "
+        "lower than the best any peer found (relative tolerance 1e-6).",
+        "",
+        "| engine | sweep wall time | repeats | fastest peer / this | K below best peer |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for r in d["rows"]:
+        ratio = f"{r['ratio_fastest_peer']:.0f}x" if "ratio_fastest_peer" in r else ""
+        below = r.get("k_below_best_peer")
+        below = "" if below is None else (", ".join(map(str, below)) or "none")
+        lines.append(
+            f"| {r['engine']} | {_s(r['median_s'])} | {len(r['total_s'])} | {ratio} | {below} |"
+        )
+    lines += ["", "Best log-likelihood per K:", ""]
+    lines.append("| engine | " + " | ".join(f"K={k}" for k in ks) + " |")
+    lines.append("|---|" + "---:|" * len(ks))
+    for r in d["rows"]:
+        cells = " | ".join(f"{r['per_k'][str(k)]['loglik']:.2f}" for k in ks)
+        lines.append(f"| {r['engine']} | {cells} |")
+    for peer, note in d.get("notes", {}).items():
+        lines.append(f"\n{peer}: {note}")
+    lines += ["", _load(d), ""]
+    return lines
+
+
 def markdown(results: dict[str, Any]) -> str:
     mi = results["machine"]
     where = f"{mi['lca_source']} {mi['lca_commit'] or ''}".strip()
@@ -710,7 +878,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"from Dirichlet({DIRICHLET_ALPHA}) (seed {PARAM_SEED}).",
         "",
     ]
-    for key, part in (("A", _markdown_a), ("B", _markdown_b), ("C", _markdown_c)):
+    for key, part in (
+        ("A", _markdown_a), ("B", _markdown_b), ("C", _markdown_c), ("D", _markdown_d)
+    ):  # fmt: skip
         if key in results:
             lines += part(results[key])
     return "\n".join(lines)
@@ -754,13 +924,28 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds StepMix may take for workload B at full size before it is run on a "
         "subsample and scaled (default 180; 20 with --quick)",
     )
+    parser.add_argument(
+        "--sweep-peers",
+        default="polca,stepmix",
+        help="peers of workload D, comma-separated from polca,stepmix (default both; StepMix "
+        "takes minutes)",
+    )
+    parser.add_argument(
+        "--polca-python",
+        type=Path,
+        default=POLCA_PYTHON,
+        help=f"Python (>= 3.12) with polca installed (default {POLCA_PYTHON})",
+    )
     args = parser.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     if args.stepmix_budget is not None:
         cfg = replace(cfg, stepmix_budget=args.stepmix_budget)
     todo = set((args.workloads or ("AB" if args.quick else "ABC")).upper())
-    if not todo or not todo <= set("ABC"):
-        parser.error(f"--workloads takes letters from 'ABC', got {args.workloads!r}")
+    if not todo or not todo <= set("ABCD"):
+        parser.error(f"--workloads takes letters from 'ABCD', got {args.workloads!r}")
+    peers = {p.strip().lower() for p in args.sweep_peers.split(",") if p.strip()}
+    if not peers <= {"polca", "stepmix"}:
+        parser.error(f"--sweep-peers takes polca and/or stepmix, got {args.sweep_peers!r}")
 
     results: dict[str, Any] = {
         "quick": args.quick,
@@ -802,6 +987,13 @@ def main(argv: list[str] | None = None) -> int:
         workloads.append(("B", run_b))
     if "C" in todo:
         workloads.append(("C", lambda: compile_times(cfg)))
+    if "D" in todo:
+
+        def run_d() -> dict[str, Any]:
+            df_a, _ = lca.simulate(CLASS_SIZES, params, cfg.n_a, random_state=DATA_SEED_A)
+            return workload_d(df_a, cfg, peers, args.polca_python)
+
+        workloads.append(("D", run_d))
 
     for key, run in workloads:
         before = load_average()
@@ -825,6 +1017,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{b['ratio_per_iter_stepmix_over_lca']:.1f}x "
             f"(marginal {b['ratio_marginal_stepmix_over_lca']:.1f}x)"
         )
+    if "D" in results:
+        for r in results["D"]["rows"]:
+            if "ratio_fastest_peer" in r:
+                print(
+                    f"ratio D ({results['D']['fastest_peer']} / {r['engine']}): "
+                    f"{r['ratio_fastest_peer']:.1f}x; K below best peer: {r['k_below_best_peer']}"
+                )
     log(f"wrote {args.out / 'core.json'} and {args.out / 'core.md'}")
     return 0
 
