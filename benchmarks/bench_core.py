@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import platform
@@ -684,6 +685,8 @@ def workload_d(df: pd.DataFrame, cfg: Config, peers: set[str], polca_python: Pat
                 runs[name].append(fn())
     notes = {}
     if "polca" in peers:
+        if not polca_python.exists() and importlib.util.find_spec("pypolca") is not None:
+            polca_python = Path(sys.executable)  # Python >= 3.12 with the bench extra
         if polca_python.exists():
             log(f"D: polca via {polca_python} (1 repeat)")
             out = _polca_sweep(codes, ks, polca_python, 1)
