@@ -192,7 +192,14 @@ def _add(a, b):
 
 
 def tree_sum(values: list, add=_add):
-    """Sum of delayed values by a binary tree of tasks (depth log2 of their number)."""
+    """Sum of delayed values by a binary tree of tasks (depth log2 of their number).
+
+    Neighbours in partition order are added first, wherever Dask placed them:
+    the order of the additions, hence every bit of the result, does not
+    depend on the cluster (pairing by worker would move less data, about one
+    partial sum per worker instead of half the partition sums, but would make
+    the result depend on where the partitions landed).
+    """
     import dask
 
     combine = dask.delayed(add, pure=True)
