@@ -33,8 +33,8 @@ measured); the Markdown is also printed to stdout, progress goes to stderr.
 
 Usage::
 
-    python benchmarks/bench_core.py            # full run, several minutes
-    python benchmarks/bench_core.py --quick    # smoke test of A and B, under a minute
+    python benchmarks/bench_core.py            # full run, 10+ minutes with StepMix's sweep
+    python benchmarks/bench_core.py --quick    # smoke test of A, B and D, under a minute
     python benchmarks/bench_core.py --quick --workloads ABC   # also C (cold compile)
     python benchmarks/bench_core.py --workloads D --sweep-peers polca   # the sweep, no StepMix
 """
@@ -917,7 +917,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workloads",
         default=None,
-        help="which workloads to run, e.g. 'AC' (default: ABC; AB with --quick, since a cold "
+        help="which workloads to run, e.g. 'AC' (default: ABCD; ABD with --quick, since a cold "
         "numba compile alone takes longer than the quick run should)",
     )
     parser.add_argument(
@@ -943,7 +943,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = QUICK if args.quick else FULL
     if args.stepmix_budget is not None:
         cfg = replace(cfg, stepmix_budget=args.stepmix_budget)
-    todo = set((args.workloads or ("AB" if args.quick else "ABC")).upper())
+    todo = set((args.workloads or ("ABD" if args.quick else "ABCD")).upper())
     if not todo or not todo <= set("ABCD"):
         parser.error(f"--workloads takes letters from 'ABCD', got {args.workloads!r}")
     peers = {p.strip().lower() for p in args.sweep_peers.split(",") if p.strip()}
