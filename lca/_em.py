@@ -72,10 +72,11 @@ def random_start(rng: np.random.Generator, n_classes: int, offsets: np.ndarray, 
 
 
 def _run(data, start, max_iter, tol, accelerate, parallel):
-    patterns, weights, offsets, class_prior, cond_prior, ordinal = data
+    patterns, rows, weights, offsets, class_prior, cond_prior, ordinal = data
     log_class, log_cond = start
     return _kernels.run_em(
         patterns,
+        rows,
         weights,
         offsets,
         log_class,
@@ -233,7 +234,8 @@ def search(
 
     n_jobs = effective_n_jobs(n_jobs)
     parallel_estep = n_jobs > 1 and patterns.shape[0] >= PARALLEL_MIN_PATTERNS
-    data = (patterns, weights, offsets, float(class_prior), cond_prior, ordinal)
+    rows = _kernels.pattern_rows(patterns, offsets)  # once for all starts
+    data = (patterns, rows, weights, offsets, float(class_prior), cond_prior, ordinal)
 
     def stage(start, iters):
         out = _run(data, start, iters, tol, accelerate, parallel_estep)

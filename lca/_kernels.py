@@ -81,7 +81,7 @@ def _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sum
     of :func:`pattern_rows`. ``sums = (counts4, class_counts4)`` in the same
     layout, one slot per chunk.
     """
-    patterns, pattern_rows = data
+    patterns, answer_rows = data
     class4, cond4 = tables
     acc = sums[0][chunk]
     cacc = sums[1][chunk]
@@ -97,7 +97,7 @@ def _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sum
         w = weights[i]
         if w == 0.0:
             continue
-        rows = pattern_rows[i]
+        rows = answer_rows[i]
         s = 0.0
         for g in range(n_groups):
             q0 = class4[g, 0]
@@ -528,6 +528,7 @@ def _em_map(
 @njit(cache=True, nogil=True)
 def run_em(
     patterns,
+    rows,
     weights,
     offsets,
     log_class,
@@ -550,7 +551,8 @@ def run_em(
     objective is at least that of the EM step it replaces, so the sequence of
     accepted objectives never decreases. A linear combination of ordinal
     log-probabilities, renormalised, is again ordinal, so extrapolation keeps
-    ordinal indicators in their model.
+    ordinal indicators in their model. ``rows`` is ``pattern_rows(patterns,
+    offsets)``, computed once by the caller for all its starts.
 
     Returns
     -------
@@ -562,7 +564,7 @@ def run_em(
         Number of E-steps evaluated (each is one EM iteration's work).
     converged : bool
     """
-    data = (patterns, pattern_rows(patterns, offsets))  # once for every iteration
+    data = (patterns, rows)
     n_iter = 1
     obj0, ll0, c1, p1 = _em_map(
         data, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal, parallel

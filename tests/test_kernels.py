@@ -133,8 +133,10 @@ def _trajectory(accelerate, steps, a=1.0):
     cond_prior = np.full(offsets[-1], a / 3 / 3)
     out = []
     for m in steps:
+        patterns = codes.astype(np.int16)
         res = _kernels.run_em(
-            codes.astype(np.int16), weights, offsets, log_class, log_cond,
+            patterns, _kernels.pattern_rows(patterns, offsets), weights, offsets,
+            log_class, log_cond,
             a / 3, cond_prior, np.zeros(5, dtype=np.bool_), m, 1e-14, accelerate, False,
         )  # fmt: skip
         out.append(res)
@@ -217,7 +219,8 @@ def test_em_steps_generator_is_run_em_bit_for_bit(accelerate, ordinal):
     side_by_side = _em.lockstep(runs, evaluate)
     for start, got in zip(starts, side_by_side):
         want = _kernels.run_em(
-            patterns, weights, offsets, start[0], start[1], 0.3, cond_prior, flags,
+            patterns, _kernels.pattern_rows(patterns, offsets), weights, offsets,
+            start[0], start[1], 0.3, cond_prior, flags,
             300, 1e-9, accelerate, False,
         )  # fmt: skip
         assert got[2:] == want[2:]  # objective, loglik, n_iter, converged

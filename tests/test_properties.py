@@ -189,6 +189,7 @@ def _run_em(patterns, pw, offsets, start, class_prior, cond_prior, max_iter, tol
             ordinal=None):  # fmt: skip
     arguments = dict(
         patterns=patterns,
+        rows=_kernels.pattern_rows(patterns, offsets),
         weights=pw,
         offsets=offsets,
         log_class=start[0].copy(),
