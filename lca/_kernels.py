@@ -27,7 +27,8 @@ same bits for any number of threads.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 #: Patterns per chunk of the E-step. Fixed, so results never depend on threads.
 CHUNK = 2048
@@ -163,6 +164,41 @@ def _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, 
         _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll)
 
 
+def _estep_chunks(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
+    """The chunk loop, threaded or not (numba only; see the overload below)."""
+    raise NotImplementedError("called from numba only")
+
+
+@overload(_estep_chunks, prefer_literal=True)
+def _estep_chunks_overload(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
+    """With a literal ``parallel`` only the loop asked for is compiled.
+
+    The entry points (``_run_em_serial``, ``_estep_threads``, ...) pass
+    ``parallel`` down as a constant, so a first serial fit never compiles the
+    threaded loop, which costs seconds of compilation.
+    """
+    if isinstance(parallel, types.BooleanLiteral) and parallel.literal_value:
+
+        def threaded(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
+            _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll)
+
+        return threaded
+    if isinstance(parallel, types.BooleanLiteral):
+
+        def serial(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
+            _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, sums, ll)
+
+        return serial
+
+    def either(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
+        if parallel:
+            _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll)
+        else:
+            _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, sums, ll)
+
+    return either
+
+
 @njit(cache=True, nogil=True)
 def pattern_rows(patterns, offsets):
     """Row of every answer in the E-step's lane tables, shape (n_patterns, n_indicators).
@@ -197,7 +233,6 @@ def _lane_tables(offsets, log_class, log_cond):
     return class4, cond4
 
 
-@njit(cache=True, nogil=True)
 def estep(patterns, weights, offsets, log_class, log_cond, parallel):
     """Log-likelihood and expected counts at the given parameters.
 
@@ -210,9 +245,19 @@ def estep(patterns, weights, offsets, log_class, log_cond, parallel):
     class_counts : ndarray of shape (n_classes,)
         ``sum_i w_i p_ik``.
     """
-    return _estep(
-        (patterns, pattern_rows(patterns, offsets)), weights, offsets, log_class, log_cond, parallel
-    )
+    data = (patterns, pattern_rows(patterns, offsets))
+    run = _estep_threads if parallel else _estep_serial
+    return run(data, weights, offsets, log_class, log_cond)
+
+
+@njit(cache=True, nogil=True)
+def _estep_serial(data, weights, offsets, log_class, log_cond):
+    return _estep(data, weights, offsets, log_class, log_cond, False)
+
+
+@njit(cache=True, nogil=True)
+def _estep_threads(data, weights, offsets, log_class, log_cond):
+    return _estep(data, weights, offsets, log_class, log_cond, True)
 
 
 @njit(cache=True, nogil=True)
@@ -228,10 +273,7 @@ def _estep(data, weights, offsets, log_class, log_cond, parallel):
         np.zeros((n_chunks, n_groups, LANES)),
     )
     ll_c = np.zeros(n_chunks)
-    if parallel:
-        _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll_c)
-    else:
-        _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, sums, ll_c)
+    _estep_chunks(data, weights, offsets, log_class, log_cond, tables, sums, ll_c, parallel)
     counts = np.zeros((n_cat, n_classes))
     class_counts = np.zeros(n_classes)
     loglik = 0.0
@@ -525,8 +567,58 @@ def _em_map(
     return objective, ll, new_class, new_cond
 
 
-@njit(cache=True, nogil=True)
 def run_em(
+    patterns,
+    rows,
+    weights,
+    offsets,
+    log_class,
+    log_cond,
+    class_prior,
+    cond_prior,
+    ordinal,
+    max_iter,
+    tol,
+    accelerate,
+    parallel,
+):
+    """EM from one starting point; see ``_run_em``.
+
+    A plain Python function: it calls the serial or the threaded entry
+    point, in each of which ``parallel`` is a compile-time constant, so a
+    serial fit never compiles the threaded E-step (seconds of compilation).
+    """
+    run = _run_em_threads if parallel else _run_em_serial
+    return run(
+        patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior,
+        ordinal, max_iter, tol, accelerate,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _run_em_serial(
+    patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal,
+    max_iter, tol, accelerate,
+):  # fmt: skip
+    return _run_em(
+        patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior,
+        ordinal, max_iter, tol, accelerate, False,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _run_em_threads(
+    patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal,
+    max_iter, tol, accelerate,
+):  # fmt: skip
+    return _run_em(
+        patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior,
+        ordinal, max_iter, tol, accelerate, True,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _run_em(
     patterns,
     rows,
     weights,
@@ -661,7 +753,36 @@ def _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll):
         )
 
 
-@njit(cache=True, nogil=True)
+def _posterior_chunks(patterns, offsets, log_class, log_cond, post, ll, parallel):
+    """Posteriors of every pattern, threaded or not (numba only; see the overload)."""
+    raise NotImplementedError("called from numba only")
+
+
+@overload(_posterior_chunks, prefer_literal=True)
+def _posterior_chunks_overload(patterns, offsets, log_class, log_cond, post, ll, parallel):
+    """As ``_estep_chunks``: a literal ``parallel`` compiles one loop only."""
+    if isinstance(parallel, types.BooleanLiteral) and parallel.literal_value:
+
+        def threaded(patterns, offsets, log_class, log_cond, post, ll, parallel):
+            _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll)
+
+        return threaded
+    if isinstance(parallel, types.BooleanLiteral):
+
+        def serial(patterns, offsets, log_class, log_cond, post, ll, parallel):
+            _posterior_rows(0, patterns.shape[0], patterns, offsets, log_class, log_cond, post, ll)
+
+        return serial
+
+    def either(patterns, offsets, log_class, log_cond, post, ll, parallel):
+        if parallel:
+            _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll)
+        else:
+            _posterior_rows(0, patterns.shape[0], patterns, offsets, log_class, log_cond, post, ll)
+
+    return either
+
+
 def posteriors(patterns, offsets, log_class, log_cond, parallel):
     """Posterior class probabilities and log-likelihood of each pattern.
 
@@ -675,8 +796,16 @@ def posteriors(patterns, offsets, log_class, log_cond, parallel):
     n = patterns.shape[0]
     post = np.empty((n, log_class.shape[0]))
     ll = np.empty(n)
-    if parallel:
-        _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll)
-    else:
-        _posterior_rows(0, n, patterns, offsets, log_class, log_cond, post, ll)
+    run = _posteriors_threads if parallel else _posteriors_serial
+    run(patterns, offsets, log_class, log_cond, post, ll)
     return post, ll
+
+
+@njit(cache=True, nogil=True)
+def _posteriors_serial(patterns, offsets, log_class, log_cond, post, ll):
+    _posterior_chunks(patterns, offsets, log_class, log_cond, post, ll, False)
+
+
+@njit(cache=True, nogil=True)
+def _posteriors_threads(patterns, offsets, log_class, log_cond, post, ll):
+    _posterior_chunks(patterns, offsets, log_class, log_cond, post, ll, True)

@@ -64,7 +64,7 @@ def budget(n: int):
 
 def _call(kernel, **arguments):
     """Call a numba kernel by parameter name (new parameters get neutral values)."""
-    names = list(inspect.signature(kernel.py_func).parameters)
+    names = list(inspect.signature(getattr(kernel, "py_func", kernel)).parameters)
     if "ordinal" in names and "ordinal" not in arguments:
         n_ind = len(arguments["offsets"]) - 1
         arguments["ordinal"] = np.zeros(n_ind, dtype=np.bool_)
