@@ -21,7 +21,12 @@ of them:
 
 Sums over patterns are made per chunk of ``CHUNK`` patterns and the chunks are
 reduced serially in order, so the serial and the parallel E-step give the
-same bits for any number of threads.
+same bits for any number of threads. The E-step itself works on a copy of the
+parameters as probabilities in lane groups of four classes (``_lane_tables``,
+``pattern_rows``; see ``_estep_chunk``), falling back to log space for any
+pattern whose probability could have underflowed. Python calls the kernels
+through serial and threaded entry points (``run_em``, ``estep``,
+``posteriors`` choose), so that a serial fit never compiles a threaded loop.
 """
 
 from __future__ import annotations
