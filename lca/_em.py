@@ -73,22 +73,10 @@ def random_start(rng: np.random.Generator, n_classes: int, offsets: np.ndarray, 
 
 def _run(data, start, max_iter, tol, accelerate, parallel):
     patterns, rows, weights, offsets, class_prior, cond_prior, ordinal = data
-    log_class, log_cond = start
     return _kernels.run_em(
-        patterns,
-        rows,
-        weights,
-        offsets,
-        log_class,
-        log_cond,
-        class_prior,
-        cond_prior,
-        ordinal,
-        max_iter,
-        tol,
-        accelerate,
-        parallel,
-    )
+        patterns, rows, weights, offsets, *start, class_prior, cond_prior, ordinal,
+        max_iter, tol, accelerate, parallel,
+    )  # fmt: skip
 
 
 def em_steps(start, offsets, class_prior, cond_prior, ordinal, max_iter, tol, accelerate):

@@ -188,20 +188,14 @@ def _estep_chunks_overload(data, weights, offsets, log_class, log_cond, tables, 
             _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll)
 
         return threaded
-    if isinstance(parallel, types.BooleanLiteral):
+    if isinstance(parallel, types.BooleanLiteral):  # False
 
         def serial(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
             _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, sums, ll)
 
         return serial
 
-    def either(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
-        if parallel:
-            _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll)
-        else:
-            _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, sums, ll)
-
-    return either
+    return None  # parallel must be a constant: the entry points pass one
 
 
 @njit(cache=True, nogil=True)
@@ -593,51 +587,23 @@ def run_em(
     point, in each of which ``parallel`` is a compile-time constant, so a
     serial fit never compiles the threaded E-step (seconds of compilation).
     """
-    run = _run_em_threads if parallel else _run_em_serial
-    return run(
-        patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior,
-        ordinal, max_iter, tol, accelerate,
-    )  # fmt: skip
+    args = (patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior,
+            ordinal, max_iter, tol, accelerate)  # fmt: skip
+    return (_run_em_threads if parallel else _run_em_serial)(args)
 
 
 @njit(cache=True, nogil=True)
-def _run_em_serial(
-    patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal,
-    max_iter, tol, accelerate,
-):  # fmt: skip
-    return _run_em(
-        patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior,
-        ordinal, max_iter, tol, accelerate, False,
-    )  # fmt: skip
+def _run_em_serial(args):
+    return _run_em(args, False)
 
 
 @njit(cache=True, nogil=True)
-def _run_em_threads(
-    patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal,
-    max_iter, tol, accelerate,
-):  # fmt: skip
-    return _run_em(
-        patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior,
-        ordinal, max_iter, tol, accelerate, True,
-    )  # fmt: skip
+def _run_em_threads(args):
+    return _run_em(args, True)
 
 
 @njit(cache=True, nogil=True)
-def _run_em(
-    patterns,
-    rows,
-    weights,
-    offsets,
-    log_class,
-    log_cond,
-    class_prior,
-    cond_prior,
-    ordinal,
-    max_iter,
-    tol,
-    accelerate,
-    parallel,
-):
+def _run_em(args, parallel):
     """EM (optionally SQUAREM-accelerated) from one starting point.
 
     The objective is the log-posterior (log-likelihood plus log-prior; the
@@ -648,7 +614,8 @@ def _run_em(
     objective is at least that of the EM step it replaces, so the sequence of
     accepted objectives never decreases. A linear combination of ordinal
     log-probabilities, renormalised, is again ordinal, so extrapolation keeps
-    ordinal indicators in their model. ``rows`` is ``pattern_rows(patterns,
+    ordinal indicators in their model. ``args`` holds the arguments of
+    :func:`run_em` but ``parallel``; ``rows`` is ``pattern_rows(patterns,
     offsets)``, computed once by the caller for all its starts.
 
     Returns
@@ -661,6 +628,8 @@ def _run_em(
         Number of E-steps evaluated (each is one EM iteration's work).
     converged : bool
     """
+    (patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal,
+     max_iter, tol, accelerate) = args  # fmt: skip
     data = (patterns, rows)
     n_iter = 1
     obj0, ll0, c1, p1 = _em_map(
@@ -779,13 +748,7 @@ def _posterior_chunks_overload(patterns, offsets, log_class, log_cond, post, ll,
 
         return serial
 
-    def either(patterns, offsets, log_class, log_cond, post, ll, parallel):
-        if parallel:
-            _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll)
-        else:
-            _posterior_rows(0, patterns.shape[0], patterns, offsets, log_class, log_cond, post, ll)
-
-    return either
+    return None  # parallel must be a constant: the entry points pass one
 
 
 def posteriors(patterns, offsets, log_class, log_cond, parallel):
