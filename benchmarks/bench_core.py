@@ -83,7 +83,6 @@ MAX_ITER_A = 1000
 TOL_A = 1e-8
 #: Workload D: the sweep.
 SWEEP_KS = tuple(range(2, 11))
-SWEEP_STARTS = 10
 #: Default location of the Python that runs peer_polca.py.
 POLCA_PYTHON = Path(__file__).resolve().parent / ".venv-polca" / "bin" / "python"
 #: Workload B: EM iterations.
@@ -614,28 +613,30 @@ def compile_times(cfg: Config) -> dict[str, Any]:
 
 
 # -- workload D ----------------------------------------------------------------
-def _lca_sweep(df: pd.DataFrame, ks, **options: Any) -> dict[str, Any]:
-    per_k = {}
+def _lca_sweep(df: pd.DataFrame, ks, starts: int, **options: Any) -> dict[str, Any]:
+    """``lca.compare`` over ``ks``: what a user runs for a model-selection table."""
+    settings = {"n_starts": starts, "max_iter": MAX_ITER_A, "tol": TOL_A, "bayes_constant": 0.0}
+    settings.update(random_state=0, n_jobs=1)
     start = time.perf_counter()
-    for k in ks:
-        t0 = time.perf_counter()
-        settings = {"n_starts": SWEEP_STARTS, "max_iter": MAX_ITER_A, "tol": TOL_A, **options}
-        m = lca_model(n_classes=k, **settings).fit(df)
-        per_k[str(k)] = {
-            "wall_s": time.perf_counter() - t0,
-            "loglik": float(m.loglik_),
-            "n_estep": int(m.n_iter_),
-            "converged": bool(m.converged_),
+    res = lca.compare(df, ks, progress=False, **{**settings, **options})
+    total = time.perf_counter() - start
+    per_k = {
+        str(k): {
+            "loglik": float(res.models[k].loglik_),
+            "n_estep": int(res.models[k].n_iter_),
+            "converged": bool(res.models[k].converged_),
         }
-    return {"total_s": time.perf_counter() - start, "per_k": per_k}
+        for k in ks
+    }
+    return {"total_s": total, "per_k": per_k}
 
 
-def _stepmix_sweep(codes: np.ndarray, ks) -> dict[str, Any]:
+def _stepmix_sweep(codes: np.ndarray, ks, starts: int) -> dict[str, Any]:
     per_k = {}
     start = time.perf_counter()
     for k in ks:
         t0 = time.perf_counter()
-        model = stepmix_model(SWEEP_STARTS, MAX_ITER_A, TOL_A)
+        model = stepmix_model(starts, MAX_ITER_A, TOL_A)
         model.set_params(n_components=k)
         model.fit(codes)
         per_k[str(k)] = {
@@ -647,14 +648,16 @@ def _stepmix_sweep(codes: np.ndarray, ks) -> dict[str, Any]:
     return {"total_s": time.perf_counter() - start, "per_k": per_k}
 
 
-def _polca_sweep(codes: np.ndarray, ks, python: Path, repeats: int) -> list[dict[str, Any]]:
+def _polca_sweep(
+    codes: np.ndarray, ks, starts: int, python: Path, repeats: int
+) -> list[dict[str, Any]]:
     script = Path(__file__).resolve().parent / "peer_polca.py"
     with tempfile.TemporaryDirectory(prefix="lca-bench-") as tmp:
         data = Path(tmp) / "codes.npy"
         np.save(data, codes)
         cmd = [
             str(python), str(script), "--data", str(data), "--ks", ",".join(map(str, ks)),
-            "--starts", str(SWEEP_STARTS), "--max-iter", str(MAX_ITER_A), "--tol", str(TOL_A),
+            "--starts", str(starts), "--max-iter", str(MAX_ITER_A), "--tol", str(TOL_A),
             "--seed", "0", "--repeats", str(repeats),
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -663,22 +666,23 @@ def _polca_sweep(codes: np.ndarray, ks, python: Path, repeats: int) -> list[dict
     return json.loads(proc.stdout)
 
 
-def workload_d(df: pd.DataFrame, cfg: Config, peers: set[str], polca_python: Path) -> dict:
-    """The 2..10 sweep for lca (three search settings) and the peers; medians of repeats."""
+def workload_d(
+    df: pd.DataFrame, cfg: Config, peers: set[str], polca_python: Path, starts: int
+) -> dict:
+    """The 2..10 sweep with ``starts`` random starts per K: lca and the peers; medians."""
     codes = integer_codes(df)
     ks = cfg.sweep_ks
     engines: dict[str, Callable[[], dict[str, Any]]] = {
-        "lca, default search, 1 thread": lambda: _lca_sweep(df, ks),
-        "lca, default search, 2 threads": lambda: _lca_sweep(df, ks, n_jobs=-1),
-        "lca, all 10 starts finished, 1 thread": lambda: _lca_sweep(df, ks, n_final=SWEEP_STARTS),
-        "lca, 50 starts screened, 2 threads": lambda: _lca_sweep(
-            df, ks, n_jobs=-1, n_starts=50, burn_in=20, n_final=5
+        "lca, 1 thread": lambda: _lca_sweep(df, ks, starts),
+        "lca, 2 threads": lambda: _lca_sweep(df, ks, starts, n_jobs=-1),
+        "lca, random starts only, 2 threads": lambda: _lca_sweep(
+            df, ks, starts, n_jobs=-1, split_starts=False
         ),
     }
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
     for r in range(cfg.repeats_sweep):
         for name, fn in engines.items():
-            log(f"D: repeat {r + 1}/{cfg.repeats_sweep}, {name}")
+            log(f"D{starts}: repeat {r + 1}/{cfg.repeats_sweep}, {name}")
             time.sleep(SETTLE_S)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -688,16 +692,16 @@ def workload_d(df: pd.DataFrame, cfg: Config, peers: set[str], polca_python: Pat
         if not polca_python.exists() and importlib.util.find_spec("pypolca") is not None:
             polca_python = Path(sys.executable)  # Python >= 3.12 with the bench extra
         if polca_python.exists():
-            log(f"D: polca via {polca_python} (1 repeat)")
-            out = _polca_sweep(codes, ks, polca_python, 1)
+            log(f"D{starts}: polca via {polca_python} (1 repeat)")
+            out = _polca_sweep(codes, ks, starts, polca_python, 1)
             runs[f"polca {out['polca_version']}"] = out["repeats"]
         else:
             notes["polca"] = f"not run: no {polca_python} (see peer_polca.py to set it up)"
     if "stepmix" in peers:
-        log("D: StepMix (1 repeat, several minutes)")
+        log(f"D{starts}: StepMix (1 repeat, minutes)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            runs["StepMix"] = [_stepmix_sweep(codes, ks)]
+            runs["StepMix"] = [_stepmix_sweep(codes, ks, starts)]
     rows = []
     for name, reps in runs.items():
         best = reps[int(np.argsort([r["total_s"] for r in reps])[len(reps) // 2])]
@@ -711,7 +715,9 @@ def workload_d(df: pd.DataFrame, cfg: Config, peers: set[str], polca_python: Pat
             }
         )
     peer_rows = [r for r in rows if r["peer"]]
-    result: dict[str, Any] = {"n": len(df), "ks": list(ks), "rows": rows, "notes": notes}
+    result: dict[str, Any] = {
+        "n": len(df), "ks": list(ks), "starts": starts, "rows": rows, "notes": notes
+    }  # fmt: skip
     if peer_rows:
         fastest = min(peer_rows, key=lambda r: r["median_s"])
         best_peer = {k: max(r["per_k"][str(k)]["loglik"] for r in peer_rows) for k in ks}
@@ -836,10 +842,14 @@ def _markdown_c(c: dict[str, Any]) -> list[str]:
 def _markdown_d(d: dict[str, Any]) -> list[str]:
     ks = d["ks"]
     lines = [
-        f"## D. Model-selection sweep: {ks[0]}..{ks[-1]} classes, {SWEEP_STARTS} random starts "
-        f"per K (N = {d['n']:,})",
+        f"## D{d['starts']}. Model-selection sweep: {ks[0]}..{ks[-1]} classes, {d['starts']} "
+        f"random starts per K (N = {d['n']:,})",
         "",
         f"At most {MAX_ITER_A} iterations, relative tolerance {TOL_A:g}, maximum likelihood. "
+        "lca runs `lca.compare` (its default search: every start 50 iterations, the best "
+        "quarter (at least 2) to convergence; with split starts, also K-1 starts from the "
+        "K-1 class model with one class split in two; the fit statistics and bivariate "
+        "residuals of every model are included). "
         "Wall time of the whole sweep (median of repeats); the ratio is the fastest peer's "
         "time over lca's; 'below best peer' lists the K where lca's best log-likelihood is "
         "lower than the best any peer found (relative tolerance 1e-6).",
@@ -881,11 +891,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"from Dirichlet({DIRICHLET_ALPHA}) (seed {PARAM_SEED}).",
         "",
     ]
-    for key, part in (
-        ("A", _markdown_a), ("B", _markdown_b), ("C", _markdown_c), ("D", _markdown_d)
-    ):  # fmt: skip
+    for key, part in (("A", _markdown_a), ("B", _markdown_b), ("C", _markdown_c)):
         if key in results:
             lines += part(results[key])
+    for key in sorted((k for k in results if k.startswith("D")), key=lambda k: int(k[1:])):
+        lines += _markdown_d(results[key])
     return "\n".join(lines)
 
 
@@ -939,7 +949,19 @@ def main(argv: list[str] | None = None) -> int:
         default=POLCA_PYTHON,
         help=f"Python (>= 3.12) with polca installed (default {POLCA_PYTHON})",
     )
+    parser.add_argument(
+        "--sweep-starts",
+        default="10,50",
+        help="random starts per K of workload D, comma-separated: one sweep per value, each "
+        "against the peers with the same starts (default 10,50)",
+    )
     args = parser.parse_args(argv)
+    try:
+        sweep_starts = [int(v) for v in args.sweep_starts.split(",") if v.strip()]
+    except ValueError:
+        sweep_starts = []
+    if not sweep_starts or min(sweep_starts) < 1:
+        parser.error(f"--sweep-starts takes integers >= 1, got {args.sweep_starts!r}")
     cfg = QUICK if args.quick else FULL
     if args.stepmix_budget is not None:
         cfg = replace(cfg, stepmix_budget=args.stepmix_budget)
@@ -991,12 +1013,13 @@ def main(argv: list[str] | None = None) -> int:
     if "C" in todo:
         workloads.append(("C", lambda: compile_times(cfg)))
     if "D" in todo:
+        for starts in sweep_starts:
 
-        def run_d() -> dict[str, Any]:
-            df_a, _ = lca.simulate(CLASS_SIZES, params, cfg.n_a, random_state=DATA_SEED_A)
-            return workload_d(df_a, cfg, peers, args.polca_python)
+            def run_d(starts: int = starts) -> dict[str, Any]:
+                df_a, _ = lca.simulate(CLASS_SIZES, params, cfg.n_a, random_state=DATA_SEED_A)
+                return workload_d(df_a, cfg, peers, args.polca_python, starts)
 
-        workloads.append(("D", run_d))
+            workloads.append((f"D{starts}", run_d))
 
     for key, run in workloads:
         before = load_average()
@@ -1020,11 +1043,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{b['ratio_per_iter_stepmix_over_lca']:.1f}x "
             f"(marginal {b['ratio_marginal_stepmix_over_lca']:.1f}x)"
         )
-    if "D" in results:
-        for r in results["D"]["rows"]:
+    for key in (k for k in results if k.startswith("D")):
+        for r in results[key]["rows"]:
             if "ratio_fastest_peer" in r:
                 print(
-                    f"ratio D ({results['D']['fastest_peer']} / {r['engine']}): "
+                    f"ratio {key} ({results[key]['fastest_peer']} / {r['engine']}): "
                     f"{r['ratio_fastest_peer']:.1f}x; K below best peer: {r['k_below_best_peer']}"
                 )
     log(f"wrote {args.out / 'core.json'} and {args.out / 'core.md'}")

@@ -93,7 +93,7 @@ def check_dask_weights(ddf, weights):
     return weights
 
 
-def fit_dask(model, ddf, weights=None, distributed=None, progress=False):
+def fit_dask(model, ddf, weights=None, distributed=None, progress=False, start_from=None):
     """Fit ``model`` to a Dask DataFrame (see the module docstring).
 
     ``distributed``: None chooses distributed EM when the data have more
@@ -127,7 +127,7 @@ def fit_dask(model, ddf, weights=None, distributed=None, progress=False):
         source = DistributedPatterns(table, keys)
         model._fit_patterns(
             indicators, None, None, source.n_rows, source.n_empty_rows,
-            progress=progress, distributed=source,
+            progress=progress, distributed=source, start_from=start_from,
         )  # fmt: skip
     else:
         table = table.compute()
@@ -138,8 +138,9 @@ def fit_dask(model, ddf, weights=None, distributed=None, progress=False):
         rows = table["rows"].to_numpy()[order]
         n_empty = int(rows[np.all(patterns < 0, axis=1)].sum())
         model._fit_patterns(
-            indicators, patterns, pattern_weights, int(rows.sum()), n_empty, progress=progress
-        )
+            indicators, patterns, pattern_weights, int(rows.sum()), n_empty,
+            progress=progress, start_from=start_from,
+        )  # fmt: skip
     model._fit_index = None
     model._fit_inverse = None
     return model

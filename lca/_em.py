@@ -71,6 +71,54 @@ def random_start(rng: np.random.Generator, n_classes: int, offsets: np.ndarray, 
     return log_class, log_cond
 
 
+#: Standard deviation, on the logit scale, of the perturbation that makes the
+#: two halves of a split class different (see :func:`split_starts`).
+SPLIT_SCALE = 0.5
+
+
+def split_starts(
+    log_class: np.ndarray,
+    log_cond: np.ndarray,
+    offsets: np.ndarray,
+    ordinal: np.ndarray,
+    rng: np.random.Generator,
+    scale: float = SPLIT_SCALE,
+) -> list:
+    """Starts for K classes from a (K-1)-class solution: one per class, split in two.
+
+    Start ``c`` copies class ``c`` into a new class K, gives each half the
+    size P_c / 2, and moves the two halves' log-probabilities apart by
+    ``+z`` and ``-z`` (z ~ Normal(0, scale^2) per category; for an ordinal
+    indicator z is a class effect delta * score with delta ~ Normal(0,
+    scale^2 / (C-1)^2), so the halves stay in the adjacent-category logit
+    model). This is the divisive idea of split-and-merge EM (Ueda et al.
+    2000) and divisive LCA (van der Palm, van der Ark & Vermunt 2016): the
+    K-class maximum is often the (K-1)-class one with one class divided,
+    which random starts find by chance only.
+    """
+    n_old = log_class.shape[0]
+    n_cat = log_cond.shape[0]
+    out = []
+    for c in range(n_old):
+        new_class = np.append(log_class, log_class[c] - np.log(2.0))
+        new_class[c] -= np.log(2.0)
+        z = np.empty(n_cat)
+        for j in range(len(offsets) - 1):
+            lo, hi = int(offsets[j]), int(offsets[j + 1])
+            if ordinal[j] and hi - lo > 1:
+                z[lo:hi] = rng.normal() * scale / (hi - lo - 1) * np.arange(hi - lo)
+            else:
+                z[lo:hi] = rng.normal(size=hi - lo) * scale
+        new_cond = np.concatenate([log_cond, log_cond[:, c : c + 1] - z[:, None]], axis=1)
+        new_cond[:, c] += z
+        for j in range(len(offsets) - 1):
+            lo, hi = int(offsets[j]), int(offsets[j + 1])
+            block = new_cond[lo:hi, [c, n_old]]
+            new_cond[lo:hi, [c, n_old]] = block - np.logaddexp.reduce(block, axis=0)
+        out.append((new_class, new_cond))
+    return out
+
+
 def _run(data, start, max_iter, tol, accelerate, parallel):
     patterns, rows, weights, offsets, class_prior, cond_prior, ordinal = data
     return _kernels.run_em(

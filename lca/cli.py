@@ -204,6 +204,7 @@ def cmd_compare(args) -> int:
         n_bootstrap=max(args.blrt, 1),
         bootstrap_starts=args.bootstrap_starts,
         checkpoint_dir=args.out,
+        split_starts=not args.no_split_starts,
         **options,
     )
     if res.reused:
@@ -337,6 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--bootstrap-starts", type=int, default=None, metavar="S",
         help="random starts of the bootstrap fits (default: --starts)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--no-split-starts", action="store_true",
+        help="fit every K from random starts only (default: also start K from the K-1 "
+        "model with one class split in two, once per class)",
     )  # fmt: skip
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
     compare.add_argument(

@@ -391,6 +391,7 @@ class LatentClassModel:
         weights=None,
         progress: bool = False,
         distributed: bool | None = None,
+        start_from: LatentClassModel | None = None,
     ) -> LatentClassModel:
         """Fit the model to survey answers.
 
@@ -437,7 +438,7 @@ class LatentClassModel:
         if is_dask_collection(data):
             from ._dask import fit_dask
 
-            return fit_dask(self, data, weights, distributed, progress)
+            return fit_dask(self, data, weights, distributed, progress, start_from)
         if distributed:
             raise ValueError(
                 "distributed=True needs a Dask DataFrame (dask.dataframe.from_pandas(data, "
@@ -459,6 +460,7 @@ class LatentClassModel:
             n_rows=data.shape[0],
             n_empty_rows=int(np.all(codes < 0, axis=1).sum()),
             progress=progress,
+            start_from=start_from,
         )
         # the fitted data, compressed: row i of the data is pattern inverse[i]
         self._fit_index = data.index
@@ -493,6 +495,7 @@ class LatentClassModel:
         n_empty_rows,
         progress=False,
         distributed=None,
+        start_from=None,
     ):
         """Fit to a table of distinct answer patterns and their summed weights.
 
@@ -529,12 +532,14 @@ class LatentClassModel:
         ordinal = self._ordinal_mask(indicators)
         rng = np.random.default_rng(self.random_state)
         starts = [_em.random_start(rng, n_classes, offsets, ordinal) for _ in range(self.n_starts)]
+        if start_from is not None:
+            starts += self._starts_from(start_from, indicators, ordinal, offsets, rng)
         n_final = self.n_final if self.n_final is not None else max(2, self.n_starts // 4)
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
-            total = self.n_starts + min(n_final, self.n_starts)
+            total = len(starts) + min(n_final, len(starts))
             bar = tqdm(total=total, desc=f"{n_classes} classes, starts", leave=False)
         result = _em.search(
             patterns,
@@ -675,6 +680,44 @@ class LatentClassModel:
             self._pattern_post = self._pattern_post[:, order]
         if labels is not None:
             self.class_labels_ = [str(v) for v in labels]
+
+    def _starts_from(self, other, indicators, ordinal, offsets, rng) -> list:
+        """Starting values from a fitted model (``fit(start_from=...)``)."""
+        k = self.n_classes
+        if not isinstance(other, LatentClassModel) or not hasattr(other, "_log_cond"):
+            raise TypeError(
+                f"start_from must be a fitted LatentClassModel, got {type(other).__name__}"
+            )
+        k_other = other._class_probs.shape[0]
+        if k_other not in (k, k - 1):
+            raise ValueError(
+                f"start_from has {k_other} classes; it must have n_classes={k} (its estimates "
+                f"are one start) or {k - 1} (each class split in two gives one start)"
+            )
+        mine = [(ind.name, tuple(ind.categories)) for ind in indicators]
+        theirs = [(ind.name, tuple(ind.categories)) for ind in other.indicators_]
+        if mine != theirs:
+            if len(mine) != len(theirs):
+                diff = f"{len(mine)} indicators here, {len(theirs)} in start_from"
+            else:
+                (a, ca), (b, cb) = next((x, y) for x, y in zip(mine, theirs) if x != y)
+                diff = (
+                    f"column {a!r} here is {b!r} in start_from"
+                    if a != b
+                    else f"column {a!r} has categories {list(ca)} here, {list(cb)} in start_from"
+                )
+            raise ValueError(
+                f"start_from was fitted to other indicators than these data ({diff}); fit it "
+                "to the same columns, or pass categories= so both have the same labels"
+            )
+        if not np.array_equal(np.asarray(other._ordinal, dtype=bool), ordinal):
+            raise ValueError(
+                "start_from treats other indicators as ordinal than this model "
+                f"(ordinal={self.ordinal!r}); give both models the same ordinal="
+            )
+        if k_other == k:
+            return [(other._log_class.copy(), other._log_cond.copy())]
+        return _em.split_starts(other._log_class, other._log_cond, offsets, ordinal, rng)
 
     def _set_parameters(self, class_probs: np.ndarray, cond_probs: np.ndarray) -> None:
         """Store the canonical parameters and the logs every method uses."""

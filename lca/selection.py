@@ -131,6 +131,7 @@ def compare(
     n_bootstrap: int = 99,
     bootstrap_starts: int | None = None,
     checkpoint_dir: str | PathLike | None = None,
+    split_starts: bool = True,
     **model_options,
 ) -> Comparison:
     """Fit one model per number of classes and tabulate their statistics.
@@ -162,6 +163,15 @@ def compare(
         options reuses the finished ones, so an interrupted run loses at most
         the model in progress; a model fitted to other data or with other
         options (``n_jobs`` aside) is fitted again and overwritten.
+    split_starts : bool, default=True
+        Also start each K from the K-1 class model of the sweep with one of
+        its classes split in two (K-1 extra starts, beside the random ones;
+        ``LatentClassModel.fit(start_from=...)``). Maxima of many-class
+        models are often a smaller model's solution with one class divided,
+        which random starts find only by chance: on the benchmark sweep
+        (benchmarks/README.md) this raised the best log-likelihood at 7-10
+        classes above what 10 or 50 random starts found. False fits every K
+        from random starts alone.
     **model_options
         Passed to :class:`LatentClassModel` (``n_starts``, ``bayes_constant``,
         ``random_state``, ``n_jobs``, ...). Every model gets the same options,
@@ -199,10 +209,12 @@ def compare(
     frame, w = LatentClassModel._split_weights(data, weights)
     store = None
     if checkpoint_dir is not None:
-        store = _Checkpoint(Path(checkpoint_dir), frame, w, model_options)
+        store = _Checkpoint(Path(checkpoint_dir), frame, w, model_options, split_starts)
 
-    def fit(k: int) -> LatentClassModel:
-        return LatentClassModel(k, **model_options).fit(frame, weights=w, progress=progress)
+    def fit(k: int, start_from=None) -> LatentClassModel:
+        return LatentClassModel(k, **model_options).fit(
+            frame, weights=w, progress=progress, start_from=start_from
+        )
 
     models: dict[int, LatentClassModel] = {}
     rows: dict[int, dict] = {}
@@ -213,7 +225,7 @@ def compare(
             models[k], rows[k] = cached
             reused.append(k)
             continue
-        model = fit(k)
+        model = fit(k, models.get(k - 1) if split_starts else None)
         models[k] = model
         rows[k] = _row(model)
         if store is not None:
@@ -305,14 +317,23 @@ def _write_json(path: Path, content: dict) -> None:
 class _Checkpoint:
     """The models and table rows of one ``compare`` call in a folder."""
 
-    def __init__(self, folder: Path, frame: pd.DataFrame, weights: np.ndarray, options: dict):
+    def __init__(
+        self,
+        folder: Path,
+        frame: pd.DataFrame,
+        weights: np.ndarray,
+        options: dict,
+        split_starts: bool = True,
+    ):
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("model_*.json.tmp*"):  # left by a killed run
             stale.unlink(missing_ok=True)
         self.folder = folder
         self.frame = frame
         self.options = options
-        self.options_key = _options_key(options)
+        key = _options_key(options)
+        # split starts make model K depend on model K-1: part of what was fitted
+        self.options_key = None if key is None else f"{key}|split_starts={bool(split_starts)}"
         self.data_key = _data_key(frame, weights)
         self._indicators = None
 

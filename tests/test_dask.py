@@ -129,3 +129,17 @@ def test_distributed_needs_dask_data(survey):
         lca.LatentClassModel(2).fit(survey.drop(columns="wt"), distributed=True)
     with pytest.raises(ValueError, match="distributed must be None, True or False"):
         lca.LatentClassModel(2).fit(survey.drop(columns="wt"), distributed="yes")
+
+
+@pytest.mark.parametrize("mode", [False, True])
+def test_start_from_on_dask_equals_pandas(client, survey, mode):
+    ddf = dd.from_pandas(survey, npartitions=3)
+    opts = dict(n_starts=2, n_final=4, random_state=1)
+    two = lca.LatentClassModel(2, n_starts=3).fit(survey, weights="wt")
+    on_dask = lca.LatentClassModel(3, **opts).fit(
+        ddf, weights="wt", distributed=mode, start_from=two
+    )
+    on_pandas = lca.LatentClassModel(3, **opts).fit(survey, weights="wt", start_from=two)
+    assert on_dask.start_objectives_.shape == (4,)  # 2 random + 2 split starts
+    np.testing.assert_allclose(on_dask.start_objectives_, on_pandas.start_objectives_, rtol=1e-9)
+    assert on_dask.loglik_ == pytest.approx(on_pandas.loglik_, rel=1e-9)

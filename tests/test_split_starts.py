@@ -1,0 +1,165 @@
+"""Starts from a fitted model: ``fit(start_from=...)``, split starts, ``compare(split_starts=)``."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lca
+from lca import _em, _kernels
+
+from .test_diagnostics import five_class_truth
+
+
+@pytest.fixture(scope="module")
+def gss82():
+    return lca.datasets.load_gss82()
+
+
+@pytest.fixture(scope="module")
+def three(gss82):
+    return lca.LatentClassModel(3, n_starts=6, bayes_constant=0).fit(gss82)
+
+
+def _loglik(model, log_class, log_cond):
+    return _kernels.estep(
+        model._patterns, model._pattern_weights, model._offsets, log_class, log_cond, False
+    )[0]
+
+
+def test_unperturbed_split_leaves_the_likelihood_unchanged(three):
+    """Two identical halves of a class are the same mixture: LL equal to rounding."""
+    m = three
+    rng = np.random.default_rng(0)
+    ordinal = np.zeros(len(m._offsets) - 1, dtype=bool)
+    starts = _em.split_starts(m._log_class, m._log_cond, m._offsets, ordinal, rng, scale=0.0)
+    assert len(starts) == 3
+    for c, (log_class, log_cond) in enumerate(starts):
+        assert log_class.shape == (4,) and log_cond.shape == (m._log_cond.shape[0], 4)
+        np.testing.assert_allclose(np.exp(log_class[[c, 3]]), np.exp(m._log_class[c]) / 2)
+        np.testing.assert_allclose(log_cond[:, [c, 3]], m._log_cond[:, [c, c]], atol=1e-14)
+        assert _loglik(m, log_class, log_cond) == pytest.approx(m.loglik_, rel=1e-12)
+
+
+def test_perturbed_split_is_a_valid_start_that_differs_between_halves(three):
+    m = three
+    rng = np.random.default_rng(1)
+    ordinal = np.zeros(len(m._offsets) - 1, dtype=bool)
+    for c, (log_class, log_cond) in enumerate(
+        _em.split_starts(m._log_class, m._log_cond, m._offsets, ordinal, rng)
+    ):
+        assert np.exp(log_class).sum() == pytest.approx(1.0, abs=1e-12)
+        for j in range(len(m._offsets) - 1):
+            block = np.exp(log_cond[m._offsets[j] : m._offsets[j + 1]])
+            np.testing.assert_allclose(block.sum(axis=0), 1.0, atol=1e-12)
+        others = [k for k in range(3) if k != c]
+        np.testing.assert_array_equal(log_cond[:, others], m._log_cond[:, others])
+        assert np.abs(log_cond[:, c] - log_cond[:, 3]).max() > 0.1
+
+
+def test_split_of_an_ordinal_indicator_stays_adjacent_category():
+    """log P(c|k) = a_c + b_k c - norm_k: the double difference in (c, k) is c * d_k."""
+    offsets = np.array([0, 5, 8])
+    ordinal = np.array([True, False])
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=5)
+    b = np.array([-0.5, 0.7])
+    eta = a[:, None] + np.arange(5)[:, None] * b[None, :]
+    log_cond = np.vstack(
+        [eta - np.logaddexp.reduce(eta, axis=0), np.log(rng.dirichlet(np.ones(3), size=2).T)]
+    )
+    log_class = np.log([0.6, 0.4])
+    for _, log_cond_k in _em.split_starts(log_class, log_cond, offsets, ordinal, rng):
+        block = log_cond_k[:5]
+        diff = (block - block[0]) - (block[:, [0]] - block[0, 0])
+        np.testing.assert_allclose(diff, np.arange(5)[:, None] * diff[1], atol=1e-12)
+        assert np.abs(diff[1, 1:]).max() > 1e-3  # the classes' effects differ
+
+
+def test_start_from_the_same_model_ends_where_it_started(gss82, three):
+    refit = lca.LatentClassModel(3, n_starts=1, bayes_constant=0, random_state=5).fit(
+        gss82, start_from=three
+    )
+    assert refit.loglik_ >= three.loglik_ - 1e-9 * abs(three.loglik_)
+    np.testing.assert_allclose(refit.class_sizes_, three.class_sizes_, atol=1e-5)
+    assert refit.n_iter_ < 10  # converged already
+
+
+def test_start_from_a_smaller_model_adds_one_start_per_class(gss82):
+    two = lca.LatentClassModel(2, n_starts=4, bayes_constant=0).fit(gss82)
+    m = lca.LatentClassModel(3, n_starts=2, n_final=4, bayes_constant=0).fit(gss82, start_from=two)
+    assert m.start_objectives_.shape == (4,)  # 2 random + 2 split starts, all finished
+    # the random starts are the same draws as without start_from
+    plain = lca.LatentClassModel(3, n_starts=2, n_final=4, bayes_constant=0).fit(gss82)
+    np.testing.assert_array_equal(m.start_objectives_[:2], plain.start_objectives_)
+
+
+def test_start_from_with_the_wrong_model_says_what_is_wrong(gss82, three):
+    with pytest.raises(ValueError, match=r"start_from has 3 classes.*n_classes=5"):
+        lca.LatentClassModel(5).fit(gss82, start_from=three)
+    with pytest.raises(TypeError, match="fitted LatentClassModel"):
+        lca.LatentClassModel(4).fit(gss82, start_from=lca.LatentClassModel(3))
+    renamed = gss82.rename(columns={"PURPOSE": "purpose"})
+    with pytest.raises(ValueError, match=r"other indicators.*column 'purpose' here is 'PURPOSE'"):
+        lca.LatentClassModel(4).fit(renamed, start_from=three)
+    ordinal = lca.LatentClassModel(4, ordinal=["PURPOSE"], categories={
+        "PURPOSE": list(gss82["PURPOSE"].cat.categories)
+    })  # fmt: skip
+    with pytest.raises(ValueError, match="ordinal"):
+        ordinal.fit(gss82, start_from=three)
+
+
+def test_start_from_survives_a_model_file(gss82, three, tmp_path):
+    path = tmp_path / "three.json"
+    three.save(path)
+    loaded = lca.load(path)
+    kw = dict(n_starts=2, bayes_constant=0, random_state=3)
+    a = lca.LatentClassModel(4, **kw).fit(gss82, start_from=three)
+    b = lca.LatentClassModel(4, **kw).fit(gss82, start_from=loaded)
+    assert a.loglik_ == b.loglik_
+    np.testing.assert_array_equal(a._cond_probs, b._cond_probs)
+
+
+def test_compare_split_starts_reproducible_whatever_n_jobs(monkeypatch):
+    sizes, cond = five_class_truth()
+    data, _ = lca.simulate(sizes, cond, 3000, random_state=4)
+    seen = []
+    original = lca.LatentClassModel.fit
+
+    def spy(self, *args, start_from=None, **kwargs):
+        seen.append((self.n_classes, None if start_from is None else start_from.n_classes))
+        return original(self, *args, start_from=start_from, **kwargs)
+
+    monkeypatch.setattr(lca.LatentClassModel, "fit", spy)
+    kw = dict(n_starts=4, bayes_constant=0, progress=False)
+    split = lca.compare(data, range(2, 7), **kw)
+    assert seen == [(2, None), (3, 2), (4, 3), (5, 4), (6, 5)]
+    again = lca.compare(data, range(2, 7), n_jobs=2, **kw)
+    pd.testing.assert_frame_equal(split.table, again.table)
+    seen.clear()
+    plain = lca.compare(data, [2, 3, 5], split_starts=False, **kw)
+    assert seen == [(2, None), (3, None), (5, None)]
+    # the true K: both searches reach the maximum that 40 random starts find
+    best5 = lca.LatentClassModel(5, n_starts=40, bayes_constant=0).fit(data).loglik_
+    assert split.table.loc[5, "loglik"] == pytest.approx(best5, rel=1e-9)
+    assert plain.table.loc[5, "loglik"] == pytest.approx(best5, rel=1e-9)
+
+
+def test_checkpoint_written_without_split_starts_is_not_reused_with_them(gss82, tmp_path):
+    opts = dict(n_starts=3, progress=False, checkpoint_dir=tmp_path)
+    first = lca.compare(gss82, range(1, 4), split_starts=False, **opts)
+    assert first.reused == ()
+    assert lca.compare(gss82, range(1, 4), split_starts=False, **opts).reused == (1, 2, 3)
+    split = lca.compare(gss82, range(1, 4), **opts)
+    assert split.reused == ()
+    # resuming: model 3 refitted from model 2 read back from its file gives the same fit
+    (tmp_path / "model_3.json").unlink()
+    resumed = lca.compare(gss82, range(1, 4), **opts)
+    assert resumed.reused == (1, 2)
+    pd.testing.assert_frame_equal(resumed.table, split.table)
+
+
+def test_start_from_with_other_categories_names_the_column(gss82, three):
+    fewer = gss82[gss82["PURPOSE"] != "Depends"].copy()
+    fewer["PURPOSE"] = fewer["PURPOSE"].cat.remove_unused_categories()
+    with pytest.raises(ValueError, match="column 'PURPOSE' has categories"):
+        lca.LatentClassModel(4).fit(fewer, start_from=three)
