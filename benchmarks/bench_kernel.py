@@ -2,10 +2,11 @@
 
 The issue's target 2: K = 5 classes, N = 10^4, 10^5 and 10^6 distinct answer
 patterns (no help from compression) of 9 indicators with the categories of
-the separation-type study, random parameters. Times ``lca._kernels._estep_serial`` / ``_estep_threads``
-(the E-step as EM runs it: the answer rows are computed once per EM run, so
-they are computed here once too) on one thread and on every core, repeated,
-and prints the median. Pure kernel time: no M-step, no Python in the loop.
+the separation-type study, random parameters. Times the E-step entry points
+``lca._kernels._estep_serial`` and ``_estep_threads`` as EM runs them (the
+answer rows are computed once per EM run, so they are computed here once
+too) on one thread and on every core, repeated, and prints the median. Pure
+kernel time: no M-step, no Python in the loop.
 
     python benchmarks/bench_kernel.py [--classes 5] [--repeats 7]
 """
