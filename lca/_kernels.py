@@ -451,6 +451,45 @@ def mstep(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond,
     probabilities (they do not enter the likelihood). Indicators flagged in
     ``ordinal`` (shape (n_indicators,)) get the ordinal M-step.
     """
+    return _mstep(
+        counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond, ordinal, True
+    )
+
+
+def _ordinal_block(m, prev_log_cond, with_ordinal):
+    """The ordinal M-step of one indicator (numba only; see the overload below)."""
+    raise NotImplementedError("called from numba only")
+
+
+@overload(_ordinal_block, prefer_literal=True)
+def _ordinal_block_overload(m, prev_log_cond, with_ordinal):
+    """With a literal False the ordinal M-step is not compiled at all.
+
+    A model without ordinal indicators runs the ``*_nominal`` EM entry
+    points, whose first compilation then skips the Newton solver (seconds).
+    """
+    if isinstance(with_ordinal, types.BooleanLiteral) and with_ordinal.literal_value:
+
+        def ordinal(m, prev_log_cond, with_ordinal):
+            return ordinal_mstep(m, prev_log_cond)
+
+        return ordinal
+    if isinstance(with_ordinal, types.BooleanLiteral):  # False
+
+        def nominal_only(m, prev_log_cond, with_ordinal):
+            if m.shape[0] > 0:  # run_em chooses the entry point: never reached
+                raise ValueError("an ordinal indicator reached the nominal-only EM entry point")
+            return np.empty((m.shape[0], m.shape[1]))  # gives the function its type
+
+        return nominal_only
+    return None  # with_ordinal must be a constant
+
+
+@njit(cache=True, nogil=True)
+def _mstep(
+    counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond, ordinal, with_ordinal
+):
+    """``mstep``; ``with_ordinal`` (a constant) False compiles no ordinal M-step."""
     n_cat, n_classes = counts.shape
     n_indicators = offsets.shape[0] - 1
     log_class = np.empty(n_classes)
@@ -468,7 +507,7 @@ def mstep(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond,
             for r in range(lo, hi):
                 for k in range(n_classes):
                     m[r - lo, k] = counts[r, k] + cond_prior[r]
-            block = ordinal_mstep(m, prev_log_cond[lo:hi])
+            block = _ordinal_block(m, prev_log_cond[lo:hi], with_ordinal)
             for r in range(lo, hi):
                 for k in range(n_classes):
                     log_cond[r, k] = block[r - lo, k]
@@ -554,14 +593,17 @@ def _extrapolate(x0, x1, x2, alpha):
 
 
 @njit(cache=True, nogil=True)
-def _em_map(
-    data, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal, parallel
-):
-    """One EM step from the given point: its objective and the next point."""
+def _em_map(data, weights, offsets, log_class, log_cond, priors, ordinal, parallel, with_ordinal):
+    """One EM step from the given point: its objective and the next point.
+
+    ``priors = (class_prior, cond_prior)``; ``parallel`` and
+    ``with_ordinal`` are compile-time constants (see ``run_em``).
+    """
+    class_prior, cond_prior = priors
     ll, counts, class_counts = _estep(data, weights, offsets, log_class, log_cond, parallel)
     objective = ll + log_prior(log_class, log_cond, class_prior, cond_prior)
-    new_class, new_cond = mstep(
-        counts, class_counts, offsets, class_prior, cond_prior, log_cond, ordinal
+    new_class, new_cond = _mstep(
+        counts, class_counts, offsets, class_prior, cond_prior, log_cond, ordinal, with_ordinal
     )
     return objective, ll, new_class, new_cond
 
@@ -583,27 +625,41 @@ def run_em(
 ):
     """EM from one starting point; see ``_run_em``.
 
-    A plain Python function: it calls the serial or the threaded entry
-    point, in each of which ``parallel`` is a compile-time constant, so a
-    serial fit never compiles the threaded E-step (seconds of compilation).
+    A plain Python function: it calls one of four entry points, in each of
+    which ``parallel`` and "has ordinal indicators" are compile-time
+    constants, so a serial fit never compiles the threaded E-step and a fit
+    without ordinal indicators never compiles the ordinal M-step (seconds of
+    compilation each).
     """
     args = (patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior,
             ordinal, max_iter, tol, accelerate)  # fmt: skip
-    return (_run_em_threads if parallel else _run_em_serial)(args)
+    if ordinal.any():
+        return (_run_em_threads if parallel else _run_em_serial)(args)
+    return (_run_em_threads_nominal if parallel else _run_em_serial_nominal)(args)
 
 
 @njit(cache=True, nogil=True)
 def _run_em_serial(args):
-    return _run_em(args, False)
+    return _run_em(args, False, True)
 
 
 @njit(cache=True, nogil=True)
 def _run_em_threads(args):
-    return _run_em(args, True)
+    return _run_em(args, True, True)
 
 
 @njit(cache=True, nogil=True)
-def _run_em(args, parallel):
+def _run_em_serial_nominal(args):
+    return _run_em(args, False, False)
+
+
+@njit(cache=True, nogil=True)
+def _run_em_threads_nominal(args):
+    return _run_em(args, True, False)
+
+
+@njit(cache=True, nogil=True)
+def _run_em(args, parallel, with_ordinal):
     """EM (optionally SQUAREM-accelerated) from one starting point.
 
     The objective is the log-posterior (log-likelihood plus log-prior; the
@@ -616,7 +672,8 @@ def _run_em(args, parallel):
     log-probabilities, renormalised, is again ordinal, so extrapolation keeps
     ordinal indicators in their model. ``args`` holds the arguments of
     :func:`run_em` but ``parallel``; ``rows`` is ``pattern_rows(patterns,
-    offsets)``, computed once by the caller for all its starts.
+    offsets)``, computed once by the caller for all its starts. ``parallel``
+    and ``with_ordinal`` are constants (see :func:`run_em`).
 
     Returns
     -------
@@ -631,9 +688,10 @@ def _run_em(args, parallel):
     (patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal,
      max_iter, tol, accelerate) = args  # fmt: skip
     data = (patterns, rows)
+    priors = (class_prior, cond_prior)
     n_iter = 1
     obj0, ll0, c1, p1 = _em_map(
-        data, weights, offsets, log_class, log_cond, class_prior, cond_prior, ordinal, parallel
+        data, weights, offsets, log_class, log_cond, priors, ordinal, parallel, with_ordinal
     )
     c0 = log_class.copy()
     p0 = log_cond.copy()
@@ -641,7 +699,7 @@ def _run_em(args, parallel):
     step_max = 1.0
     while n_iter < max_iter:
         obj1, ll1, c2, p2 = _em_map(
-            data, weights, offsets, c1, p1, class_prior, cond_prior, ordinal, parallel
+            data, weights, offsets, c1, p1, priors, ordinal, parallel, with_ordinal
         )
         n_iter += 1
         if obj1 - obj0 <= tol * abs(obj0):
@@ -669,7 +727,7 @@ def _run_em(args, parallel):
         xp = _extrapolate(p0.ravel(), p1.ravel(), p2.ravel(), alpha).reshape(p0.shape)
         _normalise_blocks(xc, xp, offsets)
         objx, llx, cx1, px1 = _em_map(
-            data, weights, offsets, xc, xp, class_prior, cond_prior, ordinal, parallel
+            data, weights, offsets, xc, xp, priors, ordinal, parallel, with_ordinal
         )
         n_iter += 1
         if np.isfinite(objx) and objx >= obj1:
@@ -682,7 +740,7 @@ def _run_em(args, parallel):
             step_max = max(1.0, step_max / 4.0)
             c0, p0 = c2, p2
             obj0, ll0, c1, p1 = _em_map(
-                data, weights, offsets, c0, p0, class_prior, cond_prior, ordinal, parallel
+                data, weights, offsets, c0, p0, priors, ordinal, parallel, with_ordinal
             )
             n_iter += 1
     return c0, p0, obj0, ll0, n_iter, converged
