@@ -736,6 +736,112 @@ def workload_d(
     return result
 
 
+# -- workload E ----------------------------------------------------------------
+#: Iteration cap of workload E: high, so that slow plain-EM runs are counted in full.
+MAX_ITER_E = 20_000
+
+
+def workload_e(df: pd.DataFrame, cfg: Config, starts: int = 10) -> dict[str, Any]:
+    """Plain EM against SQUAREM from the same random starts, every K of the sweep.
+
+    Each start runs to convergence (relative tolerance TOL_A, at most MAX_ITER_E
+    E-steps) once without and once with acceleration; E-steps are counted and the
+    final objectives compared. No burn-in selection: every start is finished.
+    """
+    from lca import _em, _kernels
+
+    rows = []
+    for k in cfg.sweep_ks:
+        model = lca_model(n_classes=k, n_starts=1, max_iter=1).fit(df)
+        patterns, weights, offsets = model._patterns, model._pattern_weights, model._offsets
+        answer_rows = _kernels.pattern_rows(patterns, offsets)
+        ordinal = np.zeros(len(offsets) - 1, dtype=np.bool_)
+        cond_prior = np.zeros(int(offsets[-1]))
+        rng = np.random.default_rng(k)
+        for s in range(starts):
+            start = _em.random_start(rng, k, offsets)
+            row: dict[str, Any] = {"k": k, "start": s}
+            for name, accelerate in (("plain", False), ("squarem", True)):
+                t0 = time.perf_counter()
+                out = _kernels.run_em(
+                    patterns, answer_rows, weights, offsets, *start, 0.0, cond_prior, ordinal,
+                    MAX_ITER_E, TOL_A, accelerate, False,
+                )  # fmt: skip
+                row[name] = {
+                    "objective": float(out[2]),
+                    "n_estep": int(out[4]),
+                    "converged": bool(out[5]),
+                    "wall_s": time.perf_counter() - t0,
+                }
+            a, b = row["plain"]["objective"], row["squarem"]["objective"]
+            row["same_optimum"] = abs(a - b) <= SAME_OPTIMUM_RTOL * abs(a)
+            row["squarem_minus_plain"] = b - a
+            rows.append(row)
+    same = [r for r in rows if r["same_optimum"]]
+    total = {name: sum(r[name]["n_estep"] for r in same) for name in ("plain", "squarem")}
+    per_k = {}
+    for k in cfg.sweep_ks:
+        rk = [r for r in rows if r["k"] == k]
+        sk = [r for r in rk if r["same_optimum"]]
+        per_k[str(k)] = {
+            "runs": len(rk),
+            "same_optimum": len(sk),
+            "squarem_higher": sum(
+                r["squarem_minus_plain"] > 0 for r in rk if not r["same_optimum"]
+            ),
+            "plain_estep": sum(r["plain"]["n_estep"] for r in sk),
+            "squarem_estep": sum(r["squarem"]["n_estep"] for r in sk),
+            "plain_wall_s": sum(r["plain"]["wall_s"] for r in sk),
+            "squarem_wall_s": sum(r["squarem"]["wall_s"] for r in sk),
+            "plain_not_converged": sum(not r["plain"]["converged"] for r in rk),
+        }
+    return {
+        "n": len(df),
+        "starts": starts,
+        "max_iter": MAX_ITER_E,
+        "tol": TOL_A,
+        "runs": rows,
+        "per_k": per_k,
+        "same_optimum": len(same),
+        "total_estep": total,
+        "ratio_estep_plain_over_squarem": total["plain"] / max(1, total["squarem"]),
+        "ratio_wall_plain_over_squarem": sum(r["plain"]["wall_s"] for r in same)
+        / max(1e-12, sum(r["squarem"]["wall_s"] for r in same)),
+    }
+
+
+def _markdown_e(e: dict[str, Any]) -> list[str]:
+    lines = [
+        f"## E. EM acceleration: plain EM and SQUAREM from the same {e['starts']} random starts "
+        f"per K (N = {e['n']:,})",
+        "",
+        f"Every start run to convergence both ways (relative tolerance {e['tol']:g}, at most "
+        f"{e['max_iter']:,} E-steps), maximum likelihood. E-steps are summed over the starts "
+        "where both reach the same optimum (relative 1e-6).",
+        "",
+        "| K | same optimum | SQUAREM higher elsewhere | E-steps plain | E-steps SQUAREM | ratio "
+        "| plain not converged |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for k, r in e["per_k"].items():
+        ratio = r["plain_estep"] / max(1, r["squarem_estep"])
+        lines.append(
+            f"| {k} | {r['same_optimum']}/{r['runs']} | {r['squarem_higher']} "
+            f"| {r['plain_estep']:,} | {r['squarem_estep']:,} | {ratio:.1f}x "
+            f"| {r['plain_not_converged']} |"
+        )
+    lines += [
+        "",
+        f"All K: **{e['ratio_estep_plain_over_squarem']:.1f}x fewer E-steps** with SQUAREM "
+        f"({e['total_estep']['plain']:,} against {e['total_estep']['squarem']:,}, "
+        f"{e['same_optimum']} runs at the same optimum); wall time "
+        f"{e['ratio_wall_plain_over_squarem']:.1f}x.",
+        _load(e),
+        "",
+    ]
+    return lines
+
+
 # -- report --------------------------------------------------------------------
 def _s(seconds: float) -> str:
     if seconds >= 10:
@@ -896,6 +1002,8 @@ def markdown(results: dict[str, Any]) -> str:
             lines += part(results[key])
     for key in sorted((k for k in results if k.startswith("D")), key=lambda k: int(k[1:])):
         lines += _markdown_d(results[key])
+    if "E" in results:
+        lines += _markdown_e(results["E"])
     return "\n".join(lines)
 
 
@@ -927,7 +1035,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workloads",
         default=None,
-        help="which workloads to run, e.g. 'AC' (default: ABCD; ABD with --quick, since a cold "
+        help="which workloads to run, e.g. 'AC' (default: ABCDE; ABDE with --quick, since a cold "
         "numba compile alone takes longer than the quick run should)",
     )
     parser.add_argument(
@@ -965,9 +1073,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = QUICK if args.quick else FULL
     if args.stepmix_budget is not None:
         cfg = replace(cfg, stepmix_budget=args.stepmix_budget)
-    todo = set((args.workloads or ("ABD" if args.quick else "ABCD")).upper())
-    if not todo or not todo <= set("ABCD"):
-        parser.error(f"--workloads takes letters from 'ABCD', got {args.workloads!r}")
+    todo = set((args.workloads or ("ABDE" if args.quick else "ABCDE")).upper())
+    if not todo or not todo <= set("ABCDE"):
+        parser.error(f"--workloads takes letters from 'ABCDE', got {args.workloads!r}")
     peers = {p.strip().lower() for p in args.sweep_peers.split(",") if p.strip()}
     if not peers <= {"polca", "stepmix"}:
         parser.error(f"--sweep-peers takes polca and/or stepmix, got {args.sweep_peers!r}")
@@ -1020,6 +1128,13 @@ def main(argv: list[str] | None = None) -> int:
                 return workload_d(df_a, cfg, peers, args.polca_python, starts)
 
             workloads.append((f"D{starts}", run_d))
+    if "E" in todo:
+
+        def run_e() -> dict[str, Any]:
+            df_a, _ = lca.simulate(CLASS_SIZES, params, cfg.n_a, random_state=DATA_SEED_A)
+            return workload_e(df_a, cfg)
+
+        workloads.append(("E", run_e))
 
     for key, run in workloads:
         before = load_average()
