@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._compress import array_blocks, pattern_table, row_blocks, rows_in_pattern
+
 #: Default limit of distinct values before a column is taken for continuous.
 MAX_CATEGORIES = 50
 
@@ -203,7 +205,16 @@ def _factorize(name, column: pd.Series):
             "category label; recode the column to str, int, float or bool labels"
         ) from None
     uniques = _plain_values(uniques, column.dtype)
-    return np.asarray(codes, dtype=np.int64), uniques
+    return codes, uniques
+
+
+def _categories_present(column: pd.Series) -> np.ndarray:
+    """Which categories of a Categorical column occur in it (flags in category order)."""
+    codes = column.array.codes
+    seen = np.zeros(len(column.cat.categories) + 1, dtype=bool)  # last: missing (-1)
+    for start, stop in row_blocks(codes.shape[0]):
+        seen[codes[start:stop]] = True
+    return seen[:-1]
 
 
 def _code_lookup(labels) -> tuple[dict, dict]:
@@ -259,12 +270,12 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
                 f"max_categories={max_categories}; raise max_categories"
             )
     elif isinstance(column.dtype, pd.CategoricalDtype):
-        present = set(pd.unique(column.dropna()).tolist())
+        present = _categories_present(column)
         cats = column.cat.categories
         labels = [
             _column_label(name, v)
-            for v, c in zip(_plain_values(cats, cats.dtype), cats)
-            if c in present
+            for v, used in zip(_plain_values(cats, cats.dtype), present)
+            if used
         ]
         ordered = bool(column.cat.ordered)
         _check_finite(name, labels)
@@ -339,12 +350,7 @@ def code_dtype(indicators: Sequence[Indicator]):
     return np.int8 if largest <= 127 else np.int16
 
 
-def encode(df: pd.DataFrame, indicators: Sequence[Indicator], unknown: str = "error") -> np.ndarray:
-    """Codes of shape (n_rows, n_indicators); -1 marks a missing answer.
-
-    ``unknown="error"`` refuses a label never seen in fitting; ``"missing"``
-    treats it as a missing answer.
-    """
+def _check_encode_args(df, indicators, unknown) -> None:
     if unknown not in ("error", "missing"):
         raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
     if not isinstance(df, pd.DataFrame):
@@ -357,47 +363,148 @@ def encode(df: pd.DataFrame, indicators: Sequence[Indicator], unknown: str = "er
             f"indicator column(s) {absent!r} missing from the data; expected columns "
             f"{[ind.name for ind in indicators]!r} (order free, extra columns ignored)"
         )
-    codes = np.empty((df.shape[0], len(indicators)), dtype=code_dtype(indicators))
+
+
+def encode(df: pd.DataFrame, indicators: Sequence[Indicator], unknown: str = "error") -> np.ndarray:
+    """Codes of shape (n_rows, n_indicators); -1 marks a missing answer.
+
+    ``unknown="error"`` refuses a label never seen in fitting; ``"missing"``
+    treats it as a missing answer.
+    """
+    _check_encode_args(df, indicators, unknown)
+    dtype = code_dtype(indicators)
+    codes = np.empty((df.shape[0], len(indicators)), dtype=dtype)
     for j, ind in enumerate(indicators):
-        codes[:, j] = _encode_column(ind, _column_values(df, ind.name), unknown)
+        column = _column_values(df, ind.name)
+        for start, stop, part in _column_code_blocks(ind, column, unknown, dtype):
+            codes[start:stop, j] = part
     return codes
 
 
-def _encode_column(ind: Indicator, column: pd.Series, unknown: str) -> np.ndarray:
+def encode_patterns(
+    df: pd.DataFrame, indicators: Sequence[Indicator], weights, unknown: str = "error"
+):
+    """``compress(encode(df, indicators, unknown), weights)`` without the codes.
+
+    The same patterns, pattern weights and inverse (and the same errors), but
+    the (n_rows, n_indicators) codes are never held: each column is encoded
+    block by block straight into one integer key per row (see
+    ``lca._compress``). Peak memory beyond the data is about one int32 per
+    row plus the pattern table.
+    """
+    _check_encode_args(df, indicators, unknown)
+    dtype = code_dtype(indicators)
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (df.shape[0],):
+        raise ValueError(f"weights must have shape ({df.shape[0]},), got {weights.shape}")
+
+    def blocks(j):
+        ind = indicators[j]
+        return _column_code_blocks(ind, _column_values(df, ind.name), unknown, dtype)
+
+    bases = [ind.n_categories + 1 for ind in indicators]
+    return pattern_table(df.shape[0], bases, blocks, weights)
+
+
+def empty_rows(patterns: np.ndarray, inverse: np.ndarray) -> int:
+    """Rows with every answer missing (their pattern, all -1, sorts first)."""
+    if patterns.shape[0] == 0 or not np.all(patterns[0] < 0):
+        return 0
+    return rows_in_pattern(inverse, 0)
+
+
+def _column_code_blocks(ind: Indicator, column: pd.Series, unknown: str, dtype):
+    """Codes of one column as ``(start, stop, codes)`` blocks of rows, in order.
+
+    Every way gives the codes (and raises the error) that factorizing the
+    whole column and mapping its distinct values in order of appearance
+    would: a Categorical from its own codes through a table of its
+    categories; other columns block by block, except an object column whose
+    values may mix bools and numbers (``_check_bool_number_mix`` needs the
+    whole column).
+    """
+    n_rows = column.shape[0]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        yield from _categorical_code_blocks(ind, column, unknown, dtype)
+    elif column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in (
+        "mixed",
+        "mixed-integer",
+    ):
+        yield 0, n_rows, _encode_values(ind, column, unknown, dtype)
+    else:
+        # no bool beside a number is possible: _check_bool_number_mix passes
+        for start, stop in row_blocks(n_rows):
+            yield start, stop, _encode_values(ind, column.iloc[start:stop], unknown, dtype)
+
+
+def _categorical_code_blocks(ind: Indicator, column: pd.Series, unknown: str, dtype):
+    """Codes of a Categorical column from its own codes, without factorizing."""
+    cat = column.array
+    n_cats = len(cat.categories)
+    # the categories as pd.factorize gives a Categorical's distinct values
+    _, values = _factorize(
+        ind.name, pd.Series(pd.Categorical.from_codes(range(n_cats), dtype=cat.dtype))
+    )
+    exact, by_text = _code_lookup(ind.categories)
+    lookup = np.full(n_cats + 1, -1, dtype=dtype)  # last: missing (code -1)
+    errors = {}
+    for c, value in enumerate(values):
+        try:
+            lookup[c] = _value_code(ind, value, exact, by_text, unknown)
+        except DataError as exc:
+            errors[c] = exc
+    codes = cat.codes
+    if errors:
+        # raise what the first such category to occur would raise
+        bad = np.zeros(n_cats + 1, dtype=bool)
+        bad[list(errors)] = True
+        for start, stop in row_blocks(codes.shape[0]):
+            hit = bad[codes[start:stop]]
+            if hit.any():
+                raise errors[int(codes[start + int(np.argmax(hit))])]
+    for start, stop in row_blocks(codes.shape[0]):
+        yield start, stop, lookup[codes[start:stop]]
+
+
+def _value_code(ind: Indicator, value, exact: dict, by_text: dict, unknown: str) -> int:
+    """Code of one distinct value of a column (-1 if missing); raises if it has none."""
+    if _is_missing(value):
+        return -1
+    try:
+        label = python_label(value)
+    except DataError:
+        label = None  # a type no label can have: never seen in fitting
+    code = None
+    if label is not None:
+        code = exact.get((type(label), label))
+        if code is None:
+            code = by_text.get(text_key(label))
+    if code is None:
+        if isinstance(label, float) and math.isinf(label):
+            raise DataError(
+                f"column {ind.name!r} holds the infinite value {label!r}; recode it to a "
+                "category or to missing (NaN)"
+            )
+        if unknown == "missing":
+            return -1
+        shown = value if label is None else label
+        raise DataError(
+            f"column {ind.name!r} holds {shown!r}, a category not seen in fitting "
+            f"(known: {list(ind.categories)!r}); recode it, or pass "
+            "unknown='missing' to treat it as a missing answer"
+        )
+    return code
+
+
+def _encode_values(ind: Indicator, column: pd.Series, unknown: str, dtype) -> np.ndarray:
+    """Codes of (part of) a column: factorize, then map the distinct values in order."""
     fcodes, uniques = _factorize(ind.name, column)
     _check_bool_number_mix(ind.name, column, uniques)
     exact, by_text = _code_lookup(ind.categories)
-    lookup = np.empty(len(uniques) + 1, dtype=np.int64)
+    lookup = np.empty(len(uniques) + 1, dtype=dtype)
     lookup[-1] = -1  # pd.factorize's missing sentinel
     for u, value in enumerate(uniques):
-        if _is_missing(value):
-            lookup[u] = -1
-            continue
-        try:
-            label = python_label(value)
-        except DataError:
-            label = None  # a type no label can have: never seen in fitting
-        code = None
-        if label is not None:
-            code = exact.get((type(label), label))
-            if code is None:
-                code = by_text.get(text_key(label))
-        if code is None:
-            if isinstance(label, float) and math.isinf(label):
-                raise DataError(
-                    f"column {ind.name!r} holds the infinite value {label!r}; recode it to a "
-                    "category or to missing (NaN)"
-                )
-            if unknown == "missing":
-                code = -1
-            else:
-                shown = value if label is None else label
-                raise DataError(
-                    f"column {ind.name!r} holds {shown!r}, a category not seen in fitting "
-                    f"(known: {list(ind.categories)!r}); recode it, or pass "
-                    "unknown='missing' to treat it as a missing answer"
-                )
-        lookup[u] = code
+        lookup[u] = _value_code(ind, value, exact, by_text, unknown)
     return lookup[fcodes]
 
 
@@ -416,36 +523,9 @@ def compress(codes: np.ndarray, weights: np.ndarray):
         Distinct rows of ``codes`` in lexicographic order (so the result does
         not depend on the order of the rows).
     pattern_weights : ndarray of shape (n_patterns,)
-    inverse : ndarray of shape (n_rows,)
+    inverse : ndarray of shape (n_rows,), int32 (int64 beyond 2**31 - 1 patterns)
         ``patterns[inverse]`` equals ``codes``.
     """
     n_rows, n_indicators = codes.shape
-    if n_rows == 0:  # nothing to compress (prediction on an empty frame)
-        return (
-            np.empty((0, n_indicators), dtype=np.int16),
-            np.zeros(0),
-            np.empty(0, dtype=np.int64),
-        )
-    key = np.zeros(n_rows, dtype=np.int64)
-    span = 1
-    for j in range(n_indicators):
-        base = int(codes[:, j].max()) + 2
-        if span * base >= 2**62:
-            key, uniques = pd.factorize(key)
-            span = len(uniques)
-        key = key * base + (codes[:, j].astype(np.int64) + 1)
-        span *= base
-    inverse, uniques = pd.factorize(key)
-    inverse = np.asarray(inverse, dtype=np.int64)
-    n_patterns = len(uniques)
-    # factorize numbers patterns by first appearance: the first row of each
-    # pattern is where the running maximum of the labels goes up
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(inverse), prepend=-1) > 0)
-    patterns = codes[first].astype(np.int16)
-    order = np.lexsort(patterns.T[::-1])
-    rank = np.empty(n_patterns, dtype=np.int64)
-    rank[order] = np.arange(n_patterns)
-    inverse = rank[inverse]
-    patterns = np.ascontiguousarray(patterns[order])
-    pattern_weights = np.bincount(inverse, weights=weights, minlength=n_patterns)
-    return patterns, pattern_weights, inverse
+    bases = [int(codes[:, j].max()) + 2 if n_rows else 1 for j in range(n_indicators)]
+    return pattern_table(n_rows, bases, array_blocks(codes), weights)
