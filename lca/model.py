@@ -19,7 +19,9 @@ from .encoding import (
     DataError,
     Indicator,
     compress,
+    empty_rows,
     encode,
+    encode_patterns,
     learn_indicators,
     python_label,
 )
@@ -451,14 +453,17 @@ class LatentClassModel:
         positive = w > 0
         source = data if positive.all() else data[positive]
         indicators = learn_indicators(source, self.categories, self.max_categories)
-        codes = encode(data, indicators, unknown="error" if positive.all() else "missing")
-        patterns, pattern_weights, inverse = compress(codes, w)
+        # encoded straight into patterns: no (rows x indicators) codes are held
+        patterns, pattern_weights, inverse = encode_patterns(
+            data, indicators, w, unknown="error" if positive.all() else "missing"
+        )
+        del w, positive, source  # the per-row weights are summed into pattern_weights
         self._fit_patterns(
             indicators,
             patterns,
             pattern_weights,
             n_rows=data.shape[0],
-            n_empty_rows=int(np.all(codes < 0, axis=1).sum()),
+            n_empty_rows=empty_rows(patterns, inverse),
             progress=progress,
             start_from=start_from,
         )
