@@ -35,6 +35,8 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
+from ._simd import add_store4, load4, mul_load4, scale4, store4, sum4
+
 #: Patterns per chunk of the E-step. Fixed, so results never depend on threads.
 CHUNK = 2048
 #: Floor for log-probabilities inside the SQUAREM extrapolation (exp(-700) ~ 1e-304).
@@ -82,9 +84,9 @@ def _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sum
     ``data = (patterns, rows)``, ``rows`` from :func:`pattern_rows`.
     ``tables = (class4, cond4)``: classes in groups of ``LANES``
     (``class4[g, l]`` is class ``4 g + l``; padding classes have probability
-    0), held in scalars so that every loop over the answers is branch-free
-    and vectorisable whatever the number of classes; ``cond4`` has the rows
-    of :func:`pattern_rows`. ``sums = (counts4, class_counts4)`` in the same
+    0), each group one ``<4 x double>`` vector (``lca._simd``), so every
+    loop over the answers is branch-free whatever the number of classes;
+    ``cond4`` has the rows of :func:`pattern_rows`. ``sums = (counts4, class_counts4)`` in the same
     layout, one slot per chunk.
     """
     patterns, answer_rows = data
@@ -94,6 +96,7 @@ def _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sum
     n_patterns, n_indicators = patterns.shape
     n_classes = log_class.shape[0]
     n_groups = class4.shape[0]
+    width = n_groups * LANES  # one row of cond4 / acc, flat
     start = chunk * CHUNK
     stop = min(n_patterns, start + CHUNK)
     q = np.empty((n_groups, LANES))
@@ -106,21 +109,12 @@ def _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sum
         rows = answer_rows[i]
         s = 0.0
         for g in range(n_groups):
-            q0 = class4[g, 0]
-            q1 = class4[g, 1]
-            q2 = class4[g, 2]
-            q3 = class4[g, 3]
+            lane0 = g * LANES
+            v = load4(class4, lane0)
             for j in range(n_indicators):
-                c = cond4[rows[j], g]
-                q0 *= c[0]
-                q1 *= c[1]
-                q2 *= c[2]
-                q3 *= c[3]
-            q[g, 0] = q0
-            q[g, 1] = q1
-            q[g, 2] = q2
-            q[g, 3] = q3
-            s += (q0 + q1) + (q2 + q3)
+                v = mul_load4(v, cond4, rows[j] * width + lane0)
+            store4(q, lane0, v)
+            s += sum4(v)
         if s >= PRODUCT_FLOOR:
             total += w * np.log(s)
             scale = w / s
@@ -139,21 +133,11 @@ def _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sum
             for k in range(n_classes):
                 q[k // LANES, k % LANES] = lp[k]
         for g in range(n_groups):
-            q0 = q[g, 0] * scale
-            q1 = q[g, 1] * scale
-            q2 = q[g, 2] * scale
-            q3 = q[g, 3] * scale
-            cc = cacc[g]
-            cc[0] += q0
-            cc[1] += q1
-            cc[2] += q2
-            cc[3] += q3
+            lane0 = g * LANES
+            v = scale4(load4(q, lane0), scale)
+            add_store4(cacc, lane0, v)
             for j in range(n_indicators):
-                a = acc[rows[j], g]
-                a[0] += q0
-                a[1] += q1
-                a[2] += q2
-                a[3] += q3
+                add_store4(acc, rows[j] * width + lane0, v)
     ll[chunk] = total
 
 
