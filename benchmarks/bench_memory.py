@@ -308,8 +308,9 @@ def markdown(result: dict) -> str:
         f"| RSS before fit (data built) | {mb(fit['rss_before'])} |",
         f"| peak RSS during fit | {mb(fit['peak'])} |",
         f"| **peak - before** | **{mb(fit['peak_minus_before'])}** |",
-        f"| held after fit (model, `_fit_inverse` {fit['inverse_dtype']}: "
-        f"{mb(fit['inverse_bytes'])}) | {mb(fit['rss_after_minus_before'])} |",
+        f"| RSS after fit - before (the model, `_fit_inverse` {fit['inverse_dtype']}: "
+        f"{mb(fit['inverse_bytes'])}, and freed memory the allocator keeps) | "
+        f"{mb(fit['rss_after_minus_before'])} |",
         "",
         f"(peak - before) / int8 data = **{s['ratio_to_data']:.2f}**; "
         f"/ target = **{s['ratio_to_target']:.2f}** "
@@ -342,7 +343,10 @@ def git_head() -> str:
             check=True,
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "lca"], cwd=HERE, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--", "lca"],
+            cwd=HERE.parent,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         return out.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
