@@ -103,7 +103,7 @@ def pattern_table(
     weights : ndarray of shape (n_rows,)
     block_rows, dense_limit : int
         Rows per block; largest key range handled by a table of flags rather
-        than hashing (default: half the rows, at least 2**22). Results do not
+        than hashing (default: the number of rows, at least 2**22). Results do not
         depend on them.
 
     Returns
