@@ -765,7 +765,7 @@ def workload_e(df: pd.DataFrame, cfg: Config, starts: int = 10) -> dict[str, Any
                 t0 = time.perf_counter()
                 out = _kernels.run_em(
                     patterns, answer_rows, weights, offsets, *start, 0.0, cond_prior, ordinal,
-                    MAX_ITER_E, TOL_A, accelerate, False,
+                    MAX_ITER_E, TOL_A, accelerate,
                 )  # fmt: skip
                 row[name] = {
                     "objective": float(out[2]),

@@ -3,7 +3,7 @@
 The issue's target 2: K = 5 classes, N = 10^4, 10^5 and 10^6 distinct answer
 patterns (no help from compression) of 9 indicators with the categories of
 the separation-type study, random parameters. Times the E-step entry points
-``lca._kernels._estep_serial`` and ``_estep_threads`` as EM runs them (the
+``lca._kernels._estep`` and ``estep_threads`` as EM runs them (the
 answer rows are computed once per EM run, so they are computed here once
 too) on one thread and on every core, repeated, and prints the median. Pure
 kernel time: no M-step, no Python in the loop.
@@ -39,7 +39,7 @@ def problem(n: int, n_classes: int, seed: int = 0):
 
 def time_estep(args, parallel: bool, repeats: int) -> float:
     # the entry points EM uses: numba compiles the threaded loop into the second only
-    estep = _kernels._estep_threads if parallel else _kernels._estep_serial
+    estep = _kernels.estep_threads if parallel else _kernels._estep
     estep(*args)  # compile or load
     times = []
     for _ in range(repeats):

@@ -147,39 +147,14 @@ def _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, su
         _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll)
 
 
-@njit(cache=True, parallel=True)
+# Not cached, and called from Python only: a parallel=True function cached on
+# disk, or called from a cached function, can crash numba when it is loaded
+# in a later process (numba issues #8578 and #10128). It compiles once per
+# process instead (a few seconds, the first time a fit uses threads).
+@njit(parallel=True)
 def _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll):
     for chunk in prange(ll.shape[0]):
         _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll)
-
-
-def _estep_chunks(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
-    """The chunk loop, threaded or not (numba only; see the overload below)."""
-    raise NotImplementedError("called from numba only")
-
-
-@overload(_estep_chunks, prefer_literal=True)
-def _estep_chunks_overload(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
-    """With a literal ``parallel`` only the loop asked for is compiled.
-
-    The entry points (``_run_em_serial``, ``_estep_threads``, ...) pass
-    ``parallel`` down as a constant, so a first serial fit never compiles the
-    threaded loop, which costs seconds of compilation.
-    """
-    if isinstance(parallel, types.BooleanLiteral) and parallel.literal_value:
-
-        def threaded(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
-            _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll)
-
-        return threaded
-    if isinstance(parallel, types.BooleanLiteral):  # False
-
-        def serial(data, weights, offsets, log_class, log_cond, tables, sums, ll, parallel):
-            _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, sums, ll)
-
-        return serial
-
-    return None  # parallel must be a constant: the entry points pass one
 
 
 @njit(cache=True, nogil=True)
@@ -229,25 +204,35 @@ def estep(patterns, weights, offsets, log_class, log_cond, parallel):
         ``sum_i w_i p_ik``.
     """
     data = (patterns, pattern_rows(patterns, offsets))
-    run = _estep_threads if parallel else _estep_serial
+    run = estep_threads if parallel else _estep
     return run(data, weights, offsets, log_class, log_cond)
 
 
-@njit(cache=True, nogil=True)
-def _estep_serial(data, weights, offsets, log_class, log_cond):
-    return _estep(data, weights, offsets, log_class, log_cond, False)
+def estep_threads(data, weights, offsets, log_class, log_cond):
+    """``_estep`` with the chunks on numba's threads; the same bits.
+
+    Three calls from Python (set-up, threaded chunk loop, serial reduction)
+    so that no cached function contains the parallel loop.
+    """
+    tables, sums, ll_c = _estep_setup(data[0].shape[0], offsets, log_class, log_cond)
+    _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll_c)
+    return _estep_reduce(offsets, log_cond.shape[1], sums, ll_c)
 
 
 @njit(cache=True, nogil=True)
-def _estep_threads(data, weights, offsets, log_class, log_cond):
-    return _estep(data, weights, offsets, log_class, log_cond, True)
+def _estep(data, weights, offsets, log_class, log_cond):
+    """``estep`` on one thread, with the pattern rows already computed (``data = (patterns,
+    rows)``)."""
+    tables, sums, ll_c = _estep_setup(data[0].shape[0], offsets, log_class, log_cond)
+    _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, sums, ll_c)
+    return _estep_reduce(offsets, log_cond.shape[1], sums, ll_c)
 
 
 @njit(cache=True, nogil=True)
-def _estep(data, weights, offsets, log_class, log_cond, parallel):
-    """``estep`` with the pattern rows already computed (``data = (patterns, rows)``)."""
-    n_patterns, n_indicators = data[0].shape
-    n_cat, n_classes = log_cond.shape
+def _estep_setup(n_patterns, offsets, log_class, log_cond):
+    """Lane tables and zeroed per-chunk sums of ``_estep_chunk``."""
+    n_indicators = offsets.shape[0] - 1
+    n_cat = log_cond.shape[0]
     n_chunks = max(1, (n_patterns + CHUNK - 1) // CHUNK)
     tables = _lane_tables(offsets, log_class, log_cond)
     n_groups = tables[0].shape[0]
@@ -255,12 +240,18 @@ def _estep(data, weights, offsets, log_class, log_cond, parallel):
         np.zeros((n_chunks, n_cat + n_indicators, n_groups, LANES)),
         np.zeros((n_chunks, n_groups, LANES)),
     )
-    ll_c = np.zeros(n_chunks)
-    _estep_chunks(data, weights, offsets, log_class, log_cond, tables, sums, ll_c, parallel)
+    return tables, sums, np.zeros(n_chunks)
+
+
+@njit(cache=True, nogil=True)
+def _estep_reduce(offsets, n_classes, sums, ll_c):
+    """Per-chunk sums added in chunk order: the same bits for any number of threads."""
+    n_indicators = offsets.shape[0] - 1
+    n_cat = offsets[-1]
     counts = np.zeros((n_cat, n_classes))
     class_counts = np.zeros(n_classes)
     loglik = 0.0
-    for chunk in range(n_chunks):  # serial reduction in chunk order
+    for chunk in range(ll_c.shape[0]):
         for j in range(n_indicators):
             for r in range(offsets[j], offsets[j + 1]):
                 for k in range(n_classes):
@@ -577,14 +568,14 @@ def _extrapolate(x0, x1, x2, alpha):
 
 
 @njit(cache=True, nogil=True)
-def _em_map(data, weights, offsets, log_class, log_cond, priors, ordinal, parallel, with_ordinal):
+def _em_map(data, weights, offsets, log_class, log_cond, priors, ordinal, with_ordinal):
     """One EM step from the given point: its objective and the next point.
 
-    ``priors = (class_prior, cond_prior)``; ``parallel`` and
-    ``with_ordinal`` are compile-time constants (see ``run_em``).
+    ``priors = (class_prior, cond_prior)``; ``with_ordinal`` is a
+    compile-time constant (see ``run_em``).
     """
     class_prior, cond_prior = priors
-    ll, counts, class_counts = _estep(data, weights, offsets, log_class, log_cond, parallel)
+    ll, counts, class_counts = _estep(data, weights, offsets, log_class, log_cond)
     objective = ll + log_prior(log_class, log_cond, class_prior, cond_prior)
     new_class, new_cond = _mstep(
         counts, class_counts, offsets, class_prior, cond_prior, log_cond, ordinal, with_ordinal
@@ -605,45 +596,33 @@ def run_em(
     max_iter,
     tol,
     accelerate,
-    parallel,
 ):
-    """EM from one starting point; see ``_run_em``.
+    """EM from one starting point on one thread; see ``_run_em``.
 
-    A plain Python function: it calls one of four entry points, in each of
-    which ``parallel`` and "has ordinal indicators" are compile-time
-    constants, so a serial fit never compiles the threaded E-step and a fit
+    A plain Python function: it calls one of two entry points, in each of
+    which "has ordinal indicators" is a compile-time constant, so a fit
     without ordinal indicators never compiles the ordinal M-step (seconds of
-    compilation each).
+    compilation). EM with a threaded E-step is ``lca._em.run_threaded``
+    (the same steps and bits, driven from Python, so that no cached function
+    holds a parallel loop).
     """
     args = (patterns, rows, weights, offsets, log_class, log_cond, class_prior, cond_prior,
             ordinal, max_iter, tol, accelerate)  # fmt: skip
-    if ordinal.any():
-        return (_run_em_threads if parallel else _run_em_serial)(args)
-    return (_run_em_threads_nominal if parallel else _run_em_serial_nominal)(args)
+    return (_run_em_ordinal if ordinal.any() else _run_em_nominal)(args)
 
 
 @njit(cache=True, nogil=True)
-def _run_em_serial(args):
-    return _run_em(args, False, True)
+def _run_em_ordinal(args):
+    return _run_em(args, True)
 
 
 @njit(cache=True, nogil=True)
-def _run_em_threads(args):
-    return _run_em(args, True, True)
+def _run_em_nominal(args):
+    return _run_em(args, False)
 
 
 @njit(cache=True, nogil=True)
-def _run_em_serial_nominal(args):
-    return _run_em(args, False, False)
-
-
-@njit(cache=True, nogil=True)
-def _run_em_threads_nominal(args):
-    return _run_em(args, True, False)
-
-
-@njit(cache=True, nogil=True)
-def _run_em(args, parallel, with_ordinal):
+def _run_em(args, with_ordinal):
     """EM (optionally SQUAREM-accelerated) from one starting point.
 
     The objective is the log-posterior (log-likelihood plus log-prior; the
@@ -655,9 +634,9 @@ def _run_em(args, parallel, with_ordinal):
     accepted objectives never decreases. A linear combination of ordinal
     log-probabilities, renormalised, is again ordinal, so extrapolation keeps
     ordinal indicators in their model. ``args`` holds the arguments of
-    :func:`run_em` but ``parallel``; ``rows`` is ``pattern_rows(patterns,
-    offsets)``, computed once by the caller for all its starts. ``parallel``
-    and ``with_ordinal`` are constants (see :func:`run_em`).
+    :func:`run_em`; ``rows`` is ``pattern_rows(patterns, offsets)``,
+    computed once by the caller for all its starts. ``with_ordinal`` is a
+    constant (see :func:`run_em`).
 
     Returns
     -------
@@ -675,16 +654,14 @@ def _run_em(args, parallel, with_ordinal):
     priors = (class_prior, cond_prior)
     n_iter = 1
     obj0, ll0, c1, p1 = _em_map(
-        data, weights, offsets, log_class, log_cond, priors, ordinal, parallel, with_ordinal
+        data, weights, offsets, log_class, log_cond, priors, ordinal, with_ordinal
     )
     c0 = log_class.copy()
     p0 = log_cond.copy()
     converged = False
     step_max = 1.0
     while n_iter < max_iter:
-        obj1, ll1, c2, p2 = _em_map(
-            data, weights, offsets, c1, p1, priors, ordinal, parallel, with_ordinal
-        )
+        obj1, ll1, c2, p2 = _em_map(data, weights, offsets, c1, p1, priors, ordinal, with_ordinal)
         n_iter += 1
         if obj1 - obj0 <= tol * abs(obj0):
             # a plain EM step no longer moves the objective: keep the better point
@@ -710,9 +687,7 @@ def _run_em(args, parallel, with_ordinal):
         xc = _extrapolate(c0, c1, c2, alpha)
         xp = _extrapolate(p0.ravel(), p1.ravel(), p2.ravel(), alpha).reshape(p0.shape)
         _normalise_blocks(xc, xp, offsets)
-        objx, llx, cx1, px1 = _em_map(
-            data, weights, offsets, xc, xp, priors, ordinal, parallel, with_ordinal
-        )
+        objx, llx, cx1, px1 = _em_map(data, weights, offsets, xc, xp, priors, ordinal, with_ordinal)
         n_iter += 1
         if np.isfinite(objx) and objx >= obj1:
             if alpha == -step_max:
@@ -724,7 +699,7 @@ def _run_em(args, parallel, with_ordinal):
             step_max = max(1.0, step_max / 4.0)
             c0, p0 = c2, p2
             obj0, ll0, c1, p1 = _em_map(
-                data, weights, offsets, c0, p0, priors, ordinal, parallel, with_ordinal
+                data, weights, offsets, c0, p0, priors, ordinal, with_ordinal
             )
             n_iter += 1
     return c0, p0, obj0, ll0, n_iter, converged
@@ -752,7 +727,8 @@ def _posterior_rows(start, stop, patterns, offsets, log_class, log_cond, post, l
         ll[i] = m + np.log(s)
 
 
-@njit(cache=True, parallel=True)
+# Not cached, called from Python only: see ``_estep_chunks_parallel``.
+@njit(parallel=True)
 def _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll):
     n = patterns.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
@@ -769,30 +745,6 @@ def _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll):
         )
 
 
-def _posterior_chunks(patterns, offsets, log_class, log_cond, post, ll, parallel):
-    """Posteriors of every pattern, threaded or not (numba only; see the overload)."""
-    raise NotImplementedError("called from numba only")
-
-
-@overload(_posterior_chunks, prefer_literal=True)
-def _posterior_chunks_overload(patterns, offsets, log_class, log_cond, post, ll, parallel):
-    """As ``_estep_chunks``: a literal ``parallel`` compiles one loop only."""
-    if isinstance(parallel, types.BooleanLiteral) and parallel.literal_value:
-
-        def threaded(patterns, offsets, log_class, log_cond, post, ll, parallel):
-            _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll)
-
-        return threaded
-    if isinstance(parallel, types.BooleanLiteral):
-
-        def serial(patterns, offsets, log_class, log_cond, post, ll, parallel):
-            _posterior_rows(0, patterns.shape[0], patterns, offsets, log_class, log_cond, post, ll)
-
-        return serial
-
-    return None  # parallel must be a constant: the entry points pass one
-
-
 def posteriors(patterns, offsets, log_class, log_cond, parallel):
     """Posterior class probabilities and log-likelihood of each pattern.
 
@@ -806,16 +758,11 @@ def posteriors(patterns, offsets, log_class, log_cond, parallel):
     n = patterns.shape[0]
     post = np.empty((n, log_class.shape[0]))
     ll = np.empty(n)
-    run = _posteriors_threads if parallel else _posteriors_serial
+    run = _posteriors_parallel if parallel else _posteriors_serial
     run(patterns, offsets, log_class, log_cond, post, ll)
     return post, ll
 
 
 @njit(cache=True, nogil=True)
 def _posteriors_serial(patterns, offsets, log_class, log_cond, post, ll):
-    _posterior_chunks(patterns, offsets, log_class, log_cond, post, ll, False)
-
-
-@njit(cache=True, nogil=True)
-def _posteriors_threads(patterns, offsets, log_class, log_cond, post, ll):
-    _posterior_chunks(patterns, offsets, log_class, log_cond, post, ll, True)
+    _posterior_rows(0, patterns.shape[0], patterns, offsets, log_class, log_cond, post, ll)

@@ -137,7 +137,7 @@ def _trajectory(accelerate, steps, a=1.0):
         res = _kernels.run_em(
             patterns, _kernels.pattern_rows(patterns, offsets), weights, offsets,
             log_class, log_cond,
-            a / 3, cond_prior, np.zeros(5, dtype=np.bool_), m, 1e-14, accelerate, False,
+            a / 3, cond_prior, np.zeros(5, dtype=np.bool_), m, 1e-14, accelerate,
         )  # fmt: skip
         out.append(res)
     return out
@@ -221,10 +221,16 @@ def test_em_steps_generator_is_run_em_bit_for_bit(accelerate, ordinal):
         want = _kernels.run_em(
             patterns, _kernels.pattern_rows(patterns, offsets), weights, offsets,
             start[0], start[1], 0.3, cond_prior, flags,
-            300, 1e-9, accelerate, False,
+            300, 1e-9, accelerate,
         )  # fmt: skip
         assert got[2:] == want[2:]  # objective, loglik, n_iter, converged
         assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+        # and EM with a threaded E-step (n_jobs > 1 on many patterns) too
+        data = (patterns, _kernels.pattern_rows(patterns, offsets), weights, offsets, 0.3,
+                cond_prior, flags)  # fmt: skip
+        threaded = _em.run_threaded(data, start, 300, 1e-9, accelerate)
+        assert threaded[2:] == want[2:]
+        assert np.array_equal(threaded[0], want[0]) and np.array_equal(threaded[1], want[1])
 
 
 @pytest.mark.parametrize("parallel", [False, True])

@@ -199,7 +199,6 @@ def _run_em(patterns, pw, offsets, start, class_prior, cond_prior, max_iter, tol
         max_iter=max_iter,
         tol=tol,
         accelerate=accelerate,
-        parallel=False,
     )
     if ordinal is not None:
         arguments["ordinal"] = ordinal
