@@ -678,6 +678,9 @@ def workload_d(
         "lca, random starts only, 2 threads": lambda: _lca_sweep(
             df, ks, starts, n_jobs=-1, split_starts=False
         ),
+        "lca, split and merge starts, 2 threads": lambda: _lca_sweep(
+            df, ks, starts, n_jobs=-1, merge_starts=True
+        ),
     }
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
     for r in range(cfg.repeats_sweep):
@@ -954,8 +957,9 @@ def _markdown_d(d: dict[str, Any]) -> list[str]:
         f"At most {MAX_ITER_A} iterations, relative tolerance {TOL_A:g}, maximum likelihood. "
         "lca runs `lca.compare` (its default search: every start 50 iterations, the best "
         "quarter (at least 2) to convergence; with split starts, also K-1 starts from the "
-        "K-1 class model with one class split in two; the fit statistics and bivariate "
-        "residuals of every model are included). "
+        "K-1 class model with one class split in two; with merge starts, a second pass "
+        "down refits every K from the K+1 class model with each pair of classes merged; the "
+        "fit statistics and bivariate residuals of every model are included). "
         "Wall time of the whole sweep (median of repeats); the ratio is the fastest peer's "
         "time over lca's; 'below best peer' lists the K where lca's best log-likelihood is "
         "lower than the best any peer found (relative tolerance 1e-6).",

@@ -119,6 +119,40 @@ def split_starts(
     return out
 
 
+def merge_starts(
+    log_class: np.ndarray, log_cond: np.ndarray, offsets: np.ndarray, ordinal: np.ndarray
+) -> list:
+    """Starts for K classes from a (K+1)-class solution: one per pair of classes, merged.
+
+    The merged class has the pair's total size; for a nominal indicator its
+    probabilities are the pair's size-weighted mixture (the exact answer
+    distribution of the two classes together); for an ordinal indicator the
+    size-weighted mean of the two log-probability columns, renormalised, so
+    that the start stays in the adjacent-category model. Pairs in order
+    (0, 1), (0, 2), ..., the merged class last.
+    """
+    n_old = log_class.shape[0]
+    out = []
+    for a in range(n_old):
+        for b in range(a + 1, n_old):
+            keep = [c for c in range(n_old) if c not in (a, b)]
+            size = np.logaddexp(log_class[a], log_class[b])
+            wa, wb = np.exp(log_class[a] - size), np.exp(log_class[b] - size)
+            with np.errstate(divide="ignore"):
+                merged = np.logaddexp(np.log(wa) + log_cond[:, a], np.log(wb) + log_cond[:, b])
+            for j in range(len(offsets) - 1):
+                lo, hi = int(offsets[j]), int(offsets[j + 1])
+                if ordinal[j] and hi - lo > 1:
+                    eta = wa * np.maximum(log_cond[lo:hi, a], -700.0) + wb * np.maximum(
+                        log_cond[lo:hi, b], -700.0
+                    )
+                    merged[lo:hi] = eta - np.logaddexp.reduce(eta)
+            new_class = np.append(log_class[keep], size)
+            new_cond = np.column_stack([log_cond[:, keep], merged])
+            out.append((new_class, new_cond))
+    return out
+
+
 def _run(data, start, max_iter, tol, accelerate, parallel):
     if parallel:
         return run_threaded(data, start, max_iter, tol, accelerate)

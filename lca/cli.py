@@ -205,6 +205,7 @@ def cmd_compare(args) -> int:
         bootstrap_starts=args.bootstrap_starts,
         checkpoint_dir=args.out,
         split_starts=not args.no_split_starts,
+        merge_starts=args.merge_starts,
         **options,
     )
     if res.reused:
@@ -343,6 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-split-starts", action="store_true",
         help="fit every K from random starts only (default: also start K from the K-1 "
         "model with one class split in two, once per class)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--merge-starts", action="store_true",
+        help="then refit every K from the K+1 model with each pair of classes merged, keeping "
+        "a refit only if it is better (about doubles the time)",
     )  # fmt: skip
     compare.add_argument("--quiet", action="store_true", help="no progress bar")
     compare.add_argument(

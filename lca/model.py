@@ -393,7 +393,7 @@ class LatentClassModel:
         weights=None,
         progress: bool = False,
         distributed: bool | None = None,
-        start_from: LatentClassModel | None = None,
+        start_from: LatentClassModel | Sequence[LatentClassModel] | None = None,
     ) -> LatentClassModel:
         """Fit the model to survey answers.
 
@@ -686,18 +686,27 @@ class LatentClassModel:
         if labels is not None:
             self.class_labels_ = [str(v) for v in labels]
 
-    def _starts_from(self, other, indicators, ordinal, offsets, rng) -> list:
-        """Starting values from a fitted model (``fit(start_from=...)``)."""
+    def _starts_from(self, start_from, indicators, ordinal, offsets, rng) -> list:
+        """Starting values from fitted models (``fit(start_from=...)``)."""
+        others = list(start_from) if isinstance(start_from, (list, tuple)) else [start_from]
+        starts = []
+        for other in others:
+            starts += self._starts_from_one(other, indicators, ordinal, offsets, rng)
+        return starts
+
+    def _starts_from_one(self, other, indicators, ordinal, offsets, rng) -> list:
         k = self.n_classes
         if not isinstance(other, LatentClassModel) or not hasattr(other, "_log_cond"):
             raise TypeError(
-                f"start_from must be a fitted LatentClassModel, got {type(other).__name__}"
+                "start_from must be a fitted LatentClassModel or a list of them, got "
+                f"{type(other).__name__}"
             )
         k_other = other._class_probs.shape[0]
-        if k_other not in (k, k - 1):
+        if k_other not in (k - 1, k, k + 1):
             raise ValueError(
                 f"start_from has {k_other} classes; it must have n_classes={k} (its estimates "
-                f"are one start) or {k - 1} (each class split in two gives one start)"
+                f"are one start), {k - 1} (each class split in two gives one start) or "
+                f"{k + 1} (each pair of classes merged gives one start)"
             )
         mine = [(ind.name, tuple(ind.categories)) for ind in indicators]
         theirs = [(ind.name, tuple(ind.categories)) for ind in other.indicators_]
@@ -722,6 +731,8 @@ class LatentClassModel:
             )
         if k_other == k:
             return [(other._log_class.copy(), other._log_cond.copy())]
+        if k_other == k + 1:
+            return _em.merge_starts(other._log_class, other._log_cond, offsets, ordinal)
         return _em.split_starts(other._log_class, other._log_cond, offsets, ordinal, rng)
 
     def _set_parameters(self, class_probs: np.ndarray, cond_probs: np.ndarray) -> None:

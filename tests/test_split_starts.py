@@ -98,6 +98,8 @@ def test_start_from_with_the_wrong_model_says_what_is_wrong(gss82, three):
         lca.LatentClassModel(5).fit(gss82, start_from=three)
     with pytest.raises(TypeError, match="fitted LatentClassModel"):
         lca.LatentClassModel(4).fit(gss82, start_from=lca.LatentClassModel(3))
+    with pytest.raises(ValueError, match=r"start_from has 3 classes.*n_classes=1"):
+        lca.LatentClassModel(1).fit(gss82, start_from=three)
     renamed = gss82.rename(columns={"PURPOSE": "purpose"})
     with pytest.raises(ValueError, match=r"other indicators.*column 'purpose' here is 'PURPOSE'"):
         lca.LatentClassModel(4).fit(renamed, start_from=three)
@@ -163,3 +165,72 @@ def test_start_from_with_other_categories_names_the_column(gss82, three):
     fewer["PURPOSE"] = fewer["PURPOSE"].cat.remove_unused_categories()
     with pytest.raises(ValueError, match="column 'PURPOSE' has categories"):
         lca.LatentClassModel(4).fit(fewer, start_from=three)
+
+
+# -- merge starts ---------------------------------------------------------------------
+
+
+def test_merging_two_identical_halves_gives_back_the_model(three):
+    """Split a class without perturbation, merge the two halves: the same model."""
+    m = three
+    ordinal = np.zeros(len(m._offsets) - 1, dtype=bool)
+    rng = np.random.default_rng(0)
+    for c, split in enumerate(
+        _em.split_starts(m._log_class, m._log_cond, m._offsets, ordinal, rng, scale=0.0)
+    ):
+        merges = _em.merge_starts(*split, m._offsets, ordinal)
+        assert len(merges) == 4 * 3 // 2
+        pairs = [(a, b) for a in range(4) for b in range(a + 1, 4)]
+        log_class, log_cond = merges[pairs.index((c, 3))]
+        order = [k for k in range(3) if k != c] + [c]  # the merged class comes last
+        np.testing.assert_allclose(log_class, m._log_class[order], atol=1e-12)
+        np.testing.assert_allclose(log_cond, m._log_cond[:, order], atol=1e-12)
+
+
+def test_merged_nominal_class_is_the_mixture_of_the_pair(three):
+    m = three
+    ordinal = np.zeros(len(m._offsets) - 1, dtype=bool)
+    merges = _em.merge_starts(m._log_class, m._log_cond, m._offsets, ordinal)
+    log_class, log_cond = merges[0]  # classes 1 and 2 merged, class 3 kept first
+    p = np.exp(m._log_class)
+    mixture = (p[0] * np.exp(m._log_cond[:, 0]) + p[1] * np.exp(m._log_cond[:, 1])) / (p[0] + p[1])
+    np.testing.assert_allclose(np.exp(log_cond[:, 1]), mixture, rtol=1e-12)
+    np.testing.assert_allclose(np.exp(log_class), [p[2], p[0] + p[1]], rtol=1e-12)
+    np.testing.assert_array_equal(log_cond[:, 0], m._log_cond[:, 2])
+
+
+def test_merged_ordinal_class_stays_adjacent_category():
+    offsets = np.array([0, 5])
+    ordinal = np.array([True])
+    b = np.array([-0.5, 0.3, 0.9])
+    eta = np.random.default_rng(3).normal(size=5)[:, None] + np.arange(5)[:, None] * b[None, :]
+    log_cond = eta - np.logaddexp.reduce(eta, axis=0)
+    for _, merged in _em.merge_starts(np.log([0.5, 0.3, 0.2]), log_cond, offsets, ordinal):
+        diff = (merged - merged[0]) - (merged[:, [0]] - merged[0, 0])
+        np.testing.assert_allclose(diff, np.arange(5)[:, None] * diff[1], atol=1e-12)
+        np.testing.assert_allclose(np.exp(merged).sum(axis=0), 1.0, atol=1e-12)
+
+
+def test_start_from_a_larger_model_adds_one_start_per_pair(gss82, three):
+    m = lca.LatentClassModel(2, n_starts=1, n_final=10, bayes_constant=0).fit(
+        gss82, start_from=[three]
+    )
+    assert m.start_objectives_.shape == (1 + 3,)
+
+
+def test_compare_merge_starts_never_lowers_and_is_reproducible(tmp_path):
+    sizes, cond = five_class_truth()
+    data, _ = lca.simulate(sizes, cond, 1500, random_state=8)
+    kw = dict(n_starts=3, bayes_constant=0, progress=False)
+    up = lca.compare(data, range(2, 8), **kw)
+    both = lca.compare(data, range(2, 8), merge_starts=True, **kw)
+    objective = both.table["loglik"] + both.table["log_prior"]
+    before = up.table["loglik"] + up.table["log_prior"]
+    assert (objective >= before - 1e-9 * before.abs()).all()
+    assert objective.loc[7] == before.loc[7]  # the largest model is not refitted
+    # checkpointed: a second run reuses every model, refined ones included
+    first = lca.compare(data, range(2, 8), merge_starts=True, checkpoint_dir=tmp_path, **kw)
+    pd.testing.assert_frame_equal(first.table, both.table)
+    again = lca.compare(data, range(2, 8), merge_starts=True, checkpoint_dir=tmp_path, **kw)
+    assert again.reused == tuple(range(2, 8))
+    pd.testing.assert_frame_equal(again.table, both.table)
