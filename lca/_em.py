@@ -137,7 +137,10 @@ def merge_starts(
         for b in range(a + 1, n_old):
             keep = [c for c in range(n_old) if c not in (a, b)]
             size = np.logaddexp(log_class[a], log_class[b])
-            wa, wb = np.exp(log_class[a] - size), np.exp(log_class[b] - size)
+            if np.isfinite(size):
+                wa, wb = np.exp(log_class[a] - size), np.exp(log_class[b] - size)
+            else:  # two empty classes: any mixture is the same start
+                wa = wb = 0.5
             with np.errstate(divide="ignore"):
                 merged = np.logaddexp(np.log(wa) + log_cond[:, a], np.log(wb) + log_cond[:, b])
             for j in range(len(offsets) - 1):

@@ -25,8 +25,13 @@ same bits for any number of threads. The E-step itself works on a copy of the
 parameters as probabilities in lane groups of four classes (``_lane_tables``,
 ``pattern_rows``; see ``_estep_chunk``), falling back to log space for any
 pattern whose probability could have underflowed. Python calls the kernels
-through serial and threaded entry points (``run_em``, ``estep``,
-``posteriors`` choose), so that a serial fit never compiles a threaded loop.
+through entry points in which "has ordinal indicators" is a compile-time
+constant (``run_em`` and ``mstep`` choose), so that a fit without ordinal
+indicators never compiles the ordinal M-step. The threaded loops
+(``_estep_chunks_parallel``, ``_posteriors_parallel``) are not cached on disk
+and are called from Python only (``estep_threads``, ``posteriors``; EM with a
+threaded E-step is ``lca._em.run_threaded``): numba can crash loading a
+cached parallel loop in a later process.
 """
 
 from __future__ import annotations
@@ -416,7 +421,6 @@ def ordinal_mstep(m, prev_log):
     return log_p
 
 
-@njit(cache=True, nogil=True)
 def mstep(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond, ordinal):
     """Posterior-mode (Bayes constants) or maximum-likelihood M-step.
 
@@ -426,8 +430,21 @@ def mstep(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond,
     probabilities (they do not enter the likelihood). Indicators flagged in
     ``ordinal`` (shape (n_indicators,)) get the ordinal M-step.
     """
+    run = _mstep_ordinal if ordinal.any() else _mstep_nominal
+    return run(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond, ordinal)
+
+
+@njit(cache=True, nogil=True)
+def _mstep_ordinal(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond, ordinal):
     return _mstep(
         counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond, ordinal, True
+    )
+
+
+@njit(cache=True, nogil=True)
+def _mstep_nominal(counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond, ordinal):
+    return _mstep(
+        counts, class_counts, offsets, class_prior, cond_prior, prev_log_cond, ordinal, False
     )
 
 

@@ -121,6 +121,8 @@ def select_columns(df: pd.DataFrame, columns: str | None, weights: str | None, p
 
 
 def _model_options(args) -> dict:
+    if args.starts < 1:
+        raise CLIError(f"--starts {args.starts}: give at least 1 random start")
     return {
         "n_starts": args.starts,
         "random_state": args.seed,

@@ -325,8 +325,14 @@ def bootstrap_seed(random_state) -> int | None:
     )
 
 
-def _replicate(null_model, missing, weights, n_classes, seed, fit_options):
-    """LR statistic on one sample drawn from the K-1 class model."""
+def _replicate(null_model, missing, weights, n_classes, seed, fit_options, split_starts=True):
+    """LR statistic on one sample drawn from the K-1 class model.
+
+    The sample's K class model starts from its K-1 class fit split (as the
+    data's K class model in ``compare``) when ``split_starts``: the two
+    searches must be alike, or the observed statistic and its bootstrap
+    distribution would measure different things.
+    """
     from .model import LatentClassModel
     from .simulate import draw_codes, labelled_frame
 
@@ -341,10 +347,11 @@ def _replicate(null_model, missing, weights, n_classes, seed, fit_options):
     codes[missing] = -1  # each respondent keeps the original row's missing answers
     frame = labelled_frame(codes, null_model.indicators_)
     fit_seed = int(rng.integers(2**63))
-    fits = [
-        LatentClassModel(k, random_state=fit_seed, **fit_options).fit(frame, weights=weights)
-        for k in (n_classes - 1, n_classes)
-    ]
+    null = LatentClassModel(n_classes - 1, random_state=fit_seed, **fit_options)
+    null.fit(frame, weights=weights)
+    alt = LatentClassModel(n_classes, random_state=fit_seed, **fit_options)
+    alt.fit(frame, weights=weights, start_from=null if split_starts else None)
+    fits = [null, alt]
     statistic = 2.0 * (fits[1].loglik_ - fits[0].loglik_)
     return statistic, sum(not m.converged_ for m in fits)
 
@@ -361,6 +368,7 @@ def bootstrap_lr(
     fit_options: dict,
     n_jobs: int = 1,
     progress: bool = False,
+    split_starts: bool = True,
 ) -> BLRTResult:
     """The bootstrap part of :func:`blrt`, given the fitted K-1 class model.
 
@@ -386,6 +394,9 @@ def bootstrap_lr(
         release the GIL). The result does not depend on it.
     progress : bool, default=False
         A progress bar over the samples.
+    split_starts : bool, default=True
+        Whether each sample's K class fit also starts from its K-1 class fit
+        with one class split in two (as the data's K class model was).
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -393,7 +404,9 @@ def bootstrap_lr(
     children = np.random.SeedSequence(seed, spawn_key=(n_classes,)).spawn(n_bootstrap)
     fit_options = {**fit_options, "n_jobs": 1}
     tasks = (
-        delayed(_replicate)(null_model, missing, weights, n_classes, child, fit_options)
+        delayed(_replicate)(
+            null_model, missing, weights, n_classes, child, fit_options, split_starts
+        )
         for child in children
     )
     with warnings.catch_warnings():
@@ -462,6 +475,7 @@ def blrt(
     *,
     bootstrap_starts: int | None = None,
     progress: bool = False,
+    split_starts: bool = True,
     **model_options,
 ) -> BLRTResult:
     """Bootstrap likelihood ratio test of ``n_classes - 1`` against ``n_classes`` classes.
@@ -494,6 +508,11 @@ def blrt(
         maximum, which lowers the bootstrap statistics and the p-value.
     progress : bool, default=False
         A progress bar over the bootstrap samples.
+    split_starts : bool, default=True
+        Fit the K class model (to the data and to every sample) also from
+        the K-1 class fit with one class split in two, as
+        :func:`lca.compare` does; the observed statistic and its bootstrap
+        distribution come from the same search.
     **model_options
         Passed to :class:`LatentClassModel` (``n_starts``,
         ``bayes_constant``, ...).
@@ -523,11 +542,11 @@ def blrt(
     fit_options = bootstrap_fit_options(model_options, bootstrap_starts)
     frame, w = LatentClassModel._split_weights(data, weights)
     null, alt = (
-        LatentClassModel(k, random_state=fit_seed, n_jobs=n_jobs, **model_options).fit(
-            frame, weights=w
-        )
+        LatentClassModel(k, random_state=fit_seed, n_jobs=n_jobs, **model_options)
         for k in (n_classes - 1, n_classes)
     )
+    null.fit(frame, weights=w)
+    alt.fit(frame, weights=w, start_from=null if split_starts else None)
     return bootstrap_lr(
         null,
         missing_mask(frame, null.indicators_),
@@ -539,4 +558,5 @@ def blrt(
         fit_options=fit_options,
         n_jobs=n_jobs,
         progress=progress,
+        split_starts=split_starts,
     )

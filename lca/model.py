@@ -123,7 +123,8 @@ class LatentClassModel:
     n_starts : int, default=16
         Random starting values (Latent GOLD's "random sets"). Each runs
         ``burn_in`` EM iterations; the ``n_final`` best are run to
-        convergence and the best of those is kept.
+        convergence and the best of those is kept. 0 fits from the starts
+        given to ``fit(start_from=...)`` only.
     n_final : int or None, default=None
         Starts continued to convergence; ``None`` means
         ``max(2, n_starts // 4)`` (as Mplus' ``STARTS = 20 4``).
@@ -202,7 +203,7 @@ class LatentClassModel:
 
     _parameter_constraints: ClassVar[dict] = {
         "n_classes": lambda v: _check_int("n_classes", v, 1),
-        "n_starts": lambda v: _check_int("n_starts", v, 1),
+        "n_starts": lambda v: _check_int("n_starts", v, 0),
         "n_final": lambda v: _check_int("n_final", v, 1, allow_none=True),
         "burn_in": lambda v: _check_int("burn_in", v, 1),
         "max_iter": lambda v: _check_int("max_iter", v, 1),
@@ -426,12 +427,28 @@ class LatentClassModel:
             distinct answer patterns. Both give the same fit; a model fitted
             distributed keeps no pattern table, so bivariate residuals and
             ``crosstab`` are not available from it.
+        start_from : LatentClassModel, list of them, or None, default=None
+            Fitted models of the same indicators (names, categories and
+            scale types) whose solutions are starting values beside the
+            random ones (as poLCA's ``probs.start``, and more): a model with
+            ``n_classes`` classes gives its estimates as one start; with
+            ``n_classes - 1`` classes each of its classes split in two is one
+            start (the two halves' log-probabilities moved apart at random);
+            with ``n_classes + 1`` each pair of its classes merged is one
+            start. They go through the burn-in with the random starts. With
+            ``n_starts=0`` they are the only starts. :func:`lca.compare` uses
+            split starts by default and merge starts on request.
 
         Returns
         -------
         self : LatentClassModel
         """
         self._validate_params()
+        if self.n_starts == 0 and start_from is None:
+            raise ValueError(
+                "n_starts=0 leaves no starting values: give start_from= (fitted models) "
+                "or n_starts >= 1 random starts"
+            )
         self._reset()
         from ._dask import is_dask_collection
 
@@ -724,10 +741,14 @@ class LatentClassModel:
                 f"start_from was fitted to other indicators than these data ({diff}); fit it "
                 "to the same columns, or pass categories= so both have the same labels"
             )
-        if not np.array_equal(np.asarray(other._ordinal, dtype=bool), ordinal):
+        theirs_ordinal = np.asarray(other._ordinal, dtype=bool)
+        if not np.array_equal(theirs_ordinal, ordinal):
+            j = int(np.flatnonzero(theirs_ordinal != ordinal)[0])
+            here, there = ("ordinal", "nominal") if ordinal[j] else ("nominal", "ordinal")
             raise ValueError(
-                "start_from treats other indicators as ordinal than this model "
-                f"(ordinal={self.ordinal!r}); give both models the same ordinal="
+                f"column {indicators[j].name!r} is {here} in this model but {there} in "
+                f"start_from (ordinal={other.ordinal!r} there, {self.ordinal!r} here); give "
+                "both models the same ordinal="
             )
         if k_other == k:
             return [(other._log_class.copy(), other._log_cond.copy())]

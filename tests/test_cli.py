@@ -56,7 +56,7 @@ def test_compare_writes_table_and_models(survey_csv, tmp_path, capsys):
     assert "Lowest BIC" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("flag", [[], ["--no-split-starts"]])
+@pytest.mark.parametrize("flag", [[], ["--no-split-starts"], ["--merge-starts"]])
 def test_compare_split_starts_flag_is_what_compare_gets(survey_csv, tmp_path, flag):
     path, _ = survey_csv
     out = tmp_path / "out"
@@ -67,7 +67,7 @@ def test_compare_split_starts_flag_is_what_compare_gets(survey_csv, tmp_path, fl
     table = pd.read_csv(out / "comparison.csv", index_col=0)
     expected = lca.compare(
         pd.read_csv(path)[cols], range(1, 4), n_starts=3, progress=False,
-        split_starts=not flag,
+        split_starts="--no-split-starts" not in flag, merge_starts="--merge-starts" in flag,
     )  # fmt: skip
     np.testing.assert_allclose(table["loglik"], expected.table["loglik"], rtol=1e-12)
 

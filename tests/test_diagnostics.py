@@ -245,9 +245,9 @@ def test_blrt_samples_keep_each_rows_missing_answers_and_weight(gss82_holes, mon
     seen = []
     original = lca.LatentClassModel.fit
 
-    def spy(self, frame, weights=None):
+    def spy(self, frame, weights=None, **kwargs):
         seen.append((frame.isna().to_numpy(), np.asarray(weights, dtype=float), frame))
-        return original(self, frame, weights=weights)
+        return original(self, frame, weights=weights, **kwargs)
 
     monkeypatch.setattr(lca.LatentClassModel, "fit", spy)
     blrt(data, 2, n_bootstrap=3, weights=weights, n_starts=2)

@@ -85,6 +85,20 @@ def test_pattern_table_ranks_keys_that_would_overflow(dense_limit):
     assert_same_table(got, reference_table(codes, w), codes)
 
 
+def test_pattern_table_widens_the_key_to_int64(monkeypatch):
+    """More distinct keys than int32 holds (over 2**31 patterns) take an int64 key: made
+    to happen on small data by lowering the int32 limit."""
+    monkeypatch.setattr(_compress, "INT32_MAX", 1000)
+    rng = np.random.default_rng(5)
+    codes = rng.integers(-1, 6, size=(3000, 6)).astype(np.int8)
+    w = rng.uniform(0, 2, 3000)
+    got = _compress.pattern_table(
+        3000, [7] * 6, _compress.array_blocks(codes, 256), w, block_rows=256
+    )
+    assert len(got[0]) > 1000 and got[2].dtype == np.int64  # the widened key is the inverse
+    assert_same_table(got, reference_table(codes, w), codes)
+
+
 def test_pattern_table_int16_codes_and_large_bases():
     rng = np.random.default_rng(2)
     codes = rng.integers(-1, 300, size=(400, 4)).astype(np.int16)

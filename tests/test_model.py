@@ -344,7 +344,8 @@ def test_not_fitted_model_refuses(gss82):
     [
         ({"n_classes": 0}, "n_classes must be an integer >= 1"),
         ({"n_classes": 2.5}, "n_classes must be an integer"),
-        ({"n_starts": 0}, "n_starts must be"),
+        ({"n_starts": 0}, "n_starts=0 leaves no starting values: give start_from="),
+        ({"n_starts": -1}, "n_starts must be an integer >= 0"),
         ({"tol": 0.0}, "tol must be a finite number > 0"),
         ({"tol": -1e-3}, "tol must be"),
         ({"bayes_constant": -1.0}, "bayes_constant must be a finite number >= 0"),

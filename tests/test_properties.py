@@ -71,7 +71,7 @@ def _call(kernel, **arguments):
     return kernel(*[arguments[n] for n in names])
 
 
-HAS_ORDINAL = "ordinal" in inspect.signature(_kernels.mstep.py_func).parameters
+HAS_ORDINAL = "ordinal" in inspect.signature(_kernels.mstep).parameters
 
 
 # -- random problems --------------------------------------------------------------------

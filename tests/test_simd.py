@@ -36,7 +36,7 @@ def test_intrinsics_equal_numpy_bit_for_bit():
 
 
 def test_sum_order_is_pairwise():
-    """(v0 + v1) + (v2 + v3): with these values every other order gives another result."""
+    """(v0 + v1) + (v2 + v3): with these values the sequential order gives another result."""
     a = np.array([1e16, 1.0, -1e16, 1.0])
     total = _chain(a, np.ones(4), np.zeros(4), np.zeros(4), 0, 0, 1.0)
     assert total == (a[0] + a[1]) + (a[2] + a[3])

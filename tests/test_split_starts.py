@@ -218,19 +218,60 @@ def test_start_from_a_larger_model_adds_one_start_per_pair(gss82, three):
     assert m.start_objectives_.shape == (1 + 3,)
 
 
-def test_compare_merge_starts_never_lowers_and_is_reproducible(tmp_path):
+def test_merging_two_empty_classes_gives_a_finite_start():
+    offsets = np.array([0, 2, 5])
+    log_cond = np.log(np.random.default_rng(0).dirichlet(np.ones(2), size=(1, 3)))[0].T
+    log_cond = np.vstack([log_cond, np.log(np.full((3, 3), 1 / 3))])
+    log_class = np.array([-np.inf, -np.inf, 0.0])
+    with np.errstate(all="raise"):
+        merges = _em.merge_starts(log_class, log_cond, offsets, np.array([False, True]))
+    assert not any(np.isnan(p).any() or np.isnan(c).any() for c, p in merges)
+    np.testing.assert_allclose(np.exp(merges[0][1][:, -1])[:2].sum(), 1.0)  # a distribution
+
+
+def test_compare_merge_starts_follows_its_rule():
+    """Down from the top: K refitted from [final K+1, K of the way up] with no random
+    starts, kept only if its objective is higher; computed here step by step."""
     sizes, cond = five_class_truth()
-    data, _ = lca.simulate(sizes, cond, 1500, random_state=8)
-    kw = dict(n_starts=3, bayes_constant=0, progress=False)
-    up = lca.compare(data, range(2, 8), **kw)
-    both = lca.compare(data, range(2, 8), merge_starts=True, **kw)
-    objective = both.table["loglik"] + both.table["log_prior"]
-    before = up.table["loglik"] + up.table["log_prior"]
-    assert (objective >= before - 1e-9 * before.abs()).all()
-    assert objective.loc[7] == before.loc[7]  # the largest model is not refitted
-    # checkpointed: a second run reuses every model, refined ones included
-    first = lca.compare(data, range(2, 8), merge_starts=True, checkpoint_dir=tmp_path, **kw)
-    pd.testing.assert_frame_equal(first.table, both.table)
-    again = lca.compare(data, range(2, 8), merge_starts=True, checkpoint_dir=tmp_path, **kw)
-    assert again.reused == tuple(range(2, 8))
-    pd.testing.assert_frame_equal(again.table, both.table)
+    data, _ = lca.simulate(sizes, cond, 1500, random_state=10)
+    kw = dict(n_starts=2, bayes_constant=0)
+    up = lca.compare(data, range(2, 8), progress=False, **kw)
+    final = {7: up.models[7]}
+    for k in range(6, 1, -1):
+        refit = lca.LatentClassModel(k, **{**kw, "n_starts": 0, "n_final": 2}).fit(
+            data, start_from=[final[k + 1], up.models[k]]
+        )
+        better = refit.loglik_ > up.models[k].loglik_ + 1e-6 * abs(up.models[k].loglik_)
+        final[k] = refit if better else up.models[k]
+    both = lca.compare(data, range(2, 8), merge_starts=True, progress=False, **kw)
+    for k in range(2, 8):
+        assert both.table.loc[k, "loglik"] == final[k].loglik_
+        assert both.table.loc[k, "loglik"] >= up.table.loc[k, "loglik"]
+    # here (these data and seeds) the way down improves the 6-class model
+    assert both.table.loc[6, "loglik"] > up.table.loc[6, "loglik"] + 0.01
+
+
+def test_compare_merge_starts_with_a_checkpoint_equals_without(tmp_path):
+    sizes, cond = five_class_truth()
+    data, _ = lca.simulate(sizes, cond, 1500, random_state=10)
+    kw = dict(n_starts=2, bayes_constant=0, progress=False, merge_starts=True)
+    plain = lca.compare(data, range(2, 8), **kw)
+    first = lca.compare(data, range(2, 8), checkpoint_dir=tmp_path, **kw)
+    pd.testing.assert_frame_equal(first.table, plain.table)
+    again = lca.compare(data, range(2, 8), checkpoint_dir=tmp_path, **kw)
+    pd.testing.assert_frame_equal(again.table, plain.table)
+    # the models of the way up are reused; a K the way down improved is not "reused"
+    improved = [k for k in range(2, 8) if again.models[k].n_starts == 0]
+    assert improved == [6]
+    assert set(again.reused) == set(range(2, 8)) - set(improved)
+
+
+def test_checkpoint_of_a_sweep_with_gaps_is_not_reused_for_split_starts(gss82, tmp_path):
+    """Model 4 of compare([2, 4]) had no 3-class model to split: a later
+    compare(range(2, 5)) in the same folder must fit it again."""
+    kw = dict(n_starts=2, bayes_constant=0, progress=False, checkpoint_dir=tmp_path)
+    lca.compare(gss82, [2, 4], **kw)
+    extended = lca.compare(gss82, range(2, 5), **kw)
+    assert extended.reused == (2,)
+    alone = lca.compare(gss82, range(2, 5), n_starts=2, bayes_constant=0, progress=False)
+    pd.testing.assert_frame_equal(extended.table, alone.table)
