@@ -8,7 +8,8 @@ register; two SSE or NEON registers where AVX is absent), and lane ``l`` of
 every result is the IEEE result of the scalar operation on lane ``l``, so a
 kernel gives the same bits as its scalar form.
 
-Arrays passed to these functions must be C-contiguous float64 arrays; the
+Arrays passed to these functions must be C-contiguous float64 arrays (and
+writable, for the two that store); the
 offset counts elements from the array's first one and is not bounds-checked
 (as numba's own indexing is not).
 
@@ -43,8 +44,13 @@ class _Vec4Model(models.PrimitiveModel):
         super().__init__(dmm, fe_type, _VEC)
 
 
-def _is_f64_c_array(arr) -> bool:
-    return isinstance(arr, types.Array) and arr.dtype == types.float64 and arr.layout == "C"
+def _is_f64_c_array(arr, writable: bool = False) -> bool:
+    return (
+        isinstance(arr, types.Array)
+        and arr.dtype == types.float64
+        and arr.layout == "C"
+        and (arr.mutable or not writable)
+    )
 
 
 def _pointer(context, builder, arytype, ary, offtype, offset):
@@ -70,7 +76,7 @@ def load4(typingctx, arr, offset):
 @intrinsic
 def store4(typingctx, arr, offset, v):
     """``arr.flat[offset:offset + 4] = v``."""
-    if not (_is_f64_c_array(arr) and isinstance(offset, types.Integer) and v == vec4):
+    if not (_is_f64_c_array(arr, True) and isinstance(offset, types.Integer) and v == vec4):
         return None
 
     def codegen(context, builder, sig, args):
@@ -97,7 +103,7 @@ def mul_load4(typingctx, v, arr, offset):
 @intrinsic
 def add_store4(typingctx, arr, offset, v):
     """``arr.flat[offset:offset + 4] += v``, lane by lane."""
-    if not (_is_f64_c_array(arr) and isinstance(offset, types.Integer) and v == vec4):
+    if not (_is_f64_c_array(arr, True) and isinstance(offset, types.Integer) and v == vec4):
         return None
 
     def codegen(context, builder, sig, args):

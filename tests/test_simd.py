@@ -53,3 +53,15 @@ def test_non_contiguous_or_non_float_arrays_are_refused():
         load(np.arange(8.0)[::2])  # a strided view: flat offsets would be wrong
     with pytest.raises(TypingError):
         load(np.arange(4, dtype=np.float32))
+
+
+def test_stores_refuse_read_only_arrays():
+    @njit(cache=False)
+    def write(arr):
+        store4(arr, 0, load4(arr, 0))
+
+    arr = np.arange(4.0)
+    write(arr)
+    arr.setflags(write=False)
+    with pytest.raises(TypingError):
+        write(arr)
