@@ -9,9 +9,9 @@ every result is the IEEE result of the scalar operation on lane ``l``, so a
 kernel gives the same bits as its scalar form.
 
 Arrays passed to these functions must be C-contiguous float64 arrays (and
-writable, for the two that store); the
-offset counts elements from the array's first one and is not bounds-checked
-(as numba's own indexing is not).
+writable, for the two that store); the offset counts elements from the
+array's first one and is not bounds-checked (as numba's own indexing is
+not).
 
 numba's on-disk cache keys a function on its own source file only: after
 editing this module, delete the cached kernels (``find lca -name '*.nb*'
