@@ -7,6 +7,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from os import PathLike
 from typing import ClassVar
 
@@ -111,6 +112,19 @@ def marginal_counts(patterns: np.ndarray, weights: np.ndarray, offsets: np.ndarr
         ok = col >= 0
         np.add.at(marg, offsets[j] + col[ok].astype(np.int64), weights[ok])
     return marg
+
+
+@dataclass(frozen=True)
+class EncodedData:
+    """Data compressed to distinct answer patterns, ready for any number of fits."""
+
+    indicators: list
+    patterns: np.ndarray
+    pattern_weights: np.ndarray
+    inverse: np.ndarray
+    index: pd.Index
+    n_rows: int
+    n_empty_rows: int
 
 
 class LatentClassModel:
@@ -443,13 +457,7 @@ class LatentClassModel:
         -------
         self : LatentClassModel
         """
-        self._validate_params()
-        if self.n_starts == 0 and start_from is None:
-            raise ValueError(
-                "n_starts=0 leaves no starting values: give start_from= (fitted models) "
-                "or n_starts >= 1 random starts"
-            )
-        self._reset()
+        self._start_fit(start_from)
         from ._dask import is_dask_collection
 
         if distributed not in (None, True, False):
@@ -464,29 +472,59 @@ class LatentClassModel:
                 "npartitions=...) or dask.dataframe.read_parquet(...)); pandas data are fitted "
                 "in this process"
             )
+        return self._fit_encoded(self._encode(data, weights), progress, start_from)
+
+    def _start_fit(self, start_from) -> None:
+        """Check the options and forget a previous fit."""
+        self._validate_params()
+        if self.n_starts == 0 and start_from is None:
+            raise ValueError(
+                "n_starts=0 leaves no starting values: give start_from= (fitted models) "
+                "or n_starts >= 1 random starts"
+            )
+        self._reset()
+
+    def _encode(self, data, weights) -> EncodedData:
+        """pandas data as answer patterns, for this fit or several (``lca.compare``).
+
+        The result depends on the options ``categories`` and
+        ``max_categories`` only, so models that share them can share it.
+        """
         data, w = self._split_weights(data, weights)
         # categories come from rows that count: a zero-weight row adds none
         # (its answers outside them are read as missing, which changes nothing)
         positive = w > 0
         source = data if positive.all() else data[positive]
         indicators = learn_indicators(source, self.categories, self.max_categories)
-        # encoded straight into patterns: no (rows x indicators) codes are held
+        # encoded straight into patterns: no (rows x indicators) codes are held,
+        # and the per-row weights are summed into pattern_weights
         patterns, pattern_weights, inverse = encode_patterns(
             data, indicators, w, unknown="error" if positive.all() else "missing"
         )
-        del w, positive, source  # the per-row weights are summed into pattern_weights
-        self._fit_patterns(
-            indicators,
-            patterns,
-            pattern_weights,
+        return EncodedData(
+            indicators=indicators,
+            patterns=patterns,
+            pattern_weights=pattern_weights,
+            inverse=inverse,
+            index=data.index,
             n_rows=data.shape[0],
             n_empty_rows=empty_rows(patterns, inverse),
+        )
+
+    def _fit_encoded(self, encoded: EncodedData, progress=False, start_from=None):
+        """Fit to data :meth:`_encode` made (after :meth:`_start_fit`)."""
+        self._fit_patterns(
+            encoded.indicators,
+            encoded.patterns,
+            encoded.pattern_weights,
+            n_rows=encoded.n_rows,
+            n_empty_rows=encoded.n_empty_rows,
             progress=progress,
             start_from=start_from,
         )
         # the fitted data, compressed: row i of the data is pattern inverse[i]
-        self._fit_index = data.index
-        self._fit_inverse = inverse
+        self._fit_index = encoded.index
+        self._fit_inverse = encoded.inverse
         return self
 
     def fit_predict(self, data: pd.DataFrame, y=None, *, weights=None) -> pd.Series:

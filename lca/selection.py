@@ -225,10 +225,13 @@ def compare(
             Path(checkpoint_dir), frame, w, model_options, split_starts, merge_starts
         )
 
-    def fit(k: int, start_from=None) -> LatentClassModel:
-        return LatentClassModel(k, **model_options).fit(
-            frame, weights=w, progress=progress, start_from=start_from
-        )
+    # encoded once: every model shares the pattern table (same options, same data)
+    encoded = LatentClassModel(ks[0], **model_options)._encode(frame, w)
+
+    def fit(k: int, start_from=None, **options) -> LatentClassModel:
+        model = LatentClassModel(k, **{**model_options, **options})
+        model._start_fit(start_from)
+        return model._fit_encoded(encoded, progress, start_from)
 
     models: dict[int, LatentClassModel] = {}
     rows: dict[int, dict] = {}
@@ -254,10 +257,7 @@ def compare(
             if k + 1 not in models:
                 continue
             current = models[k]
-            options = {**model_options, "n_starts": 0, "n_final": _n_final(current)}
-            refit = LatentClassModel(k, **options).fit(
-                frame, weights=w, progress=progress, start_from=[models[k + 1], current]
-            )
+            refit = fit(k, [models[k + 1], current], n_starts=0, n_final=_n_final(current))
             if _objective(refit) > _objective(current) + SAME_OPTIMUM_RTOL * abs(
                 _objective(current)
             ):

@@ -148,20 +148,41 @@ def test_checkpoint_ignores_damaged_and_mismatched_files(gss82, tmp_path):
 
 
 def test_interrupted_run_loses_only_the_model_in_progress(gss82, tmp_path, monkeypatch):
-    original = lca.LatentClassModel.fit
+    original = lca.LatentClassModel._fit_encoded  # what compare calls for every model
 
-    def fit_until_three(self, data, weights=None, **kwargs):
+    def fit_until_three(self, *args, **kwargs):
         if self.n_classes == 3:
             raise KeyboardInterrupt
-        return original(self, data, weights=weights, **kwargs)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(lca.LatentClassModel, "fit", fit_until_three)
+    monkeypatch.setattr(lca.LatentClassModel, "_fit_encoded", fit_until_three)
     with pytest.raises(KeyboardInterrupt):
         _run(gss82, tmp_path)
-    monkeypatch.setattr(lca.LatentClassModel, "fit", original)
+    monkeypatch.setattr(lca.LatentClassModel, "_fit_encoded", original)
     res = _run(gss82, tmp_path)
     assert res.reused == (1, 2)
     pd.testing.assert_frame_equal(res.table, _run(gss82, tmp_path / "fresh").table)
+
+
+def test_compare_encodes_the_data_once_and_equals_separate_fits(gss82, monkeypatch):
+    calls = []
+    original = lca.LatentClassModel._encode
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.n_classes)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(lca.LatentClassModel, "_encode", counting)
+    res = lca.compare(gss82, range(1, 5), n_starts=3, progress=False, split_starts=False)
+    assert calls == [1]
+    for k in range(1, 5):
+        alone = lca.LatentClassModel(k, n_starts=3).fit(gss82)
+        assert res.models[k].loglik_ == alone.loglik_
+        assert res.models[k].predict(gss82).equals(alone.predict(gss82))
+        # the fitted rows' posteriors come from the shared pattern table
+        pd.testing.assert_frame_equal(
+            res.models[k].predict_proba(gss82), alone.predict_proba(gss82)
+        )
 
 
 def test_checkpoint_keeps_bootstrap_tests(gss82, tmp_path, monkeypatch):

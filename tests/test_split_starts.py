@@ -125,13 +125,13 @@ def test_compare_split_starts_reproducible_whatever_n_jobs(monkeypatch):
     sizes, cond = five_class_truth()
     data, _ = lca.simulate(sizes, cond, 3000, random_state=4)
     seen = []
-    original = lca.LatentClassModel.fit
+    original = lca.LatentClassModel._fit_encoded  # what compare calls for every model
 
-    def spy(self, *args, start_from=None, **kwargs):
+    def spy(self, encoded, progress=False, start_from=None):
         seen.append((self.n_classes, None if start_from is None else start_from.n_classes))
-        return original(self, *args, start_from=start_from, **kwargs)
+        return original(self, encoded, progress, start_from)
 
-    monkeypatch.setattr(lca.LatentClassModel, "fit", spy)
+    monkeypatch.setattr(lca.LatentClassModel, "_fit_encoded", spy)
     kw = dict(n_starts=4, bayes_constant=0, progress=False)
     split = lca.compare(data, range(2, 7), **kw)
     assert seen == [(2, None), (3, 2), (4, 3), (5, 4), (6, 5)]
