@@ -100,7 +100,19 @@ def fit_dask(model, ddf, weights=None, distributed=None, progress=False, start_f
     than ``MAX_LOCAL_PATTERNS`` distinct answer patterns; True or False
     forces one mode.
     """
+    return model._fit_encoded(encode_dask(model, ddf, weights, distributed), progress, start_from)
+
+
+def encode_dask(model, ddf, weights=None, distributed=None):
+    """A Dask DataFrame as answer patterns (``lca.model.EncodedData``), for one or many fits.
+
+    The pattern table is collected (local mode) or left on the workers
+    (``distributed``, see :func:`fit_dask`). The result depends on the
+    model's ``categories`` and ``max_categories`` only.
+    """
     import dask
+
+    from .model import EncodedData
 
     weights = check_dask_weights(ddf, weights)
     data_cols = [c for c in ddf.columns if c != weights]
@@ -125,25 +137,17 @@ def fit_dask(model, ddf, weights=None, distributed=None, progress=False, start_f
         distributed = n_patterns > MAX_LOCAL_PATTERNS
     if distributed:
         source = DistributedPatterns(table, keys)
-        model._fit_patterns(
-            indicators, None, None, source.n_rows, source.n_empty_rows,
-            progress=progress, distributed=source, start_from=start_from,
-        )  # fmt: skip
-    else:
-        table = table.compute()
-        patterns = table[keys].to_numpy(dtype=np.int16)
-        order = np.lexsort(patterns.T[::-1])  # the order pandas' compress gives
-        patterns = np.ascontiguousarray(patterns[order])
-        pattern_weights = table["w"].to_numpy()[order]
-        rows = table["rows"].to_numpy()[order]
-        n_empty = int(rows[np.all(patterns < 0, axis=1)].sum())
-        model._fit_patterns(
-            indicators, patterns, pattern_weights, int(rows.sum()), n_empty,
-            progress=progress, start_from=start_from,
-        )  # fmt: skip
-    model._fit_index = None
-    model._fit_inverse = None
-    return model
+        return EncodedData(
+            indicators, None, None, source.n_rows, source.n_empty_rows, distributed=source
+        )
+    table = table.compute()
+    patterns = table[keys].to_numpy(dtype=np.int16)
+    order = np.lexsort(patterns.T[::-1])  # the order pandas' compress gives
+    patterns = np.ascontiguousarray(patterns[order])
+    pattern_weights = table["w"].to_numpy()[order]
+    rows = table["rows"].to_numpy()[order]
+    n_empty = int(rows[np.all(patterns < 0, axis=1)].sum())
+    return EncodedData(indicators, patterns, pattern_weights, int(rows.sum()), n_empty)
 
 
 def _arrays(part: pd.DataFrame, keys) -> tuple:

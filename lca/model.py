@@ -116,15 +116,22 @@ def marginal_counts(patterns: np.ndarray, weights: np.ndarray, offsets: np.ndarr
 
 @dataclass(frozen=True)
 class EncodedData:
-    """Data compressed to distinct answer patterns, ready for any number of fits."""
+    """Data compressed to distinct answer patterns, ready for any number of fits.
+
+    ``inverse`` and ``index`` (the pattern of every row, the rows' index)
+    exist for pandas data only. ``distributed`` is the
+    ``lca._dask.DistributedPatterns`` of a pattern table left in a Dask
+    cluster's memory; ``patterns`` and ``pattern_weights`` are then None.
+    """
 
     indicators: list
-    patterns: np.ndarray
-    pattern_weights: np.ndarray
-    inverse: np.ndarray
-    index: pd.Index
+    patterns: np.ndarray | None
+    pattern_weights: np.ndarray | None
     n_rows: int
     n_empty_rows: int
+    inverse: np.ndarray | None = None
+    index: pd.Index | None = None
+    distributed: object = None
 
 
 class LatentClassModel:
@@ -520,6 +527,7 @@ class LatentClassModel:
             n_rows=encoded.n_rows,
             n_empty_rows=encoded.n_empty_rows,
             progress=progress,
+            distributed=encoded.distributed,
             start_from=start_from,
         )
         # the fitted data, compressed: row i of the data is pattern inverse[i]

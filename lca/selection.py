@@ -134,14 +134,20 @@ def compare(
     checkpoint_dir: str | PathLike | None = None,
     split_starts: bool = True,
     merge_starts: bool = False,
+    distributed: bool | None = None,
     **model_options,
 ) -> Comparison:
     """Fit one model per number of classes and tabulate their statistics.
 
+    The data are compressed to their answer patterns once and every model
+    is fitted to that one table.
+
     Parameters
     ----------
-    data : pandas.DataFrame
-        One column per indicator (as for :meth:`LatentClassModel.fit`).
+    data : pandas.DataFrame or dask.dataframe.DataFrame
+        One column per indicator (as for :meth:`LatentClassModel.fit`). A
+        Dask DataFrame is compressed by Dask once (weights then must be the
+        name of a column); ``blrt`` and ``checkpoint_dir`` need pandas data.
     n_classes : iterable of int, default=range(2, 11)
         Numbers of classes (sorted; repeats ignored).
     weights : array-like, str or None
@@ -184,6 +190,9 @@ def compare(
         folder keeps the models of the way up; the way down is computed
         again on every call (it is deterministic). The bootstrap of
         ``blrt`` fits its samples with random and split starts only.
+    distributed : bool or None, default=None
+        Dask data only: as for :meth:`LatentClassModel.fit`. Models fitted
+        distributed have no bivariate residuals (``max_bvr`` is NaN).
     **model_options
         Passed to :class:`LatentClassModel` (``n_starts``, ``bayes_constant``,
         ``random_state``, ``n_jobs``, ...). Every model gets the same options,
@@ -218,15 +227,36 @@ def compare(
     fit_options = bootstrap_fit_options(model_options, bootstrap_starts) if blrt else {}
     from tqdm.auto import tqdm
 
-    frame, w = LatentClassModel._split_weights(data, weights)
-    store = None
-    if checkpoint_dir is not None:
-        store = _Checkpoint(
-            Path(checkpoint_dir), frame, w, model_options, split_starts, merge_starts
-        )
+    from ._dask import is_dask_collection
 
+    if distributed not in (None, True, False):
+        raise ValueError(f"distributed must be None, True or False, got {distributed!r}")
+    store = None
+    probe = LatentClassModel(ks[0], **model_options)
     # encoded once: every model shares the pattern table (same options, same data)
-    encoded = LatentClassModel(ks[0], **model_options)._encode(frame, w)
+    if is_dask_collection(data):
+        for wanted, what in ((blrt, "blrt=True"), (checkpoint_dir is not None, "checkpoint_dir")):
+            if wanted:
+                raise ValueError(
+                    f"{what} needs the data in memory as a pandas DataFrame (the bootstrap "
+                    "redraws rows with their own missing answers and weights; a checkpoint "
+                    "fingerprints the rows); give data.compute(), or compare without it"
+                )
+        from ._dask import encode_dask
+
+        frame = w = None
+        encoded = encode_dask(probe, data, weights, distributed)
+    else:
+        if distributed:
+            raise ValueError(
+                "distributed=True needs a Dask DataFrame; pandas data are fitted in this process"
+            )
+        frame, w = LatentClassModel._split_weights(data, weights)
+        if checkpoint_dir is not None:
+            store = _Checkpoint(
+                Path(checkpoint_dir), frame, w, model_options, split_starts, merge_starts
+            )
+        encoded = probe._encode(frame, w)
 
     def fit(k: int, start_from=None, **options) -> LatentClassModel:
         model = LatentClassModel(k, **{**model_options, **options})
@@ -323,7 +353,9 @@ def _row(model: LatentClassModel) -> dict:
     row["smallest_class"] = float(np.min(model.class_sizes_.to_numpy()))
     row["n_starts_at_best"] = int(model.n_starts_at_best_)
     row["converged"] = bool(model.converged_)
-    row["max_bvr"] = largest_residual(bivariate_residuals(model))
+    # a model fitted distributed (Dask) keeps no pattern table: no residuals
+    distributed = getattr(model, "_patterns", None) is None
+    row["max_bvr"] = float("nan") if distributed else largest_residual(bivariate_residuals(model))
     return row
 
 

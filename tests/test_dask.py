@@ -143,3 +143,29 @@ def test_start_from_on_dask_equals_pandas(client, survey, mode):
     assert on_dask.start_objectives_.shape == (4,)  # 2 random + 2 split starts
     np.testing.assert_allclose(on_dask.start_objectives_, on_pandas.start_objectives_, rtol=1e-9)
     assert on_dask.loglik_ == pytest.approx(on_pandas.loglik_, rel=1e-9)
+
+
+@pytest.mark.parametrize("mode", [False, True])
+def test_compare_on_dask_equals_pandas(client, survey, mode):
+    ddf = dd.from_pandas(survey, npartitions=4)
+    opts = dict(n_starts=3, random_state=2, progress=False)
+    on_dask = lca.compare(ddf, range(1, 4), weights="wt", distributed=mode, **opts)
+    on_pandas = lca.compare(survey, range(1, 4), weights="wt", **opts)
+    columns = [c for c in on_pandas.table.columns if c != "max_bvr"]
+    pd.testing.assert_frame_equal(
+        on_dask.table[columns], on_pandas.table[columns], rtol=1e-7, check_exact=False
+    )
+    if mode:  # distributed models keep no pattern table: no residuals
+        assert on_dask.table["max_bvr"].isna().all()
+    else:
+        np.testing.assert_allclose(on_dask.table["max_bvr"], on_pandas.table["max_bvr"], rtol=1e-7)
+
+
+def test_compare_on_dask_refuses_what_needs_rows(client, survey, tmp_path):
+    ddf = dd.from_pandas(survey, npartitions=2)
+    with pytest.raises(ValueError, match=r"blrt=True needs the data in memory.*data.compute\(\)"):
+        lca.compare(ddf, [1, 2], weights="wt", blrt=True, progress=False)
+    with pytest.raises(ValueError, match="checkpoint_dir needs the data in memory"):
+        lca.compare(ddf, [1, 2], weights="wt", checkpoint_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="distributed=True needs a Dask DataFrame"):
+        lca.compare(survey, [1, 2], weights="wt", distributed=True, progress=False)
