@@ -93,22 +93,14 @@ def check_dask_weights(ddf, weights):
     return weights
 
 
-def fit_dask(model, ddf, weights=None, distributed=None, progress=False, start_from=None):
-    """Fit ``model`` to a Dask DataFrame (see the module docstring).
-
-    ``distributed``: None chooses distributed EM when the data have more
-    than ``MAX_LOCAL_PATTERNS`` distinct answer patterns; True or False
-    forces one mode.
-    """
-    return model._fit_encoded(encode_dask(model, ddf, weights, distributed), progress, start_from)
-
-
 def encode_dask(model, ddf, weights=None, distributed=None):
     """A Dask DataFrame as answer patterns (``lca.model.EncodedData``), for one or many fits.
 
     The pattern table is collected (local mode) or left on the workers
-    (``distributed``, see :func:`fit_dask`). The result depends on the
-    model's ``categories`` and ``max_categories`` only.
+    (distributed mode). ``distributed``: None chooses distributed EM when
+    the data have more than ``MAX_LOCAL_PATTERNS`` distinct answer patterns;
+    True or False forces one mode. The result depends on the model's
+    ``categories`` and ``max_categories`` only.
     """
     import dask
 

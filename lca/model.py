@@ -114,6 +114,13 @@ def marginal_counts(patterns: np.ndarray, weights: np.ndarray, offsets: np.ndarr
     return marg
 
 
+DISTRIBUTED_NEEDS_DASK = (
+    "distributed=True needs a Dask DataFrame (dask.dataframe.from_pandas(data, "
+    "npartitions=...) or dask.dataframe.read_parquet(...)); pandas data are fitted in "
+    "this process: leave distributed unset"
+)
+
+
 @dataclass(frozen=True)
 class EncodedData:
     """Data compressed to distinct answer patterns, ready for any number of fits.
@@ -470,16 +477,15 @@ class LatentClassModel:
         if distributed not in (None, True, False):
             raise ValueError(f"distributed must be None, True or False, got {distributed!r}")
         if is_dask_collection(data):
-            from ._dask import fit_dask
+            from ._dask import encode_dask
 
-            return fit_dask(self, data, weights, distributed, progress, start_from)
-        if distributed:
-            raise ValueError(
-                "distributed=True needs a Dask DataFrame (dask.dataframe.from_pandas(data, "
-                "npartitions=...) or dask.dataframe.read_parquet(...)); pandas data are fitted "
-                "in this process"
-            )
-        return self._fit_encoded(self._encode(data, weights), progress, start_from)
+            encoded = encode_dask(self, data, weights, distributed)
+        else:
+            if distributed:
+                raise ValueError(DISTRIBUTED_NEEDS_DASK)
+            encoded = self._encode(data, weights)
+        # warnings of _fit_patterns use stacklevel=4: the caller of fit
+        return self._fit_encoded(encoded, progress, start_from)
 
     def _start_fit(self, start_from) -> None:
         """Check the options and forget a previous fit."""
@@ -681,7 +687,7 @@ class LatentClassModel:
                 f"indicators has only {n_cells - 1} free cells: it is not identified "
                 "(different parameters fit equally well); use fewer classes or more indicators",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         empty_classes = np.flatnonzero(class_probs < 1e-10) + 1
         if empty_classes.size:
@@ -690,7 +696,7 @@ class LatentClassModel:
                 f"the model has {n_classes - empty_classes.size} classes and the "
                 "probabilities of an empty class mean nothing; fit fewer classes",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         if not result.converged:
             warnings.warn(
@@ -698,7 +704,7 @@ class LatentClassModel:
                 f"iterations (tol={self.tol}); raise max_iter, or loosen tol if the "
                 "log-likelihood is stable enough for your purpose",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return self
 

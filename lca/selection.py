@@ -35,7 +35,7 @@ from .diagnostics import (
 )
 from .encoding import learn_indicators, python_label
 from .exceptions import ModelFileError
-from .model import LatentClassModel
+from .model import DISTRIBUTED_NEEDS_DASK, LatentClassModel
 
 #: Criteria where a lower value is better.
 LOWER_IS_BETTER = frozenset(
@@ -223,7 +223,7 @@ def compare(
         or n_bootstrap < 1
     ):
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
-    LatentClassModel(ks[0], **model_options)._validate_params()  # fail before any fit
+    LatentClassModel(ks[0], **model_options)._validate_params()  # fail before anything
     fit_options = bootstrap_fit_options(model_options, bootstrap_starts) if blrt else {}
     from tqdm.auto import tqdm
 
@@ -235,12 +235,16 @@ def compare(
     probe = LatentClassModel(ks[0], **model_options)
     # encoded once: every model shares the pattern table (same options, same data)
     if is_dask_collection(data):
-        for wanted, what in ((blrt, "blrt=True"), (checkpoint_dir is not None, "checkpoint_dir")):
+        needs_rows = {
+            "blrt=True": (blrt, "the bootstrap redraws rows with their own missing answers "
+                          "and weights"),
+            "checkpoint_dir": (checkpoint_dir is not None, "a checkpoint fingerprints the rows"),
+        }  # fmt: skip
+        for what, (wanted, why) in needs_rows.items():
             if wanted:
                 raise ValueError(
-                    f"{what} needs the data in memory as a pandas DataFrame (the bootstrap "
-                    "redraws rows with their own missing answers and weights; a checkpoint "
-                    "fingerprints the rows); give data.compute(), or compare without it"
+                    f"{what} needs the data in memory as a pandas DataFrame ({why}); give "
+                    f"data.compute(), or compare without {what.split('=')[0]}"
                 )
         from ._dask import encode_dask
 
@@ -248,15 +252,16 @@ def compare(
         encoded = encode_dask(probe, data, weights, distributed)
     else:
         if distributed:
-            raise ValueError(
-                "distributed=True needs a Dask DataFrame; pandas data are fitted in this process"
-            )
+            raise ValueError(DISTRIBUTED_NEEDS_DASK)
         frame, w = LatentClassModel._split_weights(data, weights)
+        encoded = probe._encode(frame, w)
         if checkpoint_dir is not None:
             store = _Checkpoint(
-                Path(checkpoint_dir), frame, w, model_options, split_starts, merge_starts
-            )
-        encoded = probe._encode(frame, w)
+                Path(checkpoint_dir), frame, w, model_options, split_starts, merge_starts,
+                indicators=encoded.indicators,
+            )  # fmt: skip
+        if not blrt and store is None:
+            frame = w = None  # the rows are not needed any more: the patterns are
 
     def fit(k: int, start_from=None, **options) -> LatentClassModel:
         model = LatentClassModel(k, **{**model_options, **options})
@@ -405,6 +410,7 @@ class _Checkpoint:
         options: dict,
         split_starts: bool = True,
         merge_starts: bool = False,
+        indicators=None,
     ):
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("model_*.json.tmp*"):  # left by a killed run
@@ -420,7 +426,11 @@ class _Checkpoint:
             else f"{key}|split_starts={bool(split_starts)}|merge_starts={bool(merge_starts)}"
         )
         self.data_key = _data_key(frame, weights)
-        self._indicators = None
+        # the indicators the sweep's models are fitted to (learned from the rows
+        # with positive weight), which a saved model must have
+        self._indicators = (
+            None if indicators is None else [(ind.name, ind.categories) for ind in indicators]
+        )
 
     def model_path(self, k: int) -> Path:
         return self.folder / f"model_{k}.json"

@@ -161,11 +161,32 @@ def test_compare_on_dask_equals_pandas(client, survey, mode):
         np.testing.assert_allclose(on_dask.table["max_bvr"], on_pandas.table["max_bvr"], rtol=1e-7)
 
 
+def test_compare_on_dask_encodes_once_also_with_merge_starts(client, survey, monkeypatch):
+    from lca import _dask
+
+    calls = []
+    original = _dask.encode_dask
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_dask, "encode_dask", counting)
+    ddf = dd.from_pandas(survey, npartitions=3)
+    opts = dict(n_starts=2, random_state=1, progress=False, merge_starts=True)
+    on_dask = lca.compare(ddf, range(1, 4), weights="wt", **opts)
+    assert len(calls) == 1
+    on_pandas = lca.compare(survey, range(1, 4), weights="wt", **opts)
+    np.testing.assert_allclose(on_dask.table["loglik"], on_pandas.table["loglik"], rtol=1e-9)
+
+
 def test_compare_on_dask_refuses_what_needs_rows(client, survey, tmp_path):
     ddf = dd.from_pandas(survey, npartitions=2)
-    with pytest.raises(ValueError, match=r"blrt=True needs the data in memory.*data.compute\(\)"):
+    with pytest.raises(ValueError, match=r"blrt=True needs the data in memory.*bootstrap"):
         lca.compare(ddf, [1, 2], weights="wt", blrt=True, progress=False)
-    with pytest.raises(ValueError, match="checkpoint_dir needs the data in memory"):
+    with pytest.raises(ValueError, match=r"checkpoint_dir needs the data in memory.*fingerpr"):
         lca.compare(ddf, [1, 2], weights="wt", checkpoint_dir=tmp_path, progress=False)
-    with pytest.raises(ValueError, match="distributed=True needs a Dask DataFrame"):
+    with pytest.raises(ValueError, match=r"distributed=True needs a Dask DataFrame.*unset"):
         lca.compare(survey, [1, 2], weights="wt", distributed=True, progress=False)
+    with pytest.raises(ValueError, match="distributed must be None, True or False"):
+        lca.compare(ddf, [1, 2], weights="wt", distributed="yes", progress=False)

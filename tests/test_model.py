@@ -385,9 +385,11 @@ def test_bad_weights_are_refused(gss82, weights, pattern):
 
 
 def test_convergence_warning_only_when_best_start_did_not_converge(gss82):
-    with pytest.warns(lca.ConvergenceWarning, match="raise max_iter"):
+    with pytest.warns(lca.ConvergenceWarning, match="raise max_iter") as record:
         m = lca.LatentClassModel(4, n_starts=2, max_iter=3, burn_in=2).fit(gss82)
     assert not m.converged_
+    # reported at the caller's line, so that warning filters by module work
+    assert record[0].filename == __file__
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert lca.LatentClassModel(2, n_starts=2).fit(gss82).converged_

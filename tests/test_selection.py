@@ -175,14 +175,29 @@ def test_compare_encodes_the_data_once_and_equals_separate_fits(gss82, monkeypat
     monkeypatch.setattr(lca.LatentClassModel, "_encode", counting)
     res = lca.compare(gss82, range(1, 5), n_starts=3, progress=False, split_starts=False)
     assert calls == [1]
+    assert res.models[1]._patterns is res.models[4]._patterns  # one shared table
+    outside = pd.Series(np.arange(len(gss82)) % 3, index=gss82.index)
     for k in range(1, 5):
         alone = lca.LatentClassModel(k, n_starts=3).fit(gss82)
         assert res.models[k].loglik_ == alone.loglik_
         assert res.models[k].predict(gss82).equals(alone.predict(gss82))
-        # the fitted rows' posteriors come from the shared pattern table
-        pd.testing.assert_frame_equal(
-            res.models[k].predict_proba(gss82), alone.predict_proba(gss82)
-        )
+        # crosstab reads the fitted rows' posteriors through the shared inverse
+        pd.testing.assert_frame_equal(res.models[k].crosstab(outside), alone.crosstab(outside))
+
+
+def test_checkpoint_reused_when_a_zero_weight_row_holds_a_category(gss82, tmp_path):
+    """Categories are learned from rows with positive weight; a saved model is checked
+    against those, not against every row's labels."""
+    data = gss82.copy()
+    data["PURPOSE"] = data["PURPOSE"].cat.add_categories(["Other"])
+    data.loc[0, "PURPOSE"] = "Other"
+    w = np.ones(len(data))
+    w[0] = 0.0
+    kw = dict(n_starts=2, progress=False, checkpoint_dir=tmp_path)
+    first = lca.compare(data, range(1, 3), weights=w, **kw)
+    again = lca.compare(data, range(1, 3), weights=w, **kw)
+    assert again.reused == (1, 2)
+    pd.testing.assert_frame_equal(again.table, first.table)
 
 
 def test_checkpoint_keeps_bootstrap_tests(gss82, tmp_path, monkeypatch):
