@@ -755,7 +755,9 @@ def workload_e(df: pd.DataFrame, cfg: Config, starts: int = 10) -> dict[str, Any
 
     rows = []
     for k in cfg.sweep_ks:
-        model = lca_model(n_classes=k, n_starts=1, max_iter=1).fit(df)
+        with warnings.catch_warnings():  # one iteration: only its pattern table is used
+            warnings.simplefilter("ignore", lca.ConvergenceWarning)
+            model = lca_model(n_classes=k, n_starts=1, max_iter=1).fit(df)
         patterns, weights, offsets = model._patterns, model._pattern_weights, model._offsets
         answer_rows = _kernels.pattern_rows(patterns, offsets)
         ordinal = np.zeros(len(offsets) - 1, dtype=np.bool_)
