@@ -323,7 +323,8 @@ def compare(
                     fit_options=fit_options,
                     n_jobs=model_options.get("n_jobs", 1),
                     progress=progress,
-                    split_starts=split_starts,
+                    # the data's K model was split from K-1 only if K-1 was in the sweep
+                    split_starts=split_starts and (k - 1) in ks,
                 )
                 if store is not None:
                     store.save_blrt(k, settings, result)
