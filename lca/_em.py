@@ -179,13 +179,11 @@ def run_threaded(data, start, max_iter, tol, accelerate):
     """
     patterns, rows, weights, offsets, class_prior, cond_prior, ordinal = data
     steps = em_steps(start, offsets, class_prior, cond_prior, ordinal, max_iter, tol, accelerate)
-    pattern_data = (patterns, rows)
-    try:
-        point = next(steps)
-        while True:
-            point = steps.send(_kernels.estep_threads(pattern_data, weights, offsets, *point))
-    except StopIteration as done:
-        return done.value
+
+    def evaluate(points):
+        return [_kernels.estep_threads((patterns, rows), weights, offsets, *p) for p in points]
+
+    return lockstep([steps], evaluate)[0]
 
 
 def em_steps(start, offsets, class_prior, cond_prior, ordinal, max_iter, tol, accelerate):
