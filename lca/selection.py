@@ -33,7 +33,7 @@ from .diagnostics import (
     largest_residual,
     missing_mask,
 )
-from .encoding import learn_indicators, python_label
+from .encoding import python_label
 from .exceptions import ModelFileError
 from .model import DISTRIBUTED_NEEDS_DASK, LatentClassModel
 
@@ -257,8 +257,8 @@ def compare(
         encoded = probe._encode(frame, w)
         if checkpoint_dir is not None:
             store = _Checkpoint(
-                Path(checkpoint_dir), frame, w, model_options, split_starts, merge_starts,
-                indicators=encoded.indicators,
+                Path(checkpoint_dir), frame, w, model_options, encoded.indicators,
+                split_starts, merge_starts,
             )  # fmt: skip
         if not blrt and store is None:
             frame = w = None  # the rows are not needed any more: the patterns are
@@ -409,16 +409,14 @@ class _Checkpoint:
         frame: pd.DataFrame,
         weights: np.ndarray,
         options: dict,
+        indicators: list,
         split_starts: bool = True,
         merge_starts: bool = False,
-        indicators=None,
     ):
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("model_*.json.tmp*"):  # left by a killed run
             stale.unlink(missing_ok=True)
         self.folder = folder
-        self.frame = frame
-        self.options = options
         key = _options_key(options)
         # split starts make model K depend on model K-1: part of what was fitted
         self.options_key = (
@@ -429,9 +427,7 @@ class _Checkpoint:
         self.data_key = _data_key(frame, weights)
         # the indicators the sweep's models are fitted to (learned from the rows
         # with positive weight), which a saved model must have
-        self._indicators = (
-            None if indicators is None else [(ind.name, ind.categories) for ind in indicators]
-        )
+        self._indicators = [(ind.name, ind.categories) for ind in indicators]
 
     def model_path(self, k: int) -> Path:
         return self.folder / f"model_{k}.json"
@@ -455,13 +451,6 @@ class _Checkpoint:
             and isinstance(content.get("row"), dict)
         )
         return content if ok else None
-
-    def _expected_indicators(self):
-        if self._indicators is None:
-            probe = LatentClassModel(1, **self.options)
-            inds = learn_indicators(self.frame, probe.categories, probe.max_categories)
-            self._indicators = [(ind.name, ind.categories) for ind in inds]
-        return self._indicators
 
     def load(self, k: int, split_from: float | None = None):
         """(model, row) saved for ``k`` classes by a run like this one, or None.
@@ -487,8 +476,7 @@ class _Checkpoint:
             and model._stats is not None
             and isinstance(row["loglik"], (int, float))
             and math.isclose(model.loglik_, row["loglik"], rel_tol=1e-12, abs_tol=1e-9)
-            and [(ind.name, ind.categories) for ind in model.indicators_]
-            == self._expected_indicators()
+            and [(ind.name, ind.categories) for ind in model.indicators_] == self._indicators
         )
         if not same:
             return None
