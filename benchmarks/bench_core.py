@@ -681,6 +681,9 @@ def workload_d(
         "lca, split and merge starts, 2 threads": lambda: _lca_sweep(
             df, ks, starts, n_jobs=-1, merge_starts=True
         ),
+        "lca, split starts and split-merge moves, 2 threads": lambda: _lca_sweep(
+            df, ks, starts, n_jobs=-1, split_merge=starts
+        ),
     }
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in engines}
     for r in range(cfg.repeats_sweep):
@@ -960,7 +963,10 @@ def _markdown_d(d: dict[str, Any]) -> list[str]:
         "lca runs `lca.compare` (its default search: every start 50 iterations, the best "
         "quarter (at least 2) to convergence; with split starts, also K-1 starts from the "
         "K-1 class model with one class split in two; with merge starts, a second pass "
-        "down refits every K from the K+1 class model with each pair of classes merged; the "
+        "down refits every K from the K+1 class model with each pair of classes merged; with "
+        "split-merge moves (`split_merge=` as many as the random starts), after the starts, "
+        "moves that merge two classes of the best solution and split one are fitted in "
+        "batches of 10 and adopted when they raise the likelihood; the "
         "fit statistics and bivariate residuals of every model are included). "
         "Wall time of the whole sweep (median of repeats); the ratio is the fastest peer's "
         "time over lca's; 'below best peer' lists the K where lca's best log-likelihood is "

@@ -123,11 +123,14 @@ def select_columns(df: pd.DataFrame, columns: str | None, weights: str | None, p
 def _model_options(args) -> dict:
     if args.starts < 1:
         raise CLIError(f"--starts {args.starts}: give at least 1 random start")
+    if args.split_merge < 0:
+        raise CLIError(f"--split-merge {args.split_merge}: give 0 (none) or more moves")
     return {
         "n_starts": args.starts,
         "random_state": args.seed,
         "bayes_constant": args.bayes_constant,
         "n_jobs": args.jobs,
+        "split_merge": args.split_merge,
     }
 
 
@@ -324,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         p.add_argument("--bayes-constant", type=float, default=1.0, help="default 1 (Latent GOLD)")
         p.add_argument("--jobs", type=int, default=1, help="threads (default 1)")
+        p.add_argument(
+            "--split-merge", type=int, default=0, metavar="M",
+            help="after the starts, try up to M split-and-merge moves on the best solution "
+            "(default 0; a few dozen find higher maxima of models with many classes)",
+        )  # fmt: skip
 
     compare = sub.add_parser("compare", help="fit a range of class numbers and compare them")
     model_args(compare)

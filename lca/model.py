@@ -159,6 +159,16 @@ class LatentClassModel:
     burn_in : int, default=50
         EM iterations of every start before the best are chosen (Latent
         GOLD's default of 50 iterations per set).
+    split_merge : int, default=0
+        Split-and-merge moves (SMEM, Ueda et al. 2000) tried after the
+        starts: each merges two classes of the best solution and splits one
+        class in two, and is fitted like a start (in batches of 10: burn-in,
+        then the best to convergence). A batch that raises the objective
+        (by more than 1e-6 relative) replaces the solution, and the moves
+        continue from it. Models with more classes than the data clearly
+        support have many nearby maxima that random starts find only by
+        chance; a few dozen moves usually climb past them. 0 (the default)
+        tries none.
     max_iter : int, default=5000
         Most EM iterations (E-steps) for one start, burn-in included.
     tol : float, default=1e-10
@@ -222,7 +232,8 @@ class LatentClassModel:
     n_starts_at_best_ : int
         Of the ``n_final`` starts run to convergence, how many reached the
         best objective (relative difference under 1e-6). 1 means the maximum
-        did not replicate: use more starts.
+        did not replicate: use more starts. 0 means a split-and-merge move
+        (``split_merge``) found a higher maximum than every start.
     start_objectives_ : ndarray of shape (n_final,)
         Final objective of each start run to convergence.
     indicators_ : list of Indicator
@@ -234,6 +245,7 @@ class LatentClassModel:
         "n_starts": lambda v: _check_int("n_starts", v, 0),
         "n_final": lambda v: _check_int("n_final", v, 1, allow_none=True),
         "burn_in": lambda v: _check_int("burn_in", v, 1),
+        "split_merge": lambda v: _check_int("split_merge", v, 0),
         "max_iter": lambda v: _check_int("max_iter", v, 1),
         "tol": lambda v: _check_real("tol", v, 0.0, strict=True),
         "bayes_constant": lambda v: _check_real("bayes_constant", v, 0.0, strict=False),
@@ -252,6 +264,7 @@ class LatentClassModel:
         n_starts: int = 16,
         n_final: int | None = None,
         burn_in: int = 50,
+        split_merge: int = 0,
         max_iter: int = 5000,
         tol: float = 1e-10,
         bayes_constant: float = 1.0,
@@ -267,6 +280,7 @@ class LatentClassModel:
         self.n_starts = n_starts
         self.n_final = n_final
         self.burn_in = burn_in
+        self.split_merge = split_merge
         self.max_iter = max_iter
         self.tol = tol
         self.bayes_constant = bayes_constant
@@ -614,6 +628,7 @@ class LatentClassModel:
             from tqdm.auto import tqdm
 
             total = len(starts) + min(n_final, len(starts))
+            total += self.split_merge + 3 * -(-self.split_merge // _em.SPLIT_MERGE_BATCH)
             bar = tqdm(total=total, desc=f"{n_classes} classes, starts", leave=False)
         result = _em.search(
             patterns,
@@ -632,6 +647,8 @@ class LatentClassModel:
             n_jobs=self.n_jobs,
             progress=bar,
             evaluate=None if distributed is None else distributed.evaluator(offsets),
+            split_merge=int(self.split_merge),
+            rng=rng,
         )
         if bar is not None:
             bar.close()

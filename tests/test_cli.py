@@ -266,3 +266,20 @@ def test_assign_with_dask_writes_every_row(survey_csv, tmp_path):
     assert assigned["respondent"].tolist() == data["respondent"].tolist()
     expected = lca.load(model_path).predict(pd.read_csv(path))
     assert assigned["class"].tolist() == expected.tolist()
+
+
+def test_fit_split_merge_flag_is_what_the_model_gets(survey_csv, tmp_path, capsys):
+    path, _ = survey_csv
+    cols = "PURPOSE,ACCURACY,UNDERSTA,COOPERAT"
+    model_path = tmp_path / "m.json"
+    assert main(["fit", str(path), "--columns", cols, "--classes", "3", "--starts", "2",
+                 "--split-merge", "12", "--out", str(model_path)]) == 0  # fmt: skip
+    saved = lca.load(model_path)
+    assert saved.split_merge == 12
+    direct = lca.LatentClassModel(3, n_starts=2, split_merge=12).fit(
+        pd.read_csv(path)[cols.split(",")]
+    )
+    assert saved.loglik_ == direct.loglik_
+    assert main(["fit", str(path), "--classes", "3", "--split-merge", "-2",
+                 "--out", str(model_path)]) == 2  # fmt: skip
+    assert "--split-merge -2" in capsys.readouterr().err
