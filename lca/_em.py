@@ -414,8 +414,8 @@ def _search(starts, n_final, burn_in, max_iter, run_stage) -> EMResult:
 SPLIT_MERGE_BATCH = 10
 
 
-def split_merge_moves(log_class, log_cond, offsets, ordinal, rng) -> list:
-    """Every split-and-merge move of a K-class solution, in random order.
+def split_merge_moves(n: int, rng: np.random.Generator) -> list:
+    """Every split-and-merge move of an ``n``-class solution, in random order.
 
     A move merges a pair of classes (as :func:`merge_starts`) and splits one
     of the K - 1 classes left, the merged one included (as
@@ -424,7 +424,6 @@ def split_merge_moves(log_class, log_cond, offsets, ordinal, rng) -> list:
     pairs in an order drawn from ``rng``, so that trying the first few is a
     random sample of the moves.
     """
-    n = log_class.shape[0]
     n_moves = n * (n - 1) // 2 * (n - 1)
     order = rng.permutation(n_moves)
     return [(int(m) // (n - 1), int(m) % (n - 1)) for m in order]
@@ -455,7 +454,7 @@ def _split_merge(
     if n_classes < 2:
         return result
     best = result
-    moves = split_merge_moves(best.log_class, best.log_cond, offsets, ordinal, rng)
+    moves = split_merge_moves(n_classes, rng)
     merged = merge_starts(best.log_class, best.log_cond, offsets, ordinal)
     done = 0
     while done < n_moves and moves:
@@ -468,7 +467,7 @@ def _split_merge(
         trial = _search(starts, max(2, -(-len(starts) // 4)), burn_in, max_iter, run_stage)
         if trial.objective > best.objective + SAME_OPTIMUM_RTOL * abs(best.objective):
             best = trial
-            moves = split_merge_moves(best.log_class, best.log_cond, offsets, ordinal, rng)
+            moves = split_merge_moves(n_classes, rng)
             merged = merge_starts(best.log_class, best.log_cond, offsets, ordinal)
     if best is result:
         return result

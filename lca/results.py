@@ -207,7 +207,8 @@ def model_summary(model) -> Summary:
                 float(model.bayes_constant),
                 bool(model.converged_),
                 model.n_iter_,
-                f"{model.n_starts_at_best_} of {len(model.start_objectives_)}",
+                f"{model.n_starts_at_best_} of {len(model.start_objectives_)}"
+                + (" (best from a split-merge move)" if model.n_starts_at_best_ == 0 else ""),
             ]
         },
         index=pd.Index(

@@ -30,8 +30,7 @@ def global_max(five):
 def test_moves_enumerate_every_pair_and_split_once(n_classes):
     """K(K-1)/2 merged pairs x (K-1) classes left to split, each exactly once."""
     rng = np.random.default_rng(0)
-    log_class = np.log(np.full(n_classes, 1 / n_classes))
-    moves = _em.split_merge_moves(log_class, None, None, None, rng)
+    moves = _em.split_merge_moves(n_classes, rng)
     expected = set(itertools.product(range(n_classes * (n_classes - 1) // 2), range(n_classes - 1)))
     assert len(moves) == len(expected) and set(moves) == expected
 
@@ -47,6 +46,7 @@ def test_one_bad_start_is_repaired_to_the_global_maximum(five, global_max, seed)
     ).fit(five)
     assert fixed.loglik_ == pytest.approx(global_max, rel=1e-9)
     assert fixed.n_starts_at_best_ == 0  # found by a move, not by the start
+    assert "best from a split-merge move" in str(fixed.summary())
     assert fixed.start_objectives_.shape == one.start_objectives_.shape
 
 
