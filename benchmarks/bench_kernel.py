@@ -1,14 +1,17 @@
-"""One E-step of the kernel on distinct patterns: nanoseconds per pattern x indicator x class.
+"""One EM iteration on distinct patterns: nanoseconds per pattern x indicator x class.
 
 The issue's target 2: K = 5 classes, N = 10^4, 10^5 and 10^6 distinct answer
 patterns (no help from compression) of 9 indicators with the categories of
-the separation-type study, random parameters. Times the E-step entry points
-``lca._kernels._estep`` and ``estep_threads`` as EM runs them (the
-answer rows are computed once per EM run, so they are computed here once
-too) on one thread and on every core, repeated, and prints the median. Pure
-kernel time: no M-step, no Python in the loop.
+the separation-type study, random parameters. One iteration is what EM runs
+for it: the E-step entry point (``lca._kernels._estep`` on one thread,
+``estep_threads`` on every core; the answer rows are computed once per EM
+run, so once here too) and then the M-step (``lca._kernels.mstep``, serial
+in both). The one-thread and the all-thread iteration alternate, repeat after
+repeat (so a slow spell of the machine slows both alike), and the table gives
+the medians: more repeats for small N, about 0.5 s of work per configuration
+and at least 21. No Python in the loop apart from the two calls.
 
-    python benchmarks/bench_kernel.py [--classes 5] [--repeats 7]
+    python benchmarks/bench_kernel.py [--classes 5] [--json FILE]
 """
 
 from __future__ import annotations
@@ -37,38 +40,56 @@ def problem(n: int, n_classes: int, seed: int = 0):
     return data, weights, offsets, log_class, np.ascontiguousarray(log_cond)
 
 
-def time_estep(args, parallel: bool, repeats: int) -> float:
-    # the entry points EM uses: numba compiles the threaded loop into the second only
+def em_iteration(args, parallel: bool):
+    """One E-step (serial or threaded, as EM calls them) and the M-step after it."""
+    data, weights, offsets, log_class, log_cond = args
     estep = _kernels.estep_threads if parallel else _kernels._estep
-    estep(*args)  # compile or load
-    times = []
+    _, counts, class_counts = estep(data, weights, offsets, log_class, log_cond)
+    ordinal = np.zeros(len(offsets) - 1, dtype=np.bool_)
+    cond_prior = np.zeros(int(offsets[-1]))
+    return _kernels.mstep(counts, class_counts, offsets, 0.0, cond_prior, log_cond, ordinal)
+
+
+def time_pair(args, repeats: int) -> tuple[float, float]:
+    """Medians of one-thread and all-thread iterations, timed alternately."""
+    em_iteration(args, False)  # compile or load
+    em_iteration(args, True)
+    one, many = [], []
     for _ in range(repeats):
         t = time.perf_counter()
-        estep(*args)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        em_iteration(args, False)
+        one.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        em_iteration(args, True)
+        many.append(time.perf_counter() - t)
+    return statistics.median(one), statistics.median(many)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--classes", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args()
     threads = numba.get_num_threads()
     rows = []
-    print(f"| patterns | classes | 1 thread | ns per cell | {threads} threads | speed-up |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(f"| patterns | classes | repeats | 1 thread | ns per cell | {threads} threads | speed-up |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for n in (10_000, 100_000, 1_000_000):
         problem_args = problem(n, args.classes)
         cells = n * len(CATEGORIES) * args.classes
-        one = time_estep(problem_args, False, args.repeats)  # the serial kernel (n_jobs=1)
-        many = time_estep(problem_args, True, args.repeats)  # prange over chunks
-        rows.append({"patterns": n, "one_thread_s": one, "threads": threads, "many_s": many})
-        print(
-            f"| {n:,} | {args.classes} | {one * 1e3:.2f} ms | {one / cells * 1e9:.2f} "
-            f"| {many * 1e3:.2f} ms | {one / many:.2f}x |"
+        repeats = max(21, 10 * (10**7 // cells) + 1)  # ~0.5 s of one-thread work at 1 ns/cell
+        one, many = time_pair(problem_args, repeats)
+        rows.append(
+            {"patterns": n, "classes": args.classes, "repeats": repeats, "one_thread_s": one,
+             "threads": threads, "many_s": many}  # fmt: skip
         )
-    print(json.dumps(rows))
+        print(
+            f"| {n:,} | {args.classes} | {repeats} | {one * 1e3:.3f} ms | "
+            f"{one / cells * 1e9:.2f} | {many * 1e3:.3f} ms | {one / many:.2f}x |"
+        )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
 
 
 if __name__ == "__main__":

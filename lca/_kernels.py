@@ -19,9 +19,10 @@ of them:
     ``c`` of indicator ``j`` for every class, so one (respondent, indicator)
     pair touches ``n_classes`` contiguous values.
 
-Sums over patterns are made per chunk of ``CHUNK`` patterns and the chunks are
-reduced serially in order, so the serial and the parallel E-step give the
-same bits for any number of threads. The E-step itself works on a copy of the
+Sums over patterns are made per chunk of patterns (``chunk_size``: it
+depends on the number of patterns only) and the chunks are reduced serially
+in order, so the serial and the parallel E-step give the same bits for any
+number of threads. The E-step itself works on a copy of the
 parameters as probabilities in lane groups of four classes (``_lane_tables``,
 ``pattern_rows``; see ``_estep_chunk``), falling back to log space for any
 pattern whose probability could have underflowed. Python calls the kernels
@@ -42,10 +43,26 @@ from numba.extending import overload
 
 from ._simd import add_store4, load4, mul_load4, scale4, store4, sum4
 
-#: Patterns per chunk of the E-step. Fixed, so results never depend on threads.
+#: Most patterns per chunk of the E-step (and per chunk of posteriors).
 CHUNK = 2048
+#: Fewest patterns per chunk of the E-step, and the number of chunks it aims at
+#: below ``CHUNK * MIN_CHUNKS`` patterns: 10,000 patterns in 5 chunks of 2,048
+#: would leave one of 2 threads 3 chunks to the other's 2 (1.67x at best).
+MIN_CHUNK = 512
+MIN_CHUNKS = 16
 #: Floor for log-probabilities inside the SQUAREM extrapolation (exp(-700) ~ 1e-304).
 LOG_FLOOR = -700.0
+
+
+@njit(cache=True, nogil=True)
+def chunk_size(n_patterns):
+    """Patterns per chunk of the E-step: a function of the number of patterns only.
+
+    ``n / MIN_CHUNKS`` rounded up, within ``[MIN_CHUNK, CHUNK]``: at least 16
+    chunks from 8,192 patterns on (threads share them evenly), at most 2,048
+    patterns each (the per-chunk sums stay small next to the work).
+    """
+    return min(CHUNK, max(MIN_CHUNK, (n_patterns + MIN_CHUNKS - 1) // MIN_CHUNKS))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -74,7 +91,13 @@ PRODUCT_FLOOR = 1e-250
 LANES = 4
 
 
-@njit(cache=True, nogil=True)
+#: Numba's default ("python") error model checks every float division for a
+#: zero divisor so that it can raise ZeroDivisionError; the checks cost the
+#: serial E-step 15% (the threaded loop never had them: parfors use NumPy's
+#: model). The divisors below are never zero (a total over classes is at least
+#: PRODUCT_FLOOR, or at least 1 on the log-space path), and NumPy's model gives
+#: the same bits.
+@njit(cache=True, nogil=True, error_model="numpy")
 def _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll):
     """E-step sums over one chunk of patterns, written to slot ``chunk``.
 
@@ -102,8 +125,9 @@ def _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sum
     n_classes = log_class.shape[0]
     n_groups = class4.shape[0]
     width = n_groups * LANES  # one row of cond4 / acc, flat
-    start = chunk * CHUNK
-    stop = min(n_patterns, start + CHUNK)
+    size = chunk_size(n_patterns)
+    start = chunk * size
+    stop = min(n_patterns, start + size)
     q = np.empty((n_groups, LANES))
     lp = np.empty(n_classes)
     total = 0.0
@@ -238,7 +262,8 @@ def _estep_setup(n_patterns, offsets, log_class, log_cond):
     """Lane tables and zeroed per-chunk sums of ``_estep_chunk``."""
     n_indicators = offsets.shape[0] - 1
     n_cat = log_cond.shape[0]
-    n_chunks = max(1, (n_patterns + CHUNK - 1) // CHUNK)
+    size = chunk_size(n_patterns)
+    n_chunks = max(1, (n_patterns + size - 1) // size)
     tables = _lane_tables(offsets, log_class, log_cond)
     n_groups = tables[0].shape[0]
     sums = (
@@ -722,7 +747,7 @@ def _run_em(args, with_ordinal):
     return c0, p0, obj0, ll0, n_iter, converged
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")  # s >= 1: see _estep_chunk
 def _posterior_rows(start, stop, patterns, offsets, log_class, log_cond, post, ll):
     n_classes = log_class.shape[0]
     lp = np.empty(n_classes)

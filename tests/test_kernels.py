@@ -12,8 +12,20 @@ CASES = [
     # (n, categories per indicator, classes, missing share)
     (40, [2, 3], 2, 0.0),
     (300, [2, 4, 3, 5], 3, 0.2),
-    (5000, [3, 3, 2, 4, 2, 5], 4, 0.3),  # more than one E-step chunk
+    (5000, [3, 3, 2, 4, 2, 5], 4, 0.3),  # ten E-step chunks of 512, the last one partial
+    (10_000, [2, 3, 4], 6, 0.1),  # sixteen chunks of 625
 ]
+
+
+@pytest.mark.parametrize("n", [1, 511, 512, 5000, 8191, 8192, 10_000, 32_768, 32_769, 10**6])
+def test_chunks_cover_the_patterns_in_even_shares(n):
+    size = _kernels.chunk_size(n)
+    n_chunks = -(-n // size)
+    assert _kernels.MIN_CHUNK <= size <= _kernels.CHUNK
+    assert (n_chunks - 1) * size < n <= n_chunks * size
+    if n >= _kernels.MIN_CHUNK * _kernels.MIN_CHUNKS:
+        # enough chunks for threads to share evenly: 16 up to 32,768 patterns, more beyond
+        assert n_chunks >= _kernels.MIN_CHUNKS
 
 
 @pytest.mark.parametrize(("n", "n_cats", "k", "missing"), CASES)
