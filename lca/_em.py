@@ -221,31 +221,32 @@ def em_steps(start, offsets, class_prior, cond_prior, ordinal, max_iter, tol, ac
                 c0, p0, obj0, ll0 = c1, p1, obj1, ll1
             converged = True
             break
-        if not accelerate or n_iter >= max_iter:
+        alpha = 0.0
+        if accelerate and n_iter < max_iter:
+            alpha = _kernels._squarem_step(c0, c1, c2, p0, p1, p2, step_max)
+        if alpha == 0.0:
             c0, p0, obj0, ll0 = c1, p1, obj1, ll1
             c1, p1 = c2, p2
             continue
-        r2 = _kernels._squared_norms(c0, c1, c2) + _kernels._squared_norms(
-            p0.ravel(), p1.ravel(), p2.ravel()
-        )
-        if r2[1] <= 0.0 or r2[0] <= 0.0:
-            c0, p0, obj0, ll0 = c1, p1, obj1, ll1
-            c1, p1 = c2, p2
-            continue
-        alpha = -np.sqrt(r2[0] / r2[1])
-        alpha = min(max(alpha, -step_max), -1.0)
-        xc = _kernels._extrapolate(c0, c1, c2, alpha)
-        xp = _kernels._extrapolate(p0.ravel(), p1.ravel(), p2.ravel(), alpha).reshape(p0.shape)
-        _kernels._normalise_blocks(xc, xp, offsets)
+        xc, xp = _kernels._squarem_point(c0, c1, c2, p0, p1, p2, alpha, offsets)
         objx, llx, cx1, px1 = yield from em_map(xc, xp)
         n_iter += 1
-        if np.isfinite(objx) and objx >= obj1:
+        accepted = np.isfinite(objx) and objx >= obj1
+        if not accepted and alpha < -1.0 and n_iter < max_iter:
+            alpha = 0.5 * (alpha - 1.0)
+            xc, xp = _kernels._squarem_point(c0, c1, c2, p0, p1, p2, alpha, offsets)
+            objx, llx, cx1, px1 = yield from em_map(xc, xp)
+            n_iter += 1
+            accepted = np.isfinite(objx) and objx >= obj1
+            if accepted:
+                step_max = -alpha
+        if accepted:
             if alpha == -step_max:
-                step_max *= 4.0
+                step_max *= _kernels.STEP_GROWTH
             c0, p0, obj0, ll0 = xc, xp, objx, llx
             c1, p1 = cx1, px1
         else:
-            step_max = max(1.0, step_max / 4.0)
+            step_max = max(1.0, step_max / _kernels.STEP_GROWTH)
             c0, p0 = c2, p2
             obj0, ll0, c1, p1 = yield from em_map(c0, p0)
             n_iter += 1

@@ -582,19 +582,68 @@ def _normalise_blocks(log_class, log_cond, offsets):
                 log_cond[r, k] -= norm
 
 
+#: Growth (and shrink) factor of SQUAREM's bound on the step length.
+STEP_GROWTH = 2.0
+
+
 @njit(cache=True, nogil=True)
-def _squared_norms(x0, x1, x2):
-    """||r||^2 and ||v||^2 of SQUAREM (r = x1 - x0, v = x2 - 2 x1 + x0), logs floored."""
+def _squarem_norms(c0, c1, c2, p0, p1, p2):
+    """||r||^2 and ||v||^2 of SQUAREM (r = x1 - x0, v = x2 - 2 x1 + x0) in the Fisher metric.
+
+    The log-parameters are floored at ``LOG_FLOOR``. Each squared difference
+    is weighted by the Fisher information of its log-parameter per
+    respondent at ``x1``: ``P_k`` for a log class size, ``P_k P(c | k)`` for
+    a log conditional probability. A probability on its way to zero moves its
+    logarithm by a steady amount each step (large ``r``, small ``v``), which
+    would make the unweighted step length ``|r| / |v|`` far too long for the
+    parameters that matter; it carries almost no information, so its weight
+    is almost zero.
+    """
     out = np.zeros(2)
-    for t in range(x0.shape[0]):
-        a = max(x0[t], LOG_FLOOR)
-        b = max(x1[t], LOG_FLOOR)
-        c = max(x2[t], LOG_FLOOR)
+    n_classes = c0.shape[0]
+    for k in range(n_classes):
+        a = max(c0[k], LOG_FLOOR)
+        b = max(c1[k], LOG_FLOOR)
+        c = max(c2[k], LOG_FLOOR)
+        w = np.exp(b)
         r = b - a
         v = c - 2.0 * b + a
-        out[0] += r * r
-        out[1] += v * v
+        out[0] += w * r * r
+        out[1] += w * v * v
+    for row in range(p0.shape[0]):
+        for k in range(n_classes):
+            a = max(p0[row, k], LOG_FLOOR)
+            b = max(p1[row, k], LOG_FLOOR)
+            c = max(p2[row, k], LOG_FLOOR)
+            w = np.exp(max(c1[k], LOG_FLOOR) + b)
+            r = b - a
+            v = c - 2.0 * b + a
+            out[0] += w * r * r
+            out[1] += w * v * v
     return out
+
+
+@njit(cache=True, nogil=True)
+def _squarem_step(c0, c1, c2, p0, p1, p2, step_max):
+    """SQUAREM's step length (scheme S3) within ``[-step_max, -1]``; 0.0 if undefined."""
+    r2 = _squarem_norms(c0, c1, c2, p0, p1, p2)
+    if r2[1] <= 0.0 or r2[0] <= 0.0:
+        return 0.0
+    alpha = -np.sqrt(r2[0] / r2[1])
+    if alpha > -1.0:
+        alpha = -1.0
+    if alpha < -step_max:
+        alpha = -step_max
+    return alpha
+
+
+@njit(cache=True, nogil=True)
+def _squarem_point(c0, c1, c2, p0, p1, p2, alpha, offsets):
+    """The extrapolated point ``x0 - 2 alpha r + alpha^2 v``, renormalised."""
+    xc = _extrapolate(c0, c1, c2, alpha)
+    xp = _extrapolate(p0.ravel(), p1.ravel(), p2.ravel(), alpha).reshape(p0.shape)
+    _normalise_blocks(xc, xp, offsets)
+    return xc, xp
 
 
 @njit(cache=True, nogil=True)
@@ -671,9 +720,13 @@ def _run_em(args, with_ordinal):
     log-likelihood alone when both priors are zero). Convergence: one plain EM
     step from the current point raises the objective by less than
     ``tol * |objective|``. SQUAREM (Varadhan & Roland 2008, scheme S3) is
-    applied to the log-parameters; an extrapolated point is kept only if its
-    objective is at least that of the EM step it replaces, so the sequence of
-    accepted objectives never decreases. A linear combination of ordinal
+    applied to the log-parameters, with its step length measured in the
+    Fisher metric (``_squarem_norms``) and bounded by ``step_max``, which
+    doubles after an accepted step at the bound and halves after a rejected
+    one. An extrapolated point is kept only if its objective is at least that
+    of the EM step it replaces; a rejected one is retried once halfway to the
+    plain EM point, then EM goes on from the plain point two steps on. So the
+    sequence of accepted objectives never decreases. A linear combination of ordinal
     log-probabilities, renormalised, is again ordinal, so extrapolation keeps
     ordinal indicators in their model. ``args`` holds the arguments of
     :func:`run_em`; ``rows`` is ``pattern_rows(patterns, offsets)``,
@@ -711,34 +764,37 @@ def _run_em(args, with_ordinal):
                 c0, p0, obj0, ll0 = c1, p1, obj1, ll1
             converged = True
             break
-        if not accelerate or n_iter >= max_iter:
+        alpha = 0.0
+        if accelerate and n_iter < max_iter:
+            alpha = _squarem_step(c0, c1, c2, p0, p1, p2, step_max)
+        if alpha == 0.0:
             c0, p0, obj0, ll0 = c1, p1, obj1, ll1
             c1, p1 = c2, p2
             continue
         # SQUAREM extrapolation in log space
-        r2 = _squared_norms(c0, c1, c2) + _squared_norms(p0.ravel(), p1.ravel(), p2.ravel())
-        if r2[1] <= 0.0 or r2[0] <= 0.0:
-            c0, p0, obj0, ll0 = c1, p1, obj1, ll1
-            c1, p1 = c2, p2
-            continue
-        alpha = -np.sqrt(r2[0] / r2[1])
-        if alpha > -1.0:
-            alpha = -1.0
-        if alpha < -step_max:
-            alpha = -step_max
-        xc = _extrapolate(c0, c1, c2, alpha)
-        xp = _extrapolate(p0.ravel(), p1.ravel(), p2.ravel(), alpha).reshape(p0.shape)
-        _normalise_blocks(xc, xp, offsets)
+        xc, xp = _squarem_point(c0, c1, c2, p0, p1, p2, alpha, offsets)
         objx, llx, cx1, px1 = _em_map(data, weights, offsets, xc, xp, priors, ordinal, with_ordinal)
         n_iter += 1
-        if np.isfinite(objx) and objx >= obj1:
+        accepted = np.isfinite(objx) and objx >= obj1
+        if not accepted and alpha < -1.0 and n_iter < max_iter:
+            # one step back, halfway to the plain EM point (alpha = -1)
+            alpha = 0.5 * (alpha - 1.0)
+            xc, xp = _squarem_point(c0, c1, c2, p0, p1, p2, alpha, offsets)
+            objx, llx, cx1, px1 = _em_map(
+                data, weights, offsets, xc, xp, priors, ordinal, with_ordinal
+            )
+            n_iter += 1
+            accepted = np.isfinite(objx) and objx >= obj1
+            if accepted:
+                step_max = -alpha
+        if accepted:
             if alpha == -step_max:
-                step_max *= 4.0
+                step_max *= STEP_GROWTH
             c0, p0, obj0, ll0 = xc, xp, objx, llx
             c1, p1 = cx1, px1
         else:
             # fall back to the plain EM point two steps on
-            step_max = max(1.0, step_max / 4.0)
+            step_max = max(1.0, step_max / STEP_GROWTH)
             c0, p0 = c2, p2
             obj0, ll0, c1, p1 = _em_map(
                 data, weights, offsets, c0, p0, priors, ordinal, with_ordinal

@@ -1,5 +1,7 @@
 """The numba kernels against the plain NumPy reference in ``naive.py``."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -209,11 +211,42 @@ def test_ordinal_mstep_equals_a_generic_optimiser(n_cat, k):
     assert np.sum(m * got) >= np.sum(m * ref) - 1e-8
 
 
+def test_squarem_norms_are_fisher_weighted_squared_differences():
+    rng = np.random.default_rng(8)
+    k, n_cat = 4, 7
+    cs = [np.log(rng.dirichlet(np.ones(k))) for _ in range(3)]
+    ps = [np.log(rng.dirichlet(np.ones(n_cat), size=k).T) for _ in range(3)]
+    ps[1][2, 1] = -900.0  # floored at LOG_FLOOR
+    fl = [np.maximum(x, _kernels.LOG_FLOOR) for x in (*cs, *ps)]
+    c0, c1, c2, p0, p1, p2 = fl
+    # weights: P_k for log P_k, P_k P(c|k) for log P(c|k), both at x1
+    w = np.concatenate([np.exp(c1), (np.exp(p1) * np.exp(c1)[None, :]).ravel()])
+    r = np.concatenate([c1 - c0, (p1 - p0).ravel()])
+    v = np.concatenate([c2 - 2 * c1 + c0, (p2 - 2 * p1 + p0).ravel()])
+    got = _kernels._squarem_norms(*cs, *ps)
+    np.testing.assert_allclose(got, [np.sum(w * r * r), np.sum(w * v * v)], rtol=1e-13)
+    step = _kernels._squarem_step(*cs, *ps, 1e9)
+    assert step == pytest.approx(min(-1.0, -np.sqrt(got[0] / got[1])), rel=1e-15)
+    assert _kernels._squarem_step(*cs, *ps, 1.0) == -1.0
+    # equal points: no step
+    assert _kernels._squarem_step(cs[0], cs[0], cs[0], ps[0], ps[0], ps[0], 4.0) == 0.0
+
+
 @pytest.mark.parametrize("accelerate", [False, True])
 @pytest.mark.parametrize("ordinal", [False, True])
-def test_em_steps_generator_is_run_em_bit_for_bit(accelerate, ordinal):
+def test_em_steps_generator_is_run_em_bit_for_bit(accelerate, ordinal, monkeypatch):
     """Distributed EM drives lca._em.em_steps; fed local E-steps it must be run_em exactly."""
     from lca import _em
+
+    # record SQUAREM's extrapolations in em_steps, to see its step-back branch covered
+    points = []
+    extrapolate = _kernels._squarem_point
+
+    def spy(c0, c1, c2, p0, p1, p2, alpha, offsets):
+        points.append((c0.copy(), alpha))
+        return extrapolate(c0, c1, c2, p0, p1, p2, alpha, offsets)
+
+    monkeypatch.setattr(_kernels, "_squarem_point", spy)
 
     rng = np.random.default_rng(4)
     n_cats = np.array([3, 4, 2, 5])
@@ -243,6 +276,11 @@ def test_em_steps_generator_is_run_em_bit_for_bit(accelerate, ordinal):
         threaded = _em.run_threaded(data, start, 300, 1e-9, accelerate)
         assert threaded[2:] == want[2:]
         assert np.array_equal(threaded[0], want[0]) and np.array_equal(threaded[1], want[1])
+    # a rejected extrapolation retried halfway (same x0, another step length) was among them
+    step_backs = sum(
+        np.array_equal(a[0], b[0]) and a[1] != b[1] for a, b in itertools.pairwise(points)
+    )
+    assert (step_backs > 0) == accelerate
 
 
 @pytest.mark.parametrize("parallel", [False, True])
