@@ -6,10 +6,11 @@ the separation-type study, random parameters. One iteration is what EM runs
 for it: the E-step entry point (``lca._kernels._estep`` on one thread,
 ``estep_threads`` on every core; the answer rows are computed once per EM
 run, so once here too) and then the M-step (``lca._kernels.mstep``, serial
-in both). The one-thread and the all-thread iteration alternate, repeat after
-repeat (so a slow spell of the machine slows both alike), and the table gives
-the medians: more repeats for small N, about 0.5 s of work per configuration
-and at least 21. No Python in the loop apart from the two calls.
+in both). The one-thread and the all-thread iteration alternate, in blocks of
+iterations run back to back as EM runs them (about 5 ms of work per block),
+block after block, so that a slow spell of the machine slows both alike; the
+table gives the median over at least 21 blocks of each (the repeats column
+counts iterations). No Python in the loop apart from the two calls.
 
     python benchmarks/bench_kernel.py [--classes 5] [--json FILE]
 """
@@ -50,18 +51,21 @@ def em_iteration(args, parallel: bool):
     return _kernels.mstep(counts, class_counts, offsets, 0.0, cond_prior, log_cond, ordinal)
 
 
-def time_pair(args, repeats: int) -> tuple[float, float]:
-    """Medians of one-thread and all-thread iterations, timed alternately."""
+def time_pair(args, blocks: int, block: int) -> tuple[float, float]:
+    """Medians of one-thread and all-thread iterations, in alternating blocks.
+
+    Each block runs ``block`` iterations back to back, as EM does, and gives
+    their mean; the one-thread and the all-thread blocks alternate.
+    """
     em_iteration(args, False)  # compile or load
     em_iteration(args, True)
     one, many = [], []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        em_iteration(args, False)
-        one.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        em_iteration(args, True)
-        many.append(time.perf_counter() - t)
+    for _ in range(blocks):
+        for parallel, out in ((False, one), (True, many)):
+            t = time.perf_counter()
+            for _ in range(block):
+                em_iteration(args, parallel)
+            out.append((time.perf_counter() - t) / block)
     return statistics.median(one), statistics.median(many)
 
 
@@ -80,9 +84,11 @@ def main() -> None:
     for n in (10_000, 100_000, 1_000_000):
         problem_args = problem(n, args.classes)
         cells = n * len(CATEGORIES) * args.classes
-        repeats = max(21, 10 * (10**7 // cells) + 1)  # ~0.5 s of one-thread work at 1 ns/cell
-        one, many = time_pair(problem_args, repeats)
-        row = {"patterns": n, "classes": args.classes, "repeats": repeats}
+        block = -(-(5 * 10**6) // cells)  # iterations per block: ~5 ms at 1 ns/cell
+        blocks = max(21, 10**8 // (cells * block))  # ~0.1 s of one-thread work in all
+        one, many = time_pair(problem_args, blocks, block)
+        repeats = blocks * block
+        row = {"patterns": n, "classes": args.classes, "repeats": repeats, "block": block}
         rows.append({**row, "one_thread_s": one, "threads": threads, "many_s": many})
         print(
             f"| {n:,} | {args.classes} | {repeats} | {one * 1e3:.3f} ms | "

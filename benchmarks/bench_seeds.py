@@ -1,0 +1,51 @@
+"""Best log-likelihood per K of lca's model-selection sweep, seed after seed.
+
+The data and settings of workload D of ``bench_core.py`` (N = 2,767, 2..10
+classes, at most 1000 iterations, tolerance 1e-8, maximum likelihood,
+``n_jobs=-1``), fitted with ``lca.compare`` for ``random_state`` 0, 1, ...:
+how much of "at least the best log-likelihood a peer found" is the luck of
+the starts. Prints one Markdown row per seed (K = 6..10, where the maxima
+differ) and its wall time.
+
+    python benchmarks/bench_seeds.py [--starts 50] [--seeds 4] [--split-merge 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import bench_core
+
+import lca
+
+KS = range(2, 11)
+SHOWN = range(6, 11)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--starts", type=int, default=50, help="random starts per K")
+    parser.add_argument("--seeds", type=int, default=4, help="random_state 0 .. seeds-1")
+    parser.add_argument("--split-merge", type=int, default=0, help="split-merge moves per K")
+    args = parser.parse_args()
+    params = bench_core.true_parameters()
+    df, _ = lca.simulate(
+        bench_core.CLASS_SIZES, params, bench_core.FULL.n_a, random_state=bench_core.DATA_SEED_A
+    )
+    print("| seed | " + " | ".join(f"K={k}" for k in SHOWN) + " | wall time |")
+    print("|---:|" + "---:|" * (len(SHOWN) + 1))
+    for seed in range(args.seeds):
+        start = time.perf_counter()
+        res = lca.compare(
+            df, KS, progress=False, n_starts=args.starts, max_iter=bench_core.MAX_ITER_A,
+            tol=bench_core.TOL_A, bayes_constant=0.0, random_state=seed, n_jobs=-1,
+            split_merge=args.split_merge,
+        )  # fmt: skip
+        wall = time.perf_counter() - start
+        lls = " | ".join(f"{res.models[k].loglik_:.2f}" for k in SHOWN)
+        print(f"| {seed} | {lls} | {wall:.2f} s |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
