@@ -361,6 +361,16 @@ def search(
         return result
 
 
+def _finite(objectives: np.ndarray) -> np.ndarray:
+    """Objectives with NaN (a failed start) as -inf, for ranking."""
+    return np.where(np.isfinite(objectives), objectives, -np.inf)
+
+
+def _n_at(objectives: np.ndarray, best: float) -> int:
+    """How many objectives equal ``best`` to ``SAME_OPTIMUM_RTOL`` relative."""
+    return int(np.sum(np.abs(_finite(objectives) - best) <= SAME_OPTIMUM_RTOL * abs(best)))
+
+
 def _search(starts, n_final, burn_in, max_iter, run_stage) -> EMResult:
     """Burn-in of every start, then the best ``n_final`` to convergence.
 
@@ -374,7 +384,7 @@ def _search(starts, n_final, burn_in, max_iter, run_stage) -> EMResult:
     first = run_stage([(s, burn) for s in starts])
     objectives = np.array([r[2] for r in first])
     # best first; ties keep start order (stable) so the choice is reproducible
-    order = np.argsort(-np.where(np.isfinite(objectives), objectives, -np.inf), kind="stable")
+    order = np.argsort(-_finite(objectives), kind="stable")
     chosen = order[:n_final]
 
     finals = []
@@ -392,11 +402,10 @@ def _search(starts, n_final, burn_in, max_iter, run_stage) -> EMResult:
     finals.sort(key=lambda item: item[0])
 
     final_obj = np.array([r[2] for _, r in finals])
-    safe = np.where(np.isfinite(final_obj), final_obj, -np.inf)
-    best_pos = int(np.argmax(safe))  # first of equals: lowest start index
+    best_pos = int(np.argmax(_finite(final_obj)))  # first of equals: lowest start index
     best_start, best = finals[best_pos]
     best_obj = best[2]
-    n_at_best = int(np.sum(np.abs(safe - best_obj) <= SAME_OPTIMUM_RTOL * abs(best_obj)))
+    n_at_best = _n_at(final_obj, best_obj)
     return EMResult(
         log_class=best[0],
         log_cond=best[1],
@@ -472,10 +481,7 @@ def _split_merge(
             merged = merge_starts(best.log_class, best.log_cond, offsets, ordinal)
     if best is result:
         return result
-    safe = np.where(np.isfinite(result.final_objectives), result.final_objectives, -np.inf)
-    n_at_best = int(
-        np.sum(np.abs(safe - best.objective) <= SAME_OPTIMUM_RTOL * abs(best.objective))
-    )
+    n_at_best = _n_at(result.final_objectives, best.objective)
     return EMResult(
         log_class=best.log_class,
         log_cond=best.log_cond,
