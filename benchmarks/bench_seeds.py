@@ -13,7 +13,6 @@ differ) and its wall time.
 from __future__ import annotations
 
 import argparse
-import time
 
 import bench_core
 
@@ -36,15 +35,11 @@ def main() -> None:
     print("| seed | " + " | ".join(f"K={k}" for k in SHOWN) + " | wall time |")
     print("|---:|" + "---:|" * (len(SHOWN) + 1))
     for seed in range(args.seeds):
-        start = time.perf_counter()
-        res = lca.compare(
-            df, KS, progress=False, n_starts=args.starts, max_iter=bench_core.MAX_ITER_A,
-            tol=bench_core.TOL_A, bayes_constant=0.0, random_state=seed, n_jobs=-1,
-            split_merge=args.split_merge,
-        )  # fmt: skip
-        wall = time.perf_counter() - start
-        lls = " | ".join(f"{res.models[k].loglik_:.2f}" for k in SHOWN)
-        print(f"| {seed} | {lls} | {wall:.2f} s |", flush=True)
+        sweep = bench_core._lca_sweep(
+            df, KS, args.starts, random_state=seed, n_jobs=-1, split_merge=args.split_merge
+        )
+        lls = " | ".join(f"{sweep['per_k'][str(k)]['loglik']:.2f}" for k in SHOWN)
+        print(f"| {seed} | {lls} | {sweep['total_s']:.2f} s |", flush=True)
 
 
 if __name__ == "__main__":
