@@ -247,6 +247,9 @@ def em_steps(start, offsets, class_prior, cond_prior, ordinal, max_iter, tol, ac
             c1, p1 = cx1, px1
         else:
             step_max = max(1.0, step_max / _kernels.STEP_GROWTH)
+            if n_iter >= max_iter:
+                c0, p0, obj0, ll0 = c1, p1, obj1, ll1
+                break
             c0, p0 = c2, p2
             obj0, ll0, c1, p1 = yield from em_map(c0, p0)
             n_iter += 1

@@ -725,8 +725,12 @@ def _run_em(args, with_ordinal):
     doubles after an accepted step at the bound and halves after a rejected
     one. An extrapolated point is kept only if its objective is at least that
     of the EM step it replaces; a rejected one is retried once halfway to the
-    plain EM point, then EM goes on from the plain point two steps on. So the
-    sequence of accepted objectives never decreases. A linear combination of ordinal
+    plain EM point, then EM goes on from the plain point two steps on (with
+    no E-step left for that point, the run ends at the plain point one step
+    on). So the sequence of accepted objectives never decreases, no run
+    evaluates more than ``max_iter`` E-steps, and the E-steps of a run are
+    the first ones of any run with a larger ``max_iter`` from the same start,
+    which therefore never ends lower. A linear combination of ordinal
     log-probabilities, renormalised, is again ordinal, so extrapolation keeps
     ordinal indicators in their model. ``args`` holds the arguments of
     :func:`run_em`; ``rows`` is ``pattern_rows(patterns, offsets)``,
@@ -793,8 +797,14 @@ def _run_em(args, with_ordinal):
             c0, p0, obj0, ll0 = xc, xp, objx, llx
             c1, p1 = cx1, px1
         else:
-            # fall back to the plain EM point two steps on
             step_max = max(1.0, step_max / STEP_GROWTH)
+            if n_iter >= max_iter:
+                # no E-step left for the plain EM point two steps on: end at the
+                # one a step on (evaluating the other would go over the budget,
+                # and a longer run never evaluates it, so could end lower)
+                c0, p0, obj0, ll0 = c1, p1, obj1, ll1
+                break
+            # fall back to the plain EM point two steps on
             c0, p0 = c2, p2
             obj0, ll0, c1, p1 = _em_map(
                 data, weights, offsets, c0, p0, priors, ordinal, with_ordinal
