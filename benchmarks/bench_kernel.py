@@ -2,15 +2,16 @@
 
 The issue's target 2: K = 5 classes, N = 10^4, 10^5 and 10^6 distinct answer
 patterns (no help from compression) of 9 indicators with the categories of
-the separation-type study, random parameters. One iteration is what EM runs
-for it: the E-step entry point (``lca._kernels._estep`` on one thread,
-``estep_threads`` on every core; the answer rows are computed once per EM
-run, so once here too) and then the M-step (``lca._kernels.mstep``, serial
-in both). The one-thread and the all-thread iteration alternate, in blocks of
-iterations run back to back as EM runs them (about 5 ms of work per block),
-block after block, so that a slow spell of the machine slows both alike; the
-table gives the median over at least 21 blocks of each (the repeats column
-counts iterations). No Python in the loop apart from the two calls.
+the separation-type study, random parameters. An iteration is timed as EM
+runs it: plain EM (no acceleration, no convergence test that could stop it)
+for a block of iterations from one start, on one thread through
+``lca._kernels.run_em`` (the whole loop in numba) and on every core through
+``lca._em.run_threaded`` (the loop in Python, one call per iteration to
+``lca._kernels.em_map_threads``: threaded E-step, then the M-step); block
+time / iterations. The one-thread and the all-thread blocks alternate
+(about 5 ms of work per block), block after block, so that a slow spell of
+the machine slows both alike; the table gives the median over at least 21
+blocks of each (the repeats column counts iterations).
 
     python benchmarks/bench_kernel.py [--classes 5] [--json FILE]
 """
@@ -25,7 +26,7 @@ import time
 import numba
 import numpy as np
 
-from lca import _kernels
+from lca import _em, _kernels
 
 CATEGORIES = (4, 4, 5, 5, 5, 5, 4, 2, 7)
 
@@ -41,12 +42,19 @@ def problem(n: int, n_classes: int, seed: int = 0):
     return data, weights, offsets, log_class, np.ascontiguousarray(log_cond)
 
 
-def em_iteration(args, parallel: bool):
-    """One E-step (serial or threaded, as EM calls them) and the M-step after it."""
+def em_block(args, parallel: bool, iterations: int) -> None:
+    """``iterations`` plain EM iterations from the start, as a fit runs them."""
     data, weights, offsets, log_class, log_cond, ordinal, cond_prior = args
-    estep = _kernels.estep_threads if parallel else _kernels._estep
-    _, counts, class_counts = estep(data, weights, offsets, log_class, log_cond)
-    return _kernels.mstep(counts, class_counts, offsets, 0.0, cond_prior, log_cond, ordinal)
+    # tol = -1: "the objective rose by at most -|objective|" never holds, so it runs them all
+    if parallel:
+        fitted = (*data, weights, offsets, 0.0, cond_prior, ordinal)
+        out = _em.run_threaded(fitted, (log_class, log_cond), iterations, -1.0, False)
+    else:
+        out = _kernels.run_em(
+            *data, weights, offsets, log_class, log_cond, 0.0, cond_prior, ordinal,
+            iterations, -1.0, False,
+        )  # fmt: skip
+    assert out[4] == iterations
 
 
 def time_pair(args, blocks: int, block: int) -> tuple[float, float]:
@@ -55,14 +63,13 @@ def time_pair(args, blocks: int, block: int) -> tuple[float, float]:
     Each block runs ``block`` iterations back to back, as EM does, and gives
     their mean; the one-thread and the all-thread blocks alternate.
     """
-    em_iteration(args, False)  # compile or load
-    em_iteration(args, True)
+    em_block(args, False, 2)  # compile or load
+    em_block(args, True, 2)
     one, many = [], []
     for _ in range(blocks):
         for parallel, out in ((False, one), (True, many)):
             t = time.perf_counter()
-            for _ in range(block):
-                em_iteration(args, parallel)
+            em_block(args, parallel, block)
             out.append((time.perf_counter() - t) / block)
     return statistics.median(one), statistics.median(many)
 

@@ -170,35 +170,47 @@ def run_threaded(data, start, max_iter, tol, accelerate):
     """``_kernels.run_em`` with its E-steps on numba's threads: the same bits.
 
     The steps are those of :func:`em_steps` (which reproduces ``run_em`` bit
-    for bit) and each E-step is ``_kernels.estep_threads`` (which reproduces
-    the serial E-step bit for bit), so the result does not depend on the
-    number of threads. The loop runs in Python (a few microseconds per
-    iteration, against milliseconds for an E-step at the sizes where threads
-    are used) so that the parallel loop is never inside a function numba
-    caches on disk.
+    for bit) and each EM step is ``_kernels.em_map_threads`` (one call: an
+    E-step that reproduces the serial one bit for bit, then the M-step), so
+    the result does not depend on the number of threads. The loop runs in
+    Python (a few microseconds per iteration, against milliseconds for an
+    E-step at the sizes where threads are used) so that the parallel loop is
+    never inside a function numba caches on disk.
     """
     patterns, rows, weights, offsets, class_prior, cond_prior, ordinal = data
-    steps = em_steps(start, offsets, class_prior, cond_prior, ordinal, max_iter, tol, accelerate)
+    steps = em_steps(
+        start, offsets, class_prior, cond_prior, ordinal, max_iter, tol, accelerate, mapped=True
+    )
+    priors = (class_prior, cond_prior)
 
     def evaluate(points):
-        return [_kernels.estep_threads((patterns, rows), weights, offsets, *p) for p in points]
+        return [
+            _kernels.em_map_threads((patterns, rows), weights, offsets, *p, priors, ordinal)
+            for p in points
+        ]
 
     return lockstep([steps], evaluate)[0]
 
 
-def em_steps(start, offsets, class_prior, cond_prior, ordinal, max_iter, tol, accelerate):
+def em_steps(
+    start, offsets, class_prior, cond_prior, ordinal, max_iter, tol, accelerate, mapped=False
+):
     """``_kernels.run_em`` as a generator, for an E-step computed elsewhere.
 
     Yields each point ``(log_class, log_cond)`` whose E-step it needs and
     expects to be sent back ``(loglik, counts, class_counts)`` as
-    ``_kernels.estep`` returns them; returns what ``run_em`` returns. The
-    steps, their order and their arithmetic are those of ``run_em`` (given
-    the same E-step results it gives the same bits: tested), so a search can
-    run many starts side by side with one E-step round for all of them, as
-    distributed EM does.
+    ``_kernels.estep`` returns them (with ``mapped``, the whole EM step from
+    that point, ``(objective, loglik, log_class, log_cond)`` as
+    ``_kernels.em_map_threads`` returns it); returns what ``run_em``
+    returns. The steps, their order and their arithmetic are those of
+    ``run_em`` (given the same E-step results it gives the same bits:
+    tested), so a search can run many starts side by side with one E-step
+    round for all of them, as distributed EM does.
     """
 
     def em_map(log_class, log_cond):
+        if mapped:
+            return (yield (log_class, log_cond))
         ll, counts, class_counts = yield (log_class, log_cond)
         objective = ll + _kernels.log_prior(log_class, log_cond, class_prior, cond_prior)
         new_class, new_cond = _kernels.mstep(

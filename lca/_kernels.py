@@ -240,12 +240,44 @@ def estep(patterns, weights, offsets, log_class, log_cond, parallel):
 def estep_threads(data, weights, offsets, log_class, log_cond):
     """``_estep`` with the chunks on numba's threads; the same bits.
 
-    Three calls from Python (set-up, threaded chunk loop, serial reduction)
-    so that no cached function contains the parallel loop.
+    One call from Python to a function that is not cached (set-up, threaded
+    chunk loop and serial reduction), so that no cached function contains
+    the parallel loop.
     """
+    return _estep_parallel(data, weights, offsets, log_class, log_cond)
+
+
+# Not cached, and called from Python only, like ``_estep_chunks_parallel``.
+@njit(parallel=True)
+def _estep_parallel(data, weights, offsets, log_class, log_cond):
     tables, sums, ll_c = _estep_setup(data[0].shape[0], offsets, log_class, log_cond)
-    _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll_c)
+    for chunk in prange(ll_c.shape[0]):
+        _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll_c)
     return _estep_reduce(offsets, log_cond.shape[1], sums, ll_c)
+
+
+def em_map_threads(data, weights, offsets, log_class, log_cond, priors, ordinal):
+    """One EM step with the E-step on numba's threads: ``_em_map``'s results and bits.
+
+    ``(objective, loglik, log_class, log_cond)`` at the next point, in one
+    call from Python (EM with a threaded E-step, ``lca._em.run_threaded``,
+    makes one call per E-step, not one for each of its parts).
+    """
+    run = _em_map_threads_ordinal if ordinal.any() else _em_map_threads_nominal
+    return run(data, weights, offsets, log_class, log_cond, priors, ordinal)
+
+
+# Not cached (they call the parallel loop), compiled on first use in a process.
+@njit
+def _em_map_threads_ordinal(data, weights, offsets, log_class, log_cond, priors, ordinal):
+    return _em_map_with(_estep_parallel(data, weights, offsets, log_class, log_cond),
+                        offsets, log_class, log_cond, priors, ordinal, True)  # fmt: skip
+
+
+@njit
+def _em_map_threads_nominal(data, weights, offsets, log_class, log_cond, priors, ordinal):
+    return _em_map_with(_estep_parallel(data, weights, offsets, log_class, log_cond),
+                        offsets, log_class, log_cond, priors, ordinal, False)  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
@@ -665,8 +697,15 @@ def _em_map(data, weights, offsets, log_class, log_cond, priors, ordinal, with_o
     ``priors = (class_prior, cond_prior)``; ``with_ordinal`` is a
     compile-time constant (see ``run_em``).
     """
+    sums = _estep(data, weights, offsets, log_class, log_cond)
+    return _em_map_with(sums, offsets, log_class, log_cond, priors, ordinal, with_ordinal)
+
+
+@njit(cache=True, nogil=True)
+def _em_map_with(sums, offsets, log_class, log_cond, priors, ordinal, with_ordinal):
+    """``_em_map`` from the E-step's ``(loglik, counts, class_counts)`` at the point."""
+    ll, counts, class_counts = sums
     class_prior, cond_prior = priors
-    ll, counts, class_counts = _estep(data, weights, offsets, log_class, log_cond)
     objective = ll + log_prior(log_class, log_cond, class_prior, cond_prior)
     new_class, new_cond = _mstep(
         counts, class_counts, offsets, class_prior, cond_prior, log_cond, ordinal, with_ordinal
