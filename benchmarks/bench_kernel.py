@@ -8,9 +8,9 @@ for a block of iterations from one start, on one thread through
 ``lca._kernels.run_em`` (the whole loop in numba) and on every core through
 ``lca._em.run_threaded`` (the loop in Python, one call per iteration to
 ``lca._kernels.em_map_threads``: threaded E-step, then the M-step); block
-time / iterations. The last column is the machine's ceiling for two
-threads: one-thread EM on each half of the patterns at once, in two Python
-threads that share nothing (``run_em`` releases the GIL). The three kinds
+time / iterations. The last column is the machine's ceiling for as many
+threads: one-thread EM on each of as many parts of the patterns at once, in
+Python threads that share nothing (``run_em`` releases the GIL). The three kinds
 of block alternate (about 5 ms of work per block), block after block, so
 that a slow spell of the machine slows all alike; the table gives the median
 over at least 21 blocks of each (the repeats column counts iterations).
@@ -21,6 +21,7 @@ over at least 21 blocks of each (the repeats column counts iterations).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import threading
@@ -60,43 +61,55 @@ def em_block(args, parallel: bool, iterations: int) -> None:
     assert out[4] == iterations
 
 
-def halves(args) -> list:
-    """The problem cut in two halves of the patterns, for the machine's ceiling."""
+def split(args, n_parts: int) -> list:
+    """The problem cut into ``n_parts`` contiguous parts of the patterns."""
     data, weights, *rest = args
-    mid = weights.shape[0] // 2
+    bounds = np.linspace(0, weights.shape[0], n_parts + 1).astype(int)
     return [
-        ((data[0][part].copy(), data[1][part].copy()), weights[part].copy(), *rest)
-        for part in (slice(0, mid), slice(mid, None))
+        ((data[0][lo:hi].copy(), data[1][lo:hi].copy()), weights[lo:hi].copy(), *rest)
+        for lo, hi in itertools.pairwise(bounds)
     ]
 
 
-def independent_block(parts, iterations: int) -> None:
-    """One-thread EM on each half at the same time, in two Python threads.
+def independent_block(parts, iterations: int) -> float:
+    """One-thread EM on every part at the same time, one Python thread each.
 
-    ``run_em`` releases the GIL, and the two runs share nothing: how much
-    faster this is than one thread doing both halves is what two cores of
-    this machine give such a loop, whatever the threading of ``lca``.
+    ``run_em`` releases the GIL, and the runs share nothing: how much faster
+    this is than one thread doing all parts is what the cores of this
+    machine give such a loop, whatever the threading of ``lca``. The time
+    includes starting and joining the threads (about 0.1 ms, a few percent
+    of a block at 10,000 patterns, so the ceiling is if anything low there):
+    threads started before the clock and released by a barrier gave lower
+    and less steady figures on the benchmark's VM. Returns the seconds.
     """
+    t0 = time.perf_counter()
     threads = [threading.Thread(target=em_block, args=(part, False, iterations)) for part in parts]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return time.perf_counter() - t0
 
 
-def time_pair(args, blocks: int, block: int) -> tuple[float, float, float]:
-    """Medians of one-thread, all-thread and independent-halves iterations.
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def time_blocks(args, blocks: int, block: int, threads: int) -> tuple[float, float, float]:
+    """Medians of one-thread, all-thread and independent-parts iterations.
 
     Each block runs ``block`` iterations back to back, as EM does, and gives
     their mean; the three kinds of block alternate.
     """
-    parts = halves(args)
+    parts = split(args, threads)
     em_block(args, False, 2)  # compile or load
     em_block(args, True, 2)
     one, many, ceiling = [], [], []
     runs = (
-        (lambda: em_block(args, False, block), one),
-        (lambda: em_block(args, True, block), many),
+        (lambda: timed(lambda: em_block(args, False, block)), one),
+        (lambda: timed(lambda: em_block(args, True, block)), many),
         (lambda: independent_block(parts, block), ceiling),
     )
     for _ in range(blocks):
@@ -106,9 +119,7 @@ def time_pair(args, blocks: int, block: int) -> tuple[float, float, float]:
             # run the block once untimed, so that it starts with warm caches
             time.sleep(0.01)
             run()
-            t = time.perf_counter()
-            run()
-            out.append((time.perf_counter() - t) / block)
+            out.append(run() / block)
     return statistics.median(one), statistics.median(many), statistics.median(ceiling)
 
 
@@ -121,7 +132,7 @@ def main() -> None:
     rows = []
     header = (
         f"| patterns | classes | repeats | 1 thread | ns per cell | {threads} threads | speed-up "
-        "| 2 independent halves: speed-up |"
+        f"| {threads} independent parts: speed-up |"
     )
     print(header)
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -134,11 +145,11 @@ def main() -> None:
         cells = n * len(CATEGORIES) * args.classes
         block = -(-(5 * 10**6) // cells)  # iterations per block: ~5 ms at 1 ns/cell
         blocks = max(21, 10**8 // (cells * block))  # ~0.1 s of one-thread work in all
-        one, many, ceiling = time_pair(problem_args, blocks, block)
+        one, many, ceiling = time_blocks(problem_args, blocks, block, threads)
         repeats = blocks * block
         row = {"patterns": n, "classes": args.classes, "repeats": repeats, "block": block}
         rows.append(
-            {**row, "one_thread_s": one, "threads": threads, "many_s": many, "halves_s": ceiling}
+            {**row, "one_thread_s": one, "threads": threads, "many_s": many, "parts_s": ceiling}
         )
         print(
             f"| {n:,} | {args.classes} | {repeats} | {one * 1e3:.3f} ms | "

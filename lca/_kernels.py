@@ -29,9 +29,10 @@ pattern whose probability could have underflowed. Python calls the kernels
 through entry points in which "has ordinal indicators" is a compile-time
 constant (``run_em`` and ``mstep`` choose), so that a fit without ordinal
 indicators never compiles the ordinal M-step. The threaded loops
-(``_estep_chunks_parallel``, ``_posteriors_parallel``) are not cached on disk
-and are called from Python only (``estep_threads``, ``posteriors``; EM with a
-threaded E-step is ``lca._em.run_threaded``): numba can crash loading a
+(``_estep_parallel`` and the EM step around it, ``_posteriors_parallel``) are
+not cached on disk and are called from Python only (``estep_threads``,
+``em_map_threads``, ``posteriors``; EM with a threaded E-step is
+``lca._em.run_threaded``): numba can crash loading a
 cached parallel loop in a later process.
 """
 
@@ -176,16 +177,6 @@ def _estep_chunks_serial(data, weights, offsets, log_class, log_cond, tables, su
         _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll)
 
 
-# Not cached, and called from Python only: a parallel=True function cached on
-# disk, or called from a cached function, can crash numba when it is loaded
-# in a later process (numba issues #8578 and #10128). It compiles once per
-# process instead (a few seconds, the first time a fit uses threads).
-@njit(parallel=True)
-def _estep_chunks_parallel(data, weights, offsets, log_class, log_cond, tables, sums, ll):
-    for chunk in prange(ll.shape[0]):
-        _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll)
-
-
 @njit(cache=True, nogil=True)
 def pattern_rows(patterns, offsets):
     """Row of every answer in the E-step's lane tables, shape (n_patterns, n_indicators).
@@ -247,7 +238,10 @@ def estep_threads(data, weights, offsets, log_class, log_cond):
     return _estep_parallel(data, weights, offsets, log_class, log_cond)
 
 
-# Not cached, and called from Python only, like ``_estep_chunks_parallel``.
+# Not cached, and called from Python only: a parallel=True function cached on
+# disk, or called from a cached function, can crash numba when it is loaded
+# in a later process (numba issues #8578 and #10128). It compiles once per
+# process instead (a few seconds, the first time a fit uses threads).
 @njit(parallel=True)
 def _estep_parallel(data, weights, offsets, log_class, log_cond):
     tables, sums, ll_c = _estep_setup(data[0].shape[0], offsets, log_class, log_cond)
@@ -874,7 +868,7 @@ def _posterior_rows(start, stop, patterns, offsets, log_class, log_cond, post, l
         ll[i] = m + np.log(s)
 
 
-# Not cached, called from Python only: see ``_estep_chunks_parallel``.
+# Not cached, called from Python only: see ``_estep_parallel``.
 @njit(parallel=True)
 def _posteriors_parallel(patterns, offsets, log_class, log_cond, post, ll):
     n = patterns.shape[0]

@@ -325,3 +325,61 @@ def test_estep_of_an_impossible_pattern_is_minus_infinity():
     post = [0.5 * 0.5 / 0.65, 0.5 * 0.8 / 0.65]  # of the possible pattern only
     np.testing.assert_allclose(class_counts, post)
     np.testing.assert_allclose(counts, [post, [0, 0], [0, 0], post])
+
+
+@pytest.mark.parametrize("ordinal", [False, True])
+def test_em_steps_equals_run_em_when_the_budget_ends_a_run(ordinal):
+    """Every budget from 2 to 40 E-steps: em_steps, run_threaded and run_em end alike.
+
+    Short budgets end runs in every branch of the SQUAREM loop, among them a
+    rejected extrapolation with no E-step left (the run ends at the EM point
+    one step on); the test checks, by tracing em_steps, that this branch ran.
+    """
+    import inspect
+    import sys
+
+    from lca import _em
+
+    rng = np.random.default_rng(11)
+    n_cats = np.array([3, 4, 2, 5])
+    offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+    codes = np.column_stack([rng.integers(-1, c, 400) for c in n_cats]).astype(np.int16)
+    patterns, weights, _ = compress(codes, rng.uniform(0.5, 2.0, 400))
+    rows = _kernels.pattern_rows(patterns, offsets)
+    flags = np.array([ordinal, False, False, ordinal])
+    cond_prior = np.full(int(offsets[-1]), 0.1)
+    starts = [_em.random_start(rng, 3, offsets, flags) for _ in range(6)]
+    data = (patterns, rows, weights, offsets, 0.3, cond_prior, flags)
+
+    source, first = inspect.getsourcelines(_em.em_steps)
+    (guard,) = [first + i for i, line in enumerate(source) if "if n_iter >= max_iter:" in line]
+    hits = []
+
+    def tracer(frame, event, arg):
+        if frame.f_code is _em.em_steps.__code__:
+            if event == "line" and frame.f_lineno == guard + 1:
+                hits.append(1)
+            return tracer
+        return None
+
+    def evaluate(points):
+        return [_kernels.estep(patterns, weights, offsets, c, p, False) for c, p in points]
+
+    for max_iter in range(2, 41):
+        runs = [_em.em_steps(s, offsets, 0.3, cond_prior, flags, max_iter, 1e-13, True)
+                for s in starts]  # fmt: skip
+        sys.settrace(tracer)
+        try:
+            side_by_side = _em.lockstep(runs, evaluate)
+        finally:
+            sys.settrace(None)
+        for start, got in zip(starts, side_by_side):
+            want = _kernels.run_em(patterns, rows, weights, offsets, *start, 0.3, cond_prior,
+                                   flags, max_iter, 1e-13, True)  # fmt: skip
+            assert want[4] <= max_iter
+            assert got[2:] == want[2:]
+            assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+            threaded = _em.run_threaded(data, start, max_iter, 1e-13, True)
+            assert threaded[2:] == want[2:]
+            assert np.array_equal(threaded[0], want[0]) and np.array_equal(threaded[1], want[1])
+    assert hits, "no run ended on a rejected extrapolation with no E-step left"
