@@ -1,6 +1,8 @@
 """The numba kernels against the plain NumPy reference in ``naive.py``."""
 
+import inspect
 import itertools
+import sys
 
 import numpy as np
 import pytest
@@ -238,6 +240,22 @@ def test_em_steps_generator_is_run_em_bit_for_bit(accelerate, ordinal, monkeypat
     """Distributed EM drives lca._em.em_steps; fed local E-steps it must be run_em exactly."""
     from lca import _em
 
+    rng = np.random.default_rng(4)
+    n_cats = np.array([3, 4, 2, 5])
+    offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+    rows = np.column_stack([rng.integers(-1, c, 600) for c in n_cats]).astype(np.int16)
+    patterns, weights, _ = compress(rows, rng.uniform(0.5, 2.0, 600))
+    flags = np.array([ordinal, False, False, ordinal])
+    cond_prior = np.full(int(offsets[-1]), 0.1)
+    starts = [_em.random_start(rng, 3, offsets, flags) for _ in range(3)]
+    # run_em first: compiled with the spy below in place (a cold numba cache),
+    # it would see a Python function where it calls _squarem_point
+    answer_rows = _kernels.pattern_rows(patterns, offsets)
+    wants = []
+    for start in starts:
+        wants.append(_kernels.run_em(patterns, answer_rows, weights, offsets, *start, 0.3,
+                                     cond_prior, flags, 300, 1e-9, accelerate))  # fmt: skip
+
     # record SQUAREM's extrapolations in em_steps, to see its step-back branch covered
     points = []
     extrapolate = _kernels._squarem_point
@@ -248,26 +266,12 @@ def test_em_steps_generator_is_run_em_bit_for_bit(accelerate, ordinal, monkeypat
 
     monkeypatch.setattr(_kernels, "_squarem_point", spy)
 
-    rng = np.random.default_rng(4)
-    n_cats = np.array([3, 4, 2, 5])
-    offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
-    rows = np.column_stack([rng.integers(-1, c, 600) for c in n_cats]).astype(np.int16)
-    patterns, weights, _ = compress(rows, rng.uniform(0.5, 2.0, 600))
-    flags = np.array([ordinal, False, False, ordinal])
-    cond_prior = np.full(int(offsets[-1]), 0.1)
-    starts = [_em.random_start(rng, 3, offsets, flags) for _ in range(3)]
-
     def evaluate(points):
         return [_kernels.estep(patterns, weights, offsets, c, p, False) for c, p in points]
 
     runs = [_em.em_steps(s, offsets, 0.3, cond_prior, flags, 300, 1e-9, accelerate) for s in starts]
     side_by_side = _em.lockstep(runs, evaluate)
-    for start, got in zip(starts, side_by_side):
-        want = _kernels.run_em(
-            patterns, _kernels.pattern_rows(patterns, offsets), weights, offsets,
-            start[0], start[1], 0.3, cond_prior, flags,
-            300, 1e-9, accelerate,
-        )  # fmt: skip
+    for start, got, want in zip(starts, side_by_side, wants):
         assert got[2:] == want[2:]  # objective, loglik, n_iter, converged
         assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
         # and EM with a threaded E-step (n_jobs > 1 on many patterns) too
@@ -335,9 +339,6 @@ def test_em_steps_equals_run_em_when_the_budget_ends_a_run(ordinal):
     rejected extrapolation with no E-step left (the run ends at the EM point
     one step on); the test checks, by tracing em_steps, that this branch ran.
     """
-    import inspect
-    import sys
-
     from lca import _em
 
     rng = np.random.default_rng(11)
