@@ -91,9 +91,10 @@ def independent_block(parts, iterations: int) -> float:
     return time.perf_counter() - t0
 
 
-def timed(fn) -> float:
+def timed_block(args, parallel: bool, iterations: int) -> float:
+    """:func:`em_block`, timed; returns the seconds."""
     t0 = time.perf_counter()
-    fn()
+    em_block(args, parallel, iterations)
     return time.perf_counter() - t0
 
 
@@ -108,18 +109,18 @@ def time_blocks(args, blocks: int, block: int, threads: int) -> tuple[float, flo
     em_block(args, True, 2)
     one, many, ceiling = [], [], []
     runs = (
-        (lambda: timed(lambda: em_block(args, False, block)), one),
-        (lambda: timed(lambda: em_block(args, True, block)), many),
-        (lambda: independent_block(parts, block), ceiling),
+        (timed_block, (args, False, block), one),
+        (timed_block, (args, True, block), many),
+        (independent_block, (parts, block), ceiling),
     )
     for _ in range(blocks):
-        for run, out in runs:
+        for run, run_args, out in runs:
             # numba's OpenMP workers spin for a while after a parallel loop: let
             # them go idle, so that they take no core from the next block, then
             # run the block once untimed, so that it starts with warm caches
             time.sleep(0.01)
-            run()
-            out.append(run() / block)
+            run(*run_args)
+            out.append(run(*run_args) / block)
     return statistics.median(one), statistics.median(many), statistics.median(ceiling)
 
 

@@ -30,7 +30,7 @@ through entry points in which "has ordinal indicators" is a compile-time
 constant (``run_em`` and ``mstep`` choose), so that a fit without ordinal
 indicators never compiles the ordinal M-step. The threaded loops
 (``_estep_parallel`` and the EM step around it, ``_posteriors_parallel``) are
-not cached on disk and are called from Python only (``estep_threads``,
+not cached on disk and are called from Python only (``estep``,
 ``em_map_threads``, ``posteriors``; EM with a threaded E-step is
 ``lca._em.run_threaded``): numba can crash loading a
 cached parallel loop in a later process.
@@ -224,18 +224,8 @@ def estep(patterns, weights, offsets, log_class, log_cond, parallel):
         ``sum_i w_i p_ik``.
     """
     data = (patterns, pattern_rows(patterns, offsets))
-    run = estep_threads if parallel else _estep
+    run = _estep_parallel if parallel else _estep
     return run(data, weights, offsets, log_class, log_cond)
-
-
-def estep_threads(data, weights, offsets, log_class, log_cond):
-    """``_estep`` with the chunks on numba's threads; the same bits.
-
-    One call from Python to a function that is not cached (set-up, threaded
-    chunk loop and serial reduction), so that no cached function contains
-    the parallel loop.
-    """
-    return _estep_parallel(data, weights, offsets, log_class, log_cond)
 
 
 # Not cached, and called from Python only: a parallel=True function cached on
@@ -244,6 +234,7 @@ def estep_threads(data, weights, offsets, log_class, log_cond):
 # process instead (a few seconds, the first time a fit uses threads).
 @njit(parallel=True)
 def _estep_parallel(data, weights, offsets, log_class, log_cond):
+    """``_estep`` with the chunks on numba's threads; the same bits."""
     tables, sums, ll_c = _estep_setup(data[0].shape[0], offsets, log_class, log_cond)
     for chunk in prange(ll_c.shape[0]):
         _estep_chunk(chunk, data, weights, offsets, log_class, log_cond, tables, sums, ll_c)
