@@ -37,11 +37,14 @@ cached parallel loop in a later process.
 
 Compile time: numba compiles each jitted function to its own unit and links
 its callees' code into it, optimising and emitting the linked code again, so
-a chain of thin wrappers costs seconds on a cold cache. Functions called
-from one place are therefore marked ``inline="always"`` (numba copies their
-code into the caller before typing it), and a function needed both inlined
-and as a cached unit of its own has an inlined twin (``inline_twin``). The
-first fit on a cold cache went from about 13 s to about 10.5 s this way.
+a chain of thin wrappers costs seconds on a cold cache. The thin wrappers of
+the serial EM chain are therefore ``inline="always"``: numba copies their
+code into each jitted caller before typing it (under the caller's options,
+its error model included), and a call from Python still compiles them as a
+cached unit of their own. A function that a threaded or uncached caller must
+call as a cached unit has an inlined twin for the serial chain instead
+(``inline_twin``). The first fit on a cold cache takes about 25% less time
+this way (``benchmarks/README.md``, workload C).
 """
 
 from __future__ import annotations
@@ -66,13 +69,18 @@ LOG_FLOOR = -700.0
 def inline_twin(dispatcher):
     """A second dispatcher of a jitted function, inlined into its callers.
 
-    numba copies an ``inline="always"`` function's code into each caller
-    before typing it, so the twin is never compiled (or cached) on its own
-    and adds no compiled unit to its caller's chain; the original stays a
-    cached unit for the callers that should not inline it (a threaded loop,
-    whose parallel passes would go over the inlined code, or an uncached
-    function, which would compile it again in every process).
+    numba copies an ``inline="always"`` function's code into each jitted
+    caller before typing it, so the twin, called from jitted code only, is
+    never compiled (or cached) on its own and adds no compiled unit to its
+    caller's chain; the original stays a cached unit for the callers that
+    should not inline it (a threaded loop, whose parallel passes would go
+    over the inlined code, or an uncached function, which would compile it
+    again in every process). The inlined code runs under the caller's
+    options, so only a function with numba's default error model may have a
+    twin (``_estep_chunk`` and ``_posterior_rows`` use NumPy's).
     """
+    if dispatcher.targetoptions.get("error_model", "python") != "python":
+        raise ValueError(f"{dispatcher.py_func.__name__}: its error model would be lost")
     return njit(nogil=True, inline="always")(dispatcher.py_func)
 
 
