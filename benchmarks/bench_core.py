@@ -675,6 +675,9 @@ def workload_d(
     engines: dict[str, Callable[[], dict[str, Any]]] = {
         "lca, 1 thread": lambda: _lca_sweep(df, ks, starts),
         "lca, 2 threads": lambda: _lca_sweep(df, ks, starts, n_jobs=-1),
+        "lca, no pattern starts, 2 threads": lambda: _lca_sweep(
+            df, ks, starts, n_jobs=-1, pattern_starts=0
+        ),
         "lca, random starts only, 2 threads": lambda: _lca_sweep(
             df, ks, starts, n_jobs=-1, split_starts=False
         ),

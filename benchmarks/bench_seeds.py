@@ -8,6 +8,7 @@ the starts. Prints one Markdown row per seed (K = 6..10, where the maxima
 differ) and its wall time.
 
     python benchmarks/bench_seeds.py [--starts 50] [--seeds 4] [--split-merge 50]
+        [--pattern-starts 20]
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=50, help="random starts per K")
     parser.add_argument("--seeds", type=int, default=4, help="random_state 0 .. seeds-1")
     parser.add_argument("--split-merge", type=int, default=0, help="split-merge moves per K")
+    parser.add_argument(
+        "--pattern-starts", type=int, default=20, help="pattern starts per K (the default 20)"
+    )
     args = parser.parse_args()
     params = bench_core.true_parameters()
     df, _ = lca.simulate(
@@ -36,8 +40,9 @@ def main() -> None:
     print("|---:|" + "---:|" * (len(SHOWN) + 1))
     for seed in range(args.seeds):
         sweep = bench_core._lca_sweep(
-            df, KS, args.starts, random_state=seed, n_jobs=-1, split_merge=args.split_merge
-        )
+            df, KS, args.starts, random_state=seed, n_jobs=-1, split_merge=args.split_merge,
+            pattern_starts=args.pattern_starts,
+        )  # fmt: skip
         lls = " | ".join(f"{sweep['per_k'][str(k)]['loglik']:.2f}" for k in SHOWN)
         print(f"| {seed} | {lls} | {sweep['total_s']:.2f} s |", flush=True)
 

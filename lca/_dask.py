@@ -184,6 +184,28 @@ def _pattern_sums(part, offsets, log_class, log_cond) -> dict:
     return pattern_sums(post, weights, ll, np.all(patterns >= 0, axis=1))
 
 
+def _total_weight(part) -> float:
+    return float(np.sum(part[1]))
+
+
+def _worst_patterns(part, offsets, log_class, log_cond, total, n) -> tuple:
+    """This part's candidates for ``lca._em.worst_patterns``: residuals, patterns, posteriors."""
+    from . import _em, _kernels
+
+    patterns, weights, _ = part
+    post, ll = _kernels.posteriors(patterns, offsets, log_class, log_cond, False)
+    idx, resid = _em.worst_patterns(patterns, weights, ll, total, n)
+    return resid[idx], patterns[idx], post[idx]
+
+
+def _merge_worst(a, b, n) -> tuple:
+    """The ``n`` worst of two parts' candidates, ranked as ``worst_patterns`` ranks."""
+    resid, patterns, post = (np.concatenate([x, y]) for x, y in zip(a, b))
+    keys = [patterns[:, j] for j in range(patterns.shape[1] - 1, -1, -1)] + [-resid]
+    order = np.lexsort(keys)[:n]
+    return resid[order], patterns[order], post[order]
+
+
 def _add(a, b):
     return a + b
 
@@ -238,6 +260,18 @@ class DistributedPatterns:
             return self._sum(_estep_sums, offsets, list(points), add=_add_estep_sums)
 
         return evaluate
+
+    def worst_patterns(self, offsets, log_class, log_cond, n) -> tuple:
+        """The ``n`` worst-fitted patterns (``lca._em.worst_patterns``) and their
+        posteriors, found part by part: ``(patterns, posteriors)``."""
+        from functools import partial
+
+        total = self._sum(_total_weight)
+        merge = partial(_merge_worst, n=n)
+        _, patterns, post = self._sum(
+            _worst_patterns, offsets, log_class, log_cond, total, n, add=merge
+        )
+        return patterns, post
 
     def pattern_sums(self, offsets, log_class, log_cond) -> dict:
         from .criteria import add_sums

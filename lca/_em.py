@@ -119,6 +119,80 @@ def split_starts(
     return out
 
 
+#: The new class of a pattern start (see :func:`pattern_starts`): its share of
+#: the respondents, and the probability it gives each answer of its seed pattern.
+PATTERN_SHARE = 0.01
+PATTERN_PEAK = 0.7
+
+
+def worst_patterns(patterns, weights, ll, total, n) -> tuple:
+    """Up to ``n`` patterns seen more often than a model expects, worst fitted first.
+
+    The key is the Pearson residual ``(w - E) / sqrt(E)``, ``E = total *
+    P(y)`` (``ll`` = log P(y) of each pattern); ties go in
+    lexicographic pattern order, the order of a pattern table, so a table
+    split into parts (Dask) ranks alike. Returns ``(indices, residuals)``.
+    """
+    expected = total * np.exp(ll)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resid = (weights - expected) / np.sqrt(expected)
+    # a pattern impossible under the model (expected 0, residual +inf) comes first
+    resid = np.where((weights > 0) & (resid > 0), resid, -np.inf)
+    keys = [patterns[:, j] for j in range(patterns.shape[1] - 1, -1, -1)] + [-resid]
+    order = np.lexsort(keys)[:n]
+    return order[resid[order] > -np.inf], resid
+
+
+def pattern_starts(
+    log_class: np.ndarray,
+    log_cond: np.ndarray,
+    offsets: np.ndarray,
+    ordinal: np.ndarray,
+    patterns: np.ndarray,
+    weights: np.ndarray,
+    n: int,
+) -> list:
+    """Starts for K classes from a (K-1)-class solution: a new class at each of
+    the ``n`` answer patterns the solution predicts worst.
+
+    The patterns are ranked by their Pearson residual under the solution,
+    ``(observed - expected) / sqrt(expected)`` with ``expected = N P(y)``
+    (weighted counts; only patterns observed more often than expected; see
+    :func:`worst_patterns`), and each becomes a start by :func:`seeded_starts`.
+    This is the component insertion of greedy EM for mixtures (Vlassis &
+    Likas 2002; Verbeek, Vlassis & Kroese 2003): a small class that the K-1
+    solution has no room for shows as a pattern it under-predicts, and a
+    start placed there reaches a maximum that neither random starts nor
+    halving a class find but by chance. Deterministic: no random numbers.
+    """
+    post, ll = _kernels.posteriors(patterns, offsets, log_class, log_cond, False)
+    seeds, _ = worst_patterns(patterns, weights, ll, float(np.sum(weights)), n)
+    return seeded_starts(log_class, log_cond, offsets, ordinal, patterns[seeds], post[seeds])
+
+
+def seeded_starts(log_class, log_cond, offsets, ordinal, seeds, seed_posts) -> list:
+    """One start per seed pattern: the K-1 classes (sizes scaled by
+    ``1 - PATTERN_SHARE``) and a new class of share ``PATTERN_SHARE`` that
+    answers each nominal indicator as the seed does with probability
+    ``PATTERN_PEAK`` (the rest spread evenly over the other categories); for
+    a missing answer or an ordinal indicator (whose class columns must stay
+    in the adjacent-category model) it copies the column of the class the
+    seed most probably belongs to (``seed_posts``, its posteriors)."""
+    new_class = np.append(log_class + np.log1p(-PATTERN_SHARE), np.log(PATTERN_SHARE))
+    out = []
+    for pattern, post in zip(seeds, seed_posts):
+        col = log_cond[:, int(np.argmax(post))].copy()
+        for j in range(len(offsets) - 1):
+            lo, hi = int(offsets[j]), int(offsets[j + 1])
+            c = int(pattern[j])
+            if c < 0 or ordinal[j] or hi - lo < 2:
+                continue
+            col[lo:hi] = np.log((1.0 - PATTERN_PEAK) / (hi - lo - 1))
+            col[lo + c] = np.log(PATTERN_PEAK)
+        out.append((new_class.copy(), np.column_stack([log_cond, col])))
+    return out
+
+
 def merge_starts(
     log_class: np.ndarray, log_cond: np.ndarray, offsets: np.ndarray, ordinal: np.ndarray
 ) -> list:
@@ -325,8 +399,12 @@ def search(
     evaluate=None,
     split_merge: int = 0,
     rng: np.random.Generator | None = None,
+    screened: tuple | None = None,
 ) -> EMResult:
     """Run the multi-start search and return the best solution.
+
+    ``screened = (starts, iterations, keep)``: further starts screened
+    briefly, of which the best ``keep`` join ``starts`` (see :func:`_search`).
 
     ``split_merge`` > 0 then refines the best solution with up to that many
     split-and-merge moves drawn with ``rng`` (see :func:`_split_merge`).
@@ -346,7 +424,7 @@ def search(
             runs = [em_steps(s, *settings, iters, tol, accelerate) for s, iters in items]
             return lockstep(runs, evaluate, progress)
 
-        result = _search(starts, n_final, burn_in, max_iter, run_lockstep)
+        result = _search(starts, n_final, burn_in, max_iter, run_lockstep, screened)
         if split_merge:
             result = _split_merge(
                 result, split_merge, offsets, ordinal, rng, burn_in, max_iter, run_lockstep
@@ -368,7 +446,7 @@ def search(
         return _map(stage, items, n_jobs, threaded=not parallel_estep)
 
     with numba_threads(n_jobs):
-        result = _search(starts, n_final, burn_in, max_iter, run_stage)
+        result = _search(starts, n_final, burn_in, max_iter, run_stage, screened)
         if split_merge:
             result = _split_merge(
                 result, split_merge, offsets, ordinal, rng, burn_in, max_iter, run_stage
@@ -386,17 +464,38 @@ def _n_at(objectives: np.ndarray, best: float) -> int:
     return int(np.sum(np.abs(_finite(objectives) - best) <= SAME_OPTIMUM_RTOL * abs(best)))
 
 
-def _search(starts, n_final, burn_in, max_iter, run_stage) -> EMResult:
+def _screen(screened, max_iter, run_stage) -> tuple[list, list]:
+    """The best ``keep`` of ``screened = (starts, iterations, keep)`` after that many
+    EM iterations: their points and the E-steps each has used."""
+    if not screened or not screened[0]:
+        return [], []
+    candidates, iters, keep = screened
+    if iters >= max_iter:  # no budget to screen with: the first ``keep`` as they are
+        return list(candidates[:keep]), [0] * min(keep, len(candidates))
+    out = run_stage([(s, min(iters, max_iter)) for s in candidates])
+    objectives = np.array([r[2] for r in out])
+    order = np.argsort(-_finite(objectives), kind="stable")[:keep]
+    return [(out[i][0], out[i][1]) for i in order], [int(out[i][4]) for i in order]
+
+
+def _search(starts, n_final, burn_in, max_iter, run_stage, screened=None) -> EMResult:
     """Burn-in of every start, then the best ``n_final`` to convergence.
 
     ``run_stage(items)`` runs EM from each ``(start, n_iterations)`` and
-    returns the ``run_em`` results in order.
+    returns the ``run_em`` results in order. ``screened = (starts,
+    iterations, keep)``: starts first run for only that many iterations, of
+    which the best ``keep`` then join ``starts`` (after them, their E-steps
+    counted in their budget): many cheap candidates, few of them carried on.
     """
+    kept, used = _screen(screened, max_iter, run_stage)
+    starts = list(starts) + kept
+    used = [0] * (len(starts) - len(kept)) + used
     n_starts = len(starts)
     n_final = max(1, min(n_final, n_starts))
     burn = min(burn_in, max_iter) if n_final < n_starts else max_iter
 
-    first = run_stage([(s, burn) for s in starts])
+    first = run_stage([(s, max(1, min(burn, max_iter - u))) for s, u in zip(starts, used)])
+    first = [(*r[:4], r[4] + u, r[5]) for r, u in zip(first, used)]
     objectives = np.array([r[2] for r in first])
     # best first; ties keep start order (stable) so the choice is reproducible
     order = np.argsort(-_finite(objectives), kind="stable")
@@ -406,11 +505,11 @@ def _search(starts, n_final, burn_in, max_iter, run_stage) -> EMResult:
     todo = []
     for s in chosen:
         log_class, log_cond, obj, ll, n_iter, conv = first[s]
-        if conv or burn >= max_iter:
+        if conv or n_iter >= max_iter:
             finals.append((s, first[s]))
         else:
             todo.append(s)
-    rest = run_stage([((first[s][0], first[s][1]), max_iter - burn) for s in todo])
+    rest = run_stage([((first[s][0], first[s][1]), max_iter - first[s][4]) for s in todo])
     for s, r in zip(todo, rest):
         log_class, log_cond, obj, ll, n_iter, conv = r
         finals.append((s, (log_class, log_cond, obj, ll, n_iter + first[s][4], conv)))

@@ -125,12 +125,15 @@ def _model_options(args) -> dict:
         raise CLIError(f"--starts {args.starts}: give at least 1 random start")
     if args.split_merge < 0:
         raise CLIError(f"--split-merge {args.split_merge}: give 0 (none) or more moves")
+    if args.pattern_starts < 0:
+        raise CLIError(f"--pattern-starts {args.pattern_starts}: give 0 (none) or more starts")
     return {
         "n_starts": args.starts,
         "random_state": args.seed,
         "bayes_constant": args.bayes_constant,
         "n_jobs": args.jobs,
         "split_merge": args.split_merge,
+        "pattern_starts": args.pattern_starts,
     }
 
 
@@ -331,6 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--split-merge", type=int, default=0, metavar="M",
             help="after the starts, try up to M split-and-merge moves on the best solution "
             "(default 0; a few dozen find higher maxima of models with many classes)",
+        )  # fmt: skip
+        p.add_argument(
+            "--pattern-starts", type=int, default=20, metavar="P",
+            help="compare: candidate starts per K with a small new class at one of the answer "
+            "patterns the K-1 class model fits worst (default 20; 0 for none)",
         )  # fmt: skip
 
     compare = sub.add_parser("compare", help="fit a range of class numbers and compare them")

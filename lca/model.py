@@ -141,6 +141,12 @@ class EncodedData:
     distributed: object = None
 
 
+#: Pattern starts (``pattern_starts``) are screened by this many EM
+#: iterations, after which the best ``PATTERN_KEEP`` join the other starts.
+PATTERN_SCREEN_ITER = 10
+PATTERN_KEEP = 2
+
+
 class LatentClassModel:
     """Latent class model for categorical (nominal or ordinal) indicators, fitted by EM.
 
@@ -169,6 +175,17 @@ class LatentClassModel:
         support have many nearby maxima that random starts find only by
         chance; a few dozen moves usually climb past them. 0 (the default)
         tries none.
+    pattern_starts : int, default=20
+        With ``fit(start_from=...)`` given a model of ``n_classes - 1``
+        classes: that many more candidate starts, each the (K-1)-class
+        solution plus a small new class (1% of the respondents) placed at one
+        of the answer patterns it predicts worst (largest Pearson residual,
+        observed against expected count), as greedy EM for mixtures inserts
+        a component (Vlassis & Likas 2002; Verbeek, Vlassis & Kroese 2003).
+        They are screened by 10 EM iterations and the best 2 join the other
+        starts. A small class that the (K-1)-class model has no room for
+        shows there first; random starts, or halving a class, find it only
+        by chance. ``compare`` fits every K this way from K-1. 0 adds none.
     max_iter : int, default=5000
         Most EM iterations (E-steps) for one start, burn-in included.
     tol : float, default=1e-10
@@ -246,6 +263,7 @@ class LatentClassModel:
         "n_final": lambda v: _check_int("n_final", v, 1, allow_none=True),
         "burn_in": lambda v: _check_int("burn_in", v, 1),
         "split_merge": lambda v: _check_int("split_merge", v, 0),
+        "pattern_starts": lambda v: _check_int("pattern_starts", v, 0),
         "max_iter": lambda v: _check_int("max_iter", v, 1),
         "tol": lambda v: _check_real("tol", v, 0.0, strict=True),
         "bayes_constant": lambda v: _check_real("bayes_constant", v, 0.0, strict=False),
@@ -265,6 +283,7 @@ class LatentClassModel:
         n_final: int | None = None,
         burn_in: int = 50,
         split_merge: int = 0,
+        pattern_starts: int = 20,
         max_iter: int = 5000,
         tol: float = 1e-10,
         bayes_constant: float = 1.0,
@@ -281,6 +300,7 @@ class LatentClassModel:
         self.n_final = n_final
         self.burn_in = burn_in
         self.split_merge = split_merge
+        self.pattern_starts = pattern_starts
         self.max_iter = max_iter
         self.tol = tol
         self.bayes_constant = bayes_constant
@@ -477,7 +497,9 @@ class LatentClassModel:
             ``n_classes - 1`` classes each of its classes split in two is one
             start (the two halves' log-probabilities moved apart at random);
             with ``n_classes + 1`` each pair of its classes merged is one
-            start. They go through the burn-in with the random starts. With
+            start, and ``pattern_starts`` candidates with a new class at a
+            badly fitted answer pattern are screened, the best 2 kept. They
+            go through the burn-in with the random starts. With
             ``n_starts=0`` they are the only starts. :func:`lca.compare` uses
             split starts by default and merge starts on request.
 
@@ -622,12 +644,17 @@ class LatentClassModel:
         starts = [_em.random_start(rng, n_classes, offsets, ordinal) for _ in range(self.n_starts)]
         if start_from is not None:
             starts += self._starts_from(start_from, indicators, ordinal, offsets, rng)
+        screened = self._pattern_screen(
+            start_from, ordinal, offsets, patterns, pattern_weights, distributed
+        )
         n_final = self.n_final if self.n_final is not None else max(2, self.n_starts // 4)
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
             total = len(starts) + min(n_final, len(starts))
+            if screened is not None:
+                total += len(screened[0]) + min(PATTERN_KEEP, len(screened[0]))
             total += self.split_merge + 3 * -(-self.split_merge // _em.SPLIT_MERGE_BATCH)
             bar = tqdm(total=total, desc=f"{n_classes} classes, starts", leave=False)
         result = _em.search(
@@ -649,6 +676,7 @@ class LatentClassModel:
             evaluate=None if distributed is None else distributed.evaluator(offsets),
             split_merge=int(self.split_merge),
             rng=rng,
+            screened=screened,
         )
         if bar is not None:
             bar.close()
@@ -779,6 +807,30 @@ class LatentClassModel:
         for other in others:
             starts += self._starts_from_one(other, indicators, ordinal, offsets, rng)
         return starts
+
+    def _pattern_screen(self, start_from, ordinal, offsets, patterns, pattern_weights, distributed):
+        """Pattern starts from every (K-1)-class model in ``start_from``, to screen.
+
+        ``(starts, PATTERN_SCREEN_ITER, PATTERN_KEEP)`` for ``_em.search``, or
+        None. With the patterns in a Dask cluster (``distributed``) the worst
+        fitted are found part by part; the starts are the same.
+        """
+        if start_from is None or self.pattern_starts == 0:
+            return None
+        others = list(start_from) if isinstance(start_from, (list, tuple)) else [start_from]
+        starts = []
+        for other in others:  # already checked by _starts_from
+            if other._class_probs.shape[0] != self.n_classes - 1:
+                continue
+            params = (other._log_class, other._log_cond)
+            if distributed is None:
+                starts += _em.pattern_starts(
+                    *params, offsets, ordinal, patterns, pattern_weights, self.pattern_starts
+                )
+            else:
+                seeds, posts = distributed.worst_patterns(offsets, *params, self.pattern_starts)
+                starts += _em.seeded_starts(*params, offsets, ordinal, seeds, posts)
+        return (starts, PATTERN_SCREEN_ITER, PATTERN_KEEP) if starts else None
 
     def _starts_from_one(self, other, indicators, ordinal, offsets, rng) -> list:
         k = self.n_classes

@@ -176,8 +176,12 @@ def compare(
         its classes split in two (K-1 extra starts, beside the random ones;
         ``LatentClassModel.fit(start_from=...)``). Maxima of many-class
         models are often a smaller model's solution with one class divided,
-        which random starts find only by chance (benchmarks/README.md). A K
-        whose K-1 is not in ``n_classes`` gets random starts only. False fits
+        which random starts find only by chance (benchmarks/README.md). The
+        K-1 class model also gives ``pattern_starts`` candidates (an option
+        of :class:`LatentClassModel`, default 20): a small new class at each
+        of the answer patterns it fits worst, screened by 10 iterations, the
+        best 2 kept. A K whose K-1 is not in ``n_classes`` gets random starts
+        only. False fits
         every K from random starts alone; ``blrt`` then fits its bootstrap
         samples the same way.
     merge_starts : bool, default=False

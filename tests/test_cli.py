@@ -56,7 +56,9 @@ def test_compare_writes_table_and_models(survey_csv, tmp_path, capsys):
     assert "Lowest BIC" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("flag", [[], ["--no-split-starts"], ["--merge-starts"]])
+@pytest.mark.parametrize(
+    "flag", [[], ["--no-split-starts"], ["--merge-starts"], ["--pattern-starts", "0"]]
+)
 def test_compare_split_starts_flag_is_what_compare_gets(survey_csv, tmp_path, flag):
     path, _ = survey_csv
     out = tmp_path / "out"
@@ -68,6 +70,7 @@ def test_compare_split_starts_flag_is_what_compare_gets(survey_csv, tmp_path, fl
     expected = lca.compare(
         pd.read_csv(path)[cols], range(1, 4), n_starts=3, progress=False,
         split_starts="--no-split-starts" not in flag, merge_starts="--merge-starts" in flag,
+        pattern_starts=0 if "--pattern-starts" in flag else 20,
     )  # fmt: skip
     np.testing.assert_allclose(table["loglik"], expected.table["loglik"], rtol=1e-12)
 
@@ -80,6 +83,7 @@ def test_compare_split_starts_flag_is_what_compare_gets(survey_csv, tmp_path, fl
          "no column(s) ['NOPE']"),
         (["fit", "{csv}", "--classes", "two", "--out", "m.json"], "--classes 'two'"),
         (["assign", "{csv}", "{csv}"], "not valid JSON"),
+        (["compare", "{csv}", "--pattern-starts", "-1", "--out", "o"], "--pattern-starts -1"),
     ],
 )  # fmt: skip
 def test_errors_are_one_line(survey_csv, capsys, argv, message):

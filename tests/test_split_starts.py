@@ -86,11 +86,16 @@ def test_start_from_the_same_model_ends_where_it_started(gss82, three):
 
 def test_start_from_a_smaller_model_adds_one_start_per_class(gss82):
     two = lca.LatentClassModel(2, n_starts=4, bayes_constant=0).fit(gss82)
-    m = lca.LatentClassModel(3, n_starts=2, n_final=4, bayes_constant=0).fit(gss82, start_from=two)
+    opts = {"n_starts": 2, "bayes_constant": 0}
+    m = lca.LatentClassModel(3, n_final=4, pattern_starts=0, **opts).fit(gss82, start_from=two)
     assert m.start_objectives_.shape == (4,)  # 2 random + 2 split starts, all finished
     # the random starts are the same draws as without start_from
-    plain = lca.LatentClassModel(3, n_starts=2, n_final=4, bayes_constant=0).fit(gss82)
+    plain = lca.LatentClassModel(3, n_final=4, **opts).fit(gss82)
     np.testing.assert_array_equal(m.start_objectives_[:2], plain.start_objectives_)
+    # pattern starts: the best 2 of them after screening come after those 4
+    both = lca.LatentClassModel(3, n_final=6, pattern_starts=5, **opts).fit(gss82, start_from=two)
+    assert both.start_objectives_.shape == (6,)
+    np.testing.assert_array_equal(both.start_objectives_[:4], m.start_objectives_)
 
 
 def test_start_from_with_the_wrong_model_says_what_is_wrong(gss82, three):
