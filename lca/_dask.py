@@ -200,9 +200,10 @@ def _worst_patterns(part, offsets, log_class, log_cond, total, n) -> tuple:
 
 def _merge_worst(a, b, n) -> tuple:
     """The ``n`` worst of two parts' candidates, ranked as ``worst_patterns`` ranks."""
+    from ._em import worst_first
+
     resid, patterns, post = (np.concatenate([x, y]) for x, y in zip(a, b))
-    keys = [patterns[:, j] for j in range(patterns.shape[1] - 1, -1, -1)] + [-resid]
-    order = np.lexsort(keys)[:n]
+    order = worst_first(resid, patterns)[:n]
     return resid[order], patterns[order], post[order]
 
 

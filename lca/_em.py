@@ -138,9 +138,14 @@ def worst_patterns(patterns, weights, ll, total, n) -> tuple:
         resid = (weights - expected) / np.sqrt(expected)
     # a pattern impossible under the model (expected 0, residual +inf) comes first
     resid = np.where((weights > 0) & (resid > 0), resid, -np.inf)
-    keys = [patterns[:, j] for j in range(patterns.shape[1] - 1, -1, -1)] + [-resid]
-    order = np.lexsort(keys)[:n]
+    order = worst_first(resid, patterns)[:n]
     return order[resid[order] > -np.inf], resid
+
+
+def worst_first(resid: np.ndarray, patterns: np.ndarray) -> np.ndarray:
+    """Order of decreasing residual, ties in lexicographic pattern order."""
+    keys = [patterns[:, j] for j in range(patterns.shape[1] - 1, -1, -1)] + [-resid]
+    return np.lexsort(keys)
 
 
 def pattern_starts(
@@ -472,7 +477,7 @@ def _screen(screened, max_iter, run_stage) -> tuple[list, list]:
     candidates, iters, keep = screened
     if iters >= max_iter:  # no budget to screen with: the first ``keep`` as they are
         return list(candidates[:keep]), [0] * min(keep, len(candidates))
-    out = run_stage([(s, min(iters, max_iter)) for s in candidates])
+    out = run_stage([(s, iters) for s in candidates])
     objectives = np.array([r[2] for r in out])
     order = np.argsort(-_finite(objectives), kind="stable")[:keep]
     return [(out[i][0], out[i][1]) for i in order], [int(out[i][4]) for i in order]

@@ -141,6 +141,11 @@ class EncodedData:
     distributed: object = None
 
 
+def _as_list(start_from) -> list:
+    """``fit(start_from=...)`` as a list of models."""
+    return list(start_from) if isinstance(start_from, (list, tuple)) else [start_from]
+
+
 #: Pattern starts (``pattern_starts``) are screened by this many EM
 #: iterations, after which the best ``PATTERN_KEEP`` join the other starts.
 PATTERN_SCREEN_ITER = 10
@@ -802,9 +807,8 @@ class LatentClassModel:
 
     def _starts_from(self, start_from, indicators, ordinal, offsets, rng) -> list:
         """Starting values from fitted models (``fit(start_from=...)``)."""
-        others = list(start_from) if isinstance(start_from, (list, tuple)) else [start_from]
         starts = []
-        for other in others:
+        for other in _as_list(start_from):
             starts += self._starts_from_one(other, indicators, ordinal, offsets, rng)
         return starts
 
@@ -817,9 +821,8 @@ class LatentClassModel:
         """
         if start_from is None or self.pattern_starts == 0:
             return None
-        others = list(start_from) if isinstance(start_from, (list, tuple)) else [start_from]
         starts = []
-        for other in others:  # already checked by _starts_from
+        for other in _as_list(start_from):  # already checked by _starts_from
             if other._class_probs.shape[0] != self.n_classes - 1:
                 continue
             params = (other._log_class, other._log_cond)
