@@ -901,9 +901,7 @@ class LatentClassModel:
 
     def _pattern_posteriors(self, patterns: np.ndarray):
         """Posteriors per pattern; threads only when n_jobs asks for them (same bits)."""
-        from joblib import effective_n_jobs
-
-        n_jobs = effective_n_jobs(self.n_jobs)
+        n_jobs = _em.effective_n_jobs(self.n_jobs)
         parallel = n_jobs > 1 and patterns.shape[0] >= _em.PARALLEL_MIN_PATTERNS
         with _em.numba_threads(n_jobs):
             return _kernels.posteriors(

@@ -1,7 +1,10 @@
 """The estimator: likelihood, published values, statistics, recovery, invariants."""
 
 import math
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -414,3 +417,23 @@ def test_repr_and_params():
     assert m.set_params(tol=1e-6).tol == 1e-6
     with pytest.raises(ValueError, match="unknown parameter"):
         m.set_params(bogus=1)
+
+
+def test_a_one_thread_fit_does_not_import_joblib():
+    """joblib (0.06-0.2 s to import, part of a first fit's time) loads only when
+    ``n_jobs`` asks for more than one worker."""
+    code = (
+        "import sys, lca\n"
+        "probs = {'a': [[0.8, 0.2], [0.2, 0.8]], 'b': [[0.7, 0.3], [0.3, 0.7]]}\n"
+        "df, _ = lca.simulate([0.5, 0.5], probs, 100, random_state=0)\n"
+        "m = lca.LatentClassModel(n_classes=2, n_starts=2, random_state=0).fit(df)\n"
+        "m.predict_proba(df)\n"
+        "print('joblib' in sys.modules)\n"
+        "lca.LatentClassModel(n_classes=2, n_starts=2, n_jobs=2, random_state=0).fit(df)\n"
+        "print('joblib' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.split() == ["False", "True"]
