@@ -53,8 +53,8 @@ def numba_threads(n_jobs: int):
 def effective_n_jobs(n_jobs) -> int:
     """joblib's number of workers for ``n_jobs`` (-1: all cores), 1 without importing it.
 
-    joblib takes about 0.2 s to import, a third of a first small fit with a
-    warm numba cache; the default ``n_jobs=1`` does not need it.
+    joblib takes 0.06-0.2 s to import, a noticeable part of a first small fit
+    with a warm numba cache; the default ``n_jobs=1`` does not need it.
     """
     if n_jobs == 1:
         return 1
@@ -388,8 +388,8 @@ def _map(fn, items, n_jobs: int, threaded: bool):
 
     The kernels release the GIL, so starts run side by side on threads. A
     plain thread pool rather than joblib's: joblib builds a pool for every
-    call and polls for results every 10 ms, which cost about a tenth of a
-    one-second ``compare`` sweep of 17 short stages. A Dask cluster the user
+    call and polls for results every 10 ms, which cost about a fifth of a
+    one-second ``compare`` sweep of 17 short threaded stages. A Dask cluster the user
     started still gets the work through joblib's Dask backend.
     """
     if not (threaded and n_jobs != 1 and len(items) > 1):

@@ -420,6 +420,11 @@ def _fitted_objective(m):
     return m.loglik_ + m.log_prior_
 
 
+def _fit_two(frame, b, seed, start_from=None):
+    model = lca.LatentClassModel(2, bayes_constant=b, random_state=seed, **FIT)
+    return model.fit(frame, start_from=start_from)
+
+
 def _at_the_better_maximum(a, r, refit_a, refit_r):
     """Fits ``a`` and ``r`` of one problem in two encodings, both at its better maximum.
 
@@ -444,8 +449,7 @@ def test_reordering_columns_leaves_the_maximum_and_estimates_unchanged(problem, 
     order = list(np.random.default_rng(seed).permutation(data.columns))
 
     def fit(frame, start_from=None):
-        model = lca.LatentClassModel(2, bayes_constant=b, random_state=seed, **FIT)
-        return model.fit(frame, start_from=start_from)
+        return _fit_two(frame, b, seed, start_from)
 
     def reordered(m, columns):
         probs = {name: m.conditional_probs_[name] for name in columns}
@@ -486,8 +490,7 @@ def test_renaming_categories_leaves_the_maximum_and_estimates_unchanged(problem,
     back = {name: {new: old for old, new in labels.items()} for name, labels in renames.items()}
 
     def fit(frame, start_from=None):
-        model = lca.LatentClassModel(2, bayes_constant=b, random_state=seed, **FIT)
-        return model.fit(frame, start_from=start_from)
+        return _fit_two(frame, b, seed, start_from)
 
     def relabelled(m, labels):
         probs = {}
