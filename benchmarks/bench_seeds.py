@@ -50,7 +50,7 @@ def main() -> None:
     peer_best = None
     if args.results.exists():
         recorded = json.loads(args.results.read_text()).get(f"D{args.starts}")
-        if recorded and recorded.get("best_peer_loglik"):
+        if recorded and recorded.get("best_peer_loglik") and recorded["n"] == len(df):
             peer_best = {int(k): v for k, v in recorded["best_peer_loglik"].items()}
     print("| seed | " + " | ".join(f"K={k}" for k in SHOWN) + " | wall time |")
     print("|---:|" + "---:|" * (len(SHOWN) + 1))
@@ -63,11 +63,12 @@ def main() -> None:
         lls = {k: sweep["per_k"][str(k)]["loglik"] for k in SHOWN}
         times.append(sweep["total_s"])
         if peer_best is not None:
-            below += sum(lls[k] < peer_best[k] - 1e-6 * abs(peer_best[k]) for k in SHOWN)
+            tol = bench_core.SAME_OPTIMUM_RTOL
+            below += sum(not lls[k] >= peer_best[k] - tol * abs(peer_best[k]) for k in SHOWN)
         row = " | ".join(f"{lls[k]:.2f}" for k in SHOWN)
         print(f"| {seed} | {row} | {sweep['total_s']:.2f} s |", flush=True)
     if peer_best is None:
-        print(f"\n(no peer's best with {args.starts} starts in {args.results})")
+        print(f"\n(no peer's best with {args.starts} starts on these data in {args.results})")
     else:
         pairs = args.seeds * len(SHOWN)
         print(f"\n{below} of {pairs} (seed, K) pairs below the best peer of {args.results.name}")

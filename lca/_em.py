@@ -386,11 +386,13 @@ def lockstep(runs, evaluate, progress=None) -> list:
 def _map(fn, items, n_jobs: int, threaded: bool):
     """``[fn(*item) for item in items]``, on ``n_jobs`` threads if ``threaded``.
 
-    The kernels release the GIL, so starts run side by side on threads. A
-    plain thread pool rather than joblib's: joblib builds a pool for every
-    call and polls for results every 10 ms, which cost about a fifth of a
-    one-second ``compare`` sweep of 17 short threaded stages. A Dask cluster the user
-    started still gets the work through joblib's Dask backend.
+    The kernels release the GIL, so starts run side by side on threads of a
+    plain thread pool. joblib's threading backend polled for results every
+    10 ms, which cost about a fifth of a one-second ``compare`` sweep (17 of
+    its stages run several starts), so joblib's ``parallel_config`` does not
+    choose the backend here; a Dask cluster the user started still gets the
+    work through joblib's Dask backend. An error or an interrupt cancels the
+    starts not yet begun.
     """
     if not (threaded and n_jobs != 1 and len(items) > 1):
         return [fn(*it) for it in items]
@@ -401,8 +403,11 @@ def _map(fn, items, n_jobs: int, threaded: bool):
 
         with parallel_config(backend="dask"):
             return Parallel(n_jobs=n_jobs)(delayed(fn)(*it) for it in items)
-    with ThreadPoolExecutor(max_workers=min(n_jobs, len(items))) as pool:
-        return list(pool.map(fn, *zip(*items)))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(n_jobs, len(items))))
+    try:
+        return list(pool.map(lambda item: fn(*item), items))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def search(

@@ -223,7 +223,9 @@ class LatentClassModel:
     n_jobs : int, default=1
         Threads: starts run side by side, or, with many distinct answer
         patterns, one start uses several threads. The result is the same bit
-        for bit whatever ``n_jobs`` is.
+        for bit whatever ``n_jobs`` is. -1 means all cores (joblib's
+        convention); inside a running Dask client the starts go to the
+        cluster.
 
     Attributes
     ----------

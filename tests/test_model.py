@@ -3,6 +3,8 @@
 import math
 import subprocess
 import sys
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 import lca
+from lca import _em
 from lca.encoding import encode
 
 from . import naive
@@ -437,3 +440,29 @@ def test_a_one_thread_fit_does_not_import_joblib():
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert proc.stdout.split() == ["False", "True"]
+
+
+def test_threaded_starts_keep_order_and_an_error_cancels_the_starts_not_begun():
+    """The starts' thread pool (lca._em._map): results in item order whatever the
+    finishing order, and a failing start stops the queue instead of running it out."""
+
+    def slow_square(x, pause):
+        time.sleep(pause)
+        return x * x
+
+    items = [(x, 0.02 * (x % 3)) for x in range(12)]  # later items often finish first
+    assert _em._map(slow_square, items, 2, threaded=True) == [x * x for x in range(12)]
+
+    started = []
+    lock = threading.Lock()
+
+    def fail_first(x):
+        with lock:
+            started.append(x)
+        if x == 0:
+            raise ValueError("start 0 failed")
+        time.sleep(0.05)
+
+    with pytest.raises(ValueError, match="start 0 failed"):
+        _em._map(fail_first, [(x,) for x in range(40)], 2, threaded=True)
+    assert len(started) < 40  # 40 x 50 ms on two threads would take a second
