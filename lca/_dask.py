@@ -152,7 +152,8 @@ def _arrays(part: pd.DataFrame, keys) -> tuple:
 def _counts(part) -> np.ndarray:
     patterns, weights, rows = part
     empty = np.all(patterns < 0, axis=1)
-    return np.array([np.count_nonzero(weights > 0), rows.sum(), rows[empty].sum()])
+    counts = [np.count_nonzero(weights > 0), rows.sum(), rows[empty].sum(), np.sum(weights)]
+    return np.array(counts, dtype=float)
 
 
 def _marginal_counts(part, offsets) -> np.ndarray:
@@ -182,10 +183,6 @@ def _pattern_sums(part, offsets, log_class, log_cond) -> dict:
     patterns, weights, _ = part
     post, ll = _kernels.posteriors(patterns, offsets, log_class, log_cond, False)
     return pattern_sums(post, weights, ll, np.all(patterns >= 0, axis=1))
-
-
-def _total_weight(part) -> float:
-    return float(np.sum(part[1]))
 
 
 def _worst_patterns(part, offsets, log_class, log_cond, total, n) -> tuple:
@@ -242,7 +239,8 @@ class DistributedPatterns:
         parts = [dask.delayed(_arrays, pure=True)(d, keys) for d in table.to_delayed()]
         self.parts = list(dask.persist(*parts))
         counts = self._sum(_counts)
-        self.n_positive, self.n_rows, self.n_empty_rows = (int(v) for v in counts)
+        self.n_positive, self.n_rows, self.n_empty_rows = (int(v) for v in counts[:3])
+        self.total_weight = float(counts[3])
 
     def _sum(self, fn, *args, add=_add):
         import dask
@@ -267,10 +265,9 @@ class DistributedPatterns:
         posteriors, found part by part: ``(patterns, posteriors)``."""
         from functools import partial
 
-        total = self._sum(_total_weight)
         merge = partial(_merge_worst, n=n)
         _, patterns, post = self._sum(
-            _worst_patterns, offsets, log_class, log_cond, total, n, add=merge
+            _worst_patterns, offsets, log_class, log_cond, self.total_weight, n, add=merge
         )
         return patterns, post
 
