@@ -130,7 +130,9 @@ def goodness_of_fit(sums: dict, n_par: int, n_obs: float, n_cells: int) -> dict:
         x2 = observed + max(n_complete - n_complete * sums["p_sum"], 0.0)
     else:
         l2 = x2 = 0.0
-    df = min(n_obs, float(n_cells) - 1.0) - n_par
+    # compared as Python numbers: ``n_cells`` is an exact int and may be past
+    # float's range (over 1023 binary indicators), where float() would overflow
+    df = float(min(n_obs, n_cells - 1)) - n_par
     return {"df": df, "L2": float(l2), "X2": float(x2)}
 
 

@@ -167,6 +167,17 @@ def test_entropy_statistics_on_gss82_match_reference(gss82):
     assert stats["relative_entropy"] == pytest.approx(0.67, abs=0.01)
 
 
+def test_df_when_the_cross_table_has_more_cells_than_a_float_can_count():
+    """1030 binary indicators: 2**1030 cells, past float's range; df = N - npar."""
+    codes = np.random.default_rng(0).integers(0, 2, (60, 1030))
+    df = pd.DataFrame(codes, columns=[f"q{j}" for j in range(1030)])
+    model = lca.LatentClassModel(2, n_starts=2, burn_in=5, max_iter=30, random_state=0).fit(df)
+    npar = (2 - 1) + 2 * 1030
+    assert model.n_parameters_ == npar
+    assert model.fit_stats()["df"] == 60 - npar
+    assert np.isfinite(model.fit_stats()["L2"])
+
+
 def test_profile_and_class_sizes(gss82):
     m = lca.LatentClassModel(3, n_starts=4).fit(gss82)
     sizes = m.class_sizes_.to_numpy()
