@@ -76,6 +76,34 @@ def python_label(value):
     )
 
 
+def plain_name(name):
+    """A column name as a plain Python value: numpy ints and strs as int and str."""
+    if isinstance(name, np.integer):
+        return int(name)
+    if isinstance(name, np.str_):
+        return str(name)
+    return name
+
+
+def name_list(option, what: str) -> list:
+    """The column names an option such as ``ordinal=`` gives: one name, or a list of them.
+
+    One str or int (numpy's too) is one name; any other iterable (a list, an
+    Index, an array) lists names; ``None`` names none. Names come back as
+    plain Python values (:func:`plain_name`).
+    """
+    if option is None:
+        return []
+    if isinstance(option, (str, numbers.Integral)) and not isinstance(option, (bool, np.bool_)):
+        return [plain_name(option)]
+    if isinstance(option, (bytes, bool, np.bool_)) or not isinstance(option, Iterable):
+        raise DataError(
+            f"{what}= takes a column name or a list of column names, got {option!r}; "
+            f"write for example {what}=['q1', 'q2']"
+        )
+    return [plain_name(n) for n in option]
+
+
 def text_key(value) -> str:
     """How a label reads as text; equal keys are the same answer."""
     if isinstance(value, bool):

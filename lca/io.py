@@ -20,7 +20,7 @@ from os import PathLike
 import numpy as np
 
 from .criteria import FIT_STAT_NAMES
-from .encoding import Indicator, python_label, text_key
+from .encoding import Indicator, name_list, plain_name, python_label, text_key
 from .exceptions import ModelFileError
 
 FORMAT = "lca.LatentClassModel"
@@ -51,13 +51,12 @@ def model_to_dict(model) -> dict:
             )
     params = model.get_params()
     if params["ordinal"] is not None:
-        params["ordinal"] = (
-            [params["ordinal"]] if _name_ok(params["ordinal"]) else list(params["ordinal"])
-        )
+        params["ordinal"] = name_list(params["ordinal"], "ordinal")
     categories = params.pop("categories")
     if categories is not None:
         categories = [
-            [name, [python_label(v) for v in labels]] for name, labels in categories.items()
+            [plain_name(name), [python_label(v) for v in labels]]
+            for name, labels in categories.items()
         ]
     rs = params["random_state"]
     if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):

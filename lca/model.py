@@ -24,6 +24,7 @@ from .encoding import (
     encode,
     encode_patterns,
     learn_indicators,
+    name_list,
     python_label,
 )
 from .exceptions import ConvergenceWarning, NotFittedError
@@ -206,13 +207,14 @@ class LatentClassModel:
     accelerate : bool, default=True
         Accelerate EM with SQUAREM; it reaches the same optimum in fewer
         iterations and never lowers the objective.
-    ordinal : sequence of column names or None, default=None
-        Indicators of Latent GOLD's ordinal scale type: an adjacent-category
+    ordinal : column name, iterable of column names, or None, default=None
+        Indicators of Latent GOLD's ordinal scale type (one name, or a list,
+        Index or array of names): an adjacent-category
         logit with equidistant category scores, log P(y=c|k) = a_c + b_k c -
         log(normaliser), so (C - 1) intercepts + (K - 1) class effects
         instead of K (C - 1) free probabilities. Their category order comes
         from an ordered pandas Categorical, from ``categories=``, or from
-        numeric labels (sorted); text labels of unknown order are refused.
+        numeric labels (sorted); other labels of unknown order are refused.
     categories : mapping or None, default=None
         ``{column: [labels in order]}`` to fix the category order (and the
         allowed labels) of some indicators.
@@ -762,9 +764,7 @@ class LatentClassModel:
 
     def _ordinal_mask(self, indicators) -> np.ndarray:
         """Which indicators are ordinal; refuses names and labels that cannot be."""
-        names = list(self.ordinal or [])
-        if isinstance(self.ordinal, (str, int)):
-            names = [self.ordinal]
+        names = name_list(self.ordinal, "ordinal")
         known = {ind.name for ind in indicators}
         absent = [n for n in names if n not in known]
         if absent:
@@ -781,7 +781,8 @@ class LatentClassModel:
             )
             if not (ind.ordered or numeric):
                 raise DataError(
-                    f"ordinal indicator {ind.name!r} has text labels of unknown order "
+                    f"ordinal indicator {ind.name!r} has labels that are not numbers, of "
+                    "unknown order "
                     f"{list(ind.categories)!r}; give the order with an ordered pandas "
                     "Categorical (pd.Categorical(values, categories=[...], ordered=True)) or "
                     f"with categories={{{ind.name!r}: [lowest, ..., highest]}}"

@@ -59,6 +59,17 @@ def test_label_and_name_types_survive(tmp_path):
     pd.testing.assert_frame_equal(model.predict_proba(data), loaded.predict_proba(data))
 
 
+def test_numpy_column_names_in_options_are_saved_as_plain_names(tmp_path):
+    """categories= keyed by a numpy int (as from df.columns.to_numpy()) saves and loads."""
+    data = pd.DataFrame(np.random.default_rng(0).integers(1, 3, (100, 4)))
+    key = data.columns.to_numpy()[0]  # numpy.int64
+    model = lca.LatentClassModel(2, n_starts=2, categories={key: [2, 1]}).fit(data)
+    loaded = lca.load(_save(model, tmp_path))
+    assert loaded.get_params()["categories"] == {0: [2, 1]}
+    assert loaded.indicators_[0].categories == (2, 1)
+    pd.testing.assert_frame_equal(model.predict_proba(data), loaded.predict_proba(data))
+
+
 def test_model_from_parameters_round_trips(tmp_path):
     m = lca.LatentClassModel.from_parameters([0.5, 0.5], {"q": [[0.9, 0.2], [0.1, 0.8]]})
     loaded = lca.load(_save(m, tmp_path))

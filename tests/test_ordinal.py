@@ -113,7 +113,9 @@ def test_separation_type_models_add_23_parameters_per_class():
 
 def test_ordinal_needs_an_order():
     data = pd.DataFrame({"q": ["low", "high", "mid"] * 20, "r": ["a", "b", "b"] * 20})
-    with pytest.raises(lca.DataError, match=r"ordinal indicator 'q' has text labels.*ordered"):
+    with pytest.raises(
+        lca.DataError, match=r"ordinal indicator 'q' has labels that are not.*ordered"
+    ):
         lca.LatentClassModel(2, ordinal=["q"]).fit(data)
     with pytest.raises(lca.DataError, match=r"ordinal= names \['zz'\]"):
         lca.LatentClassModel(2, ordinal=["zz"]).fit(data)
@@ -131,3 +133,31 @@ def test_ordinal_model_round_trips(tmp_path):
     assert loaded._ordinal.tolist() == m._ordinal.tolist()
     assert loaded.get_params()["ordinal"] == ["o0", "o1"]
     pd.testing.assert_frame_equal(loaded.predict_proba(data), m.predict_proba(data))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [1, np.int64(1), [np.int64(1)], pd.Index([1]), np.array([1])],
+    ids=["int", "numpy-int", "list-of-numpy-int", "Index", "array"],
+)
+def test_ordinal_takes_one_name_or_any_list_of_names(tmp_path, spec):
+    """Integer column names: one name (numpy's too), or any iterable of names."""
+    sizes, cond = _ordinal_truth()
+    data, _ = lca.simulate(sizes, cond, 300, random_state=2)
+    data = data.set_axis(range(data.shape[1]), axis=1)  # o0 is column 0, o1 is 1
+    m = lca.LatentClassModel(2, ordinal=spec, n_starts=2, random_state=0).fit(data)
+    assert m._ordinal.tolist() == [False, True] + [False] * (data.shape[1] - 2)
+    # 5 categories: 4 nominal parameters per class, (C - 1) + (K - 1) = 5 when ordinal
+    nominal = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(data)
+    assert m.n_parameters_ == nominal.n_parameters_ - 2 * 4 + (4 + 1)
+    m.save(tmp_path / "m.json")  # numpy names are written as plain ints
+    loaded = lca.load(tmp_path / "m.json")
+    assert loaded.get_params()["ordinal"] == [1]
+    pd.testing.assert_frame_equal(loaded.predict_proba(data), m.predict_proba(data))
+
+
+@pytest.mark.parametrize("spec", [True, 1.5, b"q"])
+def test_ordinal_refuses_what_is_not_a_name(spec):
+    data = pd.DataFrame({"q": [1, 2, 3] * 20, "r": ["a", "b", "b"] * 20})
+    with pytest.raises(lca.DataError, match=r"ordinal= takes a column name or a list"):
+        lca.LatentClassModel(2, ordinal=spec).fit(data)
