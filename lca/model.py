@@ -553,6 +553,14 @@ class LatentClassModel:
         # (its answers outside them are read as missing, which changes nothing)
         positive = w > 0
         source = data if positive.all() else data[positive]
+        if source is not data:
+            only_weightless = source.isna().all(axis=0) & ~data.isna().all(axis=0)
+            if only_weightless.any():
+                name = only_weightless.index[only_weightless.to_numpy()][0]
+                raise DataError(
+                    f"column {name!r} has answers only in rows of weight 0, which do not "
+                    "count in the fit; drop the column, or give those rows a positive weight"
+                )
         indicators = learn_indicators(source, self.categories, self.max_categories)
         # encoded straight into patterns: no (rows x indicators) codes are held,
         # and the per-row weights are summed into pattern_weights
@@ -587,11 +595,18 @@ class LatentClassModel:
         return self
 
     def fit_predict(self, data: pd.DataFrame, y=None, *, weights=None) -> pd.Series:
-        """Fit, then return the modal class of every row (as ``predict``)."""
+        """Fit, then return the modal class of every row (as ``predict``).
+
+        An answer outside the categories the fit learned (possible only in
+        a row of weight 0, whose answers add no category) is read as
+        missing, as the fit read it.
+        """
         self.fit(data, weights=weights)
         if isinstance(weights, str):
             data = data.drop(columns=[weights])
-        return self.predict(data)
+        # fit read an answer outside the learned categories, which only a
+        # zero-weight row can hold, as missing: so does the prediction
+        return self.predict(data, unknown="missing")
 
     @staticmethod
     def _split_weights(data, weights):

@@ -359,6 +359,23 @@ def test_a_zero_weight_row_with_an_impossible_answer(k):
     assert np.isfinite(m.predict_proba(data, unknown="missing").to_numpy()).all()
 
 
+def test_fit_predict_reads_a_zero_weight_rows_unknown_answer_as_fit_did():
+    # fit read the zero-weight row's answer 0 (no category) as missing; fit_predict must too
+    data = pd.DataFrame({"q": [0, 1, 2, 1, 2, 2], "r": [0, 0, 1, 1, 0, 1]})
+    w = [0.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    model = lca.LatentClassModel(2, n_starts=2, random_state=0)
+    classes = model.fit_predict(data, weights=w)
+    as_missing = data.astype(float)
+    as_missing.loc[0, "q"] = np.nan
+    pd.testing.assert_series_equal(classes, model.predict(as_missing))
+
+
+def test_a_column_answered_only_in_zero_weight_rows_is_named():
+    data = pd.DataFrame({"q": [1, 2, 1, 2], "r": [0.0, np.nan, np.nan, np.nan]})
+    with pytest.raises(lca.DataError, match="column 'r' has answers only in rows of weight 0"):
+        lca.LatentClassModel(1).fit(data, weights=[0.0, 1.0, 1.0, 1.0])
+
+
 def test_zero_weight_rows_are_kept_and_assigned(small):
     w = np.ones(len(small))
     w[:10] = 0.0
