@@ -164,7 +164,8 @@ def _check_bool_number_mix(name, column: pd.Series, uniques: list) -> None:
     they read differently as text.
     """
     if column.dtype != object or not any(
-        isinstance(u, numbers.Number) and not _is_missing(u) and u in (0, 1) for u in uniques
+        isinstance(u, (numbers.Number, np.bool_)) and not _is_missing(u) and u in (0, 1)
+        for u in uniques
     ):
         return
     if pd.api.types.infer_dtype(column, skipna=True) not in ("mixed", "mixed-integer"):

@@ -325,3 +325,6 @@ def test_bool_beside_number_in_other_blocks_is_refused(small_blocks):
         encode(pd.DataFrame({"q": values}), [ind])
     with pytest.raises(DataError, match=r"column 'q' mixes True \(bool\) and 1 \(int\)"):
         encode_patterns(pd.DataFrame({"q": values}), [ind], np.ones(len(values)))
+    values[:200] = np.True_  # numpy's bool, which pandas merges with the 1 into one value
+    with pytest.raises(DataError, match=r"column 'q' mixes True \(bool\) and 1 \(int\)"):
+        encode(pd.DataFrame({"q": values}), [ind])

@@ -113,8 +113,18 @@ def test_one_category_column_warns_and_the_fit_still_works():
         # True == 1 in Python: pandas would merge them silently (fixed in encoding.py)
         (pd.Series([True, 1, False], dtype=object), r"mixes True \(bool\) and 1 \(int\)"),
         (pd.Series([0.0, False, 2], dtype=object), r"mixes False \(bool\) and 0.0 \(float\)"),
+        (pd.Series([np.True_, 1, 2], dtype=object), r"mixes True \(bool\) and 1 \(int\)"),
     ],
-    ids=["float-str", "decimal-str", "bool-str", "space", "categorical", "bool-int", "bool-0"],
+    ids=[
+        "float-str",
+        "decimal-str",
+        "bool-str",
+        "space",
+        "categorical",
+        "bool-int",
+        "bool-0",
+        "numpy-bool-int",
+    ],
 )
 def test_lookalike_labels_are_refused_with_both_values_named(values, pattern):
     data = pd.DataFrame({"a": values, "b": [1, 2, 1]})
