@@ -253,23 +253,33 @@ def _code_lookup(labels) -> tuple[dict, dict]:
     return exact, by_text
 
 
-def _explicit_labels(name, order) -> list:
-    """The labels of ``categories=`` for one column, checked."""
+def explicit_labels(name, order, where: str | None = None) -> list:
+    """The labels of ``categories=`` for one column (or others given in order), checked.
+
+    ``where`` names them in the errors (default: ``categories= for column
+    'name'``).
+    """
+    where = where or f"categories= for column {name!r}"
     if isinstance(order, (str, bytes)) or not isinstance(order, Iterable):
         raise DataError(
-            f"categories= for column {name!r} must be a list of labels, got {order!r}; "
+            f"{where} must be a list of labels, got {order!r}; "
             f"write categories={{{name!r}: [label, ...]}}"
         )
     labels = []
     for v in order:
         if _is_missing(v):
             raise DataError(
-                f"categories= for column {name!r} holds the missing value {v!r}; list only "
+                f"{where} holds the missing value {v!r}; list only "
                 "real answers (missing answers need no category)"
             )
         labels.append(_column_label(name, v))
     if not labels:
-        raise DataError(f"categories= for column {name!r} is empty; list its labels in order")
+        raise DataError(f"{where} is empty; list its labels in order")
+    seen = set()
+    for v in labels:
+        if (type(v), v) in seen:
+            raise DataError(f"{where} repeats the label {v!r}; list each label once")
+        seen.add((type(v), v))
     _check_finite(name, labels)
     _check_lookalikes(name, labels)
     return labels
@@ -278,7 +288,7 @@ def _explicit_labels(name, order) -> list:
 def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Indicator:
     ordered = False
     if order is not None:
-        labels = _explicit_labels(name, order)
+        labels = explicit_labels(name, order)
         exact, by_text = _code_lookup(labels)
         _, uniques = _factorize(name, column)
         _check_bool_number_mix(name, column, uniques)

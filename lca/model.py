@@ -23,9 +23,10 @@ from .encoding import (
     empty_rows,
     encode,
     encode_patterns,
+    explicit_labels,
     learn_indicators,
     name_list,
-    python_label,
+    plain_name,
 )
 from .exceptions import ConvergenceWarning, NotFittedError
 
@@ -421,10 +422,17 @@ class LatentClassModel:
         model = cls(n_classes=k, **options)
         model._validate_params()
         _probabilities(sizes, "class_sizes", "parameters")
+        if not isinstance(conditional_probs, Mapping) or not conditional_probs:
+            raise ValueError(
+                "conditional_probs must map each indicator name to its probabilities, "
+                f"got {conditional_probs!r}; give at least one indicator"
+            )
         indicators, blocks = [], []
         for name, probs in conditional_probs.items():
+            name = plain_name(name)
             if isinstance(probs, pd.DataFrame):
-                labels = tuple(python_label(v) for v in probs.index)
+                where = f"the index (category labels) of conditional_probs[{name!r}]"
+                labels = tuple(explicit_labels(name, list(probs.index), where))
                 arr = probs.to_numpy(dtype=float)
             else:
                 arr = np.asarray(probs, dtype=float)

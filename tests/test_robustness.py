@@ -239,7 +239,7 @@ def test_float32_labels_read_as_written():
         ([], r"categories= for column 'a' is empty"),
         (["y", None, "n"], r"categories= for column 'a' holds the missing value None"),
         (["y", np.nan, "n"], r"categories= for column 'a' holds the missing value nan"),
-        (["y", "n", "y"], r"column 'a' mixes 'y' \(str\) and 'y' \(str\)"),
+        (["y", "n", "y"], r"categories= for column 'a' repeats the label 'y'; list each"),
         (["y"], r"column 'a' holds 'n', which is not among the labels given in categories="),
         ([1.0, np.inf], r"column 'a' holds the infinite value inf"),
         ([*range(60), "y", "n"], r"categories= gives column 'a' 62 labels.*max_categories"),
@@ -250,6 +250,28 @@ def test_bad_explicit_categories_are_refused(order, pattern):
     data = pd.DataFrame({"a": ["y", "n", "y"], "b": [1, 2, 1]})
     with pytest.raises(lca.DataError, match=pattern):
         _fit(data, categories={"a": order})
+
+
+@pytest.mark.parametrize(
+    ("index", "pattern"),
+    [
+        (["x", "x"], r"conditional_probs\['q'\] repeats the label 'x'"),
+        ([1, "1"], r"column 'q' mixes 1 \(int\) and '1' \(str\)"),
+        ([1.0, np.nan], r"conditional_probs\['q'\] holds the missing value nan"),
+        ([1.0, np.inf], r"column 'q' holds the infinite value inf"),
+    ],
+    ids=["repeat", "lookalike", "nan", "inf"],
+)
+def test_from_parameters_checks_category_labels_as_fit_does(index, pattern, tmp_path):
+    # each would predict wrongly or give a file that cannot be saved or loaded
+    probs = pd.DataFrame([[0.9, 0.2], [0.1, 0.8]], index=index)
+    with pytest.raises(lca.DataError, match=pattern):
+        lca.LatentClassModel.from_parameters([0.5, 0.5], {"q": probs})
+
+
+def test_from_parameters_needs_an_indicator():
+    with pytest.raises(ValueError, match="give at least one indicator"):
+        lca.LatentClassModel.from_parameters([1.0], {})
 
 
 # -- options -------------------------------------------------------------------------
