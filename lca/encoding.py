@@ -216,6 +216,8 @@ def _plain_values(values, dtype) -> list:
     values = values.to_list() if isinstance(values, pd.Index) else list(np.asarray(values, object))
     if isinstance(dtype, pd.CategoricalDtype):
         dtype = dtype.categories.dtype
+    if isinstance(dtype, pd.SparseDtype):
+        dtype = dtype.subtype
     if dtype.kind == "f" and dtype.itemsize < 8:
         # float32 0.1 is 0.10000000149011612 as a float64: keep the value it
         # was written as (its shortest repr), so a float64 0.1 matches it

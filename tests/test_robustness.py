@@ -274,6 +274,24 @@ def test_from_parameters_needs_an_indicator():
         lca.LatentClassModel.from_parameters([1.0], {})
 
 
+@pytest.mark.parametrize(
+    "dtype",
+    [pd.SparseDtype(float), pd.SparseDtype(np.float32), pd.SparseDtype(float, 1.0)],
+    ids=["float64", "float32", "fill-1"],
+)
+def test_sparse_columns_fit_and_predict_as_dense_ones(dtype):
+    dense = pd.DataFrame(
+        np.random.default_rng(0).integers(1, 3, (100, 4)), columns=list("abcd")
+    ).astype(float)
+    dense.iloc[::7, 0] = np.nan
+    ref = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(dense)
+    sparse = dense.astype(dtype)
+    m = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(sparse)
+    assert [i.categories for i in m.indicators_] == [i.categories for i in ref.indicators_]
+    assert m.loglik_ == ref.loglik_
+    pd.testing.assert_frame_equal(m.predict_proba(sparse), ref.predict_proba(dense))
+
+
 # -- options -------------------------------------------------------------------------
 
 
