@@ -152,7 +152,12 @@ def _arrays(part: pd.DataFrame, keys) -> tuple:
 def _counts(part) -> np.ndarray:
     patterns, weights, rows = part
     empty = np.all(patterns < 0, axis=1)
-    counts = [np.count_nonzero(weights > 0), rows.sum(), rows[empty].sum(), np.sum(weights)]
+    counts = [
+        np.count_nonzero((weights > 0) & ~empty),
+        rows.sum(),
+        rows[empty].sum(),
+        np.sum(weights),
+    ]
     return np.array(counts, dtype=float)
 
 

@@ -650,14 +650,17 @@ class LatentClassModel:
         n_cats = np.array([ind.n_categories for ind in indicators], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
         if distributed is None:
-            n_positive = int(np.count_nonzero(pattern_weights > 0))
+            # the pattern of rows with no answer says nothing about the classes
+            answered = (patterns >= 0).any(axis=1)
+            n_positive = int(np.count_nonzero((pattern_weights > 0) & answered))
             marg = marginal_counts(patterns, pattern_weights, offsets)
         else:
             n_positive, marg = distributed.n_positive, distributed.marginal_counts(offsets)
         if n_classes > n_positive:
             raise DataError(
                 f"n_classes={n_classes} exceeds the {n_positive} distinct answer patterns in "
-                "the data; a model cannot have more classes than patterns"
+                "the data (rows with no answer not counted); a model cannot have more classes "
+                "than patterns"
             )
         # observed marginal shares f_jc among respondents who answered j
         for j in range(len(indicators)):

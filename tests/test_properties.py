@@ -341,9 +341,11 @@ def _frame(codes, names=None):
 
 
 def _fittable(codes, weights, k):
-    """Every column has an answer and there are at least k distinct answer patterns."""
-    _, pw, _ = compress(codes, weights)
-    return bool((codes >= 0).any(axis=0).all()) and k <= int(np.count_nonzero(pw > 0))
+    """Every column has an answer and there are at least k distinct answer patterns
+    (the pattern of rows with no answer not counted)."""
+    patterns, pw, _ = compress(codes, weights)
+    answered = (patterns >= 0).any(axis=1)
+    return bool((codes >= 0).any(axis=0).all()) and k <= int(np.count_nonzero((pw > 0) & answered))
 
 
 @budget(30)

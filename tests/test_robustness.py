@@ -342,6 +342,13 @@ def test_patterns_with_zero_weight_do_not_count_as_distinct(small):
         lca.LatentClassModel(2).fit(small, weights=w)
 
 
+def test_rows_with_no_answer_do_not_count_as_a_pattern():
+    data = pd.DataFrame({"a": [1, 1, 2, 2, np.nan], "b": [1, 1, 2, 2, np.nan]})
+    with pytest.raises(lca.DataError, match="n_classes=3 exceeds the 2 distinct answer patterns"):
+        lca.LatentClassModel(3).fit(data)
+    assert lca.LatentClassModel(2, n_starts=2).fit(data).n_rows_ == 5
+
+
 def test_as_many_classes_as_patterns_is_allowed():
     data = pd.DataFrame({"a": [1, 2, 1, 2, 1], "b": [1, 1, 2, 2, 1]})
     m = _fit(data, n_classes=4, bayes_constant=0.0)
