@@ -114,7 +114,8 @@ def goodness_of_fit(sums: dict, n_par: int, n_obs: float, n_cells: int) -> dict:
     Computed over respondents who answered every indicator (as poLCA does
     with missing answers): observed counts ``n`` of the complete patterns
     against expected counts ``m = N_complete * P(pattern)``. X2 includes the
-    cells nobody answered (their total expected count). ``df = min(N,
+    cells nobody answered (their total expected count); both are NaN when no
+    respondent answered every indicator. ``df = min(N,
     n_cells - 1) - n_par`` with N the sum of all weights (poLCA's rule).
 
     ``sums`` holds the additive sums of :func:`pattern_sums` over the
@@ -128,8 +129,8 @@ def goodness_of_fit(sums: dict, n_par: int, n_obs: float, n_cells: int) -> dict:
         l2 = 2.0 * (sums["nlogn"] - n_complete * math.log(n_complete) - sums["nlogp"])
         observed = sums["n2_over_p"] / n_complete - 2.0 * n_complete + n_complete * sums["p_sum"]
         x2 = observed + max(n_complete - n_complete * sums["p_sum"], 0.0)
-    else:
-        l2 = x2 = 0.0
+    else:  # no respondent answered every indicator: nothing to test the model against
+        l2 = x2 = math.nan
     # compared as Python numbers: ``n_cells`` is an exact int and may be past
     # float's range (over 1023 binary indicators), where float() would overflow
     df = float(min(n_obs, n_cells - 1)) - n_par

@@ -349,6 +349,20 @@ def test_rows_with_no_answer_do_not_count_as_a_pattern():
     assert lca.LatentClassModel(2, n_starts=2).fit(data).n_rows_ == 5
 
 
+def test_no_complete_row_gives_no_l2_or_x2(tmp_path):
+    # every row misses a or b: the full cross-table has no observed count to test against
+    data = pd.DataFrame(np.random.default_rng(0).integers(1, 3, (100, 4))).astype(float)
+    data.iloc[::2, 0] = np.nan
+    data.iloc[1::2, 1] = np.nan
+    m = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(data)
+    stats = m.fit_stats()
+    assert np.isnan(stats["L2"]) and np.isnan(stats["X2"])
+    assert stats["df"] == min(100, 2**4 - 1) - m.n_parameters_
+    assert np.isfinite(stats["bic"])
+    m.save(tmp_path / "m.json")
+    assert np.isnan(lca.load(tmp_path / "m.json").fit_stats()["L2"])
+
+
 def test_as_many_classes_as_patterns_is_allowed():
     data = pd.DataFrame({"a": [1, 2, 1, 2, 1], "b": [1, 1, 2, 2, 1]})
     m = _fit(data, n_classes=4, bayes_constant=0.0)
