@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -17,6 +18,9 @@ def draw_codes(class_probs, cond_probs, offsets, n, random_state=None, missing=0
     flat layout. Answers are missing completely at random with probability
     ``missing`` (code -1).
     """
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 0:
+        raise ValueError(f"n (the number of respondents) must be an integer >= 0, got {n!r}")
+    n = int(n)
     if not (0.0 <= missing < 1.0):
         raise ValueError(f"missing must be in [0, 1), got {missing!r}")
     rng = np.random.default_rng(random_state)

@@ -424,6 +424,18 @@ def test_sample_round_trip(gss82):
         assert shares.get(cat, 0.0) == pytest.approx(p, abs=0.02)
 
 
+@pytest.mark.parametrize("n", [-1, 2.5, "10", True, None])
+def test_sample_and_simulate_check_n(n):
+    m = lca.LatentClassModel.from_parameters([0.5, 0.5], {"q": [[0.9, 0.2], [0.1, 0.8]]})
+    with pytest.raises(ValueError, match=r"n \(the number of respondents\) must be an integer"):
+        m.sample(n)
+    with pytest.raises(ValueError, match=r"n \(the number of respondents\) must be an integer"):
+        lca.simulate([0.5, 0.5], {"q": [[0.9, 0.2], [0.1, 0.8]]}, n)
+    data, classes = m.sample(np.int64(3), random_state=0)
+    assert data.shape == (3, 1) and classes.shape == (3,)
+    assert m.sample(0)[0].shape == (0, 1)
+
+
 def test_repr_and_params():
     m = lca.LatentClassModel(4, n_starts=3)
     assert repr(m) == "LatentClassModel(n_classes=4, n_starts=3)"
