@@ -22,7 +22,9 @@ Formatter = Callable[[object], str]
 
 
 def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
 
 
 def fmt_number(value) -> str:

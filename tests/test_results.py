@@ -86,6 +86,8 @@ def test_formatters():
     assert fmt_number(-2754.5454) == "-2754.545"
     assert fmt_number(0.123456) == "0.1235"
     assert fmt_number(float("nan")) == ""
+    assert fmt_number(np.float32("nan")) == "" and fmt_number(pd.NA) == ""
+    assert fmt_number(np.float32(0.5)) == "0.5000"
     assert fmt_number(float("inf")) == "inf"
     assert fmt_number(True) == "yes"
     assert fmt_number("3 of 4") == "3 of 4"
