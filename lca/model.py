@@ -19,6 +19,7 @@ from .encoding import (
     MAX_CATEGORIES,
     DataError,
     Indicator,
+    check_frame,
     compress,
     empty_rows,
     encode,
@@ -562,9 +563,13 @@ class LatentClassModel:
         positive = w > 0
         source = data if positive.all() else data[positive]
         if source is not data:
-            only_weightless = source.isna().all(axis=0) & ~data.isna().all(axis=0)
-            if only_weightless.any():
-                name = only_weightless.index[only_weightless.to_numpy()][0]
+            check_frame(data)  # unique column names, before reading columns by name
+            # column by column: one column's missing flags at a time, not the frame's
+            name = next(
+                (c for c in data.columns if source[c].isna().all() and data[c].notna().any()),
+                None,
+            )
+            if name is not None:
                 raise DataError(
                     f"column {name!r} has answers only in rows of weight 0, which do not "
                     "count in the fit; drop the column, or give those rows a positive weight"
@@ -622,8 +627,6 @@ class LatentClassModel:
             if not isinstance(data, pd.DataFrame) or weights not in data.columns:
                 raise DataError(f"weights={weights!r} names no column of the data")
             return data.drop(columns=[weights]), check_weights(data[weights], data)
-        from .encoding import check_frame
-
         data = as_frame(data)
         check_frame(data)
         return data, check_weights(weights, data)
