@@ -28,6 +28,7 @@ from .encoding import (
     learn_indicators,
     name_list,
     plain_name,
+    text_key,
 )
 from .exceptions import ConvergenceWarning, NotFittedError
 
@@ -975,9 +976,26 @@ class LatentClassModel:
             Rows (indicator, category); columns classes 1..K and ``"Total"``,
             the model-implied share of the category in the whole sample,
             ``sum_k P_k P(c|k)``. Values are probabilities (0 to 1).
+
+        Notes
+        -----
+        One index level holds the categories of every indicator, and pandas
+        takes ``True`` for ``1`` and ``False`` for ``0`` there. When some
+        indicators have bool labels and others the numbers 0 or 1, the
+        category level therefore holds every label as text (``"True"``,
+        ``"1"``), so that each row keeps its own label.
         """
         self._check_fitted()
-        rows = [(ind.name, cat) for ind in self.indicators_ for cat in ind.categories]
+        labels = [cat for ind in self.indicators_ for cat in ind.categories]
+        as_text = any(isinstance(c, bool) for c in labels) and any(
+            not isinstance(c, bool) and isinstance(c, numbers.Number) and c in (0, 1)
+            for c in labels
+        )
+        rows = [
+            (ind.name, text_key(cat) if as_text else cat)
+            for ind in self.indicators_
+            for cat in ind.categories
+        ]
         index = pd.MultiIndex.from_tuples(rows, names=["indicator", "category"])
         out = pd.DataFrame(self._cond_probs, index=index, columns=self.classes_)
         out["Total"] = self._cond_probs @ self._class_probs

@@ -194,6 +194,29 @@ def test_profile_and_class_sizes(gss82):
         assert ml.loc[("COOPERAT", cat), "Total"] == pytest.approx(share, rel=1e-6)
 
 
+def test_profile_keeps_bool_labels_apart_from_0_and_1_of_other_indicators():
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(
+        {
+            "a": rng.choice([True, False], 300),
+            "b": rng.choice([1, 2, 3], 300),
+            "c": rng.integers(0, 2, 300),
+        }
+    )
+    m = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(data)
+    prof = m.profile()
+    assert prof.index.tolist() == [
+        ("a", "False"), ("a", "True"), ("b", "1"), ("b", "2"), ("b", "3"), ("c", "0"), ("c", "1")
+    ]  # fmt: skip
+    for ind in m.indicators_:
+        block = prof.loc[ind.name, m.classes_].to_numpy()
+        np.testing.assert_array_equal(block, m.conditional_probs_[ind.name].to_numpy())
+    assert "True" in m.summary().as_text()
+    # without a bool, labels stay as they are
+    one = lca.LatentClassModel(1).fit(data[["b", "c"]])
+    assert one.profile().index.tolist()[0] == ("b", 1)
+
+
 # -- recovery of a known model ------------------------------------------------------
 
 
