@@ -26,7 +26,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .encoding import compress, encode, learn_indicators
+from .encoding import (
+    DataError,
+    answered_only_where_weightless,
+    compress,
+    encode,
+    learn_indicators,
+)
 
 #: Distinct patterns above which ``fit`` runs EM distributed (``distributed=None``).
 MAX_LOCAL_PATTERNS = 5_000_000
@@ -37,12 +43,14 @@ def is_dask_collection(data) -> bool:
     return type(data).__module__.startswith("dask") and hasattr(data, "map_partitions")
 
 
-def learn_indicators_dask(ddf, categories=None, max_categories=50):
+def learn_indicators_dask(ddf, categories=None, max_categories=50, full=None):
     """Indicators of a Dask DataFrame, by the same rules as for pandas.
 
     The distinct values of every column are computed with Dask; the pandas
     rules then run on that small table, so labels, their order and every
-    check are the same as for the whole data in pandas.
+    check are the same as for the whole data in pandas. ``full``: the data
+    ``ddf`` was taken from (its rows of positive weight), to tell a column
+    answered only in rows of weight 0 from one never answered.
     """
     import dask
 
@@ -54,16 +62,45 @@ def learn_indicators_dask(ddf, categories=None, max_categories=50):
         dtype = ddf[c].dtype
         if isinstance(dtype, pd.CategoricalDtype) and ddf[c].cat.known:
             values = values.astype(dtype)  # keeps the declared category order
-        # unknown categories (e.g. read from Parquet): the computed values carry
-        # the categories found; pass categories= to fix the order explicitly
+        elif isinstance(dtype, pd.CategoricalDtype) and not dtype.ordered:
+            # unknown categories (e.g. after astype("category") on Dask): the
+            # computed values carry them in partition order; pandas' astype
+            # sorts them, and so do the rules for plain values
+            values = values.astype(object)
+        # unknown ordered categories keep the order found; categories= fixes it
         small[c] = values
+    if full is not None:
+        unanswered = [c for c in columns if small[c].isna().all()]
+        answered = dask.compute(*[full[c].notnull().any() for c in unanswered])
+        for c, any_answer in zip(unanswered, answered):
+            if any_answer:
+                raise answered_only_where_weightless(c)
     frame = pd.DataFrame(small)
     return learn_indicators(frame, categories, max_categories)
 
 
+def _weights(part: pd.DataFrame, column) -> np.ndarray:
+    """The weights of one partition as floats, checked row by row as for pandas."""
+    from .model import weight_values
+
+    return weight_values(part[column], part)
+
+
+def _weight_facts(weights: pd.Series) -> pd.DataFrame:
+    """Whether one partition has a positive weight, and its weights' sum."""
+    values = _weights(weights.to_frame(), weights.name)
+    with np.errstate(over="ignore"):
+        total = float(values.sum())
+    return pd.DataFrame({"positive": [bool((values > 0).any())], "total": [total]})
+
+
+def _positive_weight(weights: pd.Series) -> pd.Series:
+    return pd.Series(_weights(weights.to_frame(), weights.name) > 0, index=weights.index)
+
+
 def _partition_patterns(part: pd.DataFrame, indicators, weights_column) -> pd.DataFrame:
     data = part.drop(columns=[weights_column]) if weights_column else part
-    w = part[weights_column].to_numpy(dtype=float) if weights_column else np.ones(len(part))
+    w = _weights(part, weights_column) if weights_column else np.ones(len(part))
     if len(part) == 0:
         return _meta(len(indicators))
     codes = encode(data, indicators, unknown="error" if bool((w > 0).all()) else "missing")
@@ -86,7 +123,7 @@ def check_dask_weights(ddf, weights):
     if weights is None:
         return None
     if not isinstance(weights, str) or weights not in ddf.columns:
-        raise ValueError(
+        raise DataError(
             "with a Dask DataFrame, pass weights as the name of its weights column "
             f"(got {type(weights).__name__}); columns are {list(ddf.columns)}"
         )
@@ -102,20 +139,31 @@ def encode_dask(model, ddf, weights=None, distributed=None):
     True or False forces one mode. The result depends on the model's
     ``categories`` and ``max_categories`` only.
     """
-    import dask
 
-    from .model import EncodedData
+    import dask.dataframe as dd
 
+    from .model import EncodedData, check_weight_total
+
+    if not isinstance(ddf, dd.DataFrame):
+        raise DataError(
+            f"expected a Dask DataFrame with one column per indicator, got "
+            f"{type(ddf).__name__}; make a one-column frame with series.to_frame()"
+        )
     weights = check_dask_weights(ddf, weights)
     data_cols = [c for c in ddf.columns if c != weights]
+    full = None
     if weights is not None:
-        w = ddf[weights]
-        bad, positive = dask.compute(((w < 0) | w.isna() | (w == np.inf)).any(), (w > 0).any())
-        if bad or not positive:
-            raise ValueError(f"weights column {weights!r} must be finite, >= 0 and not all zero")
+        # the checks and messages of pandas' check_weights, partition by partition
+        meta = pd.DataFrame({"positive": pd.Series(dtype=bool), "total": pd.Series(dtype=float)})
+        facts = ddf[weights].map_partitions(_weight_facts, meta=meta).compute()
+        with np.errstate(over="ignore"):
+            total = float(facts["total"].sum())
+        check_weight_total(bool(facts["positive"].any()), total)
+        positive = ddf[weights].map_partitions(_positive_weight, meta=pd.Series(dtype=bool))
+        full = ddf[data_cols]
     # categories come from rows that count (positive weight), as for pandas
-    source = ddf[ddf[weights] > 0][data_cols] if weights is not None else ddf[data_cols]
-    indicators = learn_indicators_dask(source, model.categories, model.max_categories)
+    source = ddf[positive][data_cols] if weights is not None else ddf[data_cols]
+    indicators = learn_indicators_dask(source, model.categories, model.max_categories, full)
     n_ind = len(indicators)
     local = ddf.map_partitions(
         _partition_patterns, indicators, weights, meta=_meta(n_ind)

@@ -367,6 +367,14 @@ def learn_indicators(
     ]
 
 
+def answered_only_where_weightless(name) -> DataError:
+    """The error for a column whose answers are all in rows of weight 0."""
+    return DataError(
+        f"column {name!r} has answers only in rows of weight 0, which do not count in the "
+        "fit; drop the column, or give those rows a positive weight"
+    )
+
+
 def check_frame(df) -> None:
     """Refuse what cannot be a table of survey answers."""
     if not isinstance(df, pd.DataFrame):

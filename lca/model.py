@@ -19,6 +19,7 @@ from .encoding import (
     MAX_CATEGORIES,
     DataError,
     Indicator,
+    answered_only_where_weightless,
     check_frame,
     compress,
     empty_rows,
@@ -56,6 +57,30 @@ def _check_real(name, value, low, strict):
 
 def check_weights(weights, data: pd.DataFrame) -> np.ndarray:
     """Validate case weights against the data and return them as floats."""
+    values = weight_values(weights, data)
+    with np.errstate(over="ignore"):
+        total = float(values.sum())
+    check_weight_total(bool((values > 0).any()), total)
+    return values
+
+
+def check_weight_total(any_positive: bool, total: float) -> None:
+    """Refuse weights that are all zero or whose sum overflows (see :func:`check_weights`)."""
+    if not any_positive:
+        raise DataError("every weight is zero: there is nothing to fit")
+    if not math.isfinite(total):
+        raise DataError(
+            f"the weights sum to {total!r}, beyond the range of floating-point numbers; "
+            "rescale them (for instance to sum to the number of rows)"
+        )
+
+
+def weight_values(weights, data: pd.DataFrame) -> np.ndarray:
+    """Case weights as floats, each checked (finite, >= 0); not their total.
+
+    The row-by-row part of :func:`check_weights`, which a Dask fit runs on
+    every partition.
+    """
     n = data.shape[0]
     if weights is None:
         return np.ones(n)
@@ -88,15 +113,6 @@ def check_weights(weights, data: pd.DataFrame) -> np.ndarray:
         raise DataError(
             f"weights hold the negative value {float(values[i])!r} at row {data.index[i]!r}; "
             "weights must be >= 0"
-        )
-    if not (values > 0).any():
-        raise DataError("every weight is zero: there is nothing to fit")
-    with np.errstate(over="ignore"):
-        total = float(values.sum())
-    if not math.isfinite(total):
-        raise DataError(
-            f"the weights sum to {total!r}, beyond the range of floating-point numbers; "
-            "rescale them (for instance to sum to the number of rows)"
         )
     return values
 
@@ -487,6 +503,11 @@ class LatentClassModel:
             answers (NaN, None, pd.NA) stay in the likelihood. A Dask
             DataFrame is compressed to its answer patterns by Dask and then
             fitted here, with the same result as the same data in pandas.
+            (Dask's default ``dataframe.convert-string`` turns object columns
+            into text when the frame is built, so bool or mixed labels arrive
+            as ``"True"``, ``"1.5"``; build the frame under
+            ``dask.config.set({"dataframe.convert-string": False})`` to keep
+            them.)
         weights : array-like of shape (n_respondents,), str or None
             Non-negative case weights (survey weights or frequencies), or the
             name of a column of ``data`` holding them (that column is then
@@ -571,10 +592,7 @@ class LatentClassModel:
                 None,
             )
             if name is not None:
-                raise DataError(
-                    f"column {name!r} has answers only in rows of weight 0, which do not "
-                    "count in the fit; drop the column, or give those rows a positive weight"
-                )
+                raise answered_only_where_weightless(name)
         indicators = learn_indicators(source, self.categories, self.max_categories)
         # encoded straight into patterns: no (rows x indicators) codes are held,
         # and the per-row weights are summed into pattern_weights

@@ -71,9 +71,73 @@ def test_dask_weights_must_be_a_column(survey):
     ddf = dd.from_pandas(survey, npartitions=2)
     with pytest.raises(ValueError, match="name of its weights column"):
         lca.LatentClassModel(2).fit(ddf, weights=np.ones(len(survey)))
-    bad = survey.assign(wt=-1.0)
-    with pytest.raises(ValueError, match="must be finite, >= 0"):
-        lca.LatentClassModel(2).fit(dd.from_pandas(bad, npartitions=2), weights="wt")
+    with pytest.raises(lca.DataError, match="expected a Dask DataFrame"):
+        lca.LatentClassModel(2).fit(ddf[survey.columns[0]])
+
+
+def _error(fn):
+    try:
+        fn()
+    except lca.DataError as exc:
+        return str(exc)
+    raise AssertionError("no DataError")
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {5: -2.0},
+        {3: np.nan},
+        {7: np.inf},
+        "zero",
+        "huge",
+    ],
+    ids=["negative", "nan", "inf", "all-zero", "sum-overflows"],
+)
+def test_dask_weights_are_refused_as_pandas_refuses_them(survey, weights):
+    bad = survey.copy()
+    if weights == "zero":
+        bad["wt"] = 0.0
+    elif weights == "huge":
+        bad["wt"] = 1e308
+    else:
+        for row, value in weights.items():
+            bad.loc[bad.index[row], "wt"] = value
+    on_pandas = _error(lambda: lca.LatentClassModel(2).fit(bad, weights="wt"))
+    ddf = dd.from_pandas(bad, npartitions=1)  # one partition: the same first bad row
+    on_dask = _error(lambda: lca.LatentClassModel(2).fit(ddf, weights="wt"))
+    assert on_dask == on_pandas
+
+
+def test_dask_weights_as_text_numbers_fit_as_in_pandas(survey):
+    text = survey.assign(wt=survey["wt"].astype(str))
+    opts = dict(n_starts=2, random_state=0)
+    on_pandas = lca.LatentClassModel(2, **opts).fit(text, weights="wt")
+    on_dask = lca.LatentClassModel(2, **opts).fit(dd.from_pandas(text, npartitions=3), weights="wt")
+    assert on_dask.loglik_ == pytest.approx(on_pandas.loglik_, rel=1e-12)
+
+
+def test_dask_column_answered_only_in_zero_weight_rows_is_named(survey):
+    bad = survey.assign(extra=pd.Series([None] * len(survey), dtype=object, index=survey.index))
+    bad.loc[bad.index[:10], "extra"] = "a"
+    bad.loc[bad.index[:10], "wt"] = 0.0
+    on_pandas = _error(lambda: lca.LatentClassModel(2).fit(bad, weights="wt"))
+    ddf = dd.from_pandas(bad, npartitions=3)
+    assert _error(lambda: lca.LatentClassModel(2).fit(ddf, weights="wt")) == on_pandas
+    assert "has answers only in rows of weight 0" in on_pandas
+
+
+def test_dask_unknown_categories_are_sorted_as_pandas_astype_sorts_them():
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({c: rng.choice(["b", "a", "c"], 300) for c in "xyz"})
+    data.iloc[:100, 0] = "c"  # the first partition holds only "c" in x
+    opts = dict(n_starts=2, random_state=0)
+    on_pandas = lca.LatentClassModel(2, **opts).fit(data.astype("category"))
+    ddf = dd.from_pandas(data, npartitions=3).astype("category")
+    assert not ddf["x"].cat.known
+    on_dask = lca.LatentClassModel(2, **opts).fit(ddf)
+    assert [i.categories for i in on_dask.indicators_] == [("a", "b", "c")] * 3
+    assert on_dask.loglik_ == pytest.approx(on_pandas.loglik_, rel=1e-12)
 
 
 def test_distributed_em_equals_pandas(client, survey):
