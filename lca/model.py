@@ -161,6 +161,28 @@ class EncodedData:
     distributed: object = None
 
 
+def informative_patterns(patterns, pattern_weights, distributed=None) -> int:
+    """Distinct answer patterns with positive weight and at least one answer.
+
+    The pattern of rows with no answer says nothing about the classes.
+    ``distributed``: the ``lca._dask.DistributedPatterns`` holding the table.
+    """
+    if distributed is not None:
+        return int(distributed.n_positive)
+    answered = (patterns >= 0).any(axis=1)
+    return int(np.count_nonzero((pattern_weights > 0) & answered))
+
+
+def check_classes_fit_patterns(n_classes: int, n_patterns: int) -> None:
+    """Refuse more classes than :func:`informative_patterns`."""
+    if n_classes > n_patterns:
+        raise DataError(
+            f"n_classes={n_classes} exceeds the {n_patterns} distinct answer patterns in "
+            "the data (rows with no answer not counted); a model cannot have more classes "
+            "than patterns"
+        )
+
+
 def _as_list(start_from) -> list:
     """``fit(start_from=...)`` as a list of models."""
     return list(start_from) if isinstance(start_from, (list, tuple)) else [start_from]
@@ -671,19 +693,13 @@ class LatentClassModel:
         n_classes = self.n_classes
         n_cats = np.array([ind.n_categories for ind in indicators], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+        check_classes_fit_patterns(
+            n_classes, informative_patterns(patterns, pattern_weights, distributed)
+        )
         if distributed is None:
-            # the pattern of rows with no answer says nothing about the classes
-            answered = (patterns >= 0).any(axis=1)
-            n_positive = int(np.count_nonzero((pattern_weights > 0) & answered))
             marg = marginal_counts(patterns, pattern_weights, offsets)
         else:
-            n_positive, marg = distributed.n_positive, distributed.marginal_counts(offsets)
-        if n_classes > n_positive:
-            raise DataError(
-                f"n_classes={n_classes} exceeds the {n_positive} distinct answer patterns in "
-                "the data (rows with no answer not counted); a model cannot have more classes "
-                "than patterns"
-            )
+            marg = distributed.marginal_counts(offsets)
         # observed marginal shares f_jc among respondents who answered j
         for j in range(len(indicators)):
             block = marg[offsets[j] : offsets[j + 1]]

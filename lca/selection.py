@@ -35,7 +35,12 @@ from .diagnostics import (
 )
 from .encoding import python_label
 from .exceptions import ModelFileError
-from .model import DISTRIBUTED_NEEDS_DASK, LatentClassModel
+from .model import (
+    DISTRIBUTED_NEEDS_DASK,
+    LatentClassModel,
+    check_classes_fit_patterns,
+    informative_patterns,
+)
 
 #: Criteria where a lower value is better.
 LOWER_IS_BETTER = frozenset(
@@ -86,14 +91,22 @@ class Comparison:
         highest for the log-likelihood, R-squared-type statistics and
         ``min_avepp``.
         """
-        if criterion in LOWER_IS_BETTER:
-            return int(self.table[criterion].idxmin())
-        if criterion in HIGHER_IS_BETTER:
-            return int(self.table[criterion].idxmax())
-        raise ValueError(
-            f"unknown criterion {criterion!r}; use one of "
-            f"{sorted(LOWER_IS_BETTER | HIGHER_IS_BETTER)}"
-        )
+        if criterion not in LOWER_IS_BETTER | HIGHER_IS_BETTER:
+            raise ValueError(
+                f"unknown criterion {criterion!r}; use one of "
+                f"{sorted(LOWER_IS_BETTER | HIGHER_IS_BETTER)}"
+            )
+        values = self.table[criterion]
+        if values.isna().all():
+            why = (
+                " (L2 and X2 need respondents who answered every indicator)"
+                if criterion in ("L2", "X2")
+                else ""
+            )
+            raise ValueError(
+                f"{criterion} is NaN for every model{why}; choose by another criterion"
+            )
+        return int(values.idxmin() if criterion in LOWER_IS_BETTER else values.idxmax())
 
     def summary(self):
         """The comparison as a report (the reference study's Table B.8).
@@ -214,6 +227,11 @@ def compare(
     ``bivariate_residuals()`` and ``crosstab()`` raise (the table holds their
     ``max_bvr``); fit the model again for those.
     """
+    if isinstance(n_classes, numbers.Integral) or not isinstance(n_classes, Iterable):
+        raise ValueError(
+            "n_classes must be a list or range of numbers of classes, such as range(2, 11) "
+            f"(or [3] for one), got {n_classes!r}"
+        )
     ks = list(n_classes)
     if not ks:
         raise ValueError("n_classes is empty: give at least one number of classes")
@@ -266,6 +284,12 @@ def compare(
             )  # fmt: skip
         if not blrt and store is None:
             frame = w = None  # the rows are not needed any more: the patterns are
+
+    # every K fits the table, checked before the first fit
+    check_classes_fit_patterns(
+        ks[-1],
+        informative_patterns(encoded.patterns, encoded.pattern_weights, encoded.distributed),
+    )
 
     def fit(k: int, start_from=None, **options) -> LatentClassModel:
         model = LatentClassModel(k, **{**model_options, **options})

@@ -75,6 +75,30 @@ def test_bad_arguments_fail_before_fitting(gss82):
         lca.compare(gss82, [2], n_starts=0)
     with pytest.raises(ValueError, match="n_bootstrap"):
         lca.compare(gss82, [2], blrt=True, n_bootstrap=0)
+    with pytest.raises(ValueError, match=r"list or range of numbers of classes.*got 3"):
+        lca.compare(gss82, 3)
+
+
+def test_a_k_above_the_number_of_patterns_fails_before_any_fit(monkeypatch):
+    data = pd.DataFrame({"a": [0, 1, 0, 1, 0, 1] * 5, "b": [0, 0, 1, 1, 0, 1] * 5})
+    assert len(data.drop_duplicates()) == 4
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a model was fitted")
+
+    monkeypatch.setattr(lca.LatentClassModel, "_fit_encoded", no_fit)
+    with pytest.raises(lca.DataError, match="n_classes=5 exceeds the 4 distinct answer patterns"):
+        lca.compare(data, range(1, 6), progress=False)
+
+
+def test_best_by_a_criterion_nan_for_every_model():
+    data = pd.DataFrame(np.random.default_rng(0).integers(1, 3, (100, 3))).astype(float)
+    data.iloc[::2, 0] = np.nan  # nobody answers all three: L2 and X2 are NaN
+    data.iloc[1::2, 1] = np.nan
+    comparison = lca.compare(data, [1, 2], n_starts=2, random_state=0, progress=False)
+    with pytest.raises(ValueError, match=r"L2 is NaN for every model \(L2 and X2 need respondents"):
+        comparison.best("L2")
+    assert comparison.best("bic") in (1, 2)
 
 
 def test_blrt_column_equals_the_standalone_test(gss82):
