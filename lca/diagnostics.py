@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .encoding import DataError
+from .encoding import DataError, check_bool_number_mix
 from .exceptions import ConvergenceWarning
 
 #: Row labels :func:`crosstab` adds below the categories.
@@ -138,6 +138,9 @@ def _categories(variable: pd.Series) -> list:
     if isinstance(variable.dtype, pd.CategoricalDtype):
         return list(variable.cat.categories)
     labels = list(pd.unique(present))
+    # True == 1 for pandas: refuse them side by side rather than merge them
+    name = variable.name if variable.name is not None else "variable"
+    check_bool_number_mix(name, variable, labels)
     try:
         return sorted(labels)
     except TypeError:  # labels of types that do not compare: order of appearance

@@ -156,7 +156,7 @@ def _check_finite(name, uniques: list) -> None:
             )
 
 
-def _check_bool_number_mix(name, column: pd.Series, uniques: list) -> None:
+def check_bool_number_mix(name, column: pd.Series, uniques: list) -> None:
     """Refuse True/False beside the numbers 1/0 in one column.
 
     Python holds ``True == 1`` and ``False == 0``, so ``pd.factorize`` would
@@ -293,7 +293,7 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
         labels = explicit_labels(name, order)
         exact, by_text = _code_lookup(labels)
         _, uniques = _factorize(name, column)
-        _check_bool_number_mix(name, column, uniques)
+        check_bool_number_mix(name, column, uniques)
         for v in uniques:
             if _is_missing(v):
                 continue
@@ -323,7 +323,7 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
         _check_lookalikes(name, labels)
     else:
         _, uniques = _factorize(name, column)
-        _check_bool_number_mix(name, column, uniques)
+        check_bool_number_mix(name, column, uniques)
         uniques = [v for v in uniques if not _is_missing(v)]
         labels = [_column_label(name, v) for v in uniques]
         _check_finite(name, labels)
@@ -469,7 +469,7 @@ def _column_code_blocks(ind: Indicator, column: pd.Series, unknown: str, dtype):
     whole column and mapping its distinct values in order of appearance
     would: a Categorical from its own codes through a table of its
     categories; other columns block by block, except an object column whose
-    values may mix bools and numbers (``_check_bool_number_mix`` needs the
+    values may mix bools and numbers (``check_bool_number_mix`` needs the
     whole column).
     """
     n_rows = column.shape[0]
@@ -481,7 +481,7 @@ def _column_code_blocks(ind: Indicator, column: pd.Series, unknown: str, dtype):
     ):
         yield 0, n_rows, _encode_values(ind, column, unknown, dtype)
     else:
-        # no bool beside a number is possible: _check_bool_number_mix passes
+        # no bool beside a number is possible: check_bool_number_mix passes
         for start, stop in row_blocks(n_rows):
             yield start, stop, _encode_values(ind, column.iloc[start:stop], unknown, dtype)
 
@@ -548,7 +548,7 @@ def _value_code(ind: Indicator, value, exact: dict, by_text: dict, unknown: str)
 def _encode_values(ind: Indicator, column: pd.Series, unknown: str, dtype) -> np.ndarray:
     """Codes of (part of) a column: factorize, then map the distinct values in order."""
     fcodes, uniques = _factorize(ind.name, column)
-    _check_bool_number_mix(ind.name, column, uniques)
+    check_bool_number_mix(ind.name, column, uniques)
     exact, by_text = _code_lookup(ind.categories)
     lookup = np.empty(len(uniques) + 1, dtype=dtype)
     lookup[-1] = -1  # pd.factorize's missing sentinel

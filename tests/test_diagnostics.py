@@ -170,6 +170,16 @@ def test_crosstab_unweighted_and_categorical_order(gss82):
     np.testing.assert_array_equal(table.loc["Weighted base"], table.loc["Unweighted base"])
 
 
+def test_crosstab_refuses_true_beside_1_rather_than_merging_them(gss82):
+    m = lca.LatentClassModel(2, n_starts=2).fit(gss82)
+    mixed = pd.Series([1, True] * (len(gss82) // 2), index=gss82.index, dtype=object, name="kids")
+    with pytest.raises(lca.DataError, match=r"column 'kids' mixes True \(bool\) and 1 \(int\)"):
+        m.crosstab(mixed)
+    # bools beside other numbers are separate categories
+    fine = pd.Series([2, True] * (len(gss82) // 2), index=gss82.index, dtype=object)
+    assert m.crosstab(fine).index.tolist()[:2] in ([True, 2], [2, True])
+
+
 def test_crosstab_reorders_a_shuffled_series_and_refuses_misaligned_ones(gss82_holes, fitted_holes):
     data, weights = gss82_holes
     var = pd.Series(np.arange(len(data)) % 2, index=data.index)
