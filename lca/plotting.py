@@ -8,6 +8,7 @@ Every function returns the matplotlib Figure and shows nothing.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,8 +49,12 @@ def _pyplot():
 
 
 def _class_colors(plt, k: int) -> list:
+    """One colour per class: qualitative palettes up to 20, then evenly spaced hues."""
+    if k > 20:
+        cmap = plt.get_cmap("turbo")
+        return [cmap(x) for x in np.linspace(0.05, 0.95, k)]
     cmap = plt.get_cmap("tab10" if k <= 10 else "tab20")
-    return [cmap(c % cmap.N) for c in range(k)]
+    return [cmap(c) for c in range(k)]
 
 
 def plot_profile(
@@ -86,6 +91,10 @@ def plot_profile(
     """
     if kind not in ("bars", "heatmap"):
         raise ValueError(f"kind must be 'bars' or 'heatmap', not {kind!r}")
+    if ncols is not None and (
+        isinstance(ncols, bool) or not isinstance(ncols, numbers.Integral) or ncols < 1
+    ):
+        raise ValueError(f"ncols must be an integer >= 1 or None, got {ncols!r}")
     plt = _pyplot()
     k = model.n_classes_
     scale = 100.0 if percent else 1.0
@@ -179,10 +188,11 @@ def plot_criteria(
     ----------
     comparison : Comparison
         The result of :func:`lca.compare`.
-    criteria : sequence of str, default=("bic", "aic", "aic3", "sabic")
-        Columns of ``comparison.table`` drawn in the first panel; the lowest
-        value of each is marked.
-    shares : sequence of str or None
+    criteria : str or sequence of str, default=("bic", "aic", "aic3", "sabic")
+        Columns of ``comparison.table`` drawn in the first panel; the best
+        value of each is marked (the lowest, or the highest for those
+        ``Comparison.best`` maximises, such as the log-likelihood).
+    shares : str, sequence of str or None
         Statistics between 0 and 1 drawn in a second panel (those present in
         the table: by default entropy R-squared, the lowest AvePP, the
         smallest class and the BLRT p-value); ``None`` draws one panel.
@@ -192,6 +202,10 @@ def plot_criteria(
     -------
     matplotlib.figure.Figure
     """
+    from .selection import HIGHER_IS_BETTER
+
+    criteria = [criteria] if isinstance(criteria, str) else list(criteria)
+    shares = [shares] if isinstance(shares, str) else shares
     plt = _pyplot()
     table = comparison.table
     unknown = [c for c in criteria if c not in table.columns]
@@ -208,10 +222,15 @@ def plot_criteria(
         values = table[crit].to_numpy(dtype=float)
         (line,) = ax.plot(ks, values, marker="o", label=_LABELS.get(crit, crit))
         if np.isfinite(values).any():
-            best = int(np.nanargmin(values))
+            higher = crit in HIGHER_IS_BETTER
+            best = int(np.nanargmax(values) if higher else np.nanargmin(values))
             ax.plot(ks[best], values[best], marker="*", markersize=14, color=line.get_color())
     ax.set_xlabel("number of classes")
-    ax.set_ylabel("lower is better (star: lowest)")
+    higher = [_LABELS.get(c, c) for c in criteria if c in HIGHER_IS_BETTER]
+    if higher:
+        ax.set_ylabel(f"star: best (lowest; highest for {', '.join(higher)})")
+    else:
+        ax.set_ylabel("lower is better (star: lowest)")
     ax.set_xticks(ks)
     ax.legend(frameon=False)
     if shares:

@@ -57,6 +57,18 @@ def test_profile_of_a_loaded_model(model, tmp_path):
 def test_bad_kind(model):
     with pytest.raises(ValueError, match="kind must be 'bars' or 'heatmap'"):
         model.plot_profile(kind="pie")
+    for ncols in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="ncols must be an integer >= 1 or None"):
+            model.plot_profile(ncols=ncols)
+
+
+def test_classes_beyond_20_get_distinct_colours():
+    sizes = np.full(25, 1 / 25)
+    probs = np.random.default_rng(0).dirichlet(np.ones(3), size=25).T
+    m = lca.LatentClassModel.from_parameters(sizes, {"q": probs})
+    bars = m.plot_profile().axes[0].patches
+    assert len(bars) == 3 * 25
+    assert len({tuple(b.get_facecolor()) for b in bars}) == 25
 
 
 def test_criteria_plot_marks_the_lowest_bic():
@@ -71,6 +83,12 @@ def test_criteria_plot_marks_the_lowest_bic():
     assert len(res.plot(shares=None).axes) == 1
     with pytest.raises(ValueError, match="no column"):
         res.plot(criteria=["nope"])
+    # one name works as a list of one; the log-likelihood's star is at its highest
+    fig = res.plot(criteria="loglik", shares="entropy_r2")
+    star = fig.axes[0].get_lines()[1]
+    assert star.get_xdata()[0] == res.best("loglik") == 4
+    assert "highest for" in fig.axes[0].get_ylabel()
+    assert [ln.get_label() for ln in fig.axes[1].get_lines()] == ["entropy R\u00b2"]
 
 
 def test_without_matplotlib_the_error_names_the_extra(model, monkeypatch):
