@@ -7,6 +7,9 @@ on stderr with a non-zero exit code; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -28,6 +31,17 @@ SCREEN_COLUMNS = [
     "max_bvr",
     "n_starts_at_best",
 ]
+
+
+#: Advice in the library's messages, as the command line gives it.
+_IN_COMMAND_LINE_WORDS = (
+    ("pass unknown='missing' to treat", "pass --unknown missing to treat"),
+    ("or raise max_categories if it really is categorical", "or leave it out with --columns"),
+)
+
+
+#: Characters of a CSV read to tell its separator.
+SNIFF_CHARS = 65_536
 
 
 class CLIError(Exception):
@@ -54,12 +68,26 @@ def read_table(path: str) -> pd.DataFrame:
         raise CLIError(f"{path}: cannot read the file ({exc})") from None
 
 
-def _separator(header: str) -> str:
-    """The CSV separator of a header line: comma, else semicolon (Excel), else tab."""
+def _sniff(sample: str, complete: bool) -> tuple[str, list[str]]:
+    """The separator of a CSV and its header's names, from the file's first characters.
+
+    Of comma, semicolon (Excel) and tab, the one that splits the first lines
+    into as many fields each (quotes respected), then into the most names;
+    comma on a tie. ``complete``: the sample holds the whole file (else its
+    last line may be cut and is not used).
+    """
+    best, best_key, header = ",", None, []
     for sep in (",", ";", "\t"):
-        if sep in header:
-            return sep
-    return ","
+        rows = [r for r in csv.reader(io.StringIO(sample), delimiter=sep) if r]
+        if not complete and len(rows) > 1:
+            rows = rows[:-1]
+        rows = rows[:50]
+        if not rows:
+            continue
+        key = (len({len(r) for r in rows}) == 1, len(rows[0]))
+        if best_key is None or key > best_key:
+            best, best_key, header = sep, key, rows[0]
+    return best, header
 
 
 def _read_csv(p: Path) -> pd.DataFrame:
@@ -71,8 +99,16 @@ def _read_csv(p: Path) -> pd.DataFrame:
     for encoding in encodings:
         try:
             with p.open(encoding=encoding, newline="") as fh:
-                header = fh.readline()
-            return pd.read_csv(p, encoding=encoding, sep=_separator(header))
+                sample = fh.read(SNIFF_CHARS)
+                complete = not fh.read(1)
+            sep, names = _sniff(sample, complete)
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:  # pandas would rename them (PURPOSE.1) and fit both
+                raise CLIError(
+                    f"{p}: column name(s) {repeated} appear more than once in the header; "
+                    "give each column its own name"
+                )
+            return pd.read_csv(p, encoding=encoding, sep=sep)
         except UnicodeError:
             if encoding == encodings[-1]:
                 raise CLIError(f"{p}: cannot decode the file as {encoding}") from None
@@ -80,12 +116,21 @@ def _read_csv(p: Path) -> pd.DataFrame:
 
 
 def check_out_path(path: str | None) -> None:
-    """Refuse, before any fitting, an output file whose folder does not exist."""
+    """Refuse, before any fitting, an output file that is a folder or whose folder does
+    not exist."""
     if path is None:
         return
+    if Path(path).is_dir():
+        raise CLIError(f"--out {path}: is a folder; give the name of the file to write")
     folder = Path(path).parent
     if not folder.is_dir():
         raise CLIError(f"--out {path}: the folder {folder} does not exist")
+
+
+def check_out_folder(path: str | None) -> None:
+    """Refuse, before any fitting, an output folder that is a file."""
+    if path is not None and Path(path).exists() and not Path(path).is_dir():
+        raise CLIError(f"--out {path}: is a file; give a folder (created if needed)")
 
 
 def parse_classes(text: str) -> list[int]:
@@ -93,6 +138,8 @@ def parse_classes(text: str) -> list[int]:
     try:
         if "-" in text:
             lo, hi = text.split("-", 1)
+            if int(lo) > int(hi):
+                raise CLIError(f"--classes {text!r}: the range runs downwards; write {hi}-{lo}")
             out = list(range(int(lo), int(hi) + 1))
         else:
             out = [int(t) for t in text.split(",")]
@@ -115,9 +162,30 @@ def select_columns(df: pd.DataFrame, columns: str | None, weights: str | None, p
         absent = [c for c in chosen if c not in df.columns]
         if absent:
             raise CLIError(f"{path}: no column(s) {absent}; columns are {list(df.columns)}")
+        if weights in chosen:
+            raise CLIError(
+                f"--columns names the weights column {weights!r}; leave it out of --columns"
+            )
     data = df[chosen]
-    w = df[weights] if weights is not None else None
+    w = _weights_column(df[weights], path) if weights is not None else None
     return data, w
+
+
+def _weights_column(column: pd.Series, path: str) -> pd.Series:
+    """The weights column as numbers, or one line naming the first value that is not."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    bad = numbers.isna() & column.notna()
+    if bad.any():
+        row = bad.index[bad.to_numpy()][0]
+        value = column[row]
+        hint = ""
+        if isinstance(value, str) and "," in value:
+            hint = " (a decimal comma? write the weights with a decimal point, 1.5)"
+        raise CLIError(
+            f"{path}: weights column {column.name!r} holds {value!r} at row {row!r}, which "
+            f"is not a number{hint}"
+        )
+    return numbers
 
 
 def _model_options(args) -> dict:
@@ -127,6 +195,12 @@ def _model_options(args) -> dict:
         raise CLIError(f"--split-merge {args.split_merge}: give 0 (none) or more moves")
     if args.pattern_starts < 0:
         raise CLIError(f"--pattern-starts {args.pattern_starts}: give 0 (none) or more starts")
+    if args.seed < 0:
+        raise CLIError(f"--seed {args.seed}: give a seed >= 0")
+    if not (args.bayes_constant >= 0 and math.isfinite(args.bayes_constant)):
+        raise CLIError(f"--bayes-constant {args.bayes_constant}: give a number >= 0 (0: none)")
+    if args.jobs == 0:
+        raise CLIError("--jobs 0: give the number of threads (-1 for every core)")
     return {
         "n_starts": args.starts,
         "random_state": args.seed,
@@ -195,12 +269,17 @@ def cmd_compare(args) -> int:
     df = read_table(args.data)
     preset = _preset(args.preset)
     options = _model_options(args)
+    check_out_folder(args.out)
     if preset is not None:
         preset_columns(preset, df, args.data)
         if args.columns is None:
             args.columns = ",".join(preset.indicators)
-        options.update(ordinal=list(preset.ordinal), categories=preset.categories)
     data, w = select_columns(df, args.columns, args.weights, args.data)
+    if preset is not None:  # the preset's scale types and category orders, for the columns used
+        options.update(
+            ordinal=[c for c in preset.ordinal if c in data.columns],
+            categories={c: v for c, v in preset.categories.items() if c in data.columns},
+        )
     if args.blrt < 0:
         raise CLIError(f"--blrt {args.blrt}: give the number of bootstrap samples (0 for none)")
     res = lca.compare(
@@ -223,7 +302,7 @@ def cmd_compare(args) -> int:
     print(_fmt_table(res.table[columns]))
     print(f"\nLowest BIC: {res.best('bic')} classes")
     if preset is not None:
-        print(f"\nPublished ({preset.title}, chosen: {preset.n_classes} classes):")
+        print(f"\nPublished ({preset.fit_title}; chosen: {preset.n_classes} classes):")
         print(preset.published_fit().to_string())
     if args.out:
         out = Path(args.out)
@@ -265,7 +344,26 @@ def _assign_inputs(args):
     return lca.load(args.inputs[0]), args.inputs[1], None
 
 
-def _assigned(df, model, unknown):
+def _numbers_as_read(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns whose every answer is a number, as numbers (as pandas reads a CSV)."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_object_dtype(out[c]) or pd.api.types.is_string_dtype(out[c]):
+            numbers = pd.to_numeric(out[c], errors="coerce")
+            if numbers.notna().sum() == out[c].notna().sum():
+                out[c] = numbers
+    return out
+
+
+def _assigned(df, model, unknown, from_text=False):
+    if from_text:
+        df = _numbers_as_read(df)
+    added = [f"posterior_{c}" for c in model.classes_] + ["class"]
+    if getattr(model, "class_labels_", None) is not None:
+        added.append("class_label")
+    clash = [c for c in added if c in df.columns]
+    if clash:
+        raise CLIError(f"the data already have column(s) {clash}, which assign writes; rename them")
     post = model.predict_proba(df, unknown=unknown)
     post.columns = [f"posterior_{c}" for c in post.columns]
     out = df.assign(**{c: post[c] for c in post.columns})
@@ -285,12 +383,20 @@ def cmd_assign(args) -> int:
     if preset is not None:
         preset_columns(preset, df, path)
     out = _assigned(df, model, args.unknown)
+    index = _keeps_index(out.index)
     if args.out:
-        out.to_csv(args.out, index=False)
+        out.to_csv(args.out, index=index)
         print(f"wrote {len(out)} rows to {args.out}")
     else:
-        out.to_csv(sys.stdout, index=False)
+        out.to_csv(sys.stdout, index=index)
     return 0
+
+
+def _keeps_index(index: pd.Index) -> bool:
+    """Whether the output needs the input's index (respondent ids): not for 0, 1, 2, ..."""
+    if index.names != [None]:
+        return True
+    return not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1)
 
 
 def _assign_dask(model, pattern: str, preset, args) -> int:
@@ -304,12 +410,14 @@ def _assign_dask(model, pattern: str, preset, args) -> int:
     if pattern.endswith(".parquet") or Path(pattern).is_dir():
         ddf = dd.read_parquet(pattern)
     else:
-        ddf = dd.read_csv(pattern, encoding="utf-8-sig", assume_missing=True)
+        # as text, then numbers column by column within each partition as
+        # pandas reads a whole file (dask's assume_missing would turn 3 into 3.0)
+        ddf = dd.read_csv(pattern, encoding="utf-8-sig", dtype=object)
     if preset is not None:
         preset_columns(preset, ddf._meta, pattern)
     meta = _assigned(ddf._meta.head(0), model, args.unknown)
-    out = ddf.map_partitions(_assigned, model, args.unknown, meta=meta)
-    out.to_csv(f"{args.out}/assigned-*.csv", index=False)
+    out = ddf.map_partitions(_assigned, model, args.unknown, True, meta=meta)
+    out.to_csv(f"{args.out}/assigned-*.csv", index=_keeps_index(ddf._meta.index))
     print(f"wrote {out.npartitions} file(s) to {args.out}")
     return 0
 
@@ -416,6 +524,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         message = " ".join(str(exc).split())  # one line, whatever the exception holds
+        for library, command_line in _IN_COMMAND_LINE_WORDS:
+            message = message.replace(library, command_line)
         print(f"lca {args.command}: error: {message}", file=sys.stderr)
         return 2
 

@@ -84,6 +84,14 @@ def test_compare_split_starts_flag_is_what_compare_gets(survey_csv, tmp_path, fl
         (["fit", "{csv}", "--classes", "two", "--out", "m.json"], "--classes 'two'"),
         (["assign", "{csv}", "{csv}"], "not valid JSON"),
         (["compare", "{csv}", "--pattern-starts", "-1", "--out", "o"], "--pattern-starts -1"),
+        (["compare", "{csv}", "--seed", "-1"], "--seed -1: give a seed >= 0"),
+        (["compare", "{csv}", "--bayes-constant", "-1"], "--bayes-constant -1.0"),
+        (["compare", "{csv}", "--jobs", "0"], "--jobs 0"),
+        (["compare", "{csv}", "--classes", "5-2"], "runs downwards; write 2-5"),
+        (["fit", "{csv}", "--weights", "wt", "--columns", "PURPOSE,wt", "--classes", "2",
+          "--out", "m.json"], "--columns names the weights column 'wt'"),
+        (["fit", "{csv}", "--columns", "respondent,PURPOSE", "--classes", "2", "--out", "m.json"],
+         "or leave it out with --columns"),
     ],
 )  # fmt: skip
 def test_errors_are_one_line(survey_csv, capsys, argv, message):
@@ -213,6 +221,67 @@ def test_out_into_a_missing_folder_fails_before_fitting(survey_csv, tmp_path, ca
         assert "\n" not in err
 
 
+def test_out_that_is_a_folder_or_a_file_fails_before_fitting(survey_csv, tmp_path, capsys):
+    path, _ = survey_csv
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    for argv, message in (
+        (["fit", str(path), "--classes", "2", "--out", str(tmp_path)], "is a folder"),
+        (["assign", str(path), str(path), "--out", str(tmp_path)], "is a folder"),
+        (["compare", str(path), "--classes", "2", "--out", str(a_file)], "is a file"),
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert f"--out {argv[-1]}: {message}" in err and "\n" not in err
+
+
+def test_a_header_name_holding_the_other_separator_is_read(tmp_path):
+    frame = pd.DataFrame(
+        {"Purpose, of survey": ["a", "b"] * 5, "q2": ["x", "y", "y", "x", "x"] * 2}
+    )
+    frame.to_csv(tmp_path / "semi.csv", index=False, sep=";")
+    pd.testing.assert_frame_equal(read_table(str(tmp_path / "semi.csv")), frame)
+    frame.to_csv(tmp_path / "quoted.csv", index=False, sep=";", quoting=1)  # every field quoted
+    pd.testing.assert_frame_equal(read_table(str(tmp_path / "quoted.csv")), frame)
+
+
+def test_a_repeated_column_name_is_refused_not_renamed(tmp_path, capsys):
+    (tmp_path / "dup.csv").write_text("q1,q2,q1\na,b,a\nb,a,b\n")
+    argv = ["fit", str(tmp_path / "dup.csv"), "--classes", "1", "--out", str(tmp_path / "m.json")]
+    assert main(argv) == 2
+    assert "column name(s) ['q1'] appear more than once" in capsys.readouterr().err
+
+
+def test_weights_that_are_not_numbers_are_named_with_the_row(tmp_path, capsys):
+    frame = pd.DataFrame({"q1": ["a", "b"] * 5, "q2": ["x", "y", "y", "x", "x"] * 2, "w": "1"})
+    frame.loc[3, "w"] = "1,5"
+    frame.to_csv(tmp_path / "w.csv", index=False, sep=";")
+    argv = ["fit", str(tmp_path / "w.csv"), "--weights", "w", "--classes", "1",
+            "--out", str(tmp_path / "m.json")]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "weights column 'w' holds '1,5' at row 3" in err and "decimal comma" in err
+
+
+def test_assign_keeps_the_index_and_refuses_to_overwrite_columns(survey_csv, tmp_path, capsys):
+    path, data = survey_csv
+    model_path = tmp_path / "m.json"
+    cols = "PURPOSE,ACCURACY,UNDERSTA,COOPERAT"
+    assert main(["fit", str(path), "--columns", cols, "--classes", "2", "--starts", "2",
+                 "--out", str(model_path)]) == 0  # fmt: skip
+    indexed = data.set_index("respondent")
+    indexed.to_parquet(tmp_path / "ids.parquet")
+    out = tmp_path / "assigned.csv"
+    assert main(["assign", str(model_path), str(tmp_path / "ids.parquet"), "--out", str(out)]) == 0
+    assigned = pd.read_csv(out, index_col="respondent")
+    assert assigned.index.tolist() == indexed.index.tolist()
+    expected = lca.load(model_path).predict(indexed)
+    assert assigned["class"].tolist() == expected.tolist()
+    data.assign(**{"class": "A"}).to_csv(tmp_path / "clash.csv", index=False)
+    assert main(["assign", str(model_path), str(tmp_path / "clash.csv")]) == 2
+    assert "already have column(s) ['class']" in capsys.readouterr().err
+
+
 def test_os_errors_are_one_line(tmp_path, capsys):
     folder = tmp_path / "a_folder.csv"
     folder.mkdir()
@@ -236,7 +305,7 @@ def test_compare_and_assign_with_a_preset(preset_csv, tmp_path, capsys):
                  "--starts", "2", "--quiet"])  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
-    assert "Published (Separation types" in out and "Lowest BIC" in out
+    assert "Published (Separation types: model fit (Table B.8)" in out and "Lowest BIC" in out
     assigned_path = tmp_path / "assigned.csv"
     assert main(["assign", "--preset", "separation-types", str(path),
                  "--out", str(assigned_path)]) == 0  # fmt: skip
@@ -266,10 +335,34 @@ def test_assign_with_dask_writes_every_row(survey_csv, tmp_path):
     out_dir = tmp_path / "assigned"
     assert main(["assign", str(model_path), str(path), "--dask", "--out", str(out_dir)]) == 0
     files = sorted(out_dir.glob("assigned-*.csv"))
-    assigned = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    assigned = pd.concat([pd.read_csv(f, dtype=str) for f in files], ignore_index=True)
     assert assigned["respondent"].tolist() == data["respondent"].tolist()
+    # the answers are echoed as written (no 2 -> 2.0)
+    written = pd.read_csv(path, dtype=str)
+    pd.testing.assert_frame_equal(assigned[written.columns], written)
+    assigned = assigned.astype({"class": int})
     expected = lca.load(model_path).predict(pd.read_csv(path))
     assert assigned["class"].tolist() == expected.tolist()
+
+
+def test_assign_with_dask_echoes_integer_answers_as_written(tmp_path):
+    pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.integers(1, 4, (60, 3)), columns=["a", "b", "c"])
+    frame.loc[5, "a"] = np.nan  # a missing answer makes the column float in pandas
+    path = tmp_path / "ints.csv"
+    frame.to_csv(path, index=False)
+    model_path = tmp_path / "m.json"
+    assert (
+        main(["fit", str(path), "--classes", "2", "--starts", "2", "--out", str(model_path)]) == 0
+    )
+    assert main(["assign", str(model_path), str(path), "--dask", "--out", str(tmp_path / "o")]) == 0
+    files = sorted((tmp_path / "o").glob("assigned-*.csv"))
+    assigned = pd.concat([pd.read_csv(f, dtype=str) for f in files], ignore_index=True)
+    written = pd.read_csv(path, dtype=str)
+    pd.testing.assert_frame_equal(assigned[written.columns], written)
+    expected = lca.load(model_path).predict(pd.read_csv(path))
+    assert assigned["class"].astype(int).tolist() == expected.tolist()
 
 
 def test_fit_split_merge_flag_is_what_the_model_gets(survey_csv, tmp_path, capsys):

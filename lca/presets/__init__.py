@@ -23,6 +23,7 @@ _REGISTRY = {
         title="Separation types (Table B.9)",
         profile_file="separation_types.csv",
         fit_file="separation_types_fit.csv",
+        fit_title="Separation types: model fit (Table B.8)",
         class_labels=(
             "Long-term, bitter",
             "Medium-term, contact",
@@ -46,6 +47,7 @@ _REGISTRY = {
         title="Service use groups (Table B.11)",
         profile_file="service_use.csv",
         fit_file="service_use_fit.csv",
+        fit_title="Service use groups: model fit (Table B.10)",
         class_labels=(
             "Moderate level of in-depth, personalised contact",
             "High level of in-depth, personalised contact",

@@ -47,6 +47,9 @@ class Preset:
     Attributes
     ----------
     name, title : str
+        The preset's name and the title of its published profile table.
+    fit_title : str
+        The title of its published table of fit statistics.
     class_labels : tuple of str
         Names of the published classes, in the published table's order.
     class_sizes : tuple of float
@@ -66,6 +69,7 @@ class Preset:
     title: str
     profile_file: str
     fit_file: str
+    fit_title: str
     class_labels: tuple
     class_sizes: tuple
     ordinal: tuple
