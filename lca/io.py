@@ -42,6 +42,39 @@ def _name_ok(name) -> bool:
     return isinstance(name, (str, int)) and not isinstance(name, bool)
 
 
+def _class_match(model):
+    """A preset fit's ``class_match_`` (published class -> fitted class) for the file."""
+    match = getattr(model, "class_match_", None)
+    if match is None:
+        return None
+    return {
+        "label": [str(v) for v in match["label"]],
+        "fitted_class_by_size": [int(v) for v in match["fitted_class_by_size"]],
+        "distance": [float(v) for v in match["distance"]],
+        "matched": [bool(v) for v in match["matched"]],
+    }
+
+
+def _read_class_match(raw, k: int, path):
+    import pandas as pd
+
+    columns = {"label": str, "fitted_class_by_size": int, "distance": float, "matched": bool}
+    if not (
+        isinstance(raw, dict)
+        and set(raw) == set(columns)
+        and all(
+            isinstance(raw[c], list)
+            and len(raw[c]) == k
+            and all(isinstance(v, t) and not (t is int and isinstance(v, bool)) for v in raw[c])
+            for c, t in columns.items()
+        )
+    ):
+        _fail(path, f"class_match must hold {sorted(columns)}, {k} values each")
+    frame = pd.DataFrame({c: raw[c] for c in columns})
+    frame.index = pd.RangeIndex(1, k + 1, name="class")
+    return frame
+
+
 def model_to_dict(model) -> dict:
     """The JSON-ready content of a fitted model."""
     for ind in model.indicators_:
@@ -81,6 +114,7 @@ def model_to_dict(model) -> dict:
         ],
         "class_sizes": [float(p) for p in model._class_probs],
         "class_labels": getattr(model, "class_labels_", None),
+        "class_match": _class_match(model),
         "conditional_probs": [
             model._cond_probs[off[j] : off[j + 1]].tolist() for j in range(len(model.indicators_))
         ],
@@ -305,6 +339,9 @@ def model_from_dict(d, path="<dict>"):
         ):
             _fail(path, f"class_labels must be a list of {k} strings")
         model.class_labels_ = labels
+    match = d.get("class_match")
+    if match is not None:
+        model.class_match_ = _read_class_match(match, k, path)
     if d.get("fitted", "absent") is None:  # built from parameters, never fitted to data
         model._stats = model._tables = model._avepp = None
         return model

@@ -121,6 +121,7 @@ def _swap_rows(d):
         (_set("options", "__class__", value="os.system"), "unknown fitting options"),
         (_set("indicators", 0, "categories", value=[{"x": 1}]), "invalid category label"),
         (_set("fit_stats", "bic", value="oops"), "not a number"),
+        (_set("class_match", value={"label": ["a", "b", "c"]}), "class_match must hold"),
     ],
 )
 def test_inconsistent_files_are_refused(fitted, tmp_path, mutate, pattern):

@@ -96,3 +96,5 @@ def test_fitted_preset_model_round_trips(tmp_path):
     pd.testing.assert_series_equal(
         loaded.predict(data, labels=True), model.predict(data, labels=True)
     )
+    pd.testing.assert_frame_equal(loaded.class_match_, model.class_match_)
+    assert not hasattr(p.reference_model(), "class_match_")  # only fitted presets have one
