@@ -12,6 +12,7 @@ import io
 import math
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,6 +55,11 @@ def read_table(path: str) -> pd.DataFrame:
     if not p.exists():
         raise CLIError(f"{path}: no such file")
     suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
+        raise CLIError(
+            f"{path}: spreadsheets are not read; save the sheet as CSV (or give a Parquet, "
+            "SPSS .sav or Stata .dta file)"
+        )
     try:
         if suffix == ".parquet":
             return pd.read_parquet(p)
@@ -514,8 +520,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        print(f"lca {args.command}: warning: {text}", file=sys.stderr if file is None else file)
+
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            if not args.debug:  # a user's warnings: one line, without our source lines
+                warnings.showwarning = one_line_warning
+            return args.func(args)
     except BrokenPipeError:  # piped into a program that stopped reading (head): be quiet
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # as the Python docs advise for SIGPIPE

@@ -282,6 +282,21 @@ def test_assign_keeps_the_index_and_refuses_to_overwrite_columns(survey_csv, tmp
     assert "already have column(s) ['class']" in capsys.readouterr().err
 
 
+def test_warnings_are_one_line_and_spreadsheets_are_named(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.integers(1, 3, (60, 2)), columns=["a", "b"]).to_csv(tmp_path / "d.csv")
+    out = str(tmp_path / "m.json")
+    # 3 classes of 2 binary questions are not identified: the library warns
+    assert main(["fit", str(tmp_path / "d.csv"), "--columns", "a,b", "--classes", "3",
+                 "--starts", "2", "--out", out]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "lca fit: warning: the model has" in err and "not identified" in err
+    assert ".py:" not in err
+    (tmp_path / "d.xlsx").write_bytes(b"PK")
+    assert main(["fit", str(tmp_path / "d.xlsx"), "--classes", "2", "--out", out]) == 2
+    assert "spreadsheets are not read; save the sheet as CSV" in capsys.readouterr().err
+
+
 def test_os_errors_are_one_line(tmp_path, capsys):
     folder = tmp_path / "a_folder.csv"
     folder.mkdir()
