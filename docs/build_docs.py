@@ -127,8 +127,10 @@ model.bivariate_residuals()
 model.crosstab(other_variable)   # an outside variable within each class
 ```
 
-From a shell, the same table (and every model file, written as soon as it is
-fitted, so an interrupted run resumes where it stopped):
+From a shell, the same models and criteria (a CSV keeps no category order, so
+the categories, the random starts drawn over them and the count of starts at
+the best can differ), with every model file written as soon as it is fitted,
+so an interrupted run resumes where it stopped:
 
 ```bash
 lca compare election.csv --columns MORALG,CARESG,... --classes 2-10 --starts 16 \\
