@@ -84,7 +84,10 @@ def _sniff(sample: str, complete: bool) -> tuple[str, list[str]]:
     """
     best, best_key, header = ",", None, []
     for sep in (",", ";", "\t"):
-        rows = [r for r in csv.reader(io.StringIO(sample), delimiter=sep) if r]
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=sep) if r]
+        except csv.Error:  # not CSV with this separator (pandas says why, if none fits)
+            continue
         if not complete and len(rows) > 1:
             rows = rows[:-1]
         rows = rows[:50]
