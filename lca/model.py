@@ -18,17 +18,14 @@ from . import _em, _kernels, criteria
 from .encoding import (
     MAX_CATEGORIES,
     DataError,
-    Indicator,
     answered_only_where_weightless,
     check_frame,
     compress,
     empty_rows,
     encode,
     encode_patterns,
-    explicit_labels,
     learn_indicators,
     name_list,
-    plain_name,
     text_key,
 )
 from .exceptions import ConvergenceWarning, NotFittedError
@@ -455,41 +452,17 @@ class LatentClassModel:
         raise on such a model; ``predict``, ``profile``, ``sample`` and
         ``save`` work.
         """
-        from .io import _probabilities
+        from .parameters import given_parameters
 
-        sizes = np.asarray(class_sizes, dtype=float)
+        sizes, indicators, cond = given_parameters(class_sizes, conditional_probs)
         k = sizes.shape[0]
         model = cls(n_classes=k, **options)
         model._validate_params()
-        _probabilities(sizes, "class_sizes", "parameters")
-        if not isinstance(conditional_probs, Mapping) or not conditional_probs:
-            raise ValueError(
-                "conditional_probs must map each indicator name to its probabilities, "
-                f"got {conditional_probs!r}; give at least one indicator"
-            )
-        indicators, blocks = [], []
-        for name, probs in conditional_probs.items():
-            name = plain_name(name)
-            if isinstance(probs, pd.DataFrame):
-                where = f"the index (category labels) of conditional_probs[{name!r}]"
-                labels = tuple(explicit_labels(name, list(probs.index), where))
-                arr = probs.to_numpy(dtype=float)
-            else:
-                arr = np.asarray(probs, dtype=float)
-                labels = tuple(range(1, arr.shape[0] + 1)) if arr.ndim == 2 else ()
-            if arr.ndim != 2 or arr.shape[1] != k:
-                raise ValueError(
-                    f"conditional_probs[{name!r}] must have shape (n_categories, {k}), "
-                    f"got {arr.shape}"
-                )
-            _probabilities(arr, f"conditional_probs of {name!r}", "parameters")
-            indicators.append(Indicator(name=name, categories=labels, ordered=True))
-            blocks.append(arr)
         model.indicators_ = indicators
         model._ordinal = model._ordinal_mask(indicators)
         n_cats = [ind.n_categories for ind in indicators]
         model._offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
-        model._set_parameters(sizes, np.vstack(blocks))
+        model._set_parameters(sizes, cond)
         model._stats = None
         model._tables = None
         model._avepp = None

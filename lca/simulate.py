@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .encoding import Indicator
+from .parameters import given_parameters
 
 
 def draw_codes(class_probs, cond_probs, offsets, n, random_state=None, missing=0.0):
@@ -66,7 +67,8 @@ def simulate(
     conditional_probs : mapping
         Indicator name -> array-like of shape (n_categories, K) of
         P(y_j = c | k) (columns sum to 1), or a DataFrame whose index holds
-        the category labels.
+        the category labels. Probabilities outside [0, 1], or columns (or
+        class sizes) not summing to 1, are refused.
     n : int
         Number of respondents.
     random_state : int, Generator or None
@@ -80,23 +82,10 @@ def simulate(
     classes : pandas.Series of shape (n,)
         True class (1..K) of each respondent.
     """
-    indicators = []
-    blocks = []
-    for name, probs in conditional_probs.items():
-        if isinstance(probs, pd.DataFrame):
-            labels = tuple(probs.index.tolist())
-            probs = probs.to_numpy(dtype=float)
-        else:
-            probs = np.asarray(probs, dtype=float)
-            labels = tuple(range(1, probs.shape[0] + 1))
-        if probs.ndim != 2 or probs.shape[1] != len(class_sizes):
-            raise ValueError(
-                f"conditional_probs[{name!r}] must have shape (n_categories, {len(class_sizes)})"
-            )
-        indicators.append(Indicator(name=name, categories=labels))
-        blocks.append(probs)
-    offsets = np.concatenate([[0], np.cumsum([b.shape[0] for b in blocks])]).astype(np.int64)
+    sizes, indicators, cond = given_parameters(class_sizes, conditional_probs)
+    indicators = [Indicator(ind.name, ind.categories) for ind in indicators]  # unordered
+    offsets = np.concatenate([[0], np.cumsum([i.n_categories for i in indicators])])
     codes, classes = draw_codes(
-        class_sizes, np.vstack(blocks), offsets, n, random_state=random_state, missing=missing
+        sizes, cond, offsets.astype(np.int64), n, random_state=random_state, missing=missing
     )
     return labelled_frame(codes, indicators), pd.Series(classes + 1, name="class")

@@ -269,6 +269,29 @@ def test_from_parameters_checks_category_labels_as_fit_does(index, pattern, tmp_
         lca.LatentClassModel.from_parameters([0.5, 0.5], {"q": probs})
 
 
+_A = r"conditional_probs\['a'\] "
+_HALVES = {"a": [[0.5, 0.5], [0.5, 0.5]]}
+
+
+@pytest.mark.parametrize(
+    ("sizes", "probs", "pattern"),
+    [
+        ([0.5, 0.5], {"a": [[1.2, 0.5], [-0.2, 0.5]]}, _A + "holds probabilities outside"),
+        ([0.5, 0.5], {"a": [[np.nan, 0.5], [0.5, 0.5]]}, _A + "holds values that are not finite"),
+        ([0.5, 0.5], {"a": [[1, 1], [1, 1]]}, _A + r"do not sum to 1 .sums \[2.0, 2.0\]"),
+        ([0.7, 0.8], _HALVES, "class_sizes do not sum to 1"),
+        ([1.2, -0.2], _HALVES, "class_sizes holds probabilities outside"),
+        ([1.0], {}, "give at least one indicator"),
+    ],
+    ids=["outside", "nan", "columns-sum-2", "sizes-sum-2", "negative-size", "empty"],
+)
+def test_simulate_and_from_parameters_refuse_what_is_not_a_model(sizes, probs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        lca.simulate(sizes, probs, 100, random_state=0)
+    with pytest.raises(ValueError, match=pattern):
+        lca.LatentClassModel.from_parameters(sizes, probs)
+
+
 def test_from_parameters_needs_an_indicator():
     with pytest.raises(ValueError, match="give at least one indicator"):
         lca.LatentClassModel.from_parameters([1.0], {})

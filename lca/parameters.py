@@ -1,0 +1,71 @@
+"""Model parameters given by hand (``from_parameters``, ``simulate``), checked.
+
+Class sizes and conditional probabilities as users write them (a sequence,
+and a mapping of indicator name to an array or a DataFrame of category x
+class) become the indicators and the kernels' arrays, or a ``ValueError``
+that names the argument, the indicator and what to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .encoding import Indicator, explicit_labels, plain_name
+
+#: How far from 1 a column of given probabilities may sum.
+SUM_ATOL = 1e-9
+
+
+def check_probabilities(values: np.ndarray, what: str) -> None:
+    """Refuse values that are not finite probabilities summing to 1 over axis 0."""
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{what} holds values that are not finite numbers: {values.tolist()}")
+    if np.any(values < 0) or np.any(values > 1):
+        raise ValueError(f"{what} holds probabilities outside [0, 1]: {values.tolist()}")
+    sums = values.sum(axis=0)
+    if np.any(np.abs(sums - 1.0) > SUM_ATOL):
+        raise ValueError(
+            f"{what} do not sum to 1 (sums {np.round(sums, 6).tolist()}); rescale them "
+            "(values / values.sum(axis=0))"
+        )
+
+
+def given_parameters(class_sizes, conditional_probs) -> tuple[np.ndarray, list, np.ndarray]:
+    """``(class sizes, indicators, conditional probabilities)`` of a model given by hand.
+
+    ``conditional_probs`` maps each indicator name to an array-like of shape
+    (n_categories, K), whose categories are labelled 1..C, or to a DataFrame
+    whose index holds the labels in order. The probabilities come back
+    stacked in the kernels' layout (all categories x K).
+    """
+    sizes = np.asarray(class_sizes, dtype=float)
+    if sizes.ndim != 1 or sizes.shape[0] < 1:
+        raise ValueError(f"class_sizes must be a sequence of K >= 1 shares, got {class_sizes!r}")
+    check_probabilities(sizes, "class_sizes")
+    k = sizes.shape[0]
+    if not isinstance(conditional_probs, Mapping) or not conditional_probs:
+        raise ValueError(
+            "conditional_probs must map each indicator name to its probabilities, "
+            f"got {conditional_probs!r}; give at least one indicator"
+        )
+    indicators, blocks = [], []
+    for name, probs in conditional_probs.items():
+        name = plain_name(name)
+        if isinstance(probs, pd.DataFrame):
+            where = f"the index (category labels) of conditional_probs[{name!r}]"
+            labels = tuple(explicit_labels(name, list(probs.index), where))
+            arr = probs.to_numpy(dtype=float)
+        else:
+            arr = np.asarray(probs, dtype=float)
+            labels = tuple(range(1, arr.shape[0] + 1)) if arr.ndim == 2 else ()
+        if arr.ndim != 2 or arr.shape[1] != k:
+            raise ValueError(
+                f"conditional_probs[{name!r}] must have shape (n_categories, {k}), got {arr.shape}"
+            )
+        check_probabilities(arr, f"conditional_probs[{name!r}]")
+        indicators.append(Indicator(name=name, categories=labels, ordered=True))
+        blocks.append(arr)
+    return sizes, indicators, np.vstack(blocks)
