@@ -378,6 +378,22 @@ class LatentClassModel:
             setattr(self, key, value)
         return self
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether the model is fitted (scikit-learn's ``check_is_fitted`` asks)."""
+        return hasattr(self, "_class_probs")
+
+    def __sklearn_tags__(self):
+        """scikit-learn's description of the estimator, which its pipelines and
+        utilities read (scikit-learn >= 1.6; only they call it, so it imports it)."""
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type="clusterer",
+            target_tags=TargetTags(required=False),
+            # data frames of any labels, missing answers kept in the likelihood
+            input_tags=InputTags(categorical=True, string=True, allow_nan=True),
+        )
+
     def __repr__(self) -> str:
         defaults = {
             p.name: p.default
