@@ -131,6 +131,8 @@ def model_to_dict(model) -> dict:
         else {
             "loglik": model.loglik_,
             "log_prior": model.log_prior_,
+            "bayes_constant": model.bayes_constant_,
+            "class_bayes_constant": model.class_bayes_constant_,
             "n_parameters": model.n_parameters_,
             "n_obs": model.n_obs_,
             "n_rows": model.n_rows_,
@@ -374,6 +376,15 @@ def _read_fitted(model, d: dict, k: int, path) -> None:
     model._avepp = avepp
     model.loglik_ = float(_get(fitted, "loglik", float, path))
     model.log_prior_ = float(_get(fitted, "log_prior", float, path))
+    # files written before the constants were recorded: the options they were saved with
+    b = model.bayes_constant
+    a = b if model.class_bayes_constant is None else model.class_bayes_constant
+    for name, default in (("bayes_constant", b), ("class_bayes_constant", a)):
+        value = fitted.get(name, default)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (ok and math.isfinite(value) and value >= 0):
+            _fail(path, f"fitted {name} must be a finite number >= 0, got {value!r}")
+        setattr(model, f"{name}_", float(value))
     model.n_obs_ = float(_get(fitted, "n_obs", float, path))
     model.n_rows_ = _get(fitted, "n_rows", int, path)
     model.n_empty_rows_ = _get(fitted, "n_empty_rows", int, path)

@@ -279,6 +279,9 @@ class LatentClassModel:
     log_prior_ : float
         Log of the Bayes-constant priors (0 when both constants are 0); the
         objective maximised is ``loglik_ + log_prior_``.
+    bayes_constant_, class_bayes_constant_ : float
+        The Bayes constants of the fit (of the conditional probabilities and
+        of the class sizes), as they were when it ran.
     n_parameters_ : int
         (K - 1) + K * sum_j (C_j - 1) over nominal indicators, plus
         (C_j - 1) + (K - 1) for each ordinal one.
@@ -780,6 +783,7 @@ class LatentClassModel:
 
         self.loglik_ = loglik
         self.log_prior_ = log_prior
+        self.bayes_constant_, self.class_bayes_constant_ = b, a
         self.n_parameters_ = n_par
         self.n_obs_ = float(sums["n_obs"])
         self.n_rows_ = int(n_rows)

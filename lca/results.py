@@ -206,7 +206,7 @@ def model_summary(model) -> Summary:
                 model.n_parameters_,
                 model.loglik_,
                 model.log_prior_,
-                float(model.bayes_constant),
+                float(model.bayes_constant_),
                 bool(model.converged_),
                 model.n_iter_,
                 f"{model.n_starts_at_best_} of {len(model.start_objectives_)}"
@@ -230,6 +230,14 @@ def model_summary(model) -> Summary:
         ),
         dtype=object,
     )
+    if model.class_bayes_constant_ != model.bayes_constant_:
+        at = list(info.index).index("Bayes constant") + 1
+        row = pd.DataFrame(
+            {"value": [float(model.class_bayes_constant_)]},
+            index=pd.Index(["class Bayes constant"], dtype=object),
+            dtype=object,
+        )
+        info = pd.concat([info.iloc[:at], row, info.iloc[at:]])
     modal = model.classification_table("modal")
     n_obs = float(modal.to_numpy().sum())
     classes = pd.DataFrame(
@@ -249,7 +257,7 @@ def model_summary(model) -> Summary:
         "AvePP: average posterior probability of the class among respondents assigned to it.",
     ]
     return Summary(
-        f"Latent class model with {k} classes",
+        f"Latent class model with {k} class{'es' if k != 1 else ''}",
         {
             "Model": info,
             "Fit statistics": fit,

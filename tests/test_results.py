@@ -1,5 +1,7 @@
 """Summary objects: returned, never printed; text and HTML hold the numbers."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -93,3 +95,27 @@ def test_formatters():
     assert fmt_number("3 of 4") == "3 of 4"
     assert fixed(1)(12.345) == "12.3"
     assert fixed(1)(None) == ""
+
+
+def test_summary_reports_the_bayes_constants_the_fit_used(tmp_path):
+    data = lca.datasets.load_gss82()
+    m = lca.LatentClassModel(3, n_starts=2, bayes_constant=1.0, class_bayes_constant=0.0)
+    m.fit(data)
+    assert (m.bayes_constant_, m.class_bayes_constant_) == (1.0, 0.0)
+    m.set_params(bayes_constant=5.0)  # changes the next fit, not this one
+    info = m.summary().to_frame("Model")["value"]
+    assert info["Bayes constant"] == 1.0 and info["class Bayes constant"] == 0.0
+    m.save(tmp_path / "m.json")
+    loaded = lca.load(tmp_path / "m.json")
+    assert (loaded.bayes_constant_, loaded.class_bayes_constant_) == (1.0, 0.0)
+    assert loaded.summary().as_text() == m.summary().as_text()
+    # a file written before the constants were recorded: they come from its options
+    content = json.loads((tmp_path / "m.json").read_text())
+    for key in ("bayes_constant", "class_bayes_constant"):
+        del content["fitted"][key]
+    (tmp_path / "old.json").write_text(json.dumps(content))
+    old = lca.load(tmp_path / "old.json")
+    assert (old.bayes_constant_, old.class_bayes_constant_) == (5.0, 0.0)  # saved options
+    one = lca.LatentClassModel(1).fit(data)
+    assert one.summary().title == "Latent class model with 1 class"
+    assert "class Bayes constant" not in one.summary().to_frame("Model").index
