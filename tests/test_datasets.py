@@ -32,3 +32,14 @@ def test_labels_and_missing():
     items = election.columns[:12]
     assert int(election[items].isna().any(axis=1).sum()) == 474
     assert int(election["INTELG"].isna().sum()) == 49
+
+
+def test_the_data_readme_with_sources_and_licence_ships_with_the_files():
+    from importlib import resources
+
+    folder = resources.files("lca.datasets").joinpath("data")
+    readme = folder.joinpath("README.md").read_text(encoding="utf-8")
+    assert "GPL >= 2" in readme and "Linzer" in readme
+    for name in ("gss82", "values", "carcinoma", "election", "cheating"):
+        assert f"## {name}.csv" in readme  # every shipped file is described
+        assert folder.joinpath(f"{name}.csv").is_file()

@@ -1,9 +1,19 @@
 """Classic latent class data sets with published results, shipped with ``lca``.
 
-Five data sets distributed with the R package poLCA (Linzer & Lewis 2011),
-with their original coding 1..C_j turned into labelled, ordered pandas
+Five data sets distributed with the R package poLCA (Linzer & Lewis 2011,
+*Journal of Statistical Software* 42(10); the package is GPL >= 2), with
+their original coding 1..C_j turned into labelled, ordered pandas
 Categoricals (the codes' order is kept). Sources are in each loader's
-docstring. ``as_codes=True`` returns poLCA's integer codes instead.
+docstring; the files' coding, sources and origin are in ``data/README.md``
+beside them (shipped with the package). ``as_codes=True`` returns poLCA's
+integer codes instead.
+
+Every loader takes ``as_codes`` (bool, default False) and returns a
+``pandas.DataFrame`` with one row per respondent: the items as ordered
+Categoricals (NaN where missing), or with ``as_codes=True`` as poLCA's codes
+1..C_j (float columns where answers are missing, int otherwise). Covariates
+(election's VOTE3, AGE, EDUC, GENDER, PARTY; cheating's GPA) stay numeric
+codes either way.
 """
 
 from __future__ import annotations
@@ -78,7 +88,9 @@ def load_election(as_codes: bool = False) -> pd.DataFrame:
 
     Twelve items on how well traits describe Gore (suffix G) and Bush
     (suffix B), with missing answers (474 rows miss at least one item), and
-    numeric covariates VOTE3, AGE, EDUC, GENDER, PARTY.
+    numeric covariates VOTE3, AGE, EDUC, GENDER, PARTY. Source: The National
+    Election Studies, *The 2000 National Election Study* [dataset], University
+    of Michigan, Center for Political Studies.
     """
     return _load("election", as_codes)
 
