@@ -260,7 +260,7 @@ class LatentClassModel:
         A column with more distinct values is refused as continuous.
     random_state : int, numpy Generator or None, default=0
         Seeds the one generator that draws every start.
-    n_jobs : int, default=1
+    n_jobs : int or None, default=1
         Threads: starts run side by side, or, with many distinct answer
         patterns, one start uses several threads. The result is the same bit
         for bit whatever ``n_jobs`` is. -1 means all cores (joblib's
@@ -297,14 +297,21 @@ class LatentClassModel:
     n_iter_ : int
         EM iterations (E-steps) of the best start.
     n_starts_at_best_ : int
-        Of the ``n_final`` starts run to convergence, how many reached the
-        best objective (relative difference under 1e-6). 1 means the maximum
-        did not replicate: use more starts. 0 means a split-and-merge move
-        (``split_merge``) found a higher maximum than every start.
-    start_objectives_ : ndarray of shape (n_final,)
-        Final objective of each start run to convergence.
+        Of the starts run to convergence (``start_objectives_``), how many
+        reached the best objective (relative difference under 1e-6). 1 means
+        the maximum did not replicate: use more starts. 0 means a
+        split-and-merge move (``split_merge``) found a higher maximum than
+        every start.
+    start_objectives_ : ndarray of shape (n_finished,)
+        Final objective of each start run to convergence: the ``n_final``
+        best after the burn-in, or every start when there are no more than
+        ``n_final`` of them.
     indicators_ : list of Indicator
         Indicator names and category labels in model order.
+    classes_ : pandas.RangeIndex
+        The class numbers 1..K.
+    n_classes_ : int
+        K, the number of classes fitted.
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -369,11 +376,33 @@ class LatentClassModel:
         return [p for p in sig.parameters if p != "self"]
 
     def get_params(self, deep: bool = True) -> dict:
-        """Constructor arguments, as scikit-learn estimators report them."""
+        """Constructor arguments, as scikit-learn estimators report them.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Ignored (the model holds no sub-estimators); scikit-learn passes it.
+
+        Returns
+        -------
+        dict
+            Argument name -> value.
+        """
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params) -> LatentClassModel:
-        """Set constructor arguments; returns the model."""
+        """Set constructor arguments; they change the next fit, not the current one.
+
+        Parameters
+        ----------
+        **params
+            Constructor arguments by name; an unknown name raises ValueError.
+
+        Returns
+        -------
+        LatentClassModel
+            The model itself.
+        """
         names = self._param_names()
         for key, value in params.items():
             if key not in names:
@@ -1031,8 +1060,16 @@ class LatentClassModel:
     def classification_table(self, kind: str = "modal") -> pd.DataFrame:
         """Latent class (rows) against assigned class (columns), weighted.
 
-        ``kind="modal"``: cell (k, l) is the weighted sum of p_ik over the
-        respondents assigned to l. ``"proportional"``: sum_i w_i p_ik p_il.
+        Parameters
+        ----------
+        kind : {"modal", "proportional"}, default="modal"
+            ``"modal"``: cell (k, l) is the weighted sum of p_ik over the
+            respondents assigned to l. ``"proportional"``: sum_i w_i p_ik p_il.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_classes, n_classes)
+            Index: latent classes 1..K; columns ``assigned`` 1..K.
         """
         self._check_has_data_stats()
         if kind not in self._tables:
@@ -1157,8 +1194,21 @@ class LatentClassModel:
     ) -> pd.Series:
         """Modal class (1..K) of each respondent, indexed like ``data``.
 
-        With ``labels=True`` (for models that have ``class_labels_``, such as
-        the presets'), the class names instead of their numbers.
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            As for :meth:`predict_proba`.
+        unknown : {"error", "missing"}, default="error"
+            What to do with a category never seen in fitting.
+        labels : bool, default=False
+            The class names instead of their numbers, for models that have
+            ``class_labels_`` (such as the presets').
+
+        Returns
+        -------
+        pandas.Series of shape (n_rows,)
+            Named ``class`` (int 1..K), or ``class_label`` with ``labels=True``;
+            ties go to the lower class number.
         """
         dask = self._dask_predict(data, "predict", unknown=unknown, labels=labels)
         if dask is not None:
@@ -1176,7 +1226,21 @@ class LatentClassModel:
         return classes
 
     def score_samples(self, data: pd.DataFrame, unknown: str = "error") -> pd.Series:
-        """Log-likelihood log P(y_i) of each respondent under the model."""
+        """Log-likelihood log P(y_i) of each respondent under the model.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            As for :meth:`predict_proba`.
+        unknown : {"error", "missing"}, default="error"
+            What to do with a category never seen in fitting.
+
+        Returns
+        -------
+        pandas.Series of shape (n_rows,)
+            Named ``loglik``, indexed like ``data``; a respondent with no
+            answer scores 0.
+        """
         dask = self._dask_predict(data, "score_samples", unknown=unknown)
         if dask is not None:
             return dask

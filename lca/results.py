@@ -97,9 +97,12 @@ class Summary:
     ) -> None:
         self.title = title
         self.tables = dict(tables)
+        if not self.tables:
+            raise ValueError("a Summary needs at least one table")
         self.formats = dict(formats or {})
         self.notes = list(notes or [])
         self.main = main if main is not None else next(iter(self.tables))
+        self._table_name(self.main)
 
     def to_frame(self, name: str | None = None) -> pd.DataFrame:
         """One of the tables as a DataFrame (a copy, numbers unrounded).
@@ -109,14 +112,16 @@ class Summary:
         name : str or None
             A key of :attr:`tables`; ``None`` gives the main table.
         """
-        key = self.main if name is None else name
-        if key not in self.tables:
-            raise KeyError(f"no table {key!r}; the tables are {list(self.tables)}")
-        return self.tables[key].copy()
+        return self.tables[self._table_name(self.main if name is None else name)].copy()
+
+    def _table_name(self, name: str) -> str:
+        if name not in self.tables:
+            raise KeyError(f"no table {name!r}; the tables are {list(self.tables)}")
+        return name
 
     def formatted(self, name: str) -> pd.DataFrame:
         """Table ``name`` with every value turned into text as the report shows it."""
-        table = self.tables[name]
+        table = self.tables[self._table_name(name)]
         fmt = self.formats.get(name, fmt_number)
         if isinstance(fmt, dict):
             out = pd.DataFrame(index=table.index)

@@ -119,3 +119,13 @@ def test_summary_reports_the_bayes_constants_the_fit_used(tmp_path):
     one = lca.LatentClassModel(1).fit(data)
     assert one.summary().title == "Latent class model with 1 class"
     assert "class Bayes constant" not in one.summary().to_frame("Model").index
+
+
+def test_summary_names_what_is_missing():
+    table = pd.DataFrame({"x": [1.0]})
+    with pytest.raises(ValueError, match="at least one table"):
+        Summary("t", {})
+    with pytest.raises(KeyError, match=r"no table 'b'; the tables are \['a'\]"):
+        Summary("t", {"a": table}).formatted("b")
+    with pytest.raises(KeyError, match="no table 'b'"):
+        Summary("t", {"a": table}, main="b")
