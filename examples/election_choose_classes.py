@@ -8,7 +8,7 @@ test, the lowest average posterior probability, the smallest class, the
 largest bivariate residual), choose a model and describe its classes with
 party identification, an outside variable.
 
-Run as a script or cell by cell (``# %%``) in an editor. About 20 seconds.
+Run as a script or cell by cell (``# %%``) in an editor. About 10-20 seconds on 2 cores.
 """
 
 # %%
