@@ -344,8 +344,12 @@ _estep_reduce_inline = inline_twin(_estep_reduce)
 
 
 #: Newton iterations and step tolerance of the ordinal M-step.
-ORDINAL_MAX_NEWTON = 50
+ORDINAL_MAX_NEWTON = 100
 ORDINAL_STEP_TOL = 1e-11
+#: Largest change of one ordinal parameter (a logit) in one Newton step.
+ORDINAL_MAX_STEP = 5.0
+#: Tries of ever stronger damping before a Newton iteration gives up.
+ORDINAL_MAX_DAMPING = 40
 
 
 @njit(cache=True, nogil=True)
@@ -412,9 +416,10 @@ def ordinal_mstep(m, prev_log):
     log P(c|k) = a_c + b_k c - log sum_c' exp(a_c' + b_k c'), identified by
     a_0 = 0 and b_0 = 0, so (C - 1) + (K - 1) free parameters. Maximises
     sum_kc m_kc log P(c|k) (``m`` = expected counts plus the Bayes-constant
-    pseudo-counts, shape (C, K)) by Newton's method with step halving, from
-    the parameters implied by ``prev_log``. The objective is concave, so the
-    step never lowers it.
+    pseudo-counts, shape (C, K)) by damped Newton steps (Levenberg-Marquardt,
+    each at most ``ORDINAL_MAX_STEP`` long), from the parameters implied by
+    ``prev_log``. A step is kept only if it does not lower the objective
+    (which is concave).
 
     Returns the new log-probabilities, shape (C, K).
     """
@@ -444,6 +449,7 @@ def ordinal_mstep(m, prev_log):
             n_k[k] += m[c, k]
     dim = (n_cat - 1) + (n_classes - 1)
     f = _ordinal_objective(m, a, b, log_p)
+    lam = 0.0
     for _ in range(ORDINAL_MAX_NEWTON):
         grad = np.zeros(dim)
         hess = np.zeros((dim, dim))  # minus the Hessian (positive definite)
@@ -472,27 +478,38 @@ def ordinal_mstep(m, prev_log):
                 for c in range(n_cat):
                     var += (c - mu) * (c - mu) * np.exp(log_p[c, k])
                 hess[n_cat - 2 + k, n_cat - 2 + k] += n_k[k] * var
-        for d in range(dim):
-            hess[d, d] += 1e-10 * (1.0 + hess[d, d])
-        step = _solve_spd(hess, grad)
-        biggest = np.max(np.abs(step))
-        t = 1.0
-        improved = False
-        while t > 1e-8:
+        # Levenberg-Marquardt: Newton's step, damped by ``lam`` (grown tenfold
+        # after a step that lowers the objective, shrunk after one that does
+        # not) and at most ORDINAL_MAX_STEP long. Near a saturated class
+        # (P close to 1) the Hessian is nearly singular and the plain Newton
+        # step is enormous; damping turns it into a gradient step instead.
+        accepted = False
+        size = 0.0
+        for _ in range(ORDINAL_MAX_DAMPING):
+            damped = hess.copy()
+            for d in range(dim):
+                damped[d, d] += (1e-10 + lam) * (1.0 + hess[d, d])
+            step = _solve_spd(damped, grad)
+            size = np.max(np.abs(step))
+            if size > ORDINAL_MAX_STEP:
+                for d in range(dim):
+                    step[d] *= ORDINAL_MAX_STEP / size
+                size = ORDINAL_MAX_STEP
             a_new = a.copy()
             b_new = b.copy()
             for c in range(1, n_cat):
-                a_new[c] += t * step[c - 1]
+                a_new[c] += step[c - 1]
             for k in range(1, n_classes):
-                b_new[k] += t * step[n_cat - 2 + k]
+                b_new[k] += step[n_cat - 2 + k]
             f_new = _ordinal_objective(m, a_new, b_new, trial)
             if f_new >= f:
                 a, b, f = a_new, b_new, f_new
                 log_p, trial = trial, log_p
-                improved = True
+                accepted = True
+                lam *= 0.1
                 break
-            t *= 0.5
-        if not improved or biggest * t < ORDINAL_STEP_TOL:
+            lam = max(10.0 * lam, 1e-8)
+        if not accepted or size < ORDINAL_STEP_TOL:
             break
     return log_p
 

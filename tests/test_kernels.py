@@ -213,6 +213,30 @@ def test_ordinal_mstep_equals_a_generic_optimiser(n_cat, k):
     assert np.sum(m * got) >= np.sum(m * ref) - 1e-8
 
 
+def test_ordinal_mstep_recovers_from_a_saturated_start():
+    # two categories: the model is saturated, its maximum is m over its column sums.
+    # The start has one class at P = 1 - 1e-14, where the Hessian is nearly singular and an
+    # undamped Newton step is of order 1e14 (the M-step used to return its input there)
+    m = np.array([[1.0, 1.0], [4.0, 3.0]])
+    start = np.array([[-0.0038410964148249565, -0.0012163763083146764],
+                      [-5.5639173618995175, -6.712487205743108]])  # fmt: skip
+    got = _kernels.ordinal_mstep(m, start)
+    np.testing.assert_allclose(np.exp(got), m / m.sum(axis=0), atol=1e-9)
+
+
+@pytest.mark.parametrize("empty_class", [False, True])
+def test_ordinal_mstep_from_extreme_starts_equals_a_generic_optimiser(empty_class):
+    rng = np.random.default_rng(3)
+    m = rng.gamma(2.0, 20.0, size=(5, 3))
+    if empty_class:
+        m[:, 2] = 0.0  # a flat direction: class 3 has no counts
+    start = np.log(np.array([[1 - 4e-14, 1e-14, 1e-14, 1e-14, 1e-14]] * 3).T)
+    got = _kernels.ordinal_mstep(m, start)
+    ref = _ordinal_reference(m)
+    assert np.sum(m * got) >= np.sum(m * ref) - 1e-8
+    np.testing.assert_allclose(np.exp(got[:, :2]), np.exp(ref[:, :2]), atol=1e-6)
+
+
 def test_squarem_norms_are_fisher_weighted_squared_differences():
     rng = np.random.default_rng(8)
     k, n_cat = 4, 7

@@ -161,3 +161,22 @@ def test_ordinal_refuses_what_is_not_a_name(spec):
     data = pd.DataFrame({"q": [1, 2, 3] * 20, "r": ["a", "b", "b"] * 20})
     with pytest.raises(lca.DataError, match=r"ordinal= takes a column name or a list"):
         lca.LatentClassModel(2, ordinal=spec).fit(data)
+
+
+def test_binary_ordinal_indicators_reach_the_nominal_maximum():
+    # with two categories the ordinal model is the nominal one: from the same random state
+    # both fits must reach the same maximum (an ordinal M-step stuck at a saturated class
+    # used to stop this fit at -1360.9, reported as converged)
+    rng = np.random.default_rng(1)
+    z = rng.choice(3, 400, p=rng.dirichlet(np.ones(3) * 3))
+    x = np.empty((400, 5), int)
+    for j in range(5):
+        theta = rng.dirichlet(np.ones(2), size=3)
+        for k in range(3):
+            x[z == k, j] = rng.choice(2, (z == k).sum(), p=theta[k])
+    data = pd.DataFrame(x, columns=[f"v{j}" for j in range(5)])
+    opts = dict(n_starts=1, random_state=4)
+    as_ordinal = lca.LatentClassModel(2, ordinal=list(data.columns), **opts).fit(data)
+    as_nominal = lca.LatentClassModel(2, **opts).fit(data)
+    objective = as_ordinal.loglik_ + as_ordinal.log_prior_
+    assert objective == pytest.approx(as_nominal.loglik_ + as_nominal.log_prior_, abs=1e-4)
