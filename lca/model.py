@@ -243,8 +243,12 @@ class LatentClassModel:
     class_bayes_constant : float or None, default=None
         Bayes constant for the class sizes; ``None`` uses ``bayes_constant``.
     accelerate : bool, default=True
-        Accelerate EM with SQUAREM; it reaches the same optimum in fewer
-        iterations and never lowers the objective.
+        Accelerate EM with SQUAREM, which never lowers the objective and
+        needs about a third of plain EM's iterations. From a given start it
+        usually reaches plain EM's maximum; where a likelihood has many
+        nearby maxima (models with many classes) the two paths can end at
+        different ones (20 of 90 starts in ``benchmarks/README.md``, section E),
+        which is what the multi-start search is for.
     ordinal : column name, iterable of column names, or None, default=None
         Indicators of Latent GOLD's ordinal scale type (one name, or a list,
         Index or array of names): an adjacent-category
