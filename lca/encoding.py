@@ -538,7 +538,7 @@ def _value_code(ind: Indicator, value, exact: dict, by_text: dict, unknown: str)
             return -1
         shown = value if label is None else label
         raise DataError(
-            f"column {ind.name!r} holds {shown!r}, a category not seen in fitting "
+            f"column {ind.name!r} holds {shown!r}, a category the model does not have "
             f"(known: {list(ind.categories)!r}); recode it, or pass "
             "unknown='missing' to treat it as a missing answer"
         )

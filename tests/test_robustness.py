@@ -510,7 +510,7 @@ def test_text_that_differs_is_not_guessed(fitted, small, value, shown):
     new = small.head(3).astype(object)
     new.loc[1, "q2"] = value
     with pytest.raises(
-        lca.DataError, match=rf"column 'q2' holds {shown}, a category not seen in fitting"
+        lca.DataError, match=rf"column 'q2' holds {shown}, a category the model does not have"
     ):
         fitted.predict(new)
     post = fitted.predict_proba(new, unknown="missing")
@@ -529,7 +529,7 @@ def test_after_a_json_round_trip_types_still_map(fitted, small, tmp_path):
 def test_unsupported_and_unhashable_values_at_prediction(fitted, small):
     new = small.head(2).astype(object)
     new.loc[0, "q1"] = pd.Timestamp("2020-01-01")
-    with pytest.raises(lca.DataError, match=r"column 'q1' holds Timestamp.*not seen in fitting"):
+    with pytest.raises(lca.DataError, match=r"column 'q1' holds Timestamp.*model does not have"):
         fitted.predict(new)
     post = fitted.predict_proba(new, unknown="missing")
     assert np.isfinite(post.to_numpy()).all()
@@ -1085,7 +1085,7 @@ def test_read_table_keeps_accented_headers_and_labels(accents, tmp_path):
         (["assign", "{dir}/nope.json", "{csv}"], "cannot read model file"),
         (["assign", "{model}", "{dir}/nope.csv"], "nope.csv: no such file"),
         (["assign", "{model}", "{onecol}"], "['Région'] missing from the data"),
-        (["assign", "{model}", "{unseen}"], "holds 'Excellent', a category not seen in fitting"),
+        (["assign", "{model}", "{unseen}"], "holds 'Excellent', a category the model does not"),
     ],
 )  # fmt: skip
 def test_more_cli_errors_are_one_line(accents, tmp_path, capsys, argv, message):
