@@ -38,6 +38,9 @@ SCREEN_COLUMNS = [
 _IN_COMMAND_LINE_WORDS = (
     ("pass unknown='missing' to treat", "pass --unknown missing to treat"),
     ("or raise max_categories if it really is categorical", "or leave it out with --columns"),
+    # categories= reaches the command line only from a preset
+    ("not among the labels given in categories=", "not among the preset's labels"),
+    ("; add it there, or recode it", "; recode it to one of them"),
 )
 
 

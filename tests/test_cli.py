@@ -331,6 +331,17 @@ def test_compare_and_assign_with_a_preset(preset_csv, tmp_path, capsys):
     assert assigned["class_label"].tolist() == expected.tolist()
 
 
+def test_a_label_outside_the_presets_is_explained_in_command_line_terms(preset_csv, capsys):
+    path, data = preset_csv
+    column = lca.presets.get("separation-types").indicators[0]
+    data.astype(object).assign(**{column: "bogus"}).to_csv(path, index=False)
+    argv = ["compare", str(path), "--preset", "separation-types", "--classes", "2", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "not among the preset's labels" in err and "recode it to one of them" in err
+    assert "categories=" not in err
+
+
 def test_preset_columns_absent_is_one_line(preset_csv, tmp_path, capsys):
     path, data = preset_csv
     data.drop(columns=["decisions"]).to_csv(path, index=False)
