@@ -80,10 +80,12 @@ def read_table(path: str) -> pd.DataFrame:
 def _sniff(sample: str, complete: bool) -> tuple[str, list[str]]:
     """The separator of a CSV and its header's names, from the file's first characters.
 
-    Of comma, semicolon (Excel) and tab, the one that splits the first lines
-    into as many fields each (quotes respected), then into the most names;
-    comma on a tie. ``complete``: the sample holds the whole file (else its
-    last line may be cut and is not used).
+    Of comma, semicolon (Excel) and tab, among those that split the header
+    into more than one name (quotes respected): the one whose first lines
+    most often have as many fields as the header, then the one giving the
+    most names; comma on a tie, and when none splits the header.
+    ``complete``: the sample holds the whole file (else its last line may be
+    cut and is not used).
     """
     best, best_key, header = ",", None, []
     for sep in (",", ";", "\t"):
@@ -94,11 +96,15 @@ def _sniff(sample: str, complete: bool) -> tuple[str, list[str]]:
         if not complete and len(rows) > 1:
             rows = rows[:-1]
         rows = rows[:50]
-        if not rows:
+        if not rows or len(rows[0]) < 2:
             continue
-        key = (len({len(r) for r in rows}) == 1, len(rows[0]))
+        width = len(rows[0])
+        body = rows[1:] or rows
+        key = (sum(len(r) == width for r in body) / len(body), width)
         if best_key is None or key > best_key:
             best, best_key, header = sep, key, rows[0]
+    if best_key is None:  # one column: nothing to split
+        header = next(csv.reader(io.StringIO(sample)), [])
     return best, header
 
 
@@ -387,7 +393,10 @@ def _assigned(df, model, unknown, from_text=False):
 
 
 def cmd_assign(args) -> int:
-    check_out_path(args.out)
+    if args.dask:
+        check_out_folder(args.out)  # a folder of files
+    else:
+        check_out_path(args.out)
     model, path, preset = _assign_inputs(args)
     if args.dask:
         return _assign_dask(model, path, preset, args)
@@ -419,8 +428,9 @@ def _assign_dask(model, pattern: str, preset, args) -> int:
         raise CLIError("--dask needs the extra: pip install 'lca[dask]'") from None
     if not args.out:
         raise CLIError("--dask writes a folder of files: give it with --out DIR")
-    if pattern.endswith(".parquet") or Path(pattern).is_dir():
-        ddf = dd.read_parquet(pattern)
+    from_text = not (pattern.endswith(".parquet") or Path(pattern).is_dir())
+    if not from_text:
+        ddf = dd.read_parquet(pattern)  # typed columns: read as they are
     else:
         # as text, then numbers column by column within each partition as
         # pandas reads a whole file (dask's assume_missing would turn 3 into 3.0)
@@ -428,7 +438,7 @@ def _assign_dask(model, pattern: str, preset, args) -> int:
     if preset is not None:
         preset_columns(preset, ddf._meta, pattern)
     meta = _assigned(ddf._meta.head(0), model, args.unknown)
-    out = ddf.map_partitions(_assigned, model, args.unknown, True, meta=meta)
+    out = ddf.map_partitions(_assigned, model, args.unknown, from_text, meta=meta)
     out.to_csv(f"{args.out}/assigned-*.csv", index=_keeps_index(ddf._meta.index))
     print(f"wrote {out.npartitions} file(s) to {args.out}")
     return 0

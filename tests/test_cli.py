@@ -245,6 +245,14 @@ def test_a_header_name_holding_the_other_separator_is_read(tmp_path):
     pd.testing.assert_frame_equal(read_table(str(tmp_path / "quoted.csv")), frame)
 
 
+def test_a_comma_csv_with_short_rows_is_read_as_pandas_reads_it(tmp_path):
+    lines = ["q1,q2,q3"] + ["a,b,c" if i % 10 else "a,b" for i in range(60)]
+    (tmp_path / "ragged.csv").write_text("\n".join(lines) + "\n")
+    frame = read_table(str(tmp_path / "ragged.csv"))
+    pd.testing.assert_frame_equal(frame, pd.read_csv(tmp_path / "ragged.csv"))
+    assert list(frame.columns) == ["q1", "q2", "q3"]
+
+
 def test_a_repeated_column_name_is_refused_not_renamed(tmp_path, capsys):
     (tmp_path / "dup.csv").write_text("q1,q2,q1\na,b,a\nb,a,b\n")
     argv = ["fit", str(tmp_path / "dup.csv"), "--classes", "1", "--out", str(tmp_path / "m.json")]
@@ -388,6 +396,26 @@ def test_assign_with_dask_echoes_integer_answers_as_written(tmp_path):
     written = pd.read_csv(path, dtype=str)
     pd.testing.assert_frame_equal(assigned[written.columns], written)
     expected = lca.load(model_path).predict(pd.read_csv(path))
+    assert assigned["class"].astype(int).tolist() == expected.tolist()
+
+
+def test_assign_with_dask_into_an_existing_folder_and_from_parquet_text_labels(tmp_path):
+    pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(0)
+    codes = rng.integers(1, 3, (60, 3))
+    frame = pd.DataFrame({f"q{j}": [f"0{v}" for v in codes[:, j]] for j in range(3)})
+    frame.to_parquet(tmp_path / "codes.parquet")
+    model_path = tmp_path / "m.json"
+    assert main(["fit", str(tmp_path / "codes.parquet"), "--classes", "2", "--starts", "2",
+                 "--out", str(model_path)]) == 0  # fmt: skip
+    assert lca.load(model_path).indicators_[0].categories == ("01", "02")
+    out = tmp_path / "out"
+    out.mkdir()  # an existing folder is fine for --dask
+    argv = ["assign", str(model_path), str(tmp_path / "codes.parquet"), "--dask", "--out", str(out)]
+    assert main(argv) == 0
+    assigned = pd.concat([pd.read_csv(f, dtype=str) for f in sorted(out.glob("*.csv"))])
+    assert assigned["q0"].tolist() == frame["q0"].tolist()  # "01" stays text
+    expected = lca.load(model_path).predict(frame)
     assert assigned["class"].astype(int).tolist() == expected.tolist()
 
 
