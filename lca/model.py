@@ -414,6 +414,15 @@ class LatentClassModel:
             setattr(self, key, value)
         return self
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling; a model pickled before the Bayes constants of its fit were
+        recorded gets them from its options, as a model file of that time does."""
+        self.__dict__.update(state)
+        if state.get("_stats") is not None and "bayes_constant_" not in state:
+            b = float(self.bayes_constant)
+            a = b if self.class_bayes_constant is None else float(self.class_bayes_constant)
+            self.bayes_constant_, self.class_bayes_constant_ = b, a
+
     def __sklearn_is_fitted__(self) -> bool:
         """Whether the model is fitted (scikit-learn's ``check_is_fitted`` asks)."""
         return hasattr(self, "_class_probs")

@@ -129,3 +129,13 @@ def test_summary_names_what_is_missing():
         Summary("t", {"a": table}).formatted("b")
     with pytest.raises(KeyError, match="no table 'b'"):
         Summary("t", {"a": table}, main="b")
+
+
+def test_a_model_pickled_before_the_constants_were_recorded_still_reports():
+    import pickle
+
+    m = lca.LatentClassModel(2, n_starts=2, bayes_constant=0.5).fit(lca.datasets.load_gss82())
+    del m.bayes_constant_, m.class_bayes_constant_  # as a pickle of that time holds it
+    old = pickle.loads(pickle.dumps(m))
+    assert (old.bayes_constant_, old.class_bayes_constant_) == (0.5, 0.5)  # from its options
+    assert old.summary().to_frame("Model")["value"]["Bayes constant"] == 0.5
