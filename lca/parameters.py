@@ -15,8 +15,9 @@ import pandas as pd
 
 from .encoding import Indicator, explicit_labels, plain_name
 
-#: How far from 1 a column of given probabilities may sum.
-SUM_ATOL = 1e-9
+#: How far from 1 a column of given probabilities may sum (float32 values are
+#: within it); columns within it are rescaled to sum to 1 exactly.
+SUM_ATOL = 1e-6
 
 
 def check_probabilities(values: np.ndarray, what: str) -> None:
@@ -28,7 +29,7 @@ def check_probabilities(values: np.ndarray, what: str) -> None:
     sums = values.sum(axis=0)
     if np.any(np.abs(sums - 1.0) > SUM_ATOL):
         raise ValueError(
-            f"{what} do not sum to 1 (sums {np.round(sums, 6).tolist()}); rescale them "
+            f"{what} do not sum to 1 (sums {np.round(sums, 9).tolist()}); rescale them "
             "(values / values.sum(axis=0))"
         )
 
@@ -45,6 +46,7 @@ def given_parameters(class_sizes, conditional_probs) -> tuple[np.ndarray, list, 
     if sizes.ndim != 1 or sizes.shape[0] < 1:
         raise ValueError(f"class_sizes must be a sequence of K >= 1 shares, got {class_sizes!r}")
     check_probabilities(sizes, "class_sizes")
+    sizes = sizes / sizes.sum()
     k = sizes.shape[0]
     if not isinstance(conditional_probs, Mapping) or not conditional_probs:
         raise ValueError(
@@ -66,6 +68,7 @@ def given_parameters(class_sizes, conditional_probs) -> tuple[np.ndarray, list, 
                 f"conditional_probs[{name!r}] must have shape (n_categories, {k}), got {arr.shape}"
             )
         check_probabilities(arr, f"conditional_probs[{name!r}]")
+        arr = arr / arr.sum(axis=0)
         indicators.append(Indicator(name=name, categories=labels, ordered=True))
         blocks.append(arr)
     return sizes, indicators, np.vstack(blocks)

@@ -292,6 +292,15 @@ def test_simulate_and_from_parameters_refuse_what_is_not_a_model(sizes, probs, p
         lca.LatentClassModel.from_parameters(sizes, probs)
 
 
+def test_float32_probabilities_are_accepted_and_rescaled_exactly():
+    probs = np.array([[0.1, 0.3], [0.2, 0.3], [0.7, 0.4]], dtype=np.float32)
+    data, _ = lca.simulate([0.5, 0.5], {"a": probs}, 10, random_state=0)
+    assert data.shape == (10, 1)
+    m = lca.LatentClassModel.from_parameters(np.float32([0.3, 0.7]), {"a": probs})
+    np.testing.assert_allclose(m.conditional_probs_["a"].sum(axis=0), 1.0, atol=1e-15)
+    assert m.class_sizes_.sum() == pytest.approx(1.0, abs=1e-15)
+
+
 def test_from_parameters_needs_an_indicator():
     with pytest.raises(ValueError, match="give at least one indicator"):
         lca.LatentClassModel.from_parameters([1.0], {})
