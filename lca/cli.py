@@ -104,7 +104,10 @@ def _sniff(sample: str, complete: bool) -> tuple[str, list[str]]:
         if best_key is None or key > best_key:
             best, best_key, header = sep, key, rows[0]
     if best_key is None:  # one column: nothing to split
-        header = next(csv.reader(io.StringIO(sample)), [])
+        try:
+            header = next(csv.reader(io.StringIO(sample)), [])
+        except csv.Error:  # not CSV at all: pandas says why
+            header = []
     return best, header
 
 
