@@ -198,10 +198,12 @@ def _arrays(part: pd.DataFrame, keys) -> tuple:
 
 
 def _counts(part) -> np.ndarray:
+    from .model import informative_patterns
+
     patterns, weights, rows = part
     empty = np.all(patterns < 0, axis=1)
     counts = [
-        np.count_nonzero((weights > 0) & ~empty),
+        informative_patterns(patterns, weights),
         rows.sum(),
         rows[empty].sum(),
         np.sum(weights),

@@ -377,8 +377,7 @@ def _read_fitted(model, d: dict, k: int, path) -> None:
     model.loglik_ = float(_get(fitted, "loglik", float, path))
     model.log_prior_ = float(_get(fitted, "log_prior", float, path))
     # files written before the constants were recorded: the options they were saved with
-    b = model.bayes_constant
-    a = b if model.class_bayes_constant is None else model.class_bayes_constant
+    b, a = model._bayes_constants()
     for name, default in (("bayes_constant", b), ("class_bayes_constant", a)):
         value = fitted.get(name, default)
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -419,9 +419,14 @@ class LatentClassModel:
         recorded gets them from its options, as a model file of that time does."""
         self.__dict__.update(state)
         if state.get("_stats") is not None and "bayes_constant_" not in state:
-            b = float(self.bayes_constant)
-            a = b if self.class_bayes_constant is None else float(self.class_bayes_constant)
-            self.bayes_constant_, self.class_bayes_constant_ = b, a
+            self.bayes_constant_, self.class_bayes_constant_ = self._bayes_constants()
+
+    def _bayes_constants(self) -> tuple[float, float]:
+        """``(b, a)``: the Bayes constants of the conditional probabilities and of the
+        class sizes that the options ask for (``class_bayes_constant=None``: ``b``)."""
+        b = float(self.bayes_constant)
+        a = b if self.class_bayes_constant is None else float(self.class_bayes_constant)
+        return b, a
 
     def __sklearn_is_fitted__(self) -> bool:
         """Whether the model is fitted (scikit-learn's ``check_is_fitted`` asks)."""
@@ -483,7 +488,7 @@ class LatentClassModel:
             self.__dict__.pop(name, None)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "_class_probs"):
+        if not self.__sklearn_is_fitted__():
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(data) first"
             )
@@ -739,10 +744,7 @@ class LatentClassModel:
             block = marg[offsets[j] : offsets[j + 1]]
             total = block.sum()
             marg[offsets[j] : offsets[j + 1]] = block / total if total > 0 else 1.0 / len(block)
-        b = float(self.bayes_constant)
-        a = float(
-            self.bayes_constant if self.class_bayes_constant is None else self.class_bayes_constant
-        )
+        b, a = self._bayes_constants()
         cond_prior = (b / n_classes) * marg
         class_prior = a / n_classes
 
