@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -46,6 +47,19 @@ def _pyplot():
             "(or pip install matplotlib)"
         ) from exc
     return plt
+
+
+def _wrap(text, width: int, max_lines: int) -> str:
+    """``text`` on lines of about ``width`` characters, cut with an ellipsis after ``max_lines``.
+
+    Words are not broken, except that the last line is cut at ``width``.
+    """
+    lines = textwrap.wrap(str(text), width, break_on_hyphens=False, break_long_words=False)
+    cut = len(lines) > max_lines
+    lines = lines[:max_lines] or [""]
+    if cut or len(lines[-1]) > width:
+        lines[-1] = lines[-1][: width - 1].rstrip() + "\u2026"
+    return "\n".join(lines)
 
 
 def _class_colors(plt, k: int) -> list:
@@ -126,11 +140,21 @@ def _profile_bars(plt, model, scale, class_names, ncols, figsize):
         x = np.arange(ind.n_categories)
         for c in range(k):
             ax.bar(x + (c - (k - 1) / 2) * width, probs[:, c], width, color=colors[c])
-        ax.set_title(str(ind.name), fontsize="medium")
+        # long names and labels wrap to the panel's width instead of running
+        # into the neighbouring panels (the full text is in model.profile())
+        ax.set_title(_wrap(ind.name, 42, 3), fontsize="medium")
         ax.set_xticks(x)
-        long = max(len(str(cat)) for cat in ind.categories) > 8
+        room = max(4, 48 // ind.n_categories)  # characters per category, about
+        labels = [_wrap(cat, room, 2) for cat in ind.categories]
+        long = any(
+            label.endswith("\u2026") or len(line) > room
+            for label in labels
+            for line in label.split("\n")
+        )
+        if long:
+            labels = [_wrap(cat, 24, 1) for cat in ind.categories]  # slanted, one line
         ax.set_xticklabels(
-            [str(cat) for cat in ind.categories],
+            labels,
             rotation=30 if long else 0,
             ha="right" if long else "center",
             fontsize="small",
@@ -151,7 +175,11 @@ def _profile_bars(plt, model, scale, class_names, ncols, figsize):
 def _profile_heatmap(plt, model, scale, class_names, figsize):
     values = scale * model._cond_probs
     n_rows, k = values.shape
-    labels = [f"{ind.name}: {cat}" for ind in model.indicators_ for cat in ind.categories]
+    labels = [
+        f"{_wrap(ind.name, 40, 1)}: {_wrap(cat, 40, 1)}"
+        for ind in model.indicators_
+        for cat in ind.categories
+    ]
     if figsize is None:
         figsize = (2.0 + 1.1 * k + 0.08 * max(len(s) for s in labels), 1.2 + 0.28 * n_rows)
     fig, ax = plt.subplots(figsize=figsize)

@@ -1,8 +1,10 @@
 """Plots render (Agg backend); matplotlib is optional and its absence is explained."""
 
+import itertools
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import lca
@@ -96,3 +98,43 @@ def test_without_matplotlib_the_error_names_the_extra(model, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install lca\[plot\]"):
         model.plot_profile()
+
+
+def _extent(fig, artist):
+    return artist.get_window_extent(fig.canvas.get_renderer())
+
+
+def test_long_names_and_labels_stay_inside_their_panels():
+    rng = np.random.default_rng(0)
+    question = "How satisfied were you with the service you received from the agency overall?"
+    answers = ["Very satisfied indeed", "Neither satisfied nor dissatisfied", "Very dissatisfied"]
+    data = pd.DataFrame(
+        {
+            question: rng.choice(answers, 400),
+            "Did the other parent pay maintenance regularly in the last year": rng.choice(
+                ["Yes, always on time", "No, never paid"], 400
+            ),
+            "q3": rng.choice(["a", "b"], 400),
+        }
+    )
+    model = lca.LatentClassModel(2, random_state=0).fit(data)
+    fig = model.plot_profile(ncols=3)
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    titles = [_extent(fig, ax.title) for ax in panels]
+    for left, right in itertools.pairwise(titles):
+        assert left.x1 <= right.x0  # titles do not run into each other
+    ticks = [_extent(fig, t) for ax in panels for t in ax.get_xticklabels()]
+    for left, right in itertools.pairwise(ticks):
+        if left.x0 < right.x0:  # neighbours on the same panel or the next
+            assert left.x1 <= right.x0 or left.y1 <= right.y0 or right.y1 <= left.y0
+    # what the plot shortens, the table keeps whole
+    assert panels[0].title.get_text().replace("\n", " ") == question
+    assert question in model.profile().index.get_level_values(0)
+
+
+def test_wrap_cuts_with_an_ellipsis():
+    assert plotting._wrap("short", 10, 2) == "short"
+    assert plotting._wrap("a b c d e f g h i j k l", 10, 2) == "a b c d e\nf g h i j\u2026"
+    assert plotting._wrap("x" * 50, 10, 2) == "x" * 9 + "\u2026"
+    assert plotting._wrap("", 10, 1) == ""
