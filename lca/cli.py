@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import glob
 import io
 import math
 import os
@@ -52,8 +53,37 @@ class CLIError(Exception):
     """An error worth one line to the user."""
 
 
-def read_table(path: str) -> pd.DataFrame:
-    """Read CSV (UTF-8, UTF-8 with BOM or latin-1), Parquet, SPSS or Stata."""
+#: What a CSV field must hold to be read as a missing answer, besides being
+#: empty: R's ``write.csv`` writes NA. Anything else is an answer ("None",
+#: "N/A", "null" can be real categories); ``--missing`` changes the list.
+DEFAULT_MISSING = ("NA",)
+
+#: Answers that often mean "missing"; read as answers, with a warning that says so.
+_LOOKS_MISSING = ("NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", ".", "-", "?")
+
+#: Encodings tried, in order, for a CSV without a UTF-16 byte order mark:
+#: Excel on Windows writes cp1252, which differs from latin-1 in 0x80-0x9F
+#: (curly quotes, dashes); latin-1 decodes anything.
+CSV_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+
+#: Separators a CSV may use.
+SEPARATORS = (",", ";", "\t", "|")
+
+
+def missing_markers(text: str | None) -> list[str]:
+    """The strings read as missing answers: ``--missing`` split on commas, else the default."""
+    if text is None:
+        return list(DEFAULT_MISSING)
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def read_table(path: str, missing: Sequence[str] = DEFAULT_MISSING) -> pd.DataFrame:
+    """Read CSV (UTF-8, UTF-8 with BOM, UTF-16, cp1252 or latin-1), Parquet, SPSS or Stata.
+
+    In a CSV, an empty field and the strings in ``missing`` are missing
+    answers; every other string is an answer. Columns without a name and
+    without any answer (the trailing separator Excel writes) are left out.
+    """
     p = Path(path)
     if not p.exists():
         raise CLIError(f"{path}: no such file")
@@ -70,17 +100,72 @@ def read_table(path: str) -> pd.DataFrame:
             return pd.read_spss(p)
         if suffix == ".dta":
             return pd.read_stata(p)
-        return _read_csv(p)
+        options = csv_options(*csv_format(p), missing)
+        df = pd.read_csv(p, **options)
+        return _checked_csv(df, p, options)
     except ImportError as exc:
         raise CLIError(f"{path}: reading {suffix} files needs an extra package ({exc})") from None
     except (ValueError, OSError) as exc:
         raise CLIError(f"{path}: cannot read the file ({exc})") from None
 
 
+def csv_options(encoding: str, sep: str, missing: Sequence[str]) -> dict:
+    """Keyword arguments of ``read_csv`` for a CSV of this format."""
+    return {
+        "encoding": encoding,
+        "sep": sep,
+        "keep_default_na": False,  # pandas would read "None", "N/A", "null" as missing
+        "na_values": ["", *missing],
+    }
+
+
+def _checked_csv(df: pd.DataFrame, path: Path, options: dict) -> pd.DataFrame:
+    """Leave out unnamed empty columns; refuse one column whose name holds a separator;
+    warn about what was read as missing and about answers that look like missing."""
+    empty = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
+    df = df.drop(columns=empty)
+    if df.shape[1] == 1:
+        name = str(df.columns[0])
+        held = [s for s in (*SEPARATORS, ":") if s in name]
+        if held:
+            raise CLIError(
+                f"{path}: read as one column named {name!r}, which holds {held[0]!r}; "
+                f"columns must be separated by one of {', '.join(map(repr, SEPARATORS))}"
+            )
+    markers = [m for m in options["na_values"] if m != ""]
+    read_missing = []
+    if markers and df.isna().any().any():  # which NaN were written as a marker, not empty
+        raw = pd.read_csv(path, **{**options, "na_values": [""]}, dtype=object)
+        for c in df.columns:
+            counts = raw[c][raw[c].isin(markers)].value_counts()
+            read_missing += [f"{value!r} in {c!r} ({n} rows)" for value, n in counts.items()]
+    looks_missing = [
+        f"{value!r} in {c!r}"
+        for c in df.select_dtypes(include=["object", "string"]).columns
+        for value in sorted(set(df[c].dropna().unique()) & set(_LOOKS_MISSING), key=str)
+    ]
+    if read_missing:
+        warnings.warn(
+            f"{path}: read as missing answers: {'; '.join(read_missing)}; if one is an "
+            "answer, give the markers of missing answers with --missing (--missing '' for "
+            "empty fields only)",
+            UserWarning,
+            stacklevel=3,
+        )
+    if looks_missing:
+        warnings.warn(
+            f"{path}: kept as answers: {'; '.join(looks_missing)}; if one means a missing "
+            "answer, list it with --missing",
+            UserWarning,
+            stacklevel=3,
+        )
+    return df
+
+
 def _sniff(sample: str, complete: bool) -> tuple[str, list[str]]:
     """The separator of a CSV and its header's names, from the file's first characters.
 
-    Of comma, semicolon (Excel) and tab, among those that split the header
+    Of comma, semicolon (Excel), tab and bar, among those that split the header
     into more than one name (quotes respected): the one whose first lines
     most often have as many fields as the header, then the one giving the
     most names; comma on a tie, and when none splits the header.
@@ -88,7 +173,7 @@ def _sniff(sample: str, complete: bool) -> tuple[str, list[str]]:
     cut and is not used).
     """
     best, best_key, header = ",", None, []
-    for sep in (",", ";", "\t"):
+    for sep in SEPARATORS:
         try:
             rows = [r for r in csv.reader(io.StringIO(sample), delimiter=sep) if r]
         except csv.Error:  # not CSV with this separator (pandas says why, if none fits)
@@ -111,28 +196,37 @@ def _sniff(sample: str, complete: bool) -> tuple[str, list[str]]:
     return best, header
 
 
-def _read_csv(p: Path) -> pd.DataFrame:
-    """UTF-16 when the file starts with its byte order mark, else UTF-8, else latin-1."""
+def csv_format(p: Path, whole: bool = True) -> tuple[str, str]:
+    """(encoding, separator) of a CSV file, from its first characters.
+
+    UTF-16 when the file starts with its byte order mark, else the first of
+    :data:`CSV_ENCODINGS` that decodes the whole file (with ``whole=False``,
+    its first :data:`SNIFF_CHARS` characters: files larger than memory). Refuses a header that
+    names a column twice (pandas would rename the second and fit both).
+    """
     with p.open("rb") as fh:
         start = fh.read(2)
     utf16 = start in (b"\xff\xfe", b"\xfe\xff")
-    encodings = ["utf-16"] if utf16 else ["utf-8-sig", "latin-1"]
+    encodings = ["utf-16"] if utf16 else list(CSV_ENCODINGS)
     for encoding in encodings:
         try:
             with p.open(encoding=encoding, newline="") as fh:
                 sample = fh.read(SNIFF_CHARS)
                 complete = not fh.read(1)
-            sep, names = _sniff(sample, complete)
-            repeated = sorted({n for n in names if names.count(n) > 1})
-            if repeated:  # pandas would rename them (PURPOSE.1) and fit both
-                raise CLIError(
-                    f"{p}: column name(s) {repeated} appear more than once in the header; "
-                    "give each column its own name"
-                )
-            return pd.read_csv(p, encoding=encoding, sep=sep)
+                while whole and fh.read(1 << 20):  # the rest must decode too
+                    pass
         except UnicodeError:
             if encoding == encodings[-1]:
                 raise CLIError(f"{p}: cannot decode the file as {encoding}") from None
+            continue
+        sep, names = _sniff(sample, complete)
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise CLIError(
+                f"{p}: column name(s) {repeated} appear more than once in the header; "
+                "give each column its own name"
+            )
+        return encoding, sep
     raise AssertionError("unreachable")
 
 
@@ -287,7 +381,7 @@ def preset_columns(preset, df: pd.DataFrame, path: str) -> None:
 def cmd_compare(args) -> int:
     import lca
 
-    df = read_table(args.data)
+    df = read_table(args.data, missing_markers(args.missing))
     preset = _preset(args.preset)
     options = _model_options(args)
     check_out_folder(args.out)
@@ -336,7 +430,7 @@ def cmd_compare(args) -> int:
 def cmd_fit(args) -> int:
     import lca
 
-    df = read_table(args.data)
+    df = read_table(args.data, missing_markers(args.missing))
     data, w = select_columns(df, args.columns, args.weights, args.data)
     classes = parse_classes(args.classes)
     check_out_path(args.out)
@@ -403,7 +497,7 @@ def cmd_assign(args) -> int:
     model, path, preset = _assign_inputs(args)
     if args.dask:
         return _assign_dask(model, path, preset, args)
-    df = read_table(path)
+    df = read_table(path, missing_markers(args.missing))
     if preset is not None:
         preset_columns(preset, df, path)
     out = _assigned(df, model, args.unknown)
@@ -435,9 +529,17 @@ def _assign_dask(model, pattern: str, preset, args) -> int:
     if not from_text:
         ddf = dd.read_parquet(pattern)  # typed columns: read as they are
     else:
+        # the format of the first file, read as read_table reads one file
+        files = sorted(glob.glob(pattern)) or [pattern]
+        if not Path(files[0]).is_file():
+            raise CLIError(f"{pattern}: no such file")
+        encoding, sep = csv_format(Path(files[0]), whole=False)
+        options = csv_options(encoding, sep, missing_markers(args.missing))
+        if encoding == "utf-16":  # two-byte units: blocks cannot start anywhere
+            options["blocksize"] = None
         # as text, then numbers column by column within each partition as
         # pandas reads a whole file (dask's assume_missing would turn 3 into 3.0)
-        ddf = dd.read_csv(pattern, encoding="utf-8-sig", dtype=object)
+        ddf = dd.read_csv(pattern, dtype=object, **options)
     if preset is not None:
         preset_columns(preset, ddf._meta, pattern)
     meta = _assigned(ddf._meta.head(0), model, args.unknown)
@@ -455,8 +557,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole workflow on built-in data")
     demo.set_defaults(func=cmd_demo)
 
+    def missing_arg(p):
+        p.add_argument(
+            "--missing", metavar="MARKERS",
+            help="CSV: comma-separated strings that mean a missing answer, besides an empty "
+            "field (default: NA, as R writes it; --missing '' for empty fields only)",
+        )  # fmt: skip
+
     def model_args(p):
         p.add_argument("data", help="CSV, Parquet, SPSS (.sav) or Stata (.dta) file")
+        missing_arg(p)
         p.add_argument("--columns", help="indicator columns, comma separated (default: all)")
         p.add_argument("--weights", help="column of case weights")
         p.add_argument("--starts", type=int, default=16, help="random starts (default 16)")
@@ -520,6 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
         "with --preset, the respondents only",
     )  # fmt: skip
     assign.add_argument("--preset", help="assign to a published typology's classes")
+    missing_arg(assign)
     assign.add_argument(
         "--dask", action="store_true",
         help="DATA: a CSV or Parquet glob larger than memory (needs lca[dask]); --out: a folder",

@@ -227,7 +227,7 @@ def compare(
     ``bivariate_residuals()`` and ``crosstab()`` raise (the table holds their
     ``max_bvr``); fit the model again for those.
     """
-    if isinstance(n_classes, numbers.Integral) or not isinstance(n_classes, Iterable):
+    if isinstance(n_classes, (numbers.Integral, str, bytes)) or not isinstance(n_classes, Iterable):
         raise ValueError(
             "n_classes must be a list or range of numbers of classes, such as range(2, 11) "
             f"(or [3] for one), got {n_classes!r}"

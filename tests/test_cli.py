@@ -1,5 +1,6 @@
 """The command line, in-process and once through a subprocess."""
 
+import io
 import signal
 import subprocess
 import sys
@@ -434,3 +435,120 @@ def test_fit_split_merge_flag_is_what_the_model_gets(survey_csv, tmp_path, capsy
     assert main(["fit", str(path), "--classes", "3", "--split-merge", "-2",
                  "--out", str(model_path)]) == 2  # fmt: skip
     assert "--split-merge -2" in capsys.readouterr().err
+
+
+def _answers(n=60):
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "children": rng.choice(["None", "One", "Two+"], n),
+            "region": rng.choice(["NA", "EU", "AS"], n),  # NA: North America
+            "help": rng.choice(["N/A", "yes", "no"], n),
+        }
+    )
+
+
+def test_only_empty_fields_and_the_missing_markers_are_missing(tmp_path):
+    frame = _answers()
+    frame.loc[[3, 7], "help"] = np.nan  # written as empty fields
+    path = tmp_path / "answers.csv"
+    frame.to_csv(path, index=False)
+    # default: empty and "NA" (R's write.csv) are missing; "None", "N/A" are answers,
+    # and both facts are said, with the count of what was read as missing
+    with pytest.warns(UserWarning) as record:
+        got = read_table(str(path))
+    messages = [str(w.message) for w in record]
+    n_na = int((frame["region"] == "NA").sum())
+    assert any(f"'NA' in 'region' ({n_na} rows)" in m and "--missing" in m for m in messages)
+    assert any("kept as answers" in m and "'None' in 'children'" in m for m in messages)
+    assert set(got["children"]) == {"None", "One", "Two+"}
+    assert got["region"].isna().sum() == n_na
+    assert got["help"].isna().sum() == 2 and "N/A" in set(got["help"])
+    # empty fields only: "NA" is an answer, so every row keeps its region
+    with pytest.warns(UserWarning, match="kept as answers"):
+        got = read_table(str(path), missing=[])
+    pd.testing.assert_series_equal(got["region"], frame["region"])
+    # a list of markers
+    with pytest.warns(UserWarning) as record:
+        got = read_table(str(path), missing=["NA", "N/A"])
+    assert any("'N/A' in 'help'" in str(w.message) for w in record)
+    assert got["help"].isna().sum() == 2 + int((frame["help"] == "N/A").sum())
+
+
+def _categories(model_path):
+    return {ind.name: tuple(ind.categories) for ind in lca.load(model_path).indicators_}
+
+
+def test_missing_option_on_the_command_line(tmp_path, capsys):
+    frame = _answers(300)
+    path = tmp_path / "answers.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "m.json"
+    argv = ["fit", str(path), "--classes", "2", "--starts", "2", "--out", str(out)]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "read as missing answers: 'NA' in 'region'" in err
+    assert _categories(out)["region"] == ("AS", "EU")
+    assert main([*argv, "--missing", ""]) == 0
+    assert _categories(out)["region"] == ("AS", "EU", "NA")
+    capsys.readouterr()
+    assert main(["assign", str(out), str(path), "--missing", ""]) == 0
+    assigned = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
+    assert assigned["region"].tolist() == frame["region"].tolist()  # echoed as written
+
+
+def test_excel_windows_csv_is_read_as_cp1252(tmp_path):
+    frame = pd.DataFrame(
+        {"q1": ["Don\u2019t know", "No \u2013 never", "Yes"] * 4, "q2": ["a", "b", "c"] * 4}
+    )
+    frame.to_csv(tmp_path / "excel.csv", index=False, encoding="cp1252")
+    pd.testing.assert_frame_equal(read_table(str(tmp_path / "excel.csv")), frame)
+    # bytes that cp1252 leaves undefined (0x81) fall back to latin-1
+    (tmp_path / "latin.csv").write_bytes(b"q1,q2\n\x81a,b\nc,d\n")
+    assert read_table(str(tmp_path / "latin.csv"))["q1"].tolist() == ["\x81a", "c"]
+
+
+def test_bar_separated_csv_and_excel_trailing_separator(tmp_path):
+    frame = pd.DataFrame({"q1": ["a", "b"] * 5, "q2": ["x", "y", "y", "x", "x"] * 2})
+    frame.to_csv(tmp_path / "bar.csv", index=False, sep="|")
+    pd.testing.assert_frame_equal(read_table(str(tmp_path / "bar.csv")), frame)
+    (tmp_path / "trailing.csv").write_text("q1,q2,\na,x,\nb,y,\n")  # as Excel writes it
+    assert list(read_table(str(tmp_path / "trailing.csv")).columns) == ["q1", "q2"]
+    (tmp_path / "named.csv").write_text("q1,q2,q3\na,x,\nb,y,\n")  # a named empty column stays
+    assert list(read_table(str(tmp_path / "named.csv")).columns) == ["q1", "q2", "q3"]
+
+
+def test_one_column_whose_name_holds_a_separator_is_refused(tmp_path, capsys):
+    (tmp_path / "colon.csv").write_text("q1:q2:q3\na:b:c\nb:a:c\n")
+    argv = ["fit", str(tmp_path / "colon.csv"), "--classes", "1", "--out", str(tmp_path / "m.json")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "one column named 'q1:q2:q3', which holds ':'" in err and "'|'" in err
+
+
+def test_python_dash_m_runs_the_command_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "lca", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and "usage: lca" in done.stdout
+
+
+def test_assign_with_dask_reads_the_format_read_table_reads(tmp_path):
+    pytest.importorskip("dask.dataframe")
+    frame = pd.DataFrame(
+        {"q1": ["Don\u2019t know", "Yes", "No"] * 20, "q2": ["NA", "EU", "AS", "EU"] * 15}
+    )
+    path = tmp_path / "excel.csv"
+    frame.to_csv(path, index=False, sep=";", encoding="cp1252")
+    model_path = tmp_path / "m.json"
+    fit = ["fit", str(path), "--classes", "2", "--starts", "2", "--missing", ""]
+    assert main([*fit, "--out", str(model_path)]) == 0
+    out = tmp_path / "out"
+    argv = ["assign", str(model_path), str(path), "--dask", "--missing", "", "--out", str(out)]
+    assert main(argv) == 0
+    (written,) = sorted(out.glob("*.csv"))
+    assigned = pd.read_csv(written, keep_default_na=False)
+    pd.testing.assert_frame_equal(assigned[["q1", "q2"]], frame)
+    with pytest.warns(UserWarning, match="kept as answers: 'NA' in 'q2'"):
+        expected = lca.load(model_path).predict(read_table(str(path), missing=[]))
+    assert assigned["class"].tolist() == expected.tolist()

@@ -77,6 +77,8 @@ def test_bad_arguments_fail_before_fitting(gss82):
         lca.compare(gss82, [2], blrt=True, n_bootstrap=0)
     with pytest.raises(ValueError, match=r"list or range of numbers of classes.*got 3"):
         lca.compare(gss82, 3)
+    with pytest.raises(ValueError, match=r"list or range of numbers of classes.*got '2-4'"):
+        lca.compare(gss82, "2-4")  # the command line's notation, not a list
 
 
 def test_a_k_above_the_number_of_patterns_fails_before_any_fit(monkeypatch):
