@@ -98,3 +98,35 @@ def test_fitted_preset_model_round_trips(tmp_path):
     )
     pd.testing.assert_frame_equal(loaded.class_match_, model.class_match_)
     assert not hasattr(p.reference_model(), "class_match_")  # only fitted presets have one
+
+
+def test_fit_refuses_or_masks_answers_outside_the_published_labels():
+    preset = lca.presets.get("separation-types")
+    data, _ = preset.simulate(600, random_state=1)
+    data = data.astype(object)
+    rows = data.index[:7]
+    data.loc[rows, "time_since_separation"] = "2 years - 3 years"  # not in the report
+    with pytest.raises(lca.DataError) as info:
+        preset.fit(data, n_starts=2, random_state=0)
+    message = str(info.value)
+    assert "'time_since_separation' holds '2 years - 3 years' (7 rows)" in message
+    assert "unknown='missing'" in message
+    model = preset.fit(data, unknown="missing", n_starts=2, random_state=0)
+    masked = data.copy()
+    masked.loc[rows, "time_since_separation"] = np.nan
+    same = preset.fit(masked, n_starts=2, random_state=0)
+    assert model.loglik_ == same.loglik_
+    assert model.n_obs_ == 600  # the rows stay, with that answer missing
+    pd.testing.assert_frame_equal(model.predict_proba(masked), same.predict_proba(masked))
+    with pytest.raises(ValueError, match="unknown must be 'error' or 'missing'"):
+        preset.fit(data, unknown="drop")
+
+
+def test_fit_with_another_number_of_classes_is_not_named():
+    preset = lca.presets.get("service-use")
+    data, _ = preset.simulate(800, random_state=2)
+    model = preset.fit(data, n_classes=3, n_starts=2, random_state=0)
+    assert model.n_classes_ == 3
+    assert not hasattr(model, "class_labels_") and not hasattr(model, "class_match_")
+    sizes = model.class_sizes_.to_numpy()
+    assert (np.diff(sizes) <= 0).all()  # numbered by size

@@ -36,7 +36,8 @@ _REGISTRY = {
         notes=(
             "Table B.9's 'total' column for time_since_separation repeats cluster 1; the "
             "category '2 years - 3 years' is missing from the report (answers in it are "
-            "unknown to the preset: recode them, or use unknown='missing'). The published fit "
+            "unknown to the preset: recode them, or pass unknown='missing' to fit() or to "
+            "reference_model().predict()). The published fit "
             "table implies 23 parameters per added class, i.e. three ordinal indicators whose "
             "categories number 16: the preset takes the three with a natural order "
             "(time since separation, ex-partner contact, relationship length)."

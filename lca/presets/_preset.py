@@ -161,7 +161,9 @@ class Preset:
                 f"(lca.presets.get({self.name!r}).categories)"
             )
 
-    def fit(self, data: pd.DataFrame, weights=None, **options) -> LatentClassModel:
+    def fit(
+        self, data: pd.DataFrame, weights=None, unknown: str = "error", **options
+    ) -> LatentClassModel:
         """Fit the preset's model to new data and name its classes.
 
         The model has the preset's indicators, number of classes, ordinal
@@ -171,9 +173,19 @@ class Preset:
         total-variation distance between profiles, renumbered in the
         published order and named (``class_labels_``). ``class_match_`` says
         how close each match is; a class whose distance exceeds
-        ``MATCH_THRESHOLD`` is flagged as matching none.
+        ``MATCH_THRESHOLD`` is flagged as matching none. With another
+        ``n_classes`` there is nothing to match: the classes are numbered by
+        size, as any model's, and the model has no ``class_labels_`` or
+        ``class_match_``.
+
+        ``unknown="missing"`` fits answers outside the published labels
+        (``categories``) as missing answers, as ``predict`` does; by default
+        they are refused.
         """
         self.check_columns(data)
+        if unknown not in ("error", "missing"):
+            raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
+        data = self._published_labels_only(data, unknown)
         settings = {
             "n_classes": self.n_classes,
             "ordinal": list(self.ordinal),
@@ -201,6 +213,25 @@ class Preset:
         model._reorder_classes(order, labels=self.class_labels)
         model.class_match_ = match
         return model
+
+    def _published_labels_only(self, data: pd.DataFrame, unknown: str) -> pd.DataFrame:
+        """``data`` whose indicators hold only published labels: other answers refused
+        (``unknown="error"``) or made missing (``"missing"``)."""
+        masked = {}
+        for column, labels in self.categories.items():
+            values = data[column]
+            outside = values.notna() & ~values.isin(labels)
+            if not outside.any():
+                continue
+            if unknown == "error":
+                first = values[outside].iloc[0]
+                raise DataError(
+                    f"column {column!r} holds {first!r} ({int(outside.sum())} rows), which is "
+                    f"not among the {self.name!r} preset's labels {labels}; recode it to one "
+                    "of them, or pass unknown='missing' to fit such answers as missing"
+                )
+            masked[column] = values.astype(object).mask(outside)
+        return data.assign(**masked) if masked else data
 
     def _profile_distance(self, model: LatentClassModel) -> np.ndarray:
         """Mean total-variation distance, published class (rows) x fitted class."""
