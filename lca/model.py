@@ -1062,12 +1062,15 @@ class LatentClassModel:
             not isinstance(c, bool) and isinstance(c, numbers.Number) and c in (0, 1)
             for c in labels
         )
-        rows = [
-            (ind.name, text_key(cat) if as_text else cat)
-            for ind in self.indicators_
-            for cat in ind.categories
-        ]
-        index = pd.MultiIndex.from_tuples(rows, names=["indicator", "category"])
+        names = [ind.name for ind in self.indicators_ for _ in ind.categories]
+        cats = [text_key(c) if as_text else c for ind in self.indicators_ for c in ind.categories]
+        # codes and levels, not tuples: a column named by a tuple stays one label
+        factors = [pd.factorize(pd.Index(v, tupleize_cols=False)) for v in (names, cats)]
+        index = pd.MultiIndex(
+            levels=[uniques for _, uniques in factors],
+            codes=[codes for codes, _ in factors],
+            names=["indicator", "category"],
+        )
         out = pd.DataFrame(self._cond_probs, index=index, columns=self.classes_)
         out["Total"] = self._cond_probs @ self._class_probs
         return out

@@ -70,3 +70,18 @@ def test_numpy_integer_seed_is_saved(tmp_path, gss82):
     m = lca.LatentClassModel(2, n_starts=2, random_state=np.int64(5)).fit(gss82)
     m.save(tmp_path / "m.json")
     assert lca.load(tmp_path / "m.json").get_params()["random_state"] == 5
+
+
+@pytest.mark.filterwarnings("error")
+def test_profile_keeps_a_column_named_by_a_tuple_as_one_label():
+    data = lca.datasets.load_gss82().rename(columns={"PURPOSE": ("wave1", "purpose")})
+    model = lca.LatentClassModel(2, random_state=0, n_starts=2).fit(data)
+    profile = model.profile()  # pandas warned (Pandas4Warning) and padded the tuples
+    assert profile.index.nlevels == 2
+    rows = [v == ("wave1", "purpose") for v in profile.index.get_level_values("indicator")]
+    assert sum(rows) == 3  # its three categories
+    np.testing.assert_array_equal(
+        profile.loc[rows, 1].to_numpy(),
+        model.conditional_probs_[("wave1", "purpose")][1].to_numpy(),
+    )
+    assert "wave1" in str(model.summary())
