@@ -113,24 +113,35 @@ def plot_profile(
     k = model.n_classes_
     scale = 100.0 if percent else 1.0
     sizes = model.class_sizes_.to_numpy()
-    class_names = [f"Class {c} ({100 * s:.0f}%)" for c, s in zip(range(1, k + 1), sizes)]
+    names = getattr(model, "class_labels_", None) or [f"Class {c}" for c in range(1, k + 1)]
+    if len(names) != k:  # labels that do not fit the model: numbers
+        names = [f"Class {c}" for c in range(1, k + 1)]
+    named = names[0] != "Class 1"
+    class_names = [
+        f"{c}. {_wrap(name, 50, 1)} ({100 * s:.0f}%)" if named else f"{name} ({100 * s:.0f}%)"
+        for c, name, s in zip(range(1, k + 1), names, sizes)
+    ]
     if title is None:
         title = f"Profile of the {k}-class model"
     if kind == "heatmap":
         fig = _profile_heatmap(plt, model, scale, class_names, figsize)
+        fig.suptitle(title)
     else:
-        fig = _profile_bars(plt, model, scale, class_names, ncols, figsize)
-    fig.suptitle(title)
+        fig = _profile_bars(plt, model, scale, class_names, ncols, figsize, title)
     return fig
 
 
-def _profile_bars(plt, model, scale, class_names, ncols, figsize):
+def _profile_bars(plt, model, scale, class_names, ncols, figsize, title):
     n_ind = len(model.indicators_)
     k = model.n_classes_
     ncols = ncols or (2 if n_ind in (2, 4) else min(3, n_ind))
     nrows = math.ceil(n_ind / ncols)
+    width_in = figsize[0] if figsize is not None else 4.2 * ncols
+    longest = max(len(name) for name in class_names)
+    per_row = max(1, min(k, 5, int(width_in * 72 / (5.5 * longest + 40))))  # legend entries
+    top = 0.55 + 0.25 * math.ceil(k / per_row)  # inches for the title and the legend
     if figsize is None:
-        figsize = (4.2 * ncols, 3.0 * nrows + 0.8)
+        figsize = (width_in, 3.0 * nrows + top + 0.25)
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, sharey=True)
     colors = _class_colors(plt, k)
     width = 0.8 / k
@@ -145,19 +156,20 @@ def _profile_bars(plt, model, scale, class_names, ncols, figsize):
         ax.set_title(_wrap(ind.name, 42, 3), fontsize="medium")
         ax.set_xticks(x)
         room = max(4, 48 // ind.n_categories)  # characters per category, about
-        labels = [_wrap(cat, room, 2) for cat in ind.categories]
+        labels = [_wrap(cat, room, 3) for cat in ind.categories]
         long = any(
             label.endswith("\u2026") or len(line) > room
             for label in labels
             for line in label.split("\n")
         )
-        if long:
-            labels = [_wrap(cat, 24, 1) for cat in ind.categories]  # slanted, one line
+        many = ind.n_categories > 8  # upright labels would overprint
+        if long or many:
+            labels = [_wrap(cat, 20 if many else 28, 1) for cat in ind.categories]  # one line
         ax.set_xticklabels(
             labels,
-            rotation=30 if long else 0,
-            ha="right" if long else "center",
-            fontsize="small",
+            rotation=90 if many else 30 if long else 0,
+            ha="right" if long and not many else "center",
+            fontsize="x-small" if many else "small",
         )
         ax.set_ylim(0, scale)
     for j in range(n_ind, nrows * ncols):
@@ -165,10 +177,12 @@ def _profile_bars(plt, model, scale, class_names, ncols, figsize):
     for row in axes:
         row[0].set_ylabel("%" if scale == 100.0 else "probability")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[c]) for c in range(k)]
-    height = fig.get_figheight()  # title and legend take about an inch at the top
-    fig.legend(handles, class_names, loc="upper center", ncol=min(k, 5), frameon=False,
-               bbox_to_anchor=(0.5, 1 - 0.35 / height))  # fmt: skip
-    fig.tight_layout(rect=(0, 0, 1, 1 - (0.6 + 0.25 * math.ceil(k / 5)) / height))
+    # title, then legend, at fixed distances in inches from the top, whatever the height
+    height = fig.get_figheight()
+    fig.suptitle(title, y=1 - 0.1 / height, va="top")
+    fig.legend(handles, class_names, loc="upper center", ncol=per_row, frameon=False,
+               bbox_to_anchor=(0.5, 1 - 0.4 / height))  # fmt: skip
+    fig.tight_layout(rect=(0, 0, 1, 1 - top / height))
     return fig
 
 

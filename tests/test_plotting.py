@@ -138,3 +138,38 @@ def test_wrap_cuts_with_an_ellipsis():
     assert plotting._wrap("a b c d e f g h i j k l", 10, 2) == "a b c d e\nf g h i j\u2026"
     assert plotting._wrap("x" * 50, 10, 2) == "x" * 9 + "\u2026"
     assert plotting._wrap("", 10, 1) == ""
+
+
+def test_title_legend_and_panels_do_not_overlap_and_presets_name_the_classes():
+    preset = lca.presets.get("service-use")  # 14 indicators: a tall figure
+    data, _ = preset.simulate(1000, random_state=0)
+    model = preset.fit(data, n_starts=2, random_state=0)
+    fig = model.plot_profile()
+    fig.canvas.draw()
+    legend = fig.legends[0]
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts[3].startswith("4. Brief, less personalised contact (")
+    title, box = _extent(fig, fig._suptitle), _extent(fig, legend)
+    panels = [_extent(fig, ax.title) for ax in fig.axes if ax.get_visible()]
+    assert title.y0 >= box.y1 - 1  # the title above the legend
+    assert box.y0 >= max(p.y1 for p in panels) - 1  # the legend above the panels
+    assert box.x1 - box.x0 <= fig.bbox.width  # and inside the figure
+
+
+def test_thirty_categories_get_labels_that_do_not_overprint():
+    rng = np.random.default_rng(0)
+    regions = [f"R\u00e9gion n\u00b0{i} \u2013 une \u00e9tiquette longue" for i in range(30)]
+    data = pd.DataFrame(
+        {
+            "region": rng.choice(regions, 900),
+            "q2": rng.choice(["oui", "non"], 900),
+            "q3": rng.choice(["a", "b", "c"], 900),
+        }
+    )
+    model = lca.LatentClassModel(2, random_state=0, n_starts=2).fit(data)
+    fig = model.plot_profile()
+    fig.canvas.draw()
+    ticks = [_extent(fig, t) for t in fig.axes[0].get_xticklabels()]
+    for left, right in itertools.pairwise(ticks):
+        assert left.x1 <= right.x0 + 0.5
+    assert all(t.y0 >= 0 for t in ticks)  # inside the figure
