@@ -232,7 +232,7 @@ class LatentClassModel:
         by chance. ``compare`` fits every K this way from K-1. 0 adds none.
     max_iter : int, default=5000
         Most EM iterations (E-steps) for one start, burn-in included.
-    tol : float, default=1e-10
+    tol : float, default=1e-12
         Convergence when one EM step raises the objective by less than
         ``tol * |objective|``.
     bayes_constant : float, default=1.0
@@ -346,7 +346,7 @@ class LatentClassModel:
         split_merge: int = 0,
         pattern_starts: int = 20,
         max_iter: int = 5000,
-        tol: float = 1e-10,
+        tol: float = 1e-12,
         bayes_constant: float = 1.0,
         class_bayes_constant: float | None = None,
         accelerate: bool = True,

@@ -661,7 +661,9 @@ def test_a_single_indicator(k, b):
 def test_more_classes_than_needed(b):
     rng = np.random.default_rng(3)
     data = pd.DataFrame(rng.integers(0, 2, (40, 3)), columns=["a", "b", "c"])
-    m = _fit(data, n_classes=6, bayes_constant=b, n_starts=4)
+    # not identified: EM crawls along a ridge of equal fit, which the default
+    # tol (1e-12) may not let it leave within max_iter; the test is about finiteness
+    m = _fit(data, n_classes=6, bayes_constant=b, n_starts=4, tol=1e-10)
     _assert_finite_model(m, data)
 
 
