@@ -196,7 +196,7 @@ def pattern_sums(
     return {
         "n_obs": float(w.sum()),
         "loglik": float(np.sum(weights[used] * pattern_loglik[used])),
-        "entropy": float(-np.sum(w * _xlogx(post).sum(axis=1))),
+        "entropy": 0.0 - float(np.sum(w * _xlogx(post).sum(axis=1))),  # 0.0, not -0.0
         "error": float(np.sum(w * (1.0 - post.max(axis=1, initial=0.0)))),
         "gini": float(np.sum(w * (1.0 - np.sum(post**2, axis=1)))),
         "modal": classification_table(post, w, "modal"),

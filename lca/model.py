@@ -1173,6 +1173,7 @@ class LatentClassModel:
         codes = encode(data, self.indicators_, unknown=unknown)
         patterns, _, inverse = compress(codes, np.zeros(codes.shape[0]))
         post, ll = self._pattern_posteriors(patterns)
+        ll[np.all(patterns < 0, axis=1)] = 0.0  # no answers: log(sum_k P_k) = 0, not -1e-16
         impossible = int(np.sum(~np.isfinite(ll[inverse])))
         if impossible:
             warnings.warn(

@@ -1,5 +1,7 @@
 """Defects found in review, each pinned by a test."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,3 +87,15 @@ def test_profile_keeps_a_column_named_by_a_tuple_as_one_label():
         model.conditional_probs_[("wave1", "purpose")][1].to_numpy(),
     )
     assert "wave1" in str(model.summary())
+
+
+def test_a_row_without_answers_scores_exactly_zero_and_one_class_has_entropy_plus_zero():
+    data = lca.datasets.load_gss82()
+    model = lca.LatentClassModel(3, random_state=0, n_starts=2).fit(data)
+    empty = data.iloc[:2].astype(object)
+    empty.iloc[0] = None  # log(sum_k P_k) = log 1
+    scores = model.score_samples(empty)
+    assert scores.iloc[0] == 0.0
+    assert scores.iloc[1] == pytest.approx(model.score_samples(data.iloc[[1]]).iloc[0])
+    one = lca.LatentClassModel(1).fit(data)
+    assert math.copysign(1.0, one.fit_stats()["entropy"]) == 1.0  # printed 0, not -0
