@@ -59,7 +59,9 @@ class CLIError(Exception):
 DEFAULT_MISSING = ("NA",)
 
 #: Answers that often mean "missing"; read as answers, with a warning that says so.
-_LOOKS_MISSING = ("NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", ".", "-", "?")
+_LOOKS_MISSING = frozenset(
+    "NA N/A n/a #N/A #NA <NA> NaN nan -nan null NULL None . - ?".split()
+)  # "." as SPSS and SAS write a missing number, #N/A as Excel writes an error
 
 #: Encodings tried, in order, for a CSV without a UTF-16 byte order mark:
 #: Excel on Windows writes cp1252, which differs from latin-1 in 0x80-0x9F
@@ -138,11 +140,14 @@ def _checked_csv(df: pd.DataFrame, path: Path, options: dict) -> pd.DataFrame:
         raw = pd.read_csv(path, **{**options, "na_values": [""]}, dtype=object)
         for c in df.columns:
             counts = raw[c][raw[c].isin(markers)].value_counts()
-            read_missing += [f"{value!r} in {c!r} ({n} rows)" for value, n in counts.items()]
+            read_missing += [
+                f"{value!r} in {c!r} ({n} row{'' if n == 1 else 's'})"
+                for value, n in counts.items()
+            ]
     looks_missing = [
         f"{value!r} in {c!r}"
         for c in df.select_dtypes(include=["object", "string"]).columns
-        for value in sorted(set(df[c].dropna().unique()) & set(_LOOKS_MISSING), key=str)
+        for value in sorted(set(df[c].dropna().unique()) & _LOOKS_MISSING, key=str)
     ]
     if read_missing:
         warnings.warn(

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -552,3 +553,14 @@ def test_assign_with_dask_reads_the_format_read_table_reads(tmp_path):
     with pytest.warns(UserWarning, match="kept as answers: 'NA' in 'q2'"):
         expected = lca.load(model_path).predict(read_table(str(path), missing=[]))
     assert assigned["class"].tolist() == expected.tolist()
+
+
+def test_excel_error_values_and_spss_dots_are_kept_with_a_warning(tmp_path):
+    (tmp_path / "x.csv").write_text("q1,q2\n#N/A,a\n1,.\n2,b\n")
+    with pytest.warns(UserWarning, match=r"kept as answers: '#N/A' in 'q1'; '\.' in 'q2'"):
+        frame = read_table(str(tmp_path / "x.csv"))
+    assert frame["q1"].tolist() == ["#N/A", "1", "2"] and frame["q2"].tolist() == ["a", ".", "b"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "said" once: as missing, nothing else
+        with pytest.raises(UserWarning, match=r"read as missing answers: '#N/A' in 'q1' \(1 row\)"):
+            read_table(str(tmp_path / "x.csv"), missing=["#N/A", "."])
