@@ -123,6 +123,9 @@ res.plot()               # criteria.png
 model = res.models[{k}]
 model.summary()          # fit statistics, classes, AvePP, profile in per cent
 model.plot_profile()     # profile.png
+# a model read back from checkpoint_dir on a rerun keeps no data: for local
+# dependence and outside variables, refit it (the same options, the same fit)
+model = lca.LatentClassModel({k}, n_starts=16, random_state=0).fit(answers)
 model.bivariate_residuals()
 model.crosstab(other_variable)   # an outside variable within each class
 ```
@@ -158,7 +161,9 @@ Options: {options}; Latent GOLD's default Bayes constant of 1.
   K-1 class model (each keeps an original respondent's missing answers).
   At the 5% level a Monte Carlo test rejects when p <= 0.05.
 - **Starts at best**: of the starts run to convergence, how many reached the
-  best log-likelihood; 1 means the maximum did not replicate (use more starts).
+  best objective (the log-posterior, as the Bayes constants make it; the
+  log-likelihood with `bayes_constant=0`); 1 means the maximum did not
+  replicate (use more starts).
 
 Class sizes of every model (per cent):
 

@@ -400,6 +400,11 @@ def bootstrap_lr(
     split_starts : bool, default=True
         Whether each sample's K class fit also starts from its K-1 class fit
         with one class split in two (as the data's K class model was).
+
+    Returns
+    -------
+    BLRTResult
+        The statistic on the data, its bootstrap distribution and p-value.
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm

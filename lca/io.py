@@ -220,6 +220,18 @@ def _probabilities(arr: np.ndarray, what: str, path) -> None:
 def load(path: str | PathLike):
     """Load a model saved with ``LatentClassModel.save``.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The JSON file written by ``save`` (or by ``lca fit`` / ``lca compare``).
+
+    Returns
+    -------
+    LatentClassModel
+        Fitted: it predicts, scores and reports its fit statistics as the
+        saved model did (bit for bit), but keeps no data, so it has no
+        bivariate residuals or ``crosstab``.
+
     Raises
     ------
     lca.exceptions.ModelFileError

@@ -588,8 +588,9 @@ class LatentClassModel:
             of on the collected pattern table. None chooses distributed EM
             when the data have more than ``lca._dask.MAX_LOCAL_PATTERNS``
             distinct answer patterns. Both give the same fit; a model fitted
-            distributed keeps no pattern table, so bivariate residuals and
-            ``crosstab`` are not available from it.
+            distributed keeps no pattern table, so bivariate residuals are
+            not available from it. ``crosstab`` needs the rows: it is
+            available after a pandas fit only.
         start_from : LatentClassModel, list of them, or None, default=None
             Fitted models of the same indicators (names, categories and
             scale types) whose solutions are starting values beside the
@@ -1114,7 +1115,8 @@ class LatentClassModel:
             raise NotFittedError(
                 "this model was loaded from a file or fitted by distributed EM, and keeps no "
                 "pattern table; fit it to the data in memory (pandas, or Dask with "
-                "distributed=False) for bivariate residuals and cross-tabulations"
+                "distributed=False) for bivariate residuals, and to a pandas DataFrame for "
+                "cross-tabulations"
             )
 
     def bivariate_residuals(self) -> pd.DataFrame:
@@ -1133,7 +1135,22 @@ class LatentClassModel:
     def crosstab(self, variable: pd.Series, weights=None, kind: str = "modal") -> pd.DataFrame:
         """How an outside variable is distributed within each class.
 
-        See :func:`lca.diagnostics.crosstab`.
+        Parameters
+        ----------
+        variable : pandas.Series of shape (n_rows,)
+            One value per row of the data this model was fitted to, indexed
+            like it; missing values are counted in a row ``"Missing"``.
+        weights : array-like of shape (n_rows,), pandas.Series or None
+            Case weights of the table (the model does not keep its own).
+        kind : {"modal", "proportional"}, default="modal"
+            Count each respondent in its modal class, or spread it over the
+            classes by its posterior probabilities.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Column percentages per class and in total, with the weighted and
+            unweighted bases. See :func:`lca.diagnostics.crosstab`.
         """
         from .diagnostics import crosstab
 

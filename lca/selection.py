@@ -203,7 +203,7 @@ def compare(
         merged (K(K+1)/2 starts; no random starts, those ran on the way up),
         and keep the refit if its objective is higher: a model is never
         made worse. On the benchmark sweep it raised the best
-        log-likelihood at 6, 7 and 9 classes. With ``checkpoint_dir`` the
+        log-likelihood at 7, 8 and 9 classes. With ``checkpoint_dir`` the
         folder keeps the models of the way up; the way down is computed
         again on every call (it is deterministic). The bootstrap of
         ``blrt`` fits its samples with random and split starts only.

@@ -178,9 +178,26 @@ class Preset:
         size, as any model's, and the model has no ``class_labels_`` or
         ``class_match_``.
 
-        ``unknown="missing"`` fits answers outside the published labels
-        (``categories``) as missing answers, as ``predict`` does; by default
-        they are refused.
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Holds the preset's columns (``indicators``) with the published
+            labels (``categories``); other columns are ignored.
+        weights : array-like, pandas.Series, str or None
+            Case weights, as for :meth:`LatentClassModel.fit` (a str names a
+            column of ``data``).
+        unknown : {"error", "missing"}, default="error"
+            Answers outside the published labels: refused, or fitted as
+            missing answers (as ``predict`` does).
+        **options
+            Passed to :class:`LatentClassModel` (``n_starts``,
+            ``random_state``, ``n_classes``, ...).
+
+        Returns
+        -------
+        LatentClassModel
+            Fitted; with the published number of classes, its classes are
+            in the published order with ``class_labels_`` and ``class_match_``.
         """
         self.check_columns(data)
         if unknown not in ("error", "missing"):
