@@ -16,8 +16,9 @@ import pandas as pd
 import lca
 
 
-def walkthrough(name: str, n: int = 2767, seed: int = 0) -> None:
+def walkthrough(name: str, n: int | None = None, seed: int = 0) -> None:
     preset = lca.presets.get(name)
+    n = preset.n_respondents if n is None else n  # a sample the published fit table matches
     print(f"== {preset.title}: {preset.n_classes} classes, {len(preset.indicators)} indicators")
     print(preset.notes, "\n")
 

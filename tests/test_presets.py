@@ -130,3 +130,39 @@ def test_fit_with_another_number_of_classes_is_not_named():
     assert not hasattr(model, "class_labels_") and not hasattr(model, "class_match_")
     sizes = model.class_sizes_.to_numpy()
     assert (np.diff(sizes) <= 0).all()  # numbered by size
+
+
+def test_class_sizes_reproduce_the_published_total_column(preset):
+    # Total = sum_k P_k P(c|k): the published totals check the sizes, independently
+    # of how they were chosen (Table B.9's time-since-separation totals are a known defect)
+    published = preset.published_profile()["Total"].astype(float)
+    model_total = 100 * preset.reference_model().profile()["Total"]
+    keep = published.index.get_level_values("indicator") != "time_since_separation"
+    error = (model_total[keep] - published[keep]).abs()
+    assert error.mean() < 0.7  # rounding to whole per cents, plus "+" and rescaled columns
+    assert error.max() < 2.0
+
+
+def test_n_respondents_agrees_with_the_published_fit_table(preset):
+    # BIC - AIC = npar (ln N - 2) and AIC3 - AIC = npar, from the published criteria
+    fit = preset.published_fit().astype(float)
+    npar = fit["aic3"] - fit["aic"]
+    implied = np.exp((fit["bic"] - fit["aic"]) / npar + 2)
+    assert np.abs(implied / preset.n_respondents - 1).max() < 0.02
+
+
+def test_categories_given_to_fit_replace_the_published_labels_of_that_column():
+    preset = lca.presets.get("separation-types")
+    data, _ = preset.simulate(600, random_state=1)
+    data = data.astype(object)
+    data.iloc[:40, data.columns.get_loc("time_since_separation")] = "2 years - 3 years"
+    labels = list(preset.categories["time_since_separation"])
+    labels.insert(3, "2 years - 3 years")  # where the report lost it
+    model = preset.fit(
+        data, categories={"time_since_separation": labels}, n_starts=2, random_state=0
+    )
+    fitted = {ind.name: list(ind.categories) for ind in model.indicators_}
+    assert fitted["time_since_separation"] == labels
+    others = {k: list(v) for k, v in preset.categories.items() if k != "time_since_separation"}
+    assert {k: fitted[k] for k in others} == others  # the other columns keep theirs
+    assert model.class_labels_ == list(preset.class_labels)

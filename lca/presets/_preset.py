@@ -54,6 +54,9 @@ class Preset:
         Names of the published classes, in the published table's order.
     class_sizes : tuple of float
         Published class sizes (shares).
+    n_respondents : int
+        How many respondents the published model was fitted to (as its fit
+        table implies); the size of a sample comparable with that table.
     ordinal : tuple of str
         Indicators the preset's model treats as ordinal.
     notes : str
@@ -72,6 +75,7 @@ class Preset:
     fit_title: str
     class_labels: tuple
     class_sizes: tuple
+    n_respondents: int
     ordinal: tuple
     notes: str
 
@@ -168,7 +172,8 @@ class Preset:
 
         The model has the preset's indicators, number of classes, ordinal
         indicators and category order (``options`` go to
-        :class:`LatentClassModel` and may override them). Fitted classes are
+        :class:`LatentClassModel` and may override them; ``categories=``
+        replaces the labels of the columns it names). Fitted classes are
         matched to the published ones by the Hungarian algorithm on the mean
         total-variation distance between profiles, renumbered in the
         published order and named (``class_labels_``). ``class_match_`` says
@@ -202,13 +207,16 @@ class Preset:
         self.check_columns(data)
         if unknown not in ("error", "missing"):
             raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
-        data = self._published_labels_only(data, unknown)
         settings = {
             "n_classes": self.n_classes,
             "ordinal": list(self.ordinal),
             "categories": self.categories,
         }
+        given = options.pop("categories", None)
+        if given is not None:  # per column: a caller's labels replace the published ones
+            settings["categories"] = {**self.categories, **dict(given)}
         settings.update(options)
+        data = self._published_labels_only(data, unknown, settings["categories"])
         columns = self.indicators + ([weights] if isinstance(weights, str) else [])
         model = LatentClassModel(**settings).fit(data[columns], weights=weights)
         if model.n_classes_ != self.n_classes:
@@ -231,11 +239,17 @@ class Preset:
         model.class_match_ = match
         return model
 
-    def _published_labels_only(self, data: pd.DataFrame, unknown: str) -> pd.DataFrame:
-        """``data`` whose indicators hold only published labels: other answers refused
-        (``unknown="error"``) or made missing (``"missing"``)."""
+    def _published_labels_only(
+        self, data: pd.DataFrame, unknown: str, categories: dict | None = None
+    ) -> pd.DataFrame:
+        """``data`` whose indicators hold only the preset's labels (or ``categories``, a
+        caller's override): other answers refused (``unknown="error"``) or made missing
+        (``"missing"``)."""
         masked = {}
-        for column, labels in self.categories.items():
+        categories = self.categories if categories is None else categories
+        for column, labels in categories.items():
+            if column not in data.columns:
+                continue
             values = data[column]
             outside = values.notna() & ~values.isin(labels)
             if not outside.any():
