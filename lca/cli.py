@@ -7,9 +7,6 @@ on stderr with a non-zero exit code; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
-import csv
-import glob
-import io
 import math
 import os
 import sys
@@ -18,6 +15,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+
+from .reading import (
+    ReadError,
+    answers_as_read,
+    csv_format,
+    csv_options,
+    first_local_file,
+    missing_markers,
+    read_table,
+)
 
 #: Columns of the comparison table printed on screen.
 SCREEN_COLUMNS = [
@@ -45,194 +52,8 @@ _IN_COMMAND_LINE_WORDS = (
 )
 
 
-#: Characters of a CSV read to tell its separator.
-SNIFF_CHARS = 65_536
-
-
 class CLIError(Exception):
     """An error worth one line to the user."""
-
-
-#: What a CSV field must hold to be read as a missing answer, besides being
-#: empty: R's ``write.csv`` writes NA. Anything else is an answer ("None",
-#: "N/A", "null" can be real categories); ``--missing`` changes the list.
-DEFAULT_MISSING = ("NA",)
-
-#: Answers that often mean "missing"; read as answers, with a warning that says so.
-_LOOKS_MISSING = frozenset(
-    "NA N/A n/a #N/A #NA <NA> NaN nan -nan null NULL None . - ?".split()
-)  # "." as SPSS and SAS write a missing number, #N/A as Excel writes an error
-
-#: Encodings tried, in order, for a CSV without a UTF-16 byte order mark:
-#: Excel on Windows writes cp1252, which differs from latin-1 in 0x80-0x9F
-#: (curly quotes, dashes); latin-1 decodes anything.
-CSV_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
-
-#: Separators a CSV may use.
-SEPARATORS = (",", ";", "\t", "|")
-
-
-def missing_markers(text: str | None) -> list[str]:
-    """The strings read as missing answers: ``--missing`` split on commas, else the default."""
-    if text is None:
-        return list(DEFAULT_MISSING)
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
-def read_table(path: str, missing: Sequence[str] = DEFAULT_MISSING) -> pd.DataFrame:
-    """Read CSV (UTF-8, UTF-8 with BOM, UTF-16, cp1252 or latin-1), Parquet, SPSS or Stata.
-
-    In a CSV, an empty field and the strings in ``missing`` are missing
-    answers; every other string is an answer. Columns without a name and
-    without any answer (the trailing separator Excel writes) are left out.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise CLIError(f"{path}: no such file")
-    suffix = p.suffix.lower()
-    if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
-        raise CLIError(
-            f"{path}: spreadsheets are not read; save the sheet as CSV (or give a Parquet, "
-            "SPSS .sav or Stata .dta file)"
-        )
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(p)
-        if suffix == ".sav":
-            return pd.read_spss(p)
-        if suffix == ".dta":
-            return pd.read_stata(p)
-        options = csv_options(*csv_format(p), missing)
-        df = pd.read_csv(p, **options)
-        return _checked_csv(df, p, options)
-    except ImportError as exc:
-        raise CLIError(f"{path}: reading {suffix} files needs an extra package ({exc})") from None
-    except (ValueError, OSError) as exc:
-        raise CLIError(f"{path}: cannot read the file ({exc})") from None
-
-
-def csv_options(encoding: str, sep: str, missing: Sequence[str]) -> dict:
-    """Keyword arguments of ``read_csv`` for a CSV of this format."""
-    return {
-        "encoding": encoding,
-        "sep": sep,
-        "keep_default_na": False,  # pandas would read "None", "N/A", "null" as missing
-        "na_values": ["", *missing],
-    }
-
-
-def _checked_csv(df: pd.DataFrame, path: Path, options: dict) -> pd.DataFrame:
-    """Leave out unnamed empty columns; refuse one column whose name holds a separator;
-    warn about what was read as missing and about answers that look like missing."""
-    empty = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
-    df = df.drop(columns=empty)
-    if df.shape[1] == 1:
-        name = str(df.columns[0])
-        held = [s for s in (*SEPARATORS, ":") if s in name]
-        if held:
-            raise CLIError(
-                f"{path}: read as one column named {name!r}, which holds {held[0]!r}; "
-                f"columns must be separated by one of {', '.join(map(repr, SEPARATORS))}"
-            )
-    markers = [m for m in options["na_values"] if m != ""]
-    read_missing = []
-    if markers and df.isna().any().any():  # which NaN were written as a marker, not empty
-        raw = pd.read_csv(path, **{**options, "na_values": [""]}, dtype=object)
-        for c in df.columns:
-            counts = raw[c][raw[c].isin(markers)].value_counts()
-            read_missing += [
-                f"{value!r} in {c!r} ({n} row{'' if n == 1 else 's'})"
-                for value, n in counts.items()
-            ]
-    looks_missing = [
-        f"{value!r} in {c!r}"
-        for c in df.select_dtypes(include=["object", "string"]).columns
-        for value in sorted(set(df[c].dropna().unique()) & _LOOKS_MISSING, key=str)
-    ]
-    if read_missing:
-        warnings.warn(
-            f"{path}: read as missing answers: {'; '.join(read_missing)}; if one is an "
-            "answer, give the markers of missing answers with --missing (--missing '' for "
-            "empty fields only)",
-            UserWarning,
-            stacklevel=3,
-        )
-    if looks_missing:
-        warnings.warn(
-            f"{path}: kept as answers: {'; '.join(looks_missing)}; if one means a missing "
-            "answer, list it with --missing",
-            UserWarning,
-            stacklevel=3,
-        )
-    return df
-
-
-def _sniff(sample: str, complete: bool) -> tuple[str, list[str]]:
-    """The separator of a CSV and its header's names, from the file's first characters.
-
-    Of comma, semicolon (Excel), tab and bar, among those that split the header
-    into more than one name (quotes respected): the one whose first lines
-    most often have as many fields as the header, then the one giving the
-    most names; comma on a tie, and when none splits the header.
-    ``complete``: the sample holds the whole file (else its last line may be
-    cut and is not used).
-    """
-    best, best_key, header = ",", None, []
-    for sep in SEPARATORS:
-        try:
-            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=sep) if r]
-        except csv.Error:  # not CSV with this separator (pandas says why, if none fits)
-            continue
-        if not complete and len(rows) > 1:
-            rows = rows[:-1]
-        rows = rows[:50]
-        if not rows or len(rows[0]) < 2:
-            continue
-        width = len(rows[0])
-        body = rows[1:] or rows
-        key = (sum(len(r) == width for r in body) / len(body), width)
-        if best_key is None or key > best_key:
-            best, best_key, header = sep, key, rows[0]
-    if best_key is None:  # one column: nothing to split
-        try:
-            header = next(csv.reader(io.StringIO(sample)), [])
-        except csv.Error:  # not CSV at all: pandas says why
-            header = []
-    return best, header
-
-
-def csv_format(p: Path, whole: bool = True) -> tuple[str, str]:
-    """(encoding, separator) of a CSV file, from its first characters.
-
-    UTF-16 when the file starts with its byte order mark, else the first of
-    :data:`CSV_ENCODINGS` that decodes the whole file (with ``whole=False``,
-    its first :data:`SNIFF_CHARS` characters: files larger than memory). Refuses a header that
-    names a column twice (pandas would rename the second and fit both).
-    """
-    with p.open("rb") as fh:
-        start = fh.read(2)
-    utf16 = start in (b"\xff\xfe", b"\xfe\xff")
-    encodings = ["utf-16"] if utf16 else list(CSV_ENCODINGS)
-    for encoding in encodings:
-        try:
-            with p.open(encoding=encoding, newline="") as fh:
-                sample = fh.read(SNIFF_CHARS)
-                complete = not fh.read(1)
-                while whole and fh.read(1 << 20):  # the rest must decode too
-                    pass
-        except UnicodeError:
-            if encoding == encodings[-1]:
-                raise CLIError(f"{p}: cannot decode the file as {encoding}") from None
-            continue
-        sep, names = _sniff(sample, complete)
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise CLIError(
-                f"{p}: column name(s) {repeated} appear more than once in the header; "
-                "give each column its own name"
-            )
-        return encoding, sep
-    raise AssertionError("unreachable")
 
 
 def check_out_path(path: str | None) -> None:
@@ -464,20 +285,11 @@ def _assign_inputs(args):
     return lca.load(args.inputs[0]), args.inputs[1], None
 
 
-def _numbers_as_read(df: pd.DataFrame) -> pd.DataFrame:
-    """Text columns whose every answer is a number, as numbers (as pandas reads a CSV)."""
-    out = df.copy()
-    for c in out.columns:
-        if pd.api.types.is_object_dtype(out[c]) or pd.api.types.is_string_dtype(out[c]):
-            numbers = pd.to_numeric(out[c], errors="coerce")
-            if numbers.notna().sum() == out[c].notna().sum():
-                out[c] = numbers
-    return out
-
-
-def _assigned(df, model, unknown, from_text=False):
-    if from_text:
-        df = _numbers_as_read(df)
+def _assigned(df, model, unknown, missing=None):
+    """``df`` with the posteriors and the class of each row; ``missing``: the markers of
+    a CSV read as text (one partition of a Dask read), read as :func:`read_table` reads."""
+    if missing is not None:
+        df = answers_as_read(df, missing)[0]
     added = [f"posterior_{c}" for c in model.classes_] + ["class"]
     if getattr(model, "class_labels_", None) is not None:
         added.append("class_label")
@@ -530,25 +342,25 @@ def _assign_dask(model, pattern: str, preset, args) -> int:
         raise CLIError("--dask needs the extra: pip install 'lca[dask]'") from None
     if not args.out:
         raise CLIError("--dask writes a folder of files: give it with --out DIR")
-    from_text = not (pattern.endswith(".parquet") or Path(pattern).is_dir())
-    if not from_text:
+    missing = None
+    if pattern.endswith(".parquet") or Path(pattern).is_dir():
         ddf = dd.read_parquet(pattern)  # typed columns: read as they are
     else:
-        # the format of the first file, read as read_table reads one file
-        files = sorted(glob.glob(pattern)) or [pattern]
-        if not Path(files[0]).is_file():
-            raise CLIError(f"{pattern}: no such file")
-        encoding, sep = csv_format(Path(files[0]), whole=False)
-        options = csv_options(encoding, sep, missing_markers(args.missing))
+        # the format of the first local file (URLs are read as UTF-8 with commas)
+        first = first_local_file(pattern)
+        encoding, sep = csv_format(first, whole=False) if first else ("utf-8-sig", ",")
+        options = csv_options(encoding, sep)
         if encoding == "utf-16":  # two-byte units: blocks cannot start anywhere
             options["blocksize"] = None
-        # as text, then numbers column by column within each partition as
-        # pandas reads a whole file (dask's assume_missing would turn 3 into 3.0)
+        # as text, then missing answers and numbers column by column within each
+        # partition as read_table reads a whole file (dask's assume_missing would
+        # turn 3 into 3.0)
+        missing = missing_markers(args.missing)
         ddf = dd.read_csv(pattern, dtype=object, **options)
     if preset is not None:
         preset_columns(preset, ddf._meta, pattern)
     meta = _assigned(ddf._meta.head(0), model, args.unknown)
-    out = ddf.map_partitions(_assigned, model, args.unknown, from_text, meta=meta)
+    out = ddf.map_partitions(_assigned, model, args.unknown, missing, meta=meta)
     out.to_csv(f"{args.out}/assigned-*.csv", index=_keeps_index(ddf._meta.index))
     print(f"wrote {out.npartitions} file(s) to {args.out}")
     return 0
@@ -669,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # as the Python docs advise for SIGPIPE
         return 1
-    except (CLIError, lca.DataError, lca.ModelFileError, ValueError, OSError) as exc:
+    except (CLIError, ReadError, lca.DataError, lca.ModelFileError, ValueError, OSError) as exc:
         if args.debug:
             raise
         message = " ".join(str(exc).split())  # one line, whatever the exception holds

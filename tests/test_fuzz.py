@@ -5,8 +5,8 @@
   of other types, numbers changed, keys deleted or added) raises only
   ``lca.ModelFileError``, never hangs, and whatever it accepts is a working model
   (it predicts finite probabilities summing to 1, and saves and loads again).
-- ``lca.cli.read_table`` over random and mutated CSV bytes (UTF-8, UTF-8 with
-  BOM, latin-1) returns a DataFrame or raises ``lca.cli.CLIError``; fitting
+- ``lca.reading.read_table`` over random and mutated CSV bytes (UTF-8, UTF-8 with
+  BOM, latin-1) returns a DataFrame or raises ``lca.reading.ReadError``; fitting
   what it returns raises only ``lca.DataError`` / ``ValueError`` or succeeds,
   and assigning it with a fitted model does the same.
 
@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 import lca
-from lca.cli import CLIError, read_table
+from lca.reading import ReadError, read_table
 
 EXAMPLES = int(os.environ.get("LCA_FUZZ_EXAMPLES", "40"))
 #: No single load or read may take longer (seconds): a hang is a failure.
@@ -327,7 +327,7 @@ def _read_fit_assign(path, model):
     start = time.perf_counter()
     try:
         frame = read_table(str(path))
-    except CLIError:
+    except ReadError:
         return
     finally:
         assert time.perf_counter() - start < TIME_LIMIT

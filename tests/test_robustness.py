@@ -1151,11 +1151,11 @@ def test_a_failed_save_leaves_no_temporary_file(fitted, tmp_path):
 
 
 def _read_correctly_or_refused(path, frame, hint):
-    from lca.cli import CLIError
+    from lca.reading import ReadError
 
     try:
         got = read_table(str(path))
-    except CLIError as exc:
+    except ReadError as exc:
         assert hint in str(exc)
     else:
         pd.testing.assert_frame_equal(got, frame)
