@@ -138,6 +138,40 @@ DISTRIBUTED_NEEDS_DASK = (
 )
 
 
+#: How the warning of ``unknown="missing"`` begins.
+UNKNOWN_AS_MISSING = "answers the model has no category for, read as missing"
+
+
+def warn_unknown_as_missing(data, indicators, codes, stacklevel=3) -> None:
+    """Say how many answers ``unknown="missing"`` read as missing, column by column,
+    and which columns had no known answer at all (labels that do not match)."""
+    parts, unmatched = [], []
+    for j, ind in enumerate(indicators):
+        if ind.name not in data.columns:
+            continue
+        column = data[ind.name]
+        answered = column.notna().to_numpy()
+        gone = answered & (codes[:, j] < 0)
+        n = int(gone.sum())
+        if not n:
+            continue
+        values = pd.unique(column[gone])
+        shown = [repr(v.item() if isinstance(v, np.generic) else v) for v in values[:3]]
+        examples = ", ".join(shown) + (", ..." if len(values) > 3 else "")
+        parts.append(f"{n} in {ind.name!r} ({examples})")
+        if n == int(answered.sum()):
+            unmatched.append(ind.name)
+    if not parts:
+        return
+    text = f"{UNKNOWN_AS_MISSING}: {'; '.join(parts)}"
+    if unmatched:
+        text += (
+            f". No answer of {unmatched} is a category of the model: do their labels match "
+            "the model's (model.indicators_)?"
+        )
+    warnings.warn(text, UserWarning, stacklevel=stacklevel)
+
+
 @dataclass(frozen=True)
 class EncodedData:
     """Data compressed to distinct answer patterns, ready for any number of fits.
@@ -699,8 +733,11 @@ class LatentClassModel:
         if isinstance(weights, str):
             data = data.drop(columns=[weights])
         # fit read an answer outside the learned categories, which only a
-        # zero-weight row can hold, as missing: so does the prediction
-        return self.predict(data, unknown="missing")
+        # zero-weight row can hold, as missing: so does the prediction (as documented,
+        # so without predict's warning about it)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=UNKNOWN_AS_MISSING, category=UserWarning)
+            return self.predict(data, unknown="missing")
 
     @staticmethod
     def _split_weights(data, weights):
@@ -1188,6 +1225,8 @@ class LatentClassModel:
         self._check_fitted()
         data = as_frame(data)
         codes = encode(data, self.indicators_, unknown=unknown)
+        if unknown == "missing":
+            warn_unknown_as_missing(data, self.indicators_, codes, stacklevel=4)
         patterns, _, inverse = compress(codes, np.zeros(codes.shape[0]))
         post, ll = self._pattern_posteriors(patterns)
         ll[np.all(patterns < 0, axis=1)] = 0.0  # no answers: log(sum_k P_k) = 0, not -1e-16

@@ -365,7 +365,8 @@ def test_predict_errors(gss82):
     bad.iloc[5, 0] = "Excellent"
     with pytest.raises(lca.DataError, match="column 'PURPOSE' holds 'Excellent'"):
         m.predict_proba(bad)
-    post = m.predict_proba(bad, unknown="missing")
+    with pytest.warns(UserWarning, match=r"read as missing: 1 in 'PURPOSE' \('Excellent'\)"):
+        post = m.predict_proba(bad, unknown="missing")
     assert np.isfinite(post.to_numpy()).all()
 
 

@@ -111,7 +111,8 @@ def test_fit_refuses_or_masks_answers_outside_the_published_labels():
     message = str(info.value)
     assert "'time_since_separation' holds '2 years - 3 years' (7 rows)" in message
     assert "unknown='missing'" in message
-    model = preset.fit(data, unknown="missing", n_starts=2, random_state=0)
+    with pytest.warns(UserWarning, match=r"fitted as missing.*7 in 'time_since_separation'"):
+        model = preset.fit(data, unknown="missing", n_starts=2, random_state=0)
     masked = data.copy()
     masked.loc[rows, "time_since_separation"] = np.nan
     same = preset.fit(masked, n_starts=2, random_state=0)

@@ -99,3 +99,25 @@ def test_a_row_without_answers_scores_exactly_zero_and_one_class_has_entropy_plu
     assert scores.iloc[1] == pytest.approx(model.score_samples(data.iloc[[1]]).iloc[0])
     one = lca.LatentClassModel(1).fit(data)
     assert math.copysign(1.0, one.fit_stats()["entropy"]) == 1.0  # printed 0, not -0
+
+
+def test_unknown_missing_says_what_it_read_as_missing_and_which_columns_match_nothing():
+    preset = lca.presets.get("separation-types")
+    data, _ = preset.simulate(300, random_state=1)
+    data = data.astype(object)
+    first, second = preset.indicators[:2]
+    data.loc[data.index[:5], first] = "weird"
+    data[second] = data[second].str.lower()  # labels that do not match at all
+    with pytest.warns(UserWarning) as record:
+        post = preset.reference_model().predict_proba(data, unknown="missing")
+    (message,) = [str(w.message) for w in record]
+    assert f"5 in {first!r} ('weird')" in message
+    assert f"300 in {second!r}" in message
+    assert f"No answer of [{second!r}] is a category of the model" in message
+    # the posteriors are those of the data with these answers missing
+    masked = data.copy()
+    masked.loc[data.index[:5], first] = None
+    masked[second] = None
+    np.testing.assert_allclose(
+        post.to_numpy(), preset.reference_model().predict_proba(masked).to_numpy()
+    )

@@ -459,7 +459,8 @@ def test_a_zero_weight_row_with_an_impossible_answer(k):
     assert m.indicators_[0].categories == (1, 2)
     with pytest.raises(lca.DataError, match="column 'q' holds 0"):
         m.predict_proba(data)
-    assert np.isfinite(m.predict_proba(data, unknown="missing").to_numpy()).all()
+    with pytest.warns(UserWarning, match=r"read as missing: 1 in 'q' \(0\)"):
+        assert np.isfinite(m.predict_proba(data, unknown="missing").to_numpy()).all()
 
 
 def test_fit_predict_reads_a_zero_weight_rows_unknown_answer_as_fit_did():
@@ -522,7 +523,8 @@ def test_text_that_differs_is_not_guessed(fitted, small, value, shown):
         lca.DataError, match=rf"column 'q2' holds {shown}, a category the model does not have"
     ):
         fitted.predict(new)
-    post = fitted.predict_proba(new, unknown="missing")
+    with pytest.warns(UserWarning, match="read as missing: 1 in 'q2'"):
+        post = fitted.predict_proba(new, unknown="missing")
     np.testing.assert_allclose(post.sum(axis=1), 1.0)
 
 
@@ -540,7 +542,8 @@ def test_unsupported_and_unhashable_values_at_prediction(fitted, small):
     new.loc[0, "q1"] = pd.Timestamp("2020-01-01")
     with pytest.raises(lca.DataError, match=r"column 'q1' holds Timestamp.*model does not have"):
         fitted.predict(new)
-    post = fitted.predict_proba(new, unknown="missing")
+    with pytest.warns(UserWarning, match="read as missing: 1 in 'q1' \\(Timestamp"):
+        post = fitted.predict_proba(new, unknown="missing")
     assert np.isfinite(post.to_numpy()).all()
     new.loc[0, "q1"] = ["yes"]
     with pytest.raises(lca.DataError, match=r"column 'q1' holds \['yes'\] of type list"):
@@ -604,7 +607,8 @@ def test_a_presets_absent_columns_and_unknown_labels_are_named():
         preset.fit(data, n_starts=2)
     with pytest.raises(lca.DataError, match=rf"column '{first}' holds 'Fax'.*unknown='missing'"):
         preset.reference_model().predict(data)
-    post = preset.reference_model().predict_proba(data, unknown="missing")
+    with pytest.warns(UserWarning, match=rf"read as missing: 1 in '{first}' \('Fax'\)"):
+        post = preset.reference_model().predict_proba(data, unknown="missing")
     assert np.isfinite(post.to_numpy()).all()
 
 

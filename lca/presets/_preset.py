@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 
@@ -245,7 +246,7 @@ class Preset:
         """``data`` whose indicators hold only the preset's labels (or ``categories``, a
         caller's override): other answers refused (``unknown="error"``) or made missing
         (``"missing"``)."""
-        masked = {}
+        masked, said = {}, []
         categories = self.categories if categories is None else categories
         for column, labels in categories.items():
             if column not in data.columns:
@@ -262,6 +263,15 @@ class Preset:
                     "of them, or pass unknown='missing' to fit such answers as missing"
                 )
             masked[column] = values.astype(object).mask(outside)
+            shown = ", ".join(repr(v) for v in pd.unique(values[outside])[:3])
+            said.append(f"{int(outside.sum())} in {column!r} ({shown})")
+        if said:
+            warnings.warn(
+                f"answers outside the {self.name!r} preset's labels, fitted as missing "
+                f"(unknown='missing'): {'; '.join(said)}",
+                UserWarning,
+                stacklevel=3,
+            )
         return data.assign(**masked) if masked else data
 
     def _profile_distance(self, model: LatentClassModel) -> np.ndarray:
