@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -49,6 +50,16 @@ _IN_COMMAND_LINE_WORDS = (
     # categories= reaches the command line only from a preset
     ("not among the labels given in categories=", "not among the preset's labels"),
     ("; add it there, or recode it", "; recode it to one of them"),
+    (", or pass unknown='missing' to fit such answers as missing", ""),
+)
+
+#: The same for advice with a variable part (regular expressions).
+_IN_COMMAND_LINE_PATTERNS = (
+    (
+        r"; give the order with an ordered pandas Categorical .* or with categories=\{.*?\]\}",
+        "; a CSV keeps no category order: recode its answers as numbers 1..C in order, "
+        "or leave it out of --ordinal",
+    ),
 )
 
 
@@ -142,7 +153,9 @@ def _model_options(args) -> dict:
         raise CLIError(f"--bayes-constant {args.bayes_constant}: give a number >= 0 (0: none)")
     if args.jobs == 0:
         raise CLIError("--jobs 0: give the number of threads (-1 for every core)")
+    ordinal = [c.strip() for c in (args.ordinal or "").split(",") if c.strip()]
     return {
+        "ordinal": ordinal,
         "n_starts": args.starts,
         "random_state": args.seed,
         "bayes_constant": args.bayes_constant,
@@ -217,8 +230,10 @@ def cmd_compare(args) -> int:
             args.columns = ",".join(preset.indicators)
     data, w = select_columns(df, args.columns, args.weights, args.data)
     if preset is not None:  # the preset's scale types and category orders, for the columns used
+        given = options["ordinal"]
         options.update(
-            ordinal=[c for c in preset.ordinal if c in data.columns],
+            ordinal=[c for c in preset.ordinal if c in data.columns]
+            + [c for c in given if c not in preset.ordinal],
             categories={c: v for c, v in preset.categories.items() if c in data.columns},
         )
     if args.blrt < 0:
@@ -239,6 +254,11 @@ def cmd_compare(args) -> int:
     if res.reused:
         reused = ", ".join(str(k) for k in res.reused)
         print(f"reused finished model(s) from {args.out}: {reused} classes\n")
+    named = preset is not None and preset.n_classes in res.models
+    if named and set(data.columns) == set(preset.indicators):
+        preset.name_classes(res.models[preset.n_classes])  # classes 1..K as published
+        if args.out:
+            res.models[preset.n_classes].save(Path(args.out) / f"model_{preset.n_classes}.json")
     columns = SCREEN_COLUMNS + (["blrt_p"] if "blrt_p" in res.table else [])
     print(_fmt_table(res.table[columns]))
     print(f"\nLowest BIC: {res.best('bic')} classes")
@@ -257,12 +277,27 @@ def cmd_fit(args) -> int:
     import lca
 
     df = read_table(args.data, missing_markers(args.missing))
+    preset = _preset(args.preset)
+    if preset is not None:
+        preset_columns(preset, df, args.data)
+        if args.columns is not None:
+            raise CLIError("fit --preset fits the preset's columns; leave out --columns")
+        args.columns = ",".join(preset.indicators)
+    elif args.classes is None:
+        raise CLIError("give the number of classes with --classes (or fit a --preset)")
     data, w = select_columns(df, args.columns, args.weights, args.data)
-    classes = parse_classes(args.classes)
+    classes = parse_classes(args.classes) if args.classes else [preset.n_classes]
     check_out_path(args.out)
     if len(classes) != 1:
         raise CLIError("fit takes one number of classes; use 'lca compare' for a range")
-    model = lca.LatentClassModel(classes[0], **_model_options(args)).fit(data, weights=w)
+    options = _model_options(args)
+    if preset is not None:  # the published model's settings; classes named as published
+        options["ordinal"] = list(preset.ordinal) + [
+            c for c in options["ordinal"] if c not in preset.ordinal
+        ]
+        model = preset.fit(data, weights=w, n_classes=classes[0], **options)
+    else:
+        model = lca.LatentClassModel(classes[0], **options).fit(data, weights=w)
     stats = model.fit_stats()
     print(stats.to_string(float_format=lambda v: f"{v:.4f}"))
     print("\nclass sizes: " + ", ".join(f"{c}: {v:.3f}" for c, v in model.class_sizes_.items()))
@@ -386,6 +421,11 @@ def build_parser() -> argparse.ArgumentParser:
         missing_arg(p)
         p.add_argument("--columns", help="indicator columns, comma separated (default: all)")
         p.add_argument("--weights", help="column of case weights")
+        p.add_argument(
+            "--ordinal", metavar="COLUMNS",
+            help="indicators with ordered answers, comma separated (Latent GOLD's ordinal "
+            "scale type); their answers must be numbers in order, 1..C",
+        )  # fmt: skip
         p.add_argument("--starts", type=int, default=16, help="random starts (default 16)")
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         p.add_argument("--bayes-constant", type=float, default=1.0, help="default 1 (Latent GOLD)")
@@ -436,7 +476,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = sub.add_parser("fit", help="fit one model and save it")
     model_args(fit)
-    fit.add_argument("--classes", required=True, help="number of classes")
+    fit.add_argument(
+        "--classes", help="number of classes (with --preset, default: the published number)"
+    )
+    fit.add_argument(
+        "--preset",
+        help="fit a published typology's model (separation-types or service-use): its "
+        "columns, scale types and category labels; classes matched and named as published",
+    )
     fit.add_argument("--out", required=True, help="model file to write (JSON)")
     fit.set_defaults(func=cmd_fit)
 
@@ -487,6 +534,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(exc).split())  # one line, whatever the exception holds
         for library, command_line in _IN_COMMAND_LINE_WORDS:
             message = message.replace(library, command_line)
+        for library, command_line in _IN_COMMAND_LINE_PATTERNS:
+            message = re.sub(library, command_line, message)
         print(f"lca {args.command}: error: {message}", file=sys.stderr)
         return 2
 

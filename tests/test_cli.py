@@ -644,3 +644,54 @@ def test_assign_with_dask_reads_recursive_globs_and_file_urls(tmp_path):
         assert main(["assign", str(model_path), pattern, "--dask", "--out", str(out)]) == 0
         (written,) = sorted(out.glob("*.csv"))
         assert pd.read_csv(written)[["q1", "q2"]].equals(frame)
+
+
+def test_fit_with_a_preset_names_its_classes_and_assign_writes_the_names(preset_csv, tmp_path):
+    path, data = preset_csv
+    model_path = tmp_path / "m.json"
+    argv = ["fit", str(path), "--preset", "separation-types", "--starts", "4", "--out"]
+    assert main([*argv, str(model_path)]) == 0
+    model = lca.load(model_path)
+    preset = lca.presets.get("separation-types")
+    same = preset.fit(pd.read_csv(path), n_starts=4, random_state=0)
+    assert model.loglik_ == same.loglik_ and model.n_parameters_ == same.n_parameters_
+    assert model.class_labels_ == list(preset.class_labels)
+    out = tmp_path / "a.csv"
+    assert main(["assign", str(model_path), str(path), "--out", str(out)]) == 0
+    assigned = pd.read_csv(out)
+    assert assigned["class_label"].tolist() == same.predict(data, labels=True).tolist()
+
+
+def test_compare_with_a_preset_saves_the_published_k_named(preset_csv, tmp_path):
+    path, _ = preset_csv
+    out = tmp_path / "models"
+    argv = ["compare", str(path), "--preset", "separation-types", "--classes", "4-5",
+            "--starts", "2", "--quiet", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    five = lca.load(out / "model_5.json")
+    assert five.class_labels_ == list(lca.presets.get("separation-types").class_labels)
+    assert main(argv) == 0  # the rerun reuses the named model and names it the same
+    again = lca.load(out / "model_5.json")
+    assert again.class_labels_ == five.class_labels_
+    pd.testing.assert_frame_equal(again.class_match_, five.class_match_)
+    assert not hasattr(lca.load(out / "model_4.json"), "class_labels_")
+
+
+def test_ordinal_columns_on_the_command_line(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.integers(1, 5, (300, 4)), columns=["q1", "q2", "q3", "q4"])
+    frame["text"] = rng.choice(["low", "high"], 300)
+    path = tmp_path / "codes.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "m.json"
+    argv = ["fit", str(path), "--classes", "2", "--starts", "2", "--out", str(out)]
+    assert main([*argv, "--ordinal", "q1,q2", "--columns", "q1,q2,q3,q4"]) == 0
+    model = lca.load(out)
+    expected = lca.LatentClassModel(2, n_starts=2, ordinal=["q1", "q2"]).fit(frame.iloc[:, :4])
+    assert model.loglik_ == expected.loglik_
+    assert model.n_parameters_ == 1 + 2 * (3 + 1) + 2 * 2 * 3  # 2 ordinal, 2 nominal
+    capsys.readouterr()
+    assert main([*argv, "--ordinal", "text"]) == 2
+    err = capsys.readouterr().err
+    assert "a CSV keeps no category order: recode its answers as numbers 1..C" in err
+    assert "pd.Categorical" not in err

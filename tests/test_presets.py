@@ -167,3 +167,11 @@ def test_categories_given_to_fit_replace_the_published_labels_of_that_column():
     others = {k: list(v) for k, v in preset.categories.items() if k != "time_since_separation"}
     assert {k: fitted[k] for k in others} == others  # the other columns keep theirs
     assert model.class_labels_ == list(preset.class_labels)
+
+
+def test_name_classes_refuses_another_number_of_classes():
+    preset = lca.presets.get("service-use")
+    data, _ = preset.simulate(500, random_state=2)
+    model = lca.LatentClassModel(3, n_starts=2).fit(data)
+    with pytest.raises(ValueError, match="has 4 classes; this model has 3"):
+        preset.name_classes(model)

@@ -222,15 +222,38 @@ class Preset:
         model = LatentClassModel(**settings).fit(data[columns], weights=weights)
         if model.n_classes_ != self.n_classes:
             return model  # another number of classes: nothing to match
+        return self.name_classes(model)
+
+    def name_classes(self, model: LatentClassModel) -> LatentClassModel:
+        """Match a fitted model's classes to the published ones, in place, as :meth:`fit` does.
+
+        Parameters
+        ----------
+        model : LatentClassModel
+            Fitted with the preset's number of classes and indicators (by
+            :meth:`fit`, or by ``lca.compare`` with the preset's settings).
+
+        Returns
+        -------
+        LatentClassModel
+            The same model, its classes renumbered in the published order,
+            with ``class_labels_`` and ``class_match_``.
+        """
+        if model.n_classes_ != self.n_classes:
+            raise ValueError(
+                f"the {self.name!r} preset has {self.n_classes} classes; this model has "
+                f"{model.n_classes_}: there is nothing to match"
+            )
         from scipy.optimize import linear_sum_assignment  # imported here: it is slow to load
 
         distance = self._profile_distance(model)
         rows, cols = linear_sum_assignment(distance)
         order = cols[np.argsort(rows)]  # published class i <- fitted class order[i]
+        by_size = np.argsort(np.argsort(-model.class_sizes_.to_numpy(), kind="stable"))
         match = pd.DataFrame(
             {
                 "label": list(self.class_labels),
-                "fitted_class_by_size": order + 1,
+                "fitted_class_by_size": by_size[order] + 1,
                 "distance": distance[np.arange(self.n_classes), order],
             },
             index=pd.RangeIndex(1, self.n_classes + 1, name="class"),
