@@ -261,6 +261,13 @@ def model_summary(model) -> Summary:
         "Information criteria use the log-likelihood; N is the sum of the weights.",
         "AvePP: average posterior probability of the class among respondents assigned to it.",
     ]
+    finished = len(model.start_objectives_)
+    if model.n_starts_at_best_ == 1 and finished > 1:
+        notes.append(
+            f"The best objective was reached by 1 of {finished} finished starts: it did not "
+            "replicate and may not be the highest maximum; fit with more starts (n_starts) "
+            "and check that it is reached again."
+        )
     return Summary(
         f"Latent class model with {k} class{'es' if k != 1 else ''}",
         {
@@ -351,6 +358,14 @@ def comparison_summary(comparison) -> Summary:
             "BLRT p: bootstrap likelihood ratio test of K-1 against K classes "
             "(p <= 0.05: K fits better)."
         )
+    if "n_starts_at_best" in table.columns:
+        once = [int(k) for k in table.index if table.loc[k, "n_starts_at_best"] == 1]
+        if once:
+            notes.append(
+                f"Best objective not replicated (reached by one finished start only) at "
+                f"{', '.join(map(str, once))} classes: more starts (n_starts) may find higher "
+                "maxima."
+            )
     return Summary(
         "Comparison of models by number of classes",
         tables,

@@ -139,3 +139,20 @@ def test_a_model_pickled_before_the_constants_were_recorded_still_reports():
     old = pickle.loads(pickle.dumps(m))
     assert (old.bayes_constant_, old.class_bayes_constant_) == (0.5, 0.5)  # from its options
     assert old.summary().to_frame("Model")["value"]["Bayes constant"] == 0.5
+
+
+def test_a_best_that_did_not_replicate_is_noted():
+    data = lca.datasets.load_gss82()
+    res = lca.compare(data, range(1, 4), n_starts=4, progress=False)
+    model = res.models[3]
+    model.n_starts_at_best_ = 2
+    assert "did not replicate" not in str(model.summary())
+    model.n_starts_at_best_ = 1  # as a fit whose best was found once
+    note = f"reached by 1 of {len(model.start_objectives_)} finished starts: it did not replicate"
+    assert note in str(model.summary())
+    res.table["n_starts_at_best"] = [4, 1, 1]
+    assert "not replicated (reached by one finished start only) at 2, 3 classes" in str(
+        res.summary()
+    )
+    res.table["n_starts_at_best"] = [4, 3, 2]
+    assert "not replicated" not in str(res.summary())
