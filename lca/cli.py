@@ -7,6 +7,7 @@ on stderr with a non-zero exit code; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 import re
@@ -254,11 +255,15 @@ def cmd_compare(args) -> int:
     if res.reused:
         reused = ", ".join(str(k) for k in res.reused)
         print(f"reused finished model(s) from {args.out}: {reused} classes\n")
-    named = preset is not None and preset.n_classes in res.models
-    if named and set(data.columns) == set(preset.indicators):
-        preset.name_classes(res.models[preset.n_classes])  # classes 1..K as published
-        if args.out:
-            res.models[preset.n_classes].save(Path(args.out) / f"model_{preset.n_classes}.json")
+    named_file = None
+    if preset is not None and preset.n_classes in res.models:
+        if set(data.columns) == set(preset.indicators):
+            # classes 1..K as published, in a file of its own: model_K.json stays as
+            # compare wrote it, for a later run with more classes to start from
+            named = preset.name_classes(copy.deepcopy(res.models[preset.n_classes]))
+            if args.out:
+                named_file = Path(args.out) / f"model_{preset.n_classes}_{preset.name}.json"
+                named.save(named_file)
     columns = SCREEN_COLUMNS + (["blrt_p"] if "blrt_p" in res.table else [])
     print(_fmt_table(res.table[columns]))
     print(f"\nLowest BIC: {res.best('bic')} classes")
@@ -270,6 +275,11 @@ def cmd_compare(args) -> int:
         res.table.to_csv(out / "comparison.csv")
         (out / "comparison.json").write_text(res.table.to_json(orient="index", indent=1))
         print(f"wrote {out}/comparison.csv, comparison.json and model_K.json files")
+        if named_file is not None:
+            print(
+                f"wrote {named_file}: the {preset.n_classes}-class model, classes named "
+                "as published"
+            )
     return 0
 
 
@@ -320,11 +330,33 @@ def _assign_inputs(args):
     return lca.load(args.inputs[0]), args.inputs[1], None
 
 
+def _indicator_kinds(model) -> dict:
+    """How each indicator's answers are read from text: as the model's categories are."""
+    kinds = {}
+    for ind in model.indicators_:
+        cats = list(ind.categories)
+        if all(isinstance(c, bool) for c in cats):
+            kinds[ind.name] = "bools"
+        elif all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cats):
+            kinds[ind.name] = "numbers"
+        else:
+            kinds[ind.name] = "text"
+    return kinds
+
+
 def _assigned(df, model, unknown, missing=None):
-    """``df`` with the posteriors and the class of each row; ``missing``: the markers of
-    a CSV read as text (one partition of a Dask read), read as :func:`read_table` reads."""
+    """``df`` with the posteriors and the class of each row.
+
+    ``missing``: ``df`` is one partition of a CSV read as text; its indicators
+    are read as :func:`read_table` reads a file, each column as the model's
+    categories are (numbers or text, whatever this partition holds), and the
+    other columns are echoed as written.
+    """
     if missing is not None:
-        df = answers_as_read(df, missing)[0]
+        kinds = _indicator_kinds(model)
+        used = [c for c in df.columns if c in kinds]
+        read = answers_as_read(df[used], missing, kinds)[0]
+        df = df.assign(**{c: read[c] for c in used})
     added = [f"posterior_{c}" for c in model.classes_] + ["class"]
     if getattr(model, "class_labels_", None) is not None:
         added.append("class_label")

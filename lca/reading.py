@@ -11,7 +11,8 @@ decided column by column:
 - in a column of text answers, only the markers (``--missing``; default
   ``NA``, as R writes a missing value) are missing; "None", "N/A" or "null"
   may be real categories there, so they stay answers. Both facts are said in
-  a warning, because both could be wrong.
+  a warning, because both could be wrong (in columns of numbers pandas' rule
+  is kept, silently).
 """
 
 from __future__ import annotations
@@ -116,15 +117,22 @@ def csv_options(encoding: str, sep: str) -> dict:
     return {"encoding": encoding, "sep": sep, "keep_default_na": False, "na_values": [""]}
 
 
-def answers_as_read(df: pd.DataFrame, missing: Sequence[str]) -> tuple[pd.DataFrame, dict, dict]:
+def answers_as_read(
+    df: pd.DataFrame, missing: Sequence[str], kinds: dict | None = None
+) -> tuple[pd.DataFrame, dict, dict]:
     """Missing answers and numbers in a CSV read as text (see the module's docstring).
+
+    ``kinds`` fixes the kind of some columns (``"numbers"``, ``"bools"`` or
+    ``"text"``) instead of deciding it from their values: a part of a file
+    (a Dask partition) may lack the answer that makes a column text.
 
     Returns the frame, ``{marker: {column: count}}`` of markers read as
     missing in text columns, and ``{value: [columns]}`` of text answers
     that look like missing ones but were kept.
     """
     markers = set(missing)
-    numeric_markers = {float(m) for m in markers if _number(m) is not None}
+    numeric_markers = set(_numbers(markers).values())
+    kinds = kinds or {}
     out, read_missing, kept = {}, {}, {}
     for c in df.columns:
         col = df[c]
@@ -135,15 +143,17 @@ def answers_as_read(df: pd.DataFrame, missing: Sequence[str]) -> tuple[pd.DataFr
         if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
             continue
         values = [v for v in col.dropna().unique() if isinstance(v, str)]
-        marked = {v for v in values if v in markers or _number(v) in numeric_markers}
+        numbers = _numbers(values)
+        marked = {v for v in values if v in markers or numbers.get(v, math.nan) in numeric_markers}
         answers = [v for v in values if v not in marked and v not in PANDAS_MISSING]
-        numbers = {v: _number(v) for v in answers}
-        if all(n is not None for n in numbers.values()):  # no answer at all: all missing
-            kind = "numbers"
-        elif answers and all(v in _BOOLS for v in answers):
-            kind = "bools"
-        else:
-            kind = "text"
+        kind = kinds.get(c)
+        if kind is None:
+            if all(v in numbers for v in answers):  # no answer at all: all missing
+                kind = "numbers"
+            elif answers and all(v in _BOOLS for v in answers):
+                kind = "bools"
+            else:
+                kind = "text"
         if kind == "text":
             if marked:
                 counts = col[col.isin(marked)].value_counts()
@@ -154,24 +164,32 @@ def answers_as_read(df: pd.DataFrame, missing: Sequence[str]) -> tuple[pd.DataFr
                 kept.setdefault(value, []).append(c)
             continue
         # numbers or True/False (as text in a Dask partition, or beside a missing-looking
-        # string): every missing-looking string is missing, as pandas has it
-        mapping = dict.fromkeys((v for v in values if v not in numbers), math.nan)
+        # string): every missing-looking string is missing, as pandas has it; an answer
+        # that is neither (a column whose kind was given) stays as written
+        answer_set = set(answers)
+        mapping = {v: math.nan for v in values if v not in answer_set}
         if kind == "numbers":
-            parsed = pd.to_numeric(pd.Series(answers, dtype=object))
-            mapping.update(zip(answers, parsed.tolist()))
-            out[c] = pd.to_numeric(col.map(mapping))
+            mapping.update({v: numbers.get(v, v) for v in answers})
+            mapped = col.map(mapping)
+            out[c] = pd.to_numeric(mapped) if all(v in numbers for v in answers) else mapped
         else:
-            mapping.update({v: _BOOLS[v] for v in answers})
+            mapping.update({v: _BOOLS.get(v, v) for v in answers})
             out[c] = col.map(mapping)
     return (df.assign(**out) if out else df), read_missing, kept
 
 
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+def _numbers(texts) -> dict:
+    """``{text: number}`` for the texts pandas parses as finite numbers (``1_000``, ``inf``
+    or other scripts' digits are not numbers here, as they are not to ``read_csv``)."""
+    texts = list(texts)
+    if not texts:
+        return {}
+    parsed = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
+    good = [t for t, v in zip(texts, parsed.tolist()) if v == v and math.isfinite(v)]
+    if not good:
+        return {}
+    # again without the others, so that whole numbers stay integers as read_csv has them
+    return dict(zip(good, pd.to_numeric(pd.Series(good, dtype=object)).tolist()))
 
 
 def _columns(names: list) -> str:

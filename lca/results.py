@@ -359,7 +359,15 @@ def comparison_summary(comparison) -> Summary:
             "(p <= 0.05: K fits better)."
         )
     if "n_starts_at_best" in table.columns:
-        once = [int(k) for k in table.index if table.loc[k, "n_starts_at_best"] == 1]
+        models = getattr(comparison, "models", {})
+
+        def finished(k) -> int:  # starts run to the end; unknown: assume several
+            objectives = getattr(models.get(k), "start_objectives_", None)
+            return 2 if objectives is None else len(objectives)
+
+        once = [
+            int(k) for k in table.index if table.loc[k, "n_starts_at_best"] == 1 and finished(k) > 1
+        ]
         if once:
             notes.append(
                 f"Best objective not replicated (reached by one finished start only) at "

@@ -156,3 +156,7 @@ def test_a_best_that_did_not_replicate_is_noted():
     )
     res.table["n_starts_at_best"] = [4, 3, 2]
     assert "not replicated" not in str(res.summary())
+    single = lca.compare(data, range(2, 4), n_starts=1, n_final=1, split_starts=False,
+                         pattern_starts=0, progress=False)  # fmt: skip
+    assert len(single.models[2].start_objectives_) == 1  # nothing to replicate with
+    assert "not replicated" not in str(single.summary())
