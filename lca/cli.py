@@ -218,6 +218,13 @@ def preset_columns(preset, df: pd.DataFrame, path: str) -> None:
         )
 
 
+def _preset_ordinal(preset, given: list, columns) -> list:
+    """The preset's ordinal indicators among ``columns``, then those ``--ordinal`` adds."""
+    return [c for c in preset.ordinal if c in columns] + [
+        c for c in given if c not in preset.ordinal
+    ]
+
+
 def cmd_compare(args) -> int:
     import lca
 
@@ -231,10 +238,8 @@ def cmd_compare(args) -> int:
             args.columns = ",".join(preset.indicators)
     data, w = select_columns(df, args.columns, args.weights, args.data)
     if preset is not None:  # the preset's scale types and category orders, for the columns used
-        given = options["ordinal"]
         options.update(
-            ordinal=[c for c in preset.ordinal if c in data.columns]
-            + [c for c in given if c not in preset.ordinal],
+            ordinal=_preset_ordinal(preset, options["ordinal"], data.columns),
             categories={c: v for c, v in preset.categories.items() if c in data.columns},
         )
     if args.blrt < 0:
@@ -302,9 +307,7 @@ def cmd_fit(args) -> int:
         raise CLIError("fit takes one number of classes; use 'lca compare' for a range")
     options = _model_options(args)
     if preset is not None:  # the published model's settings; classes named as published
-        options["ordinal"] = list(preset.ordinal) + [
-            c for c in options["ordinal"] if c not in preset.ordinal
-        ]
+        options["ordinal"] = _preset_ordinal(preset, options["ordinal"], data.columns)
         model = preset.fit(data, weights=w, n_classes=classes[0], **options)
     else:
         model = lca.LatentClassModel(classes[0], **options).fit(data, weights=w)
