@@ -142,6 +142,13 @@ DISTRIBUTED_NEEDS_DASK = (
 UNKNOWN_AS_MISSING = "answers the model has no category for, read as missing"
 
 
+def some_values(values: pd.Series, n: int = 3) -> str:
+    """The first ``n`` distinct values, as a message shows them (``...`` if there are more)."""
+    distinct = pd.unique(values)
+    shown = [repr(v.item() if isinstance(v, np.generic) else v) for v in distinct[:n]]
+    return ", ".join(shown) + (", ..." if len(distinct) > n else "")
+
+
 def warn_unknown_as_missing(data, indicators, codes, stacklevel=3) -> None:
     """Say how many answers ``unknown="missing"`` read as missing, column by column,
     and which columns had no known answer at all (labels that do not match)."""
@@ -155,10 +162,7 @@ def warn_unknown_as_missing(data, indicators, codes, stacklevel=3) -> None:
         n = int(gone.sum())
         if not n:
             continue
-        values = pd.unique(column[gone])
-        shown = [repr(v.item() if isinstance(v, np.generic) else v) for v in values[:3]]
-        examples = ", ".join(shown) + (", ..." if len(values) > 3 else "")
-        parts.append(f"{n} in {ind.name!r} ({examples})")
+        parts.append(f"{n} in {ind.name!r} ({some_values(column[gone])})")
         if n == int(answered.sum()):
             unmatched.append(ind.name)
     if not parts:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import DataError
-from ..model import LatentClassModel
+from ..model import LatentClassModel, some_values
 
 #: Percentage used for a published "+" (under 0.5 per cent, not zero).
 PLUS_PERCENT = 0.25
@@ -264,13 +264,12 @@ class Preset:
         return model
 
     def _published_labels_only(
-        self, data: pd.DataFrame, unknown: str, categories: dict | None = None
+        self, data: pd.DataFrame, unknown: str, categories: dict
     ) -> pd.DataFrame:
-        """``data`` whose indicators hold only the preset's labels (or ``categories``, a
-        caller's override): other answers refused (``unknown="error"``) or made missing
-        (``"missing"``)."""
+        """``data`` whose indicators hold only the labels of ``categories`` (the preset's,
+        or a caller's override): other answers refused (``unknown="error"``) or made
+        missing (``"missing"``)."""
         masked, said = {}, []
-        categories = self.categories if categories is None else categories
         for column, labels in categories.items():
             if column not in data.columns:
                 continue
@@ -286,8 +285,7 @@ class Preset:
                     "of them, or pass unknown='missing' to fit such answers as missing"
                 )
             masked[column] = values.astype(object).mask(outside)
-            shown = ", ".join(repr(v) for v in pd.unique(values[outside])[:3])
-            said.append(f"{int(outside.sum())} in {column!r} ({shown})")
+            said.append(f"{int(outside.sum())} in {column!r} ({some_values(values[outside])})")
         if said:
             warnings.warn(
                 f"answers outside the {self.name!r} preset's labels, fitted as missing "
