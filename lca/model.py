@@ -142,6 +142,21 @@ DISTRIBUTED_NEEDS_DASK = (
 UNKNOWN_AS_MISSING = "answers the model has no category for, read as missing"
 
 
+def dirichlet_priors(marg, offsets, n_classes: int, b: float, a: float) -> tuple:
+    """Pseudo-counts of the Bayes constants: ``(a / K, (b / K) f_jc)``.
+
+    ``marg`` holds the weighted counts of every category (``marginal_counts``);
+    f_jc is the observed share of category c among the respondents who
+    answered indicator j (uniform when nobody did).
+    """
+    shares = np.array(marg, dtype=float)
+    for j in range(offsets.shape[0] - 1):
+        block = shares[offsets[j] : offsets[j + 1]]
+        total = block.sum()
+        shares[offsets[j] : offsets[j + 1]] = block / total if total > 0 else 1.0 / len(block)
+    return a / n_classes, (b / n_classes) * shares
+
+
 def some_values(values: pd.Series, n: int = 3) -> str:
     """The first ``n`` distinct values, as a message shows them (``...`` if there are more)."""
     distinct = pd.unique(values)
@@ -781,14 +796,8 @@ class LatentClassModel:
             marg = marginal_counts(patterns, pattern_weights, offsets)
         else:
             marg = distributed.marginal_counts(offsets)
-        # observed marginal shares f_jc among respondents who answered j
-        for j in range(len(indicators)):
-            block = marg[offsets[j] : offsets[j + 1]]
-            total = block.sum()
-            marg[offsets[j] : offsets[j + 1]] = block / total if total > 0 else 1.0 / len(block)
         b, a = self._bayes_constants()
-        cond_prior = (b / n_classes) * marg
-        class_prior = a / n_classes
+        class_prior, cond_prior = dirichlet_priors(marg, offsets, n_classes, b, a)
 
         ordinal = self._ordinal_mask(indicators)
         rng = np.random.default_rng(self.random_state)
@@ -1159,6 +1168,98 @@ class LatentClassModel:
                 "distributed=False) for bivariate residuals, and to a pandas DataFrame for "
                 "cross-tabulations"
             )
+
+    def standard_errors(self, method: str = "hessian", data=None, weights=None):
+        """Standard errors of the class sizes and class-conditional probabilities.
+
+        Parameters
+        ----------
+        method : {"hessian", "opg", "robust"}, default="hessian"
+            ``"hessian"``: from the observed information matrix (minus the
+            Hessian of the maximised log-likelihood plus log-prior; Latent
+            GOLD's "standard"). ``"opg"``: from the outer product of the
+            respondents' scores (what R's poLCA reports). ``"robust"``: the
+            sandwich of the two (Latent GOLD's "robust").
+        data : pandas.DataFrame, optional
+            The data the model was fitted to, for a model that keeps no
+            pattern table (loaded from a file, or fitted by distributed EM).
+            By default the fitted patterns are used.
+        weights : str or array-like, optional
+            With ``data``: the weights the model was fitted with, as in
+            :meth:`fit`.
+
+        Returns
+        -------
+        lca.standard_errors.StandardErrors
+            ``class_sizes`` (a Series like ``class_sizes_``), ``profile`` (a
+            DataFrame like :meth:`profile`, with the standard errors of the
+            probabilities and of their Total), ``boundary``, ``n_free`` and
+            ``rank``.
+
+        Notes
+        -----
+        The information is computed in the logit parametrisation and carried
+        to the probabilities by the delta method; see
+        :mod:`lca.standard_errors`. Weights count as frequency weights (a
+        weight of 2 is two independent respondents), so survey weights should
+        sum to the sample size, as in Latent GOLD without its survey options;
+        design-based standard errors (clusters, strata) are not computed.
+        A probability estimated on the boundary (below 1e-10, possible with
+        ``bayes_constant=0``) is held fixed and gets NaN. When the
+        information matrix is singular (a model that is not identified, or
+        estimates not at a maximum) a warning says so.
+        """
+        from . import standard_errors as se
+
+        if data is None:
+            self._check_fitted()
+            if getattr(self, "_patterns", None) is None:
+                raise NotFittedError(
+                    "this model keeps no pattern table (it was loaded from a file, built from "
+                    "parameters or fitted by distributed EM); give the data it was fitted to: "
+                    "model.standard_errors(data=df, weights=...)"
+                )
+            if weights is not None:
+                raise ValueError("weights are given with data only; the fitted weights are used")
+            patterns, pattern_weights = self._patterns, self._pattern_weights
+        else:
+            self._check_fitted()
+            data = as_frame(data)
+            codes = encode(data, self.indicators_)
+            row_weights = weight_values(weights, data)
+            patterns, pattern_weights, _ = compress(codes, row_weights)
+        post, _ = self._pattern_posteriors(patterns)
+        if data is None and getattr(self, "_cond_prior", None) is not None:
+            class_prior, cond_prior = self._class_prior, self._cond_prior
+        else:  # the fit's priors, from the data given
+            b = getattr(self, "bayes_constant_", None)
+            a = getattr(self, "class_bayes_constant_", None)
+            if b is None or a is None:
+                b, a = self._bayes_constants()
+            marg = marginal_counts(patterns, pattern_weights, self._offsets)
+            class_prior, cond_prior = dirichlet_priors(marg, self._offsets, self.n_classes_, b, a)
+        sizes, cells, boundary, n_free, rank = se.standard_errors(
+            patterns,
+            pattern_weights,
+            post,
+            self._class_probs,
+            self._cond_probs,
+            self._offsets,
+            self._ordinal,
+            float(class_prior),
+            cond_prior,
+            method=method,
+        )
+        prof = self.profile()
+        table = pd.DataFrame(cells, index=prof.index, columns=prof.columns)
+        return se.StandardErrors(
+            class_sizes=pd.Series(sizes, index=self.classes_, name="se"),
+            profile=table,
+            method=method,
+            n_free=int(n_free),
+            rank=int(rank),
+            boundary=pd.DataFrame(boundary, index=prof.index, columns=self.classes_),
+        )
 
     def bivariate_residuals(self) -> pd.DataFrame:
         """Bivariate residuals (Latent GOLD's BVR) of every pair of indicators.

@@ -113,3 +113,117 @@ def full_table_fit(codes, weights, log_class, cond_blocks, n_par):
     x2 = np.sum((observed - m) ** 2 / m)
     df = min(weights.sum(), math.prod(n_cats) - 1) - n_par
     return l2, x2, df
+
+
+# -- standard errors by finite differences ------------------------------------------
+
+
+def logit_parameters(sizes, blocks, ordinal):
+    """Free logits with reference category 0 and reference class 0 (a layout
+    different from ``lca.standard_errors``'s, whose choice of references the
+    standard errors of the probabilities must not depend on)."""
+    theta = list(np.log(sizes[1:]) - np.log(sizes[0]))
+    for block, is_ordinal in zip(blocks, ordinal):
+        logp = np.log(block)  # (C, K)
+        if is_ordinal:
+            a = logp[1:, 0] - logp[0, 0]
+            b = (logp[1, 1:] - logp[0, 1:]) - a[0]
+            theta += list(a) + list(b)
+        else:
+            theta += list((logp[1:] - logp[0]).T.ravel())  # class by class
+    return np.array(theta)
+
+
+def probabilities(theta, n_classes, n_cats, ordinal):
+    """Inverse of :func:`logit_parameters`: class sizes and (C_j, K) blocks."""
+    g = np.concatenate([[0.0], theta[: n_classes - 1]])
+    sizes = np.exp(g - logsumexp(g))
+    pos = n_classes - 1
+    blocks = []
+    for c, is_ordinal in zip(n_cats, ordinal):
+        if is_ordinal:
+            a = np.concatenate([[0.0], theta[pos : pos + c - 1]])
+            b = np.concatenate([[0.0], theta[pos + c - 1 : pos + c - 1 + n_classes - 1]])
+            pos += c - 1 + n_classes - 1
+            eta = a[:, None] + np.arange(c)[:, None] * b[None, :]
+        else:
+            eta = np.zeros((c, n_classes))
+            eta[1:] = theta[pos : pos + n_classes * (c - 1)].reshape(n_classes, c - 1).T
+            pos += n_classes * (c - 1)
+        blocks.append(np.exp(eta - logsumexp(eta, axis=0, keepdims=True)))
+    return sizes, blocks
+
+
+def row_logliks(theta, codes, n_classes, n_cats, ordinal):
+    """log P(y_i) of every row (vectorised :func:`log_joint`; missing skipped)."""
+    sizes, blocks = probabilities(theta, n_classes, n_cats, ordinal)
+    joint = np.tile(np.log(sizes), (codes.shape[0], 1))
+    for j, block in enumerate(blocks):
+        answered = codes[:, j] >= 0
+        joint[answered] += np.log(block)[codes[answered, j]]
+    return logsumexp(joint, axis=1)
+
+
+def log_posterior(theta, codes, weights, n_classes, n_cats, ordinal, a, b, marginals):
+    """Weighted log-likelihood plus the log-prior of the Bayes constants a, b."""
+    sizes, blocks = probabilities(theta, n_classes, n_cats, ordinal)
+    value = float(np.sum(weights * row_logliks(theta, codes, n_classes, n_cats, ordinal)))
+    value += (a / n_classes) * float(np.sum(np.log(sizes)))
+    for block, f in zip(blocks, marginals):
+        value += float(np.sum((b / n_classes) * f[:, None] * np.log(block)))
+    return value
+
+
+def fd_hessian(f, x, h=5e-4):
+    n = x.size
+    hess = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            ei = np.zeros(n)
+            ej = np.zeros(n)
+            ei[i] = h
+            ej[j] = h
+            v = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h * h)
+            hess[i, j] = hess[j, i] = v
+    return hess
+
+
+def fd_jacobian(f, x, h=1e-6):
+    cols = []
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = h
+        cols.append((f(x + e) - f(x - e)) / (2 * h))
+    return np.array(cols).T
+
+
+def standard_errors(codes, weights, sizes, blocks, ordinal, a, b, marginals, method):
+    """Standard errors of (sizes, profile cells with Total) by finite differences.
+
+    Returns ``(se_sizes, se_cells)``, ``se_cells`` of shape (sum_j C_j, K + 1).
+    """
+    n_classes = sizes.shape[0]
+    n_cats = [blk.shape[0] for blk in blocks]
+    theta = logit_parameters(sizes, blocks, ordinal)
+    info = -fd_hessian(
+        lambda t: log_posterior(t, codes, weights, n_classes, n_cats, ordinal, a, b, marginals),
+        theta,
+    )
+    scores = fd_jacobian(lambda t: row_logliks(t, codes, n_classes, n_cats, ordinal), theta)
+    opg = scores.T @ (scores * weights[:, None])
+    if method == "hessian":
+        cov = np.linalg.inv(info)
+    elif method == "opg":
+        cov = np.linalg.inv(opg)
+    else:
+        inv = np.linalg.inv(info)
+        cov = inv @ opg @ inv
+
+    def outputs(t):
+        s, blks = probabilities(t, n_classes, n_cats, ordinal)
+        cells = np.vstack(blks)
+        return np.concatenate([s, np.column_stack([cells, cells @ s]).ravel()])
+
+    jac = fd_jacobian(outputs, theta)
+    se = np.sqrt(np.einsum("ip,pq,iq->i", jac, cov, jac))
+    return se[:n_classes], se[n_classes:].reshape(-1, n_classes + 1)

@@ -1,0 +1,326 @@
+"""Standard errors of the class sizes and class-conditional probabilities.
+
+The model is taken in its logit parametrisation, where the parameters are
+free: log P_k = g_k - log sum_l exp(g_l) with g = 0 for the largest class,
+and for every indicator j and class k, log P(c|k) = eta_kc - log sum_c'
+exp(eta_kc') with eta linear in the free parameters theta_j:
+
+- a nominal indicator: eta_kc = theta_jkc, with theta = 0 for the category
+  most probable in class k (K (C_j - 1) parameters);
+- an ordinal one (adjacent-category logit, equidistant scores):
+  eta_kc = a_c + b_k c, with a_0 = 0 and b = 0 for the largest class
+  ((C_j - 1) + (K - 1) parameters).
+
+The information matrix of these parameters is computed at the fitted values,
+from the answer patterns, their weights (frequency weights: a pattern of
+weight w counts as w independent respondents) and their posteriors:
+
+- ``"hessian"`` (the default, Latent GOLD's "standard"): minus the Hessian of
+  the maximised objective, the log-likelihood plus the log of the Dirichlet
+  priors of the Bayes constants, by Louis's (1982) formula
+  ``sum_i w_i [sum_k p_ik (H_ik + g_ik g_ik') - s_i s_i']`` with ``g_ik`` the
+  score and ``H_ik`` the Hessian of log P(k, y_i), and ``s_i = sum_k p_ik
+  g_ik`` the score of log P(y_i);
+- ``"opg"``: the outer product of the pattern scores ``sum_i w_i s_i s_i'``
+  (poLCA's ``probs.se`` and ``P.se``, Bandeen-Roche et al. 1997);
+- ``"robust"``: the sandwich ``H^-1 (sum_i w_i s_i s_i') H^-1`` (White 1982;
+  Latent GOLD's "robust").
+
+Standard errors of the probabilities follow by the delta method (their
+Jacobian is ``(diag p - p p') D`` per block), and so do those of the
+profile's ``Total`` column, ``sum_k P_k P(c|k)``. The standard errors of the
+probabilities do not depend on the choice of reference categories.
+
+A nominal category whose probability in a class is below ``BOUNDARY`` (an
+estimate on the boundary of the parameter space, as maximum likelihood gives
+when a class never gives an answer) is held fixed: it has no logit, its
+standard error is NaN, and the other categories of that class and indicator
+are parametrised on the rest (when only one is left, its probability is 1,
+on the boundary too, and NaN as well). Boundary estimates do not arise with Bayes
+constants > 0 (the default).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: A nominal probability below this is on the boundary: fixed, no standard error.
+BOUNDARY = 1e-10
+#: Patterns per block when the score matrices are built.
+BLOCK = 1024
+#: An eigenvalue of the information matrix scaled to unit diagonal below this is zero.
+RANK_TOL = 1e-6
+METHODS = ("hessian", "opg", "robust")
+
+
+@dataclass(frozen=True)
+class StandardErrors:
+    """Standard errors of a fitted model's parameters.
+
+    Attributes
+    ----------
+    class_sizes : pandas.Series
+        Standard error of each class size, indexed by class like
+        ``model.class_sizes_``.
+    profile : pandas.DataFrame
+        Standard error of every class-conditional probability and of the
+        ``Total`` column, with the index and columns of ``model.profile()``;
+        NaN for a probability on the boundary (see ``boundary``).
+    method : str
+        ``"hessian"``, ``"opg"`` or ``"robust"``.
+    n_free : int
+        Free parameters in the information matrix: ``model.n_parameters_``
+        less those fixed on the boundary.
+    rank : int
+        Rank of the information matrix; below ``n_free`` the model is not
+        identified at these estimates (a warning says so) and the standard
+        errors come from a pseudo-inverse.
+    boundary : pandas.DataFrame
+        Bool, like ``profile`` without ``Total``: True where a probability
+        was fixed on the boundary.
+    """
+
+    class_sizes: pd.Series
+    profile: pd.DataFrame
+    method: str
+    n_free: int
+    rank: int
+    boundary: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each free parameter sits.
+
+    ``class_cols[k]`` is the column of class ``k``'s logit (-1 for the
+    reference class). ``blocks[j][k]`` is ``(cols, design)`` for indicator
+    ``j`` and class ``k``: ``eta_k = design @ theta[cols]``, ``design`` of
+    shape (C_j, len(cols)). ``boundary`` (n_categories, n_classes) marks the
+    fixed probabilities.
+    """
+
+    n_free: int
+    class_cols: np.ndarray
+    blocks: list
+    boundary: np.ndarray
+
+
+def layout(class_probs, cond_probs, offsets, ordinal) -> Layout:
+    """The free parameters of a model with these estimates."""
+    n_classes = class_probs.shape[0]
+    ref_class = int(np.argmax(class_probs))
+    class_cols = np.full(n_classes, -1, dtype=np.int64)
+    others = [k for k in range(n_classes) if k != ref_class]
+    class_cols[others] = np.arange(len(others))
+    n_free = len(others)
+    boundary = np.zeros(cond_probs.shape, dtype=bool)
+    blocks = []
+    for j in range(offsets.shape[0] - 1):
+        lo, hi = int(offsets[j]), int(offsets[j + 1])
+        n_cat = hi - lo
+        per_class = []
+        if n_cat > 1 and ordinal[j]:
+            n_own = (n_cat - 1) + len(others)
+            cols = np.arange(n_free, n_free + n_own)
+            n_free += n_own
+            for k in range(n_classes):
+                design = np.zeros((n_cat, n_own))
+                design[np.arange(1, n_cat), np.arange(n_cat - 1)] = 1.0
+                if k != ref_class:
+                    design[:, n_cat - 1 + class_cols[k]] = np.arange(n_cat)
+                per_class.append((cols, design))
+        else:
+            for k in range(n_classes):
+                p = cond_probs[lo:hi, k]
+                fixed = p < BOUNDARY
+                free = np.flatnonzero(~fixed)
+                free = free[free != np.argmax(p)]
+                if free.size == 0 and n_cat > 1:  # the others fixed: this one is 1
+                    fixed = np.ones(n_cat, dtype=bool)
+                boundary[lo:hi, k] = fixed
+                cols = np.arange(n_free, n_free + free.size)
+                n_free += free.size
+                design = np.zeros((n_cat, free.size))
+                design[free, np.arange(free.size)] = 1.0
+                per_class.append((cols, design))
+        blocks.append(per_class)
+    return Layout(n_free, class_cols, blocks, boundary)
+
+
+def _softmax_cov(p: np.ndarray) -> np.ndarray:
+    """diag(p) - p p': the covariance of a multinomial draw, the softmax Jacobian."""
+    return np.diag(p) - np.outer(p, p)
+
+
+def class_scores(patterns, class_probs, cond_probs, offsets, lay: Layout) -> np.ndarray:
+    """Scores g_ik of log P(k, y_i) for a block of patterns: shape (K, n, n_free)."""
+    n_classes = class_probs.shape[0]
+    n = patterns.shape[0]
+    scores = np.zeros((n_classes, n, lay.n_free))
+    free_classes = lay.class_cols >= 0
+    for k in range(n_classes):
+        grad = -class_probs[free_classes]
+        if lay.class_cols[k] >= 0:
+            grad = grad.copy()
+            grad[lay.class_cols[k]] += 1.0
+        scores[k][:, lay.class_cols[free_classes]] = grad
+    for j, per_class in enumerate(lay.blocks):
+        lo, hi = int(offsets[j]), int(offsets[j + 1])
+        y = patterns[:, j].astype(np.int64)
+        answered = np.flatnonzero(y >= 0)
+        for k, (cols, design) in enumerate(per_class):
+            if cols.size == 0:
+                continue
+            expected = design.T @ cond_probs[lo:hi, k]
+            scores[k][np.ix_(answered, cols)] += design[y[answered]] - expected
+    return scores
+
+
+def information(
+    patterns,
+    weights,
+    post,
+    class_probs,
+    cond_probs,
+    offsets,
+    lay: Layout,
+    class_prior: float,
+    cond_prior: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minus the Hessian of the objective, and the outer product of the scores.
+
+    Returns ``(hessian_info, opg)``, both of shape (n_free, n_free).
+    """
+    n_classes = class_probs.shape[0]
+    size = lay.n_free
+    info = np.zeros((size, size))
+    opg = np.zeros((size, size))
+    # complete-data part, sum_i w_i sum_k p_ik (-H_ik), plus the priors' -Hessian
+    free_classes = np.flatnonzero(lay.class_cols >= 0)
+    cc = lay.class_cols[free_classes]
+    mass = float(np.sum(weights)) + n_classes * class_prior
+    info[np.ix_(cc, cc)] += mass * _softmax_cov(class_probs)[np.ix_(free_classes, free_classes)]
+    for j, per_class in enumerate(lay.blocks):
+        lo, hi = int(offsets[j]), int(offsets[j + 1])
+        answered = patterns[:, j] >= 0
+        prior_mass = float(np.sum(cond_prior[lo:hi]))
+        n_k = (weights[answered, None] * post[answered]).sum(axis=0)
+        for k, (cols, design) in enumerate(per_class):
+            if cols.size == 0:
+                continue
+            cov = design.T @ _softmax_cov(cond_probs[lo:hi, k]) @ design
+            info[np.ix_(cols, cols)] += (n_k[k] + prior_mass) * cov
+    # missing information, sum_i w_i [sum_k p_ik g_ik g_ik' - s_i s_i']
+    for start in range(0, patterns.shape[0], BLOCK):
+        stop = min(patterns.shape[0], start + BLOCK)
+        g = class_scores(patterns[start:stop], class_probs, cond_probs, offsets, lay)
+        w = weights[start:stop]
+        tau = post[start:stop]
+        s = np.einsum("nk,knp->np", tau, g)
+        for k in range(n_classes):
+            info -= g[k].T @ (g[k] * (w * tau[:, k])[:, None])
+        outer = s.T @ (s * w[:, None])
+        info += outer
+        opg += outer
+    return info, opg
+
+
+def _inverse(matrix: np.ndarray, what: str) -> tuple[np.ndarray, int]:
+    """Inverse of a symmetric matrix (pseudo-inverse, with a warning, if singular).
+
+    The rank is judged on the matrix scaled to unit diagonal, so that a
+    parameter with little information (a rare category) does not count as
+    a missing dimension; an eigenvalue of the scaled matrix within
+    ``RANK_TOL`` of 0 is 0 (EM stops short of the exact maximum, which
+    leaves flat directions that far from 0).
+    """
+    size = matrix.shape[0]
+    if size == 0:
+        return matrix.copy(), 0
+    diag = np.diag(matrix).copy()
+    scale = np.where(diag > 0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)), 1.0)
+    values, vectors = np.linalg.eigh(matrix * np.outer(scale, scale))
+    keep = values > RANK_TOL
+    rank = int(np.sum(keep))
+    if rank < size:
+        warnings.warn(
+            f"the {what} has rank {rank} of {size}: the model is not identified at these "
+            "estimates, or they are not at a maximum; standard errors come from its "
+            "pseudo-inverse and are not reliable. Fit fewer classes, or with "
+            "bayes_constant > 0, or refit with more starts",
+            UserWarning,
+            stacklevel=4,
+        )
+    inv = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    return inv * np.outer(scale, scale), rank
+
+
+def covariance(info: np.ndarray, opg: np.ndarray, method: str) -> tuple[np.ndarray, int]:
+    """Covariance of the free parameters by ``method``, and the rank used."""
+    if method == "opg":
+        return _inverse(opg, "outer product of the scores")
+    inv, rank = _inverse(info, "information matrix")
+    if method == "robust":
+        return inv @ opg @ inv, rank
+    return inv, rank
+
+
+def jacobians(class_probs, cond_probs, offsets, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Derivatives of the class sizes and of the profile's cells by the free parameters.
+
+    Returns ``(sizes, cells)`` of shapes (K, n_free) and (n_categories, K + 1,
+    n_free); column K of ``cells`` is the ``Total``, sum_k P_k P(c|k).
+    """
+    n_classes = class_probs.shape[0]
+    free_classes = np.flatnonzero(lay.class_cols >= 0)
+    sizes = np.zeros((n_classes, lay.n_free))
+    sizes[:, lay.class_cols[free_classes]] = _softmax_cov(class_probs)[:, free_classes]
+    cells = np.zeros((cond_probs.shape[0], n_classes + 1, lay.n_free))
+    for j, per_class in enumerate(lay.blocks):
+        lo, hi = int(offsets[j]), int(offsets[j + 1])
+        cells[lo:hi, n_classes] += cond_probs[lo:hi] @ sizes
+        for k, (cols, design) in enumerate(per_class):
+            if cols.size == 0:
+                continue
+            d = _softmax_cov(cond_probs[lo:hi, k]) @ design
+            cells[lo:hi, k, cols] += d
+            cells[lo:hi, n_classes, cols] += class_probs[k] * d
+    return sizes, cells
+
+
+def standard_errors(
+    patterns,
+    weights,
+    post,
+    class_probs,
+    cond_probs,
+    offsets,
+    ordinal,
+    class_prior: float,
+    cond_prior: np.ndarray,
+    method: str = "hessian",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Standard errors of the class sizes and of the profile's cells.
+
+    Returns ``(sizes, cells, boundary, n_free, rank)``: ``sizes`` of shape
+    (K,), ``cells`` of shape (n_categories, K + 1) (the last column for the
+    Total) with NaN on the boundary, ``boundary`` of shape (n_categories, K).
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
+    lay = layout(class_probs, cond_probs, offsets, ordinal)
+    info, opg = information(
+        patterns, weights, post, class_probs, cond_probs, offsets, lay, class_prior, cond_prior
+    )
+    cov, rank = covariance(info, opg, method)
+    jac_sizes, jac_cells = jacobians(class_probs, cond_probs, offsets, lay)
+    var_sizes = np.einsum("kp,pq,kq->k", jac_sizes, cov, jac_sizes)
+    var_cells = np.einsum("ckp,pq,ckq->ck", jac_cells, cov, jac_cells)
+    se_sizes = np.sqrt(np.maximum(var_sizes, 0.0))
+    se_cells = np.sqrt(np.maximum(var_cells, 0.0))
+    se_cells[:, :-1][lay.boundary] = np.nan
+    return se_sizes, se_cells, lay.boundary, lay.n_free, rank

@@ -1,0 +1,234 @@
+"""Standard errors against finite differences and a simulation with known truth."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lca
+from lca.encoding import encode
+from lca.standard_errors import BOUNDARY
+
+from . import naive
+
+
+def reference(model, data, weights=None, method="hessian"):
+    """Finite-difference standard errors at ``model``'s estimates (tests/naive.py)."""
+    codes = encode(data, model.indicators_)
+    w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
+    off = model._offsets
+    blocks = [model._cond_probs[off[j] : off[j + 1]] for j in range(len(model.indicators_))]
+    marginals = []
+    for j, block in enumerate(blocks):
+        ok = codes[:, j] >= 0
+        counts = np.bincount(codes[ok, j], weights=w[ok], minlength=block.shape[0])
+        marginals.append(counts / counts.sum())
+    return naive.standard_errors(
+        codes,
+        w,
+        model._class_probs,
+        blocks,
+        list(model._ordinal),
+        model.class_bayes_constant_,
+        model.bayes_constant_,
+        marginals,
+        method,
+    )
+
+
+@pytest.fixture(scope="module")
+def gss82_model():
+    df = lca.datasets.load_gss82()
+    model = lca.LatentClassModel(3, n_starts=10, tol=1e-14, max_iter=20000, random_state=0)
+    return model.fit(df), df
+
+
+@pytest.fixture(scope="module")
+def mixed_model():
+    """Missing answers, unequal weights, an ordinal indicator, a != b."""
+    truth = {
+        "q1": [[0.8, 0.2], [0.2, 0.8]],
+        "q2": [[0.6, 0.1], [0.3, 0.3], [0.1, 0.6]],
+        "q3": [[0.7, 0.25], [0.3, 0.75]],
+        "o4": [[0.5, 0.1], [0.3, 0.2], [0.15, 0.3], [0.05, 0.4]],
+    }
+    df, _ = lca.simulate([0.6, 0.4], truth, n=400, random_state=3, missing=0.15)
+    df["o4"] = df["o4"].cat.as_ordered()
+    weights = np.random.default_rng(4).uniform(0.3, 2.5, size=len(df))
+    model = lca.LatentClassModel(
+        2,
+        ordinal="o4",
+        class_bayes_constant=0.5,
+        n_starts=8,
+        tol=1e-14,
+        max_iter=20000,
+        random_state=0,
+    )
+    return model.fit(df, weights=weights), df, weights
+
+
+@pytest.mark.parametrize("method", ["hessian", "opg", "robust"])
+def test_gss82_matches_finite_differences(gss82_model, method):
+    model, df = gss82_model
+    se = model.standard_errors(method)
+    ref_sizes, ref_cells = reference(model, df, method=method)
+    np.testing.assert_allclose(se.class_sizes.to_numpy(), ref_sizes, rtol=1e-4)
+    np.testing.assert_allclose(se.profile.to_numpy(), ref_cells, rtol=1e-4, atol=1e-9)
+    assert se.n_free == se.rank == model.n_parameters_
+    assert not se.boundary.to_numpy().any()
+
+
+@pytest.mark.parametrize("method", ["hessian", "opg", "robust"])
+def test_missing_weights_ordinal_match_finite_differences(mixed_model, method):
+    model, df, weights = mixed_model
+    assert model._ordinal.any() and df.isna().any().any()
+    se = model.standard_errors(method)
+    ref_sizes, ref_cells = reference(model, df, weights, method=method)
+    np.testing.assert_allclose(se.class_sizes.to_numpy(), ref_sizes, rtol=1e-4)
+    np.testing.assert_allclose(se.profile.to_numpy(), ref_cells, rtol=1e-4, atol=1e-9)
+    assert se.n_free == model.n_parameters_
+
+
+def test_methods_differ_and_output_is_labelled(gss82_model):
+    model, _ = gss82_model
+    hessian = model.standard_errors()
+    opg = model.standard_errors("opg")
+    assert hessian.method == "hessian"
+    pd.testing.assert_index_equal(hessian.profile.index, model.profile().index)
+    pd.testing.assert_index_equal(hessian.profile.columns, model.profile().columns)
+    pd.testing.assert_index_equal(hessian.class_sizes.index, model.class_sizes_.index)
+    # two estimates of the same information: close for most cells, not equal
+    ratio = opg.profile.to_numpy() / hessian.profile.to_numpy()
+    assert np.median(np.abs(ratio - 1)) < 0.2 and np.all(np.abs(ratio - 1) > 1e-6)
+
+
+def test_data_argument_and_saved_model_give_the_same(mixed_model, tmp_path):
+    model, df, weights = mixed_model
+    stored = model.standard_errors()
+    again = model.standard_errors(data=df, weights=weights)
+    np.testing.assert_allclose(again.profile.to_numpy(), stored.profile.to_numpy(), rtol=1e-10)
+    path = tmp_path / "m.json"
+    model.save(path)
+    loaded = lca.load(path)
+    with pytest.raises(lca.NotFittedError, match="pattern table"):
+        loaded.standard_errors()
+    from_file = loaded.standard_errors(data=df, weights=weights)
+    np.testing.assert_allclose(from_file.profile.to_numpy(), stored.profile.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(
+        from_file.class_sizes.to_numpy(), stored.class_sizes.to_numpy(), rtol=1e-10
+    )
+
+
+def test_standard_errors_follow_renumbered_classes(gss82_model):
+    model, df = gss82_model
+    before = model.standard_errors()
+    other = lca.LatentClassModel(3, n_starts=10, tol=1e-14, max_iter=20000, random_state=0).fit(df)
+    other._reorder_classes([2, 0, 1])
+    after = other.standard_errors()
+    np.testing.assert_allclose(
+        after.profile[[1, 2, 3]].to_numpy(), before.profile[[3, 1, 2]].to_numpy(), rtol=1e-8
+    )
+    np.testing.assert_allclose(after.profile["Total"], before.profile["Total"], rtol=1e-8)
+
+
+def test_boundary_estimates_are_nan_and_the_rest_finite():
+    df = lca.datasets.load_carcinoma()
+    model = lca.LatentClassModel(3, bayes_constant=0, n_starts=10, random_state=0).fit(df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        se = model.standard_errors()
+    cond = model.profile().drop(columns="Total").to_numpy()
+    at_boundary = se.boundary.to_numpy()
+    # a probability below the bound, and the one left of a binary indicator with it
+    expected = cond < BOUNDARY
+    n_fixed = 0
+    for lo, hi in zip(model._offsets[:-1], model._offsets[1:]):
+        n_fixed += int(expected[lo:hi].sum())  # each fixed probability loses its logit
+        expected[lo:hi] |= expected[lo:hi].sum(axis=0) == hi - lo - 1
+    np.testing.assert_array_equal(at_boundary, expected)
+    assert at_boundary.any()
+    cells = se.profile.drop(columns="Total").to_numpy()
+    assert np.isnan(cells[at_boundary]).all()
+    assert np.isfinite(cells[~at_boundary]).all() and (cells[~at_boundary] > 0).all()
+    assert np.isfinite(se.profile["Total"]).all()
+    assert se.n_free == se.rank == model.n_parameters_ - n_fixed
+
+
+def test_boundary_standard_errors_are_the_limit_of_interior_ones():
+    """Fixing the boundary probabilities is what a vanishing Bayes constant tends
+    to: with b = 1e-7 every estimate is inside (none fixed), and the standard
+    errors of the others agree with the fixed-boundary ones to 1e-7 (4e-8 here,
+    8e-6 with b = 1e-4)."""
+    df = lca.datasets.load_carcinoma()
+    model = lca.LatentClassModel(2, bayes_constant=0, n_starts=10, random_state=0).fit(df)
+    se = model.standard_errors()
+    free = ~se.boundary.to_numpy()
+    assert not free.all()
+    near = lca.LatentClassModel(
+        2, bayes_constant=1e-7, n_starts=10, tol=1e-14, max_iter=50000, random_state=0
+    ).fit(df)
+    ref = near.standard_errors()
+    assert not ref.boundary.to_numpy().any() and ref.rank == ref.n_free == near.n_parameters_
+    np.testing.assert_allclose(
+        se.profile.drop(columns="Total").to_numpy()[free],
+        ref.profile.drop(columns="Total").to_numpy()[free],
+        rtol=1e-6,
+    )
+
+
+def test_not_identified_model_warns():
+    df, _ = lca.simulate(
+        [0.5, 0.5], {f"x{i}": [[0.8, 0.3], [0.2, 0.7]] for i in range(3)}, n=300, random_state=1
+    )
+    with pytest.warns(UserWarning, match="not identified"):  # fit's own warning
+        model = lca.LatentClassModel(
+            3, bayes_constant=0, n_starts=4, random_state=0, tol=1e-10
+        ).fit(df)
+    with pytest.warns(UserWarning, match=r"has rank \d+ of 11: the model is not identified"):
+        se = model.standard_errors()
+    assert se.rank < se.n_free
+
+
+def test_bad_method_and_stray_weights():
+    df = lca.datasets.load_carcinoma()
+    model = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(df)
+    with pytest.raises(ValueError, match="'hessian', 'opg', 'robust', not 'sandwich'"):
+        model.standard_errors("sandwich")
+    with pytest.raises(ValueError, match="weights are given with data only"):
+        model.standard_errors(weights=np.ones(len(df)))
+
+
+def test_simulation_standard_errors_match_the_spread_of_estimates():
+    """Known truth: over repeated samples, the mean standard error of each
+    parameter is close to the standard deviation of its estimates, and 95%
+    intervals cover the truth about 95% of the time."""
+    truth_sizes = [0.65, 0.35]
+    truth = {
+        "a": [[0.85, 0.25], [0.15, 0.75]],
+        "b": [[0.8, 0.3], [0.2, 0.7]],
+        "c": [[0.6, 0.1], [0.3, 0.3], [0.1, 0.6]],
+        "d": [[0.9, 0.35], [0.1, 0.65]],
+    }
+    true_cells = np.vstack([np.array(v) for v in truth.values()])
+    rng = np.random.default_rng(12)
+    estimates, errors = [], []
+    for rep in range(200):
+        df, _ = lca.simulate(truth_sizes, truth, n=800, random_state=rng)
+        model = lca.LatentClassModel(2, n_starts=3, random_state=rep).fit(df)
+        se = model.standard_errors()
+        estimates.append(np.concatenate([model._class_probs, model._cond_probs.ravel()]))
+        errors.append(
+            np.concatenate(
+                [se.class_sizes.to_numpy(), se.profile.drop(columns="Total").to_numpy().ravel()]
+            )
+        )
+    estimates, errors = np.array(estimates), np.array(errors)
+    sd = estimates.std(axis=0, ddof=1)
+    ratio = errors.mean(axis=0) / sd
+    assert np.all(np.abs(ratio - 1) < 0.2), ratio
+    truth_vec = np.concatenate([truth_sizes, true_cells.ravel()])
+    covered = np.abs(estimates - truth_vec) <= 1.96 * errors
+    assert 0.91 <= covered.mean() <= 0.98, covered.mean()
