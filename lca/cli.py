@@ -68,16 +68,24 @@ class CLIError(Exception):
     """An error worth one line to the user."""
 
 
-def check_out_path(path: str | None) -> None:
+def check_out_path(path: str | None, option: str = "--out") -> None:
     """Refuse, before any fitting, an output file that is a folder or whose folder does
     not exist."""
     if path is None:
         return
     if Path(path).is_dir():
-        raise CLIError(f"--out {path}: is a folder; give the name of the file to write")
+        raise CLIError(f"{option} {path}: is a folder; give the name of the file to write")
     folder = Path(path).parent
     if not folder.is_dir():
-        raise CLIError(f"--out {path}: the folder {folder} does not exist")
+        raise CLIError(f"{option} {path}: the folder {folder} does not exist")
+
+
+def profile_table(model, method: str = "hessian"):
+    """The class sizes and profile with standard errors, flat columns for a CSV:
+    ``1``, ``1_se``, ..., ``Total``, ``Total_se``."""
+    table = model.standard_errors(method).to_frame()
+    table.columns = [f"{c}" if part == "estimate" else f"{c}_se" for c, part in table.columns]
+    return table
 
 
 def check_out_folder(path: str | None) -> None:
@@ -303,6 +311,7 @@ def cmd_fit(args) -> int:
     data, w = select_columns(df, args.columns, args.weights, args.data)
     classes = parse_classes(args.classes) if args.classes else [preset.n_classes]
     check_out_path(args.out)
+    check_out_path(args.profile, "--profile")
     if len(classes) != 1:
         raise CLIError("fit takes one number of classes; use 'lca compare' for a range")
     options = _model_options(args)
@@ -316,6 +325,9 @@ def cmd_fit(args) -> int:
     print("\nclass sizes: " + ", ".join(f"{c}: {v:.3f}" for c, v in model.class_sizes_.items()))
     model.save(args.out)
     print(f"wrote {args.out}")
+    if args.profile is not None:
+        profile_table(model, args.se_method).to_csv(args.profile)
+        print(f"wrote {args.profile} (class sizes and profile, {args.se_method} standard errors)")
     return 0
 
 
@@ -520,6 +532,18 @@ def build_parser() -> argparse.ArgumentParser:
         "columns, scale types and category labels; classes matched and named as published",
     )
     fit.add_argument("--out", required=True, help="model file to write (JSON)")
+    fit.add_argument(
+        "--profile",
+        help="also write the class sizes and the profile with their standard errors to "
+        "this CSV (columns 1, 1_se, ..., Total, Total_se)",
+    )
+    fit.add_argument(
+        "--se-method",
+        choices=["hessian", "opg", "robust"],
+        default="hessian",
+        help="standard errors for --profile: observed information (default, Latent "
+        "GOLD's), outer product of scores (poLCA's) or the sandwich",
+    )
     fit.set_defaults(func=cmd_fit)
 
     assign = sub.add_parser("assign", help="assign respondents with a saved model")

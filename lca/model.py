@@ -1194,7 +1194,8 @@ class LatentClassModel:
             ``class_sizes`` (a Series like ``class_sizes_``), ``profile`` (a
             DataFrame like :meth:`profile`, with the standard errors of the
             probabilities and of their Total), ``boundary``, ``n_free`` and
-            ``rank``.
+            ``rank``; ``to_frame()`` puts estimates and standard errors side
+            by side.
 
         Notes
         -----
@@ -1259,6 +1260,8 @@ class LatentClassModel:
             n_free=int(n_free),
             rank=int(rank),
             boundary=pd.DataFrame(boundary, index=prof.index, columns=self.classes_),
+            estimates=prof,
+            estimated_sizes=self.class_sizes_.copy(),
         )
 
     def bivariate_residuals(self) -> pd.DataFrame:

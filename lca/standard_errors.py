@@ -82,6 +82,10 @@ class StandardErrors:
     boundary : pandas.DataFrame
         Bool, like ``profile`` without ``Total``: True where a probability
         was fixed on the boundary.
+    estimates : pandas.DataFrame
+        ``model.profile()``, the estimates these are the standard errors of.
+    estimated_sizes : pandas.Series
+        ``model.class_sizes_``.
     """
 
     class_sizes: pd.Series
@@ -90,6 +94,31 @@ class StandardErrors:
     n_free: int
     rank: int
     boundary: pd.DataFrame
+    estimates: pd.DataFrame
+    estimated_sizes: pd.Series
+
+    def to_frame(self) -> pd.DataFrame:
+        """Estimates and standard errors side by side, the class sizes first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows: ``("class size", "")``, then the profile's (indicator,
+            category); columns: (class 1..K or ``"Total"``, ``"estimate"`` or
+            ``"se"``). The class-size row has NaN under ``Total``.
+        """
+        columns = list(self.estimates.columns)
+        frame = pd.concat({"estimate": self.estimates, "se": self.profile}, axis=1)
+        frame = frame.swaplevel(axis=1)[[(c, part) for c in columns for part in ("estimate", "se")]]
+        sizes = []
+        for c in columns:
+            sizes += [self.estimated_sizes.get(c, np.nan), self.class_sizes.get(c, np.nan)]
+        head = pd.DataFrame(
+            [sizes],
+            columns=frame.columns,
+            index=pd.MultiIndex.from_tuples([("class size", "")], names=frame.index.names),
+        )
+        return pd.concat([head, frame])
 
 
 @dataclass(frozen=True)

@@ -737,3 +737,33 @@ def test_assign_with_dask_reads_each_partition_as_the_whole_file(tmp_path, capsy
     parts = sorted((tmp_path / "out").glob("*.csv"))
     dask = pd.concat([pd.read_csv(f, **as_written) for f in parts], ignore_index=True)
     pd.testing.assert_frame_equal(dask, plain)  # the same text, posteriors to the last digit
+
+
+def test_fit_profile_writes_estimates_and_standard_errors(survey_csv, tmp_path, capsys):
+    path, data = survey_csv
+    cols = "PURPOSE,ACCURACY,UNDERSTA,COOPERAT"
+    model_path, profile_path = tmp_path / "m.json", tmp_path / "profile.csv"
+    assert main(["fit", str(path), "--columns", cols, "--weights", "wt", "--classes", "2",
+                 "--starts", "4", "--out", str(model_path), "--profile", str(profile_path),
+                 "--se-method", "opg"]) == 0  # fmt: skip
+    assert "opg standard errors" in capsys.readouterr().out
+    table = pd.read_csv(profile_path, index_col=[0, 1], keep_default_na=False, na_values=[""])
+    assert table.columns.tolist() == ["1", "1_se", "2", "2_se", "Total", "Total_se"]
+    model = lca.load(model_path)
+    se = model.standard_errors("opg", data=pd.read_csv(path)[cols.split(",")], weights=data["wt"])
+    np.testing.assert_allclose(table.iloc[0][["1", "2"]], model.class_sizes_, rtol=1e-12)
+    np.testing.assert_allclose(table.iloc[0][["1_se", "2_se"]], se.class_sizes, rtol=1e-9)
+    rows = table.iloc[1:]
+    for (indicator, category), row in rows.iterrows():
+        assert row["1_se"] == pytest.approx(se.profile.loc[(indicator, category), 1], rel=1e-9)
+        assert row["Total"] == pytest.approx(model.profile().loc[(indicator, category), "Total"])
+    assert len(rows) == len(model.profile())
+
+
+def test_fit_profile_path_is_checked_before_fitting(survey_csv, tmp_path, capsys):
+    path, _ = survey_csv
+    code = main(["fit", str(path), "--classes", "2", "--out", str(tmp_path / "m.json"),
+                 "--profile", str(tmp_path / "no" / "p.csv")])  # fmt: skip
+    assert code == 2
+    assert "--profile" in capsys.readouterr().err
+    assert not (tmp_path / "m.json").exists()

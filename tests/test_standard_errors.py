@@ -232,3 +232,20 @@ def test_simulation_standard_errors_match_the_spread_of_estimates():
     truth_vec = np.concatenate([truth_sizes, true_cells.ravel()])
     covered = np.abs(estimates - truth_vec) <= 1.96 * errors
     assert 0.91 <= covered.mean() <= 0.98, covered.mean()
+
+
+def test_to_frame_puts_estimates_beside_standard_errors(gss82_model):
+    model, _ = gss82_model
+    se = model.standard_errors()
+    table = se.to_frame()
+    assert table.index[0] == ("class size", "")
+    assert table.columns.tolist() == [
+        (c, part) for c in [1, 2, 3, "Total"] for part in ("estimate", "se")
+    ]
+    np.testing.assert_array_equal(table.iloc[0, 0:6:2], model.class_sizes_)
+    np.testing.assert_array_equal(table.iloc[0, 1:6:2], se.class_sizes)
+    assert np.isnan(table.iloc[0, 6:]).all()
+    body = table.iloc[1:]
+    pd.testing.assert_index_equal(body.index, model.profile().index)
+    np.testing.assert_array_equal(body.xs("estimate", axis=1, level=1), model.profile())
+    np.testing.assert_array_equal(body.xs("se", axis=1, level=1), se.profile)
