@@ -24,6 +24,10 @@ print((100 * model.profile()).round(1))
 print(model.classification_table().round(1))
 print("replicated best log-likelihood in", model.n_starts_at_best_, "finished starts")
 
+# %% Standard errors (maximum likelihood: a probability estimated at 0 is held there, NaN)
+se = model.standard_errors()
+print((100 * se.to_frame()).round(1))
+
 # %% Save it, load it back and assign new respondents
 with tempfile.TemporaryDirectory() as folder:
     path = Path(folder) / "gss82_3classes.json"

@@ -1205,8 +1205,10 @@ class LatentClassModel:
         weight of 2 is two independent respondents), so survey weights should
         sum to the sample size, as in Latent GOLD without its survey options;
         design-based standard errors (clusters, strata) are not computed.
-        A probability estimated on the boundary (below 1e-10, possible with
-        ``bayes_constant=0``) is held fixed and gets NaN. When the
+        A probability estimated on the boundary (with ``bayes_constant=0``:
+        an expected count in its class under 0.01 respondents, a
+        maximum-likelihood 0 that EM approaches without reaching) is held
+        fixed and gets NaN; ``boundary`` says where. When the
         information matrix is singular (a model that is not identified, or
         estimates not at a maximum) a warning says so.
         """

@@ -31,13 +31,17 @@ Jacobian is ``(diag p - p p') D`` per block), and so do those of the
 profile's ``Total`` column, ``sum_k P_k P(c|k)``. The standard errors of the
 probabilities do not depend on the choice of reference categories.
 
-A nominal category whose probability in a class is below ``BOUNDARY`` (an
-estimate on the boundary of the parameter space, as maximum likelihood gives
-when a class never gives an answer) is held fixed: it has no logit, its
-standard error is NaN, and the other categories of that class and indicator
-are parametrised on the rest (when only one is left, its probability is 1,
-on the boundary too, and NaN as well). Boundary estimates do not arise with Bayes
-constants > 0 (the default).
+A nominal category on the boundary of the parameter space is held fixed:
+it has no logit, its standard error is NaN, and the other categories of
+that class and indicator are parametrised on the rest (when only one is
+left, its probability is 1, on the boundary too, and NaN as well). On the
+boundary means a probability below ``BOUNDARY``, or, without a Bayes
+constant for that category, an expected count in the class
+(``sum_i w_i p_ik [y_ij = c]``) below ``BOUNDARY_COUNT`` respondents: a
+maximum-likelihood estimate of 0 that EM approaches geometrically and stops
+short of (1e-8 or 1e-11 depending on the tolerance), whose standard error
+would otherwise depend on where EM stopped. With Bayes constants > 0 (the
+default) estimates stay inside and nothing is fixed.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ import pandas as pd
 
 #: A nominal probability below this is on the boundary: fixed, no standard error.
 BOUNDARY = 1e-10
+#: Without a Bayes constant, so is one whose expected count in its class is below this.
+BOUNDARY_COUNT = 1e-2
 #: Patterns per block when the score matrices are built.
 BLOCK = 1024
 #: An eigenvalue of the information matrix scaled to unit diagonal below this is zero.
@@ -138,8 +144,25 @@ class Layout:
     boundary: np.ndarray
 
 
-def layout(class_probs, cond_probs, offsets, ordinal) -> Layout:
-    """The free parameters of a model with these estimates."""
+def on_boundary(patterns, weights, post, cond_probs, offsets, ordinal, cond_prior) -> np.ndarray:
+    """Nominal probabilities on the boundary (see the module's docstring): bool (C, K)."""
+    fixed = cond_probs < BOUNDARY
+    for j in range(offsets.shape[0] - 1):
+        if ordinal[j]:
+            fixed[offsets[j] : offsets[j + 1]] = False
+            continue
+        y = patterns[:, j].astype(np.int64)
+        answered = y >= 0
+        counts = np.zeros((int(offsets[j + 1] - offsets[j]), post.shape[1]))
+        np.add.at(counts, y[answered], weights[answered, None] * post[answered])
+        no_prior = cond_prior[offsets[j] : offsets[j + 1], None] <= 0.0
+        fixed[offsets[j] : offsets[j + 1]] |= no_prior & (counts < BOUNDARY_COUNT)
+    return fixed
+
+
+def layout(class_probs, cond_probs, offsets, ordinal, fixed) -> Layout:
+    """The free parameters of a model with these estimates; ``fixed`` from
+    :func:`on_boundary`."""
     n_classes = class_probs.shape[0]
     ref_class = int(np.argmax(class_probs))
     class_cols = np.full(n_classes, -1, dtype=np.int64)
@@ -165,12 +188,13 @@ def layout(class_probs, cond_probs, offsets, ordinal) -> Layout:
         else:
             for k in range(n_classes):
                 p = cond_probs[lo:hi, k]
-                fixed = p < BOUNDARY
-                free = np.flatnonzero(~fixed)
+                held = fixed[lo:hi, k].copy()
+                held[np.argmax(p)] = False
+                free = np.flatnonzero(~held)
                 free = free[free != np.argmax(p)]
                 if free.size == 0 and n_cat > 1:  # the others fixed: this one is 1
-                    fixed = np.ones(n_cat, dtype=bool)
-                boundary[lo:hi, k] = fixed
+                    held[:] = True
+                boundary[lo:hi, k] = held
                 cols = np.arange(n_free, n_free + free.size)
                 n_free += free.size
                 design = np.zeros((n_cat, free.size))
@@ -341,7 +365,8 @@ def standard_errors(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
-    lay = layout(class_probs, cond_probs, offsets, ordinal)
+    fixed = on_boundary(patterns, weights, post, cond_probs, offsets, ordinal, cond_prior)
+    lay = layout(class_probs, cond_probs, offsets, ordinal, fixed)
     info, opg = information(
         patterns, weights, post, class_probs, cond_probs, offsets, lay, class_prior, cond_prior
     )

@@ -10,7 +10,7 @@ import pytest
 
 import lca
 from lca.encoding import encode
-from lca.standard_errors import BOUNDARY
+from lca.standard_errors import BOUNDARY, BOUNDARY_COUNT
 
 from . import naive
 
@@ -140,14 +140,20 @@ def test_boundary_estimates_are_nan_and_the_rest_finite():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         se = model.standard_errors()
-    cond = model.profile().drop(columns="Total").to_numpy()
-    at_boundary = se.boundary.to_numpy()
-    # a probability below the bound, and the one left of a binary indicator with it
-    expected = cond < BOUNDARY
+    # on the boundary: an expected count in the class under BOUNDARY_COUNT respondents
+    # (recomputed here row by row), and the one left of a binary indicator with it
+    post = model.predict_proba(df).to_numpy()
+    expected = np.zeros(model._cond_probs.shape, dtype=bool)
     n_fixed = 0
-    for lo, hi in zip(model._offsets[:-1], model._offsets[1:]):
-        n_fixed += int(expected[lo:hi].sum())  # each fixed probability loses its logit
-        expected[lo:hi] |= expected[lo:hi].sum(axis=0) == hi - lo - 1
+    for j, ind in enumerate(model.indicators_):
+        lo, hi = model._offsets[j], model._offsets[j + 1]
+        counts = np.array(
+            [post[(df[ind.name] == c).to_numpy()].sum(axis=0) for c in ind.categories]
+        )
+        fixed = counts < BOUNDARY_COUNT
+        n_fixed += int(fixed.sum())  # each fixed probability loses its logit
+        expected[lo:hi] = fixed | (fixed.sum(axis=0) == hi - lo - 1)
+    at_boundary = se.boundary.to_numpy()
     np.testing.assert_array_equal(at_boundary, expected)
     assert at_boundary.any()
     cells = se.profile.drop(columns="Total").to_numpy()
@@ -155,6 +161,27 @@ def test_boundary_estimates_are_nan_and_the_rest_finite():
     assert np.isfinite(cells[~at_boundary]).all() and (cells[~at_boundary] > 0).all()
     assert np.isfinite(se.profile["Total"]).all()
     assert se.n_free == se.rank == model.n_parameters_ - n_fixed
+
+
+def test_boundary_does_not_depend_on_where_em_stopped():
+    """gss82, 3 classes, maximum likelihood: P(Fair/Poor | class 1) heads for 0
+    and is 8e-9 at tol=1e-12, 4e-11 at tol=1e-14; either way it is fixed, and
+    the other standard errors agree."""
+    df = lca.datasets.load_gss82()
+    fits = [
+        lca.LatentClassModel(3, bayes_constant=0, tol=tol, max_iter=100000, random_state=0).fit(df)
+        for tol in (1e-10, 1e-12, 1e-14)
+    ]
+    tiny = [m.profile().loc[("UNDERSTA", "Fair/Poor"), 1] for m in fits]
+    assert tiny[0] > tiny[1] > tiny[2] > 0 and tiny[0] > BOUNDARY
+    errors = [m.standard_errors() for m in fits]
+    for se in errors:
+        assert se.boundary.loc[("UNDERSTA", "Fair/Poor"), 1]
+        pd.testing.assert_frame_equal(se.boundary, errors[-1].boundary)
+    for se in errors[:-1]:
+        np.testing.assert_allclose(
+            se.profile.to_numpy(), errors[-1].profile.to_numpy(), rtol=1e-3, atol=1e-6
+        )
 
 
 def test_boundary_standard_errors_are_the_limit_of_interior_ones():
