@@ -1169,7 +1169,9 @@ class LatentClassModel:
                 "cross-tabulations"
             )
 
-    def standard_errors(self, method: str = "hessian", data=None, weights=None):
+    def standard_errors(
+        self, method: str = "hessian", data=None, weights=None, unknown: str = "error"
+    ):
         """Standard errors of the class sizes and class-conditional probabilities.
 
         Parameters
@@ -1178,15 +1180,23 @@ class LatentClassModel:
             ``"hessian"``: from the observed information matrix (minus the
             Hessian of the maximised log-likelihood plus log-prior; Latent
             GOLD's "standard"). ``"opg"``: from the outer product of the
-            respondents' scores (what R's poLCA reports). ``"robust"``: the
-            sandwich of the two (Latent GOLD's "robust").
+            respondents' scores (what R's poLCA reports, which fits with
+            ``bayes_constant=0``). ``"robust"``: the sandwich of the two
+            (Latent GOLD's "robust").
         data : pandas.DataFrame, optional
             The data the model was fitted to, for a model that keeps no
-            pattern table (loaded from a file, or fitted by distributed EM).
-            By default the fitted patterns are used.
+            pattern table (loaded from a file, built from parameters, or
+            fitted by distributed EM: collect its data to pandas first). By
+            default the fitted patterns are used.
         weights : str or array-like, optional
             With ``data``: the weights the model was fitted with, as in
-            :meth:`fit`.
+            :meth:`fit` (a column name or one value per row). A warning says
+            when they do not sum to the fitted ``n_obs_``.
+        unknown : {"error", "missing"}, default="error"
+            With ``data``: what to do with an answer that is not a category
+            of the model (``"missing"`` for a model fitted by
+            ``Preset.fit(unknown="missing")``). Rows of zero weight add
+            nothing and are not read.
 
         Returns
         -------
@@ -1205,12 +1215,12 @@ class LatentClassModel:
         weight of 2 is two independent respondents), so survey weights should
         sum to the sample size, as in Latent GOLD without its survey options;
         design-based standard errors (clusters, strata) are not computed.
-        A probability estimated on the boundary (with ``bayes_constant=0``:
-        an expected count in its class under 0.01 respondents, a
-        maximum-likelihood 0 that EM approaches without reaching) is held
-        fixed and gets NaN; ``boundary`` says where. When the
-        information matrix is singular (a model that is not identified, or
-        estimates not at a maximum) a warning says so.
+        A probability on the boundary (estimated at 0, as maximum likelihood
+        can, which EM approaches without reaching: an expected count in its
+        class under 0.01 respondents, for a category without a Bayes
+        constant) is held fixed and gets NaN; ``boundary`` says where. When
+        the information matrix is singular (a model that is not identified,
+        or estimates not at a maximum) a warning says so.
         """
         from . import standard_errors as se
 
@@ -1223,14 +1233,41 @@ class LatentClassModel:
                     "model.standard_errors(data=df, weights=...)"
                 )
             if weights is not None:
-                raise ValueError("weights are given with data only; the fitted weights are used")
+                raise ValueError(
+                    "weights go with data=; without data the fitted patterns and their "
+                    "weights are used"
+                )
             patterns, pattern_weights = self._patterns, self._pattern_weights
+            n_rows = int(getattr(self, "n_rows_", 0)) or None
         else:
             self._check_fitted()
-            data = as_frame(data)
-            codes = encode(data, self.indicators_)
-            row_weights = weight_values(weights, data)
-            patterns, pattern_weights, _ = compress(codes, row_weights)
+            from ._dask import is_dask_collection
+
+            if is_dask_collection(data):
+                raise TypeError(
+                    "standard errors need the data in memory: pass a pandas DataFrame (for "
+                    "a Dask one, ddf[indicator and weight columns].compute())"
+                )
+            if unknown not in ("error", "missing"):
+                raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
+            data, row_weights = self._split_weights(data, weights)
+            n_rows = data.shape[0]
+            positive = row_weights > 0
+            if not positive.all():  # rows of zero weight add nothing to any sum
+                data, row_weights = data[positive], row_weights[positive]
+            patterns, pattern_weights, _ = encode_patterns(
+                data, self.indicators_, row_weights, unknown=unknown
+            )
+            fitted = getattr(self, "n_obs_", None)
+            total = float(np.sum(row_weights))
+            if fitted is not None and not math.isclose(total, fitted, rel_tol=1e-9):
+                warnings.warn(
+                    f"the weights sum to {total:.6g} but the model was fitted to N = "
+                    f"{fitted:.6g}; standard errors are for the data given. Give the data "
+                    "and weights the model was fitted with",
+                    UserWarning,
+                    stacklevel=2,
+                )
         post, _ = self._pattern_posteriors(patterns)
         if data is None and getattr(self, "_cond_prior", None) is not None:
             class_prior, cond_prior = self._class_prior, self._cond_prior
@@ -1241,6 +1278,7 @@ class LatentClassModel:
                 b, a = self._bayes_constants()
             marg = marginal_counts(patterns, pattern_weights, self._offsets)
             class_prior, cond_prior = dirichlet_priors(marg, self._offsets, self.n_classes_, b, a)
+        total = float(np.sum(pattern_weights))
         sizes, cells, boundary, n_free, rank = se.standard_errors(
             patterns,
             pattern_weights,
@@ -1252,6 +1290,7 @@ class LatentClassModel:
             float(class_prior),
             cond_prior,
             method=method,
+            unit=total / n_rows if n_rows else 1.0,
         )
         prof = self.profile()
         table = pd.DataFrame(cells, index=prof.index, columns=prof.columns)

@@ -31,17 +31,28 @@ Jacobian is ``(diag p - p p') D`` per block), and so do those of the
 profile's ``Total`` column, ``sum_k P_k P(c|k)``. The standard errors of the
 probabilities do not depend on the choice of reference categories.
 
-A nominal category on the boundary of the parameter space is held fixed:
-it has no logit, its standard error is NaN, and the other categories of
-that class and indicator are parametrised on the rest (when only one is
-left, its probability is 1, on the boundary too, and NaN as well). On the
-boundary means a probability below ``BOUNDARY``, or, without a Bayes
-constant for that category, an expected count in the class
-(``sum_i w_i p_ik [y_ij = c]``) below ``BOUNDARY_COUNT`` respondents: a
-maximum-likelihood estimate of 0 that EM approaches geometrically and stops
-short of (1e-8 or 1e-11 depending on the tolerance), whose standard error
-would otherwise depend on where EM stopped. With Bayes constants > 0 (the
-default) estimates stay inside and nothing is fixed.
+A probability on the boundary of the parameter space is held fixed and its
+standard error is NaN. For a nominal indicator that is a probability below
+``BOUNDARY``, or, for a category without a Bayes constant (all of them with
+``bayes_constant=0``; with a constant, a category nobody chose), an expected
+count in the class (``sum_i w_i p_ik [y_ij = c]``) below ``BOUNDARY_COUNT``
+respondents (counted in mean weights, so the rule does not depend on the
+scale of the weights): a maximum-likelihood estimate of 0 that EM approaches
+geometrically and stops short of (gss82, 3 classes: 8e-9 at the default
+tolerance, 4e-11 at 1e-14), whose standard error would otherwise depend on
+where EM stopped. With a looser tolerance than the default such an estimate
+can still be far enough from 0 (5e-3 at tol=1e-10 on gss82 with 4 classes) to
+get a standard error.
+
+- A nominal category on the boundary loses its logit; the others of that class
+  and indicator are parametrised on the rest (when only one is left, its
+  probability is 1, on the boundary too).
+- An ordinal indicator: its end categories can be rare in a class with a large
+  effect b_k without any parameter being infinite, so only two cases are on
+  the boundary, without Bayes constants: a category nobody gave (its
+  intercept is fixed, the row is NaN), and a class that gives one end of the
+  scale only (expected count elsewhere under ``BOUNDARY_COUNT``: an infinite
+  b_k, fixed, and the class's column is NaN).
 """
 
 from __future__ import annotations
@@ -144,20 +155,88 @@ class Layout:
     boundary: np.ndarray
 
 
-def on_boundary(patterns, weights, post, cond_probs, offsets, ordinal, cond_prior) -> np.ndarray:
-    """Nominal probabilities on the boundary (see the module's docstring): bool (C, K)."""
-    fixed = cond_probs < BOUNDARY
+def on_boundary(
+    patterns, weights, post, cond_probs, offsets, ordinal, cond_prior, unit: float = 1.0
+) -> np.ndarray:
+    """Probabilities on the boundary (see the module's docstring): bool (C, K).
+
+    ``unit`` is the weight of one respondent (the mean weight), so that the
+    expected-count rule does not depend on the scale of the weights. For an
+    ordinal indicator whole rows (a category never given) and columns (a
+    class at an end of the scale) are marked.
+    """
+    fixed = np.zeros(cond_probs.shape, dtype=bool)
+    least = BOUNDARY_COUNT * unit
     for j in range(offsets.shape[0] - 1):
-        if ordinal[j]:
-            fixed[offsets[j] : offsets[j + 1]] = False
-            continue
+        lo, hi = int(offsets[j]), int(offsets[j + 1])
         y = patterns[:, j].astype(np.int64)
         answered = y >= 0
-        counts = np.zeros((int(offsets[j + 1] - offsets[j]), post.shape[1]))
+        counts = np.zeros((hi - lo, post.shape[1]))
         np.add.at(counts, y[answered], weights[answered, None] * post[answered])
-        no_prior = cond_prior[offsets[j] : offsets[j + 1], None] <= 0.0
-        fixed[offsets[j] : offsets[j + 1]] |= no_prior & (counts < BOUNDARY_COUNT)
+        no_prior = cond_prior[lo:hi] <= 0.0
+        if not ordinal[j]:
+            fixed[lo:hi] = (cond_probs[lo:hi] < BOUNDARY) | (no_prior[:, None] & (counts < least))
+            continue
+        # large class effects make end categories rare without any being infinite:
+        # only a category nobody gave, or a class that gives one end only, is
+        dead_rows = no_prior & (counts.sum(axis=1) < least)
+        rows = np.flatnonzero(~dead_rows)
+        fixed[lo + np.flatnonzero(dead_rows)] = True
+        if rows.size < 2 or not no_prior[rows].all():
+            continue
+        live = counts[rows]
+        outside_ends = np.minimum(live[1:].sum(axis=0), live[:-1].sum(axis=0))
+        fixed[lo:hi, outside_ends < least] = True
     return fixed
+
+
+def _nominal_block(p, held, n_free):
+    """(cols, design, boundary) of one nominal indicator in one class."""
+    n_cat = p.shape[0]
+    held = held.copy()
+    ref = int(np.argmax(p))
+    held[ref] = False
+    free = np.flatnonzero(~held)
+    free = free[free != ref]
+    if free.size == 0 and n_cat > 1:  # the others fixed: this one is 1
+        held[:] = True
+    design = np.zeros((n_cat, free.size))
+    design[free, np.arange(free.size)] = 1.0
+    return np.arange(n_free, n_free + free.size), design, held
+
+
+def _ordinal_blocks(fixed, class_probs, n_free):
+    """Per class (cols, design) of one ordinal indicator, and its boundary.
+
+    A category fixed in every class has its intercept a_c fixed (it is never
+    given); a class with any other fixed category has its effect b_k fixed
+    (it sits at an end of the scale: infinite b_k), and all its
+    probabilities on this indicator are on the boundary, with no design (its
+    answers then say nothing about the free parameters).
+    """
+    n_cat, n_classes = fixed.shape
+    dead_cols = fixed.all(axis=0)
+    dead_rows = fixed.all(axis=1) if dead_cols.all() else fixed[:, ~dead_cols].all(axis=1)
+    live = np.flatnonzero(~dead_cols)
+    boundary = dead_rows[:, None] | dead_cols[None, :]
+    if live.size == 0 or dead_rows.all():
+        empty = np.zeros((n_cat, 0))
+        return [(np.arange(n_free, n_free), empty)] * n_classes, np.ones_like(fixed)
+    ref_class = int(live[np.argmax(class_probs[live])])
+    rows = np.flatnonzero(~dead_rows)
+    a_rows = rows[1:]  # a_c = 0 for the first category given
+    b_classes = [k for k in live if k != ref_class]
+    n_own = a_rows.size + len(b_classes)
+    cols = np.arange(n_free, n_free + n_own)
+    blocks = []
+    for k in range(n_classes):
+        design = np.zeros((n_cat, n_own))
+        if not dead_cols[k]:
+            design[a_rows, np.arange(a_rows.size)] = 1.0
+            if k != ref_class:
+                design[rows, a_rows.size + b_classes.index(k)] = rows
+        blocks.append((cols, design))
+    return blocks, boundary
 
 
 def layout(class_probs, cond_probs, offsets, ordinal, fixed) -> Layout:
@@ -173,32 +252,16 @@ def layout(class_probs, cond_probs, offsets, ordinal, fixed) -> Layout:
     blocks = []
     for j in range(offsets.shape[0] - 1):
         lo, hi = int(offsets[j]), int(offsets[j + 1])
-        n_cat = hi - lo
-        per_class = []
-        if n_cat > 1 and ordinal[j]:
-            n_own = (n_cat - 1) + len(others)
-            cols = np.arange(n_free, n_free + n_own)
-            n_free += n_own
-            for k in range(n_classes):
-                design = np.zeros((n_cat, n_own))
-                design[np.arange(1, n_cat), np.arange(n_cat - 1)] = 1.0
-                if k != ref_class:
-                    design[:, n_cat - 1 + class_cols[k]] = np.arange(n_cat)
-                per_class.append((cols, design))
+        if hi - lo > 1 and ordinal[j]:
+            per_class, boundary[lo:hi] = _ordinal_blocks(fixed[lo:hi], class_probs, n_free)
+            n_free += per_class[0][0].size
         else:
+            per_class = []
             for k in range(n_classes):
-                p = cond_probs[lo:hi, k]
-                held = fixed[lo:hi, k].copy()
-                held[np.argmax(p)] = False
-                free = np.flatnonzero(~held)
-                free = free[free != np.argmax(p)]
-                if free.size == 0 and n_cat > 1:  # the others fixed: this one is 1
-                    held[:] = True
-                boundary[lo:hi, k] = held
-                cols = np.arange(n_free, n_free + free.size)
-                n_free += free.size
-                design = np.zeros((n_cat, free.size))
-                design[free, np.arange(free.size)] = 1.0
+                cols, design, boundary[lo:hi, k] = _nominal_block(
+                    cond_probs[lo:hi, k], fixed[lo:hi, k], n_free
+                )
+                n_free += cols.size
                 per_class.append((cols, design))
         blocks.append(per_class)
     return Layout(n_free, class_cols, blocks, boundary)
@@ -209,28 +272,46 @@ def _softmax_cov(p: np.ndarray) -> np.ndarray:
     return np.diag(p) - np.outer(p, p)
 
 
-def class_scores(patterns, class_probs, cond_probs, offsets, lay: Layout) -> np.ndarray:
-    """Scores g_ik of log P(k, y_i) for a block of patterns: shape (K, n, n_free)."""
+def class_support(lay: Layout, n_classes: int) -> list:
+    """For each class, the columns its scores can be non-zero in (sorted)."""
+    shared = lay.class_cols[lay.class_cols >= 0]
+    return [
+        np.unique(np.concatenate([shared] + [per_class[k][0] for per_class in lay.blocks]))
+        for k in range(n_classes)
+    ]
+
+
+def class_scores(patterns, class_probs, cond_probs, offsets, lay: Layout, support) -> list:
+    """Scores g_ik of log P(k, y_i) for a block of patterns.
+
+    One array per class k, of shape (n, len(support[k])): the columns
+    ``support[k]`` of g_ik (the others are 0: a class's score involves the
+    class sizes and its own conditional probabilities only).
+    """
     n_classes = class_probs.shape[0]
     n = patterns.shape[0]
-    scores = np.zeros((n_classes, n, lay.n_free))
     free_classes = lay.class_cols >= 0
+    out = []
     for k in range(n_classes):
+        where = np.full(lay.n_free, -1, dtype=np.int64)
+        where[support[k]] = np.arange(support[k].size)
+        scores = np.zeros((n, support[k].size))
         grad = -class_probs[free_classes]
         if lay.class_cols[k] >= 0:
             grad = grad.copy()
             grad[lay.class_cols[k]] += 1.0
-        scores[k][:, lay.class_cols[free_classes]] = grad
-    for j, per_class in enumerate(lay.blocks):
-        lo, hi = int(offsets[j]), int(offsets[j + 1])
-        y = patterns[:, j].astype(np.int64)
-        answered = np.flatnonzero(y >= 0)
-        for k, (cols, design) in enumerate(per_class):
+        scores[:, where[lay.class_cols[free_classes]]] = grad
+        for j, per_class in enumerate(lay.blocks):
+            cols, design = per_class[k]
             if cols.size == 0:
                 continue
+            lo, hi = int(offsets[j]), int(offsets[j + 1])
+            y = patterns[:, j].astype(np.int64)
+            answered = np.flatnonzero(y >= 0)
             expected = design.T @ cond_probs[lo:hi, k]
-            scores[k][np.ix_(answered, cols)] += design[y[answered]] - expected
-    return scores
+            scores[np.ix_(answered, where[cols])] += design[y[answered]] - expected
+        out.append(scores)
+    return out
 
 
 def information(
@@ -268,21 +349,23 @@ def information(
             cov = design.T @ _softmax_cov(cond_probs[lo:hi, k]) @ design
             info[np.ix_(cols, cols)] += (n_k[k] + prior_mass) * cov
     # missing information, sum_i w_i [sum_k p_ik g_ik g_ik' - s_i s_i']
+    support = class_support(lay, n_classes)
     for start in range(0, patterns.shape[0], BLOCK):
         stop = min(patterns.shape[0], start + BLOCK)
-        g = class_scores(patterns[start:stop], class_probs, cond_probs, offsets, lay)
+        g = class_scores(patterns[start:stop], class_probs, cond_probs, offsets, lay, support)
         w = weights[start:stop]
         tau = post[start:stop]
-        s = np.einsum("nk,knp->np", tau, g)
+        s = np.zeros((stop - start, size))
         for k in range(n_classes):
-            info -= g[k].T @ (g[k] * (w * tau[:, k])[:, None])
+            s[:, support[k]] += tau[:, k, None] * g[k]
+            info[np.ix_(support[k], support[k])] -= g[k].T @ (g[k] * (w * tau[:, k])[:, None])
         outer = s.T @ (s * w[:, None])
         info += outer
         opg += outer
     return info, opg
 
 
-def _inverse(matrix: np.ndarray, what: str) -> tuple[np.ndarray, int]:
+def _inverse(matrix: np.ndarray, what: str, advice: str) -> tuple[np.ndarray, int]:
     """Inverse of a symmetric matrix (pseudo-inverse, with a warning, if singular).
 
     The rank is judged on the matrix scaled to unit diagonal, so that a
@@ -301,22 +384,32 @@ def _inverse(matrix: np.ndarray, what: str) -> tuple[np.ndarray, int]:
     rank = int(np.sum(keep))
     if rank < size:
         warnings.warn(
-            f"the {what} has rank {rank} of {size}: the model is not identified at these "
-            "estimates, or they are not at a maximum; standard errors come from its "
-            "pseudo-inverse and are not reliable. Fit fewer classes, or with "
-            "bayes_constant > 0, or refit with more starts",
+            f"the {what} has rank {rank} of {size}: {advice}; standard errors come from "
+            "its pseudo-inverse and are not reliable",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,  # the caller of LatentClassModel.standard_errors
         )
     inv = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
     return inv * np.outer(scale, scale), rank
 
 
+#: What a singular matrix means, and what to do.
+_SINGULAR_INFO = (
+    "the model is not identified at these estimates, or they are not at a maximum. Fit "
+    "fewer classes, or with bayes_constant > 0, or refit with more starts"
+)
+_SINGULAR_OPG = (
+    "the respondents' scores span fewer dimensions than there are free parameters (too "
+    "few distinct answer patterns, or parameters the data say nothing about, kept off 0 "
+    "by the Bayes constants only); use method='hessian'"
+)
+
+
 def covariance(info: np.ndarray, opg: np.ndarray, method: str) -> tuple[np.ndarray, int]:
     """Covariance of the free parameters by ``method``, and the rank used."""
     if method == "opg":
-        return _inverse(opg, "outer product of the scores")
-    inv, rank = _inverse(info, "information matrix")
+        return _inverse(opg, "outer product of the scores", _SINGULAR_OPG)
+    inv, rank = _inverse(info, "information matrix", _SINGULAR_INFO)
     if method == "robust":
         return inv @ opg @ inv, rank
     return inv, rank
@@ -356,16 +449,18 @@ def standard_errors(
     class_prior: float,
     cond_prior: np.ndarray,
     method: str = "hessian",
+    unit: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Standard errors of the class sizes and of the profile's cells.
 
-    Returns ``(sizes, cells, boundary, n_free, rank)``: ``sizes`` of shape
+    ``unit``: the weight of one respondent (the mean weight), for
+    :func:`on_boundary`. Returns ``(sizes, cells, boundary, n_free, rank)``: ``sizes`` of shape
     (K,), ``cells`` of shape (n_categories, K + 1) (the last column for the
     Total) with NaN on the boundary, ``boundary`` of shape (n_categories, K).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
-    fixed = on_boundary(patterns, weights, post, cond_probs, offsets, ordinal, cond_prior)
+    fixed = on_boundary(patterns, weights, post, cond_probs, offsets, ordinal, cond_prior, unit)
     lay = layout(class_probs, cond_probs, offsets, ordinal, fixed)
     info, opg = information(
         patterns, weights, post, class_probs, cond_probs, offsets, lay, class_prior, cond_prior

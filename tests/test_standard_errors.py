@@ -224,7 +224,7 @@ def test_bad_method_and_stray_weights():
     model = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(df)
     with pytest.raises(ValueError, match="'hessian', 'opg', 'robust', not 'sandwich'"):
         model.standard_errors("sandwich")
-    with pytest.raises(ValueError, match="weights are given with data only"):
+    with pytest.raises(ValueError, match="weights go with data="):
         model.standard_errors(weights=np.ones(len(df)))
 
 
@@ -276,3 +276,112 @@ def test_to_frame_puts_estimates_beside_standard_errors(gss82_model):
     pd.testing.assert_index_equal(body.index, model.profile().index)
     np.testing.assert_array_equal(body.xs("estimate", axis=1, level=1), model.profile())
     np.testing.assert_array_equal(body.xs("se", axis=1, level=1), se.profile)
+
+
+def test_data_path_takes_what_fit_takes():
+    """A weight column by name, and a zero-weight row with an answer the model
+    does not have (fit reads it as missing; it adds nothing to any sum)."""
+    df = lca.datasets.load_gss82().astype(object)
+    df["wt"] = np.random.default_rng(0).uniform(0.5, 1.5, len(df))
+    df.loc[0, "PURPOSE"] = "Never heard of it"
+    df.loc[0, "wt"] = 0.0
+    model = lca.LatentClassModel(2, n_starts=4, random_state=0).fit(df, weights="wt")
+    stored = model.standard_errors()
+    by_name = model.standard_errors(data=df, weights="wt")
+    np.testing.assert_allclose(by_name.profile.to_numpy(), stored.profile.to_numpy(), rtol=1e-10)
+    # a row that counts, with an answer the model does not have: refused, or missing
+    df.loc[1, "PURPOSE"] = "Never heard of it"
+    with pytest.raises(lca.DataError, match="Never heard of it"):
+        model.standard_errors(data=df, weights="wt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the weights no longer match: tested below
+        model.standard_errors(data=df, weights="wt", unknown="missing")
+
+
+def test_data_with_other_weights_warns_and_points_at_the_caller(gss82_model):
+    model, df = gss82_model
+    with pytest.warns(UserWarning, match=r"weights sum to 601 but the model was fitted") as rec:
+        model.standard_errors(data=df, weights=np.full(len(df), 0.5))
+    assert rec[0].filename == __file__
+
+
+def test_rank_warning_points_at_the_caller():
+    df, _ = lca.simulate(
+        [0.5, 0.5], {f"x{i}": [[0.8, 0.3], [0.2, 0.7]] for i in range(3)}, n=300, random_state=1
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = lca.LatentClassModel(3, bayes_constant=0, n_starts=4, random_state=0).fit(df)
+    with pytest.warns(UserWarning, match="has rank") as rec:
+        model.standard_errors()
+    assert rec[0].filename == __file__
+
+
+def test_boundary_does_not_depend_on_the_scale_of_the_weights():
+    df = lca.datasets.load_gss82()
+    fits = [
+        lca.LatentClassModel(3, bayes_constant=0, n_starts=10, random_state=0).fit(
+            df, weights=np.full(len(df), scale)
+        )
+        for scale in (1.0, 1.0 / len(df), 1000.0)
+    ]
+    errors = [m.standard_errors() for m in fits]
+    for m, se in zip(fits[1:], errors[1:]):
+        np.testing.assert_allclose(m._cond_probs, fits[0]._cond_probs, atol=1e-6)
+        pd.testing.assert_frame_equal(se.boundary, errors[0].boundary)
+
+
+def test_ordinal_indicator_on_the_boundary_is_fixed_as_a_nominal_one():
+    """Binary A declared ordinal is the same model as nominal A: with P(A=No | 1)
+    estimated at 0 both give NaN for class 1 and the same other standard errors,
+    without a rank warning."""
+    df = lca.datasets.load_carcinoma()
+    nominal = lca.LatentClassModel(2, bayes_constant=0, n_starts=10, random_state=0).fit(df)
+    ordinal = lca.LatentClassModel(
+        2, bayes_constant=0, ordinal="A", n_starts=10, random_state=0
+    ).fit(df)
+    np.testing.assert_allclose(ordinal._cond_probs, nominal._cond_probs, atol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        se_n, se_o = nominal.standard_errors(), ordinal.standard_errors()
+    assert se_o.boundary.loc["A"].to_numpy().any()
+    pd.testing.assert_frame_equal(se_o.boundary, se_n.boundary)
+    np.testing.assert_allclose(se_o.profile.to_numpy(), se_n.profile.to_numpy(), rtol=1e-5)
+    assert se_o.n_free == se_n.n_free
+
+
+def test_ordinal_boundary_is_a_class_at_an_end_or_a_category_never_given():
+    """One ordinal indicator with 4 categories, three classes, crisp posteriors:
+    class 3 gives only the top category (an infinite effect), category 2 is
+    given by nobody (an infinite intercept), and class 1's rare bottom answers
+    (a twentieth of a respondent) are not a boundary, nor class 2's absent
+    ones: their probabilities there come from finite effects."""
+    from lca.standard_errors import layout, on_boundary
+
+    patterns = np.array([[0], [1], [3], [3]], dtype=np.int16)
+    post = np.array([[1.0, 0, 0], [0.5, 0.5, 0], [0.4, 0.6, 0.0], [0, 0, 1.0]])
+    weights = np.array([0.05, 40.0, 60.0, 30.0])
+    cond = np.array([[1e-5, 0.1, 1e-12], [0.4, 0.3, 1e-9], [1e-12, 1e-12, 1e-9], [0.6, 0.6, 1.0]])
+    cond = cond / cond.sum(axis=0)
+    offsets = np.array([0, 4])
+    fixed = on_boundary(patterns, weights, post, cond, offsets, [True], np.zeros(4))
+    expected = np.zeros((4, 3), dtype=bool)
+    expected[:, 2] = True  # class 3: the top only
+    expected[2, :] = True  # category 2: nobody
+    np.testing.assert_array_equal(fixed, expected)
+    lay = layout(np.array([0.5, 0.3, 0.2]), cond, offsets, [True], fixed)
+    np.testing.assert_array_equal(lay.boundary, expected)
+    # class logits 2, intercepts of categories 1 and 3 (0 is the reference), b of class 2
+    assert lay.n_free == 2 + 2 + 1
+    _, design = lay.blocks[0][2]
+    assert not design.any()  # class 3's answers say nothing about the free parameters
+    # with a Bayes constant nothing is fixed
+    assert not on_boundary(patterns, weights, post, cond, offsets, [True], np.full(4, 0.1)).any()
+
+
+def test_dask_data_is_refused_with_a_fix():
+    dd = pytest.importorskip("dask.dataframe")
+    df = lca.datasets.load_gss82()
+    model = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(df)
+    with pytest.raises(TypeError, match=r"in memory.*compute\(\)"):
+        model.standard_errors(data=dd.from_pandas(df, npartitions=2))
