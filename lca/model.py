@@ -209,6 +209,8 @@ class EncodedData:
     inverse: np.ndarray | None = None
     index: pd.Index | None = None
     distributed: object = None
+    #: rows of positive weight (pandas data only)
+    n_weighted_rows: int | None = None
 
 
 def informative_patterns(patterns, pattern_weights, distributed=None) -> int:
@@ -722,6 +724,7 @@ class LatentClassModel:
             index=data.index,
             n_rows=data.shape[0],
             n_empty_rows=empty_rows(patterns, inverse),
+            n_weighted_rows=int(positive.sum()),
         )
 
     def _fit_encoded(self, encoded: EncodedData, progress=False, start_from=None):
@@ -739,6 +742,7 @@ class LatentClassModel:
         # the fitted data, compressed: row i of the data is pattern inverse[i]
         self._fit_index = encoded.index
         self._fit_inverse = encoded.inverse
+        self._n_weighted_rows = encoded.n_weighted_rows
         return self
 
     def fit_predict(self, data: pd.DataFrame, y=None, *, weights=None) -> pd.Series:
@@ -1218,7 +1222,9 @@ class LatentClassModel:
         A probability on the boundary (estimated at 0, as maximum likelihood
         can, which EM approaches without reaching: an expected count in its
         class under 0.01 respondents, for a category without a Bayes
-        constant) is held fixed and gets NaN; ``boundary`` says where. When
+        constant; for an ordinal indicator, a category nobody gave or a class
+        giving one end of the scale only) is held fixed and gets NaN;
+        ``boundary`` says where. When
         the information matrix is singular (a model that is not identified,
         or estimates not at a maximum) a warning says so.
         """
@@ -1237,8 +1243,11 @@ class LatentClassModel:
                     "weights go with data=; without data the fitted patterns and their "
                     "weights are used"
                 )
+            if unknown != "error":
+                raise ValueError("unknown= goes with data=; the fitted patterns are used")
             patterns, pattern_weights = self._patterns, self._pattern_weights
-            n_rows = int(getattr(self, "n_rows_", 0)) or None
+            # respondents who count (rows of zero weight leave the fit entirely)
+            n_rows = getattr(self, "_n_weighted_rows", None) or getattr(self, "n_rows_", 0)
         else:
             self._check_fitted()
             from ._dask import is_dask_collection
@@ -1251,8 +1260,8 @@ class LatentClassModel:
             if unknown not in ("error", "missing"):
                 raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
             data, row_weights = self._split_weights(data, weights)
-            n_rows = data.shape[0]
             positive = row_weights > 0
+            n_rows = int(positive.sum())
             if not positive.all():  # rows of zero weight add nothing to any sum
                 data, row_weights = data[positive], row_weights[positive]
             patterns, pattern_weights, _ = encode_patterns(
@@ -1262,8 +1271,8 @@ class LatentClassModel:
             total = float(np.sum(row_weights))
             if fitted is not None and not math.isclose(total, fitted, rel_tol=1e-9):
                 warnings.warn(
-                    f"the weights sum to {total:.6g} but the model was fitted to N = "
-                    f"{fitted:.6g}; standard errors are for the data given. Give the data "
+                    f"the weights sum to {total!r} but the model was fitted to N = "
+                    f"{fitted!r}; standard errors are for the data given. Give the data "
                     "and weights the model was fitted with",
                     UserWarning,
                     stacklevel=2,

@@ -17,8 +17,9 @@ weight w counts as w independent respondents) and their posteriors:
 
 - ``"hessian"`` (the default, Latent GOLD's "standard"): minus the Hessian of
   the maximised objective, the log-likelihood plus the log of the Dirichlet
-  priors of the Bayes constants, by Louis's (1982) formula
-  ``sum_i w_i [sum_k p_ik (H_ik + g_ik g_ik') - s_i s_i']`` with ``g_ik`` the
+  priors of the Bayes constants, by Louis's (1982) formula: the Hessian of
+  the log-likelihood is ``sum_i w_i [sum_k p_ik (H_ik + g_ik g_ik') - s_i s_i']``
+  with ``g_ik`` the
   score and ``H_ik`` the Hessian of log P(k, y_i), and ``s_i = sum_k p_ik
   g_ik`` the score of log P(y_i);
 - ``"opg"``: the outer product of the pattern scores ``sum_i w_i s_i s_i'``
@@ -48,11 +49,13 @@ get a standard error.
   and indicator are parametrised on the rest (when only one is left, its
   probability is 1, on the boundary too).
 - An ordinal indicator: its end categories can be rare in a class with a large
-  effect b_k without any parameter being infinite, so only two cases are on
-  the boundary, without Bayes constants: a category nobody gave (its
-  intercept is fixed, the row is NaN), and a class that gives one end of the
-  scale only (expected count elsewhere under ``BOUNDARY_COUNT``: an infinite
-  b_k, fixed, and the class's column is NaN).
+  effect b_k without any parameter being infinite, so only these cases are on
+  the boundary: a category nobody gave (its share, and so its Bayes
+  constant, is 0; its intercept is fixed, the row is NaN); without Bayes
+  constants, a class that gives one end of the scale only (expected count
+  elsewhere under ``BOUNDARY_COUNT``: an infinite b_k, fixed, and the
+  class's column is NaN); and an indicator of which one category only is
+  given (certain in every class: all NaN, as for a nominal one).
 """
 
 from __future__ import annotations
@@ -182,7 +185,10 @@ def on_boundary(
         dead_rows = no_prior & (counts.sum(axis=1) < least)
         rows = np.flatnonzero(~dead_rows)
         fixed[lo + np.flatnonzero(dead_rows)] = True
-        if rows.size < 2 or not no_prior[rows].all():
+        if rows.size < 2:  # one category given (or none): it is certain in every class
+            fixed[lo:hi] = True
+            continue
+        if not no_prior[rows].all():
             continue
         live = counts[rows]
         outside_ends = np.minimum(live[1:].sum(axis=0), live[:-1].sum(axis=0))

@@ -300,7 +300,7 @@ def test_data_path_takes_what_fit_takes():
 
 def test_data_with_other_weights_warns_and_points_at_the_caller(gss82_model):
     model, df = gss82_model
-    with pytest.warns(UserWarning, match=r"weights sum to 601 but the model was fitted") as rec:
+    with pytest.warns(UserWarning, match=r"weights sum to 601\.0 but the model was fitted") as rec:
         model.standard_errors(data=df, weights=np.full(len(df), 0.5))
     assert rec[0].filename == __file__
 
@@ -385,3 +385,44 @@ def test_dask_data_is_refused_with_a_fix():
     model = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(df)
     with pytest.raises(TypeError, match=r"in memory.*compute\(\)"):
         model.standard_errors(data=dd.from_pandas(df, npartitions=2))
+
+
+def test_boundary_does_not_depend_on_rows_of_zero_weight():
+    """Rows of zero weight leave the fit entirely; padding the data with them
+    changes neither the estimates nor which of them are on the boundary."""
+    df = lca.datasets.load_gss82()
+    padded = pd.concat([df] * 20, ignore_index=True)
+    w = np.zeros(len(padded))
+    w[: len(df)] = 1.0
+    opts = dict(bayes_constant=0, class_bayes_constant=0, n_starts=6, tol=1e-9, random_state=0)
+    plain = lca.LatentClassModel(3, **opts).fit(df)
+    pad = lca.LatentClassModel(3, **opts).fit(padded, weights=w)
+    np.testing.assert_allclose(pad._cond_probs, plain._cond_probs, atol=1e-12)
+    se_plain = plain.standard_errors()
+    assert se_plain.boundary.to_numpy().any()
+    for se in (pad.standard_errors(), pad.standard_errors(data=padded, weights=w)):
+        pd.testing.assert_frame_equal(se.boundary, se_plain.boundary)
+        np.testing.assert_allclose(se.profile, se_plain.profile, rtol=1e-9)
+
+
+@pytest.mark.parametrize("n_classes", [1, 2])
+def test_ordinal_indicator_with_one_answer_given_is_as_a_nominal_one(n_classes):
+    df = lca.datasets.load_gss82()
+    df["o"] = 1  # categories 0 and 2 declared, never given
+    fits = [
+        lca.LatentClassModel(
+            n_classes, categories={"o": [0, 1, 2]}, n_starts=4, random_state=0, **extra
+        ).fit(df)
+        for extra in ({}, {"ordinal": "o"})
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nominal, ordinal = (m.standard_errors() for m in fits)
+    assert ordinal.boundary.loc["o"].to_numpy().all()
+    pd.testing.assert_frame_equal(ordinal.boundary, nominal.boundary)
+    assert ordinal.n_free == ordinal.rank == nominal.n_free
+    np.testing.assert_allclose(
+        ordinal.profile.drop(index="o").to_numpy(),
+        nominal.profile.drop(index="o").to_numpy(),
+        rtol=1e-4,  # two fits, stopped by tol at slightly different points
+    )
