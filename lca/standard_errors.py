@@ -158,31 +158,50 @@ class Layout:
     boundary: np.ndarray
 
 
+def expected_counts(patterns, weights, post, offsets) -> np.ndarray:
+    """``sum_i w_i p_ik [y_ij = c]`` for every category (flat axis) and class."""
+    counts = np.zeros((int(offsets[-1]), post.shape[1]))
+    for j in range(offsets.shape[0] - 1):
+        y = patterns[:, j].astype(np.int64)
+        answered = y >= 0
+        np.add.at(counts, offsets[j] + y[answered], weights[answered, None] * post[answered])
+    return counts
+
+
 def on_boundary(
-    patterns, weights, post, cond_probs, offsets, ordinal, cond_prior, unit: float = 1.0
+    patterns,
+    weights,
+    post,
+    cond_probs,
+    offsets,
+    ordinal,
+    cond_prior,
+    unit: float = 1.0,
+    counts=None,
 ) -> np.ndarray:
     """Probabilities on the boundary (see the module's docstring): bool (C, K).
 
     ``unit`` is the weight of one respondent (the mean weight), so that the
-    expected-count rule does not depend on the scale of the weights. For an
-    ordinal indicator whole rows (a category never given) and columns (a
-    class at an end of the scale) are marked.
+    expected-count rule does not depend on the scale of the weights;
+    ``counts``, :func:`expected_counts` if already made. For an ordinal
+    indicator whole rows (a category never given) and columns (a class at an
+    end of the scale) are marked.
     """
+    if counts is None:
+        counts = expected_counts(patterns, weights, post, offsets)
     fixed = np.zeros(cond_probs.shape, dtype=bool)
     least = BOUNDARY_COUNT * unit
     for j in range(offsets.shape[0] - 1):
         lo, hi = int(offsets[j]), int(offsets[j + 1])
-        y = patterns[:, j].astype(np.int64)
-        answered = y >= 0
-        counts = np.zeros((hi - lo, post.shape[1]))
-        np.add.at(counts, y[answered], weights[answered, None] * post[answered])
         no_prior = cond_prior[lo:hi] <= 0.0
         if not ordinal[j]:
-            fixed[lo:hi] = (cond_probs[lo:hi] < BOUNDARY) | (no_prior[:, None] & (counts < least))
+            fixed[lo:hi] = (cond_probs[lo:hi] < BOUNDARY) | (
+                no_prior[:, None] & (counts[lo:hi] < least)
+            )
             continue
         # large class effects make end categories rare without any being infinite:
         # only a category nobody gave, or a class that gives one end only, is
-        dead_rows = no_prior & (counts.sum(axis=1) < least)
+        dead_rows = no_prior & (counts[lo:hi].sum(axis=1) < least)
         rows = np.flatnonzero(~dead_rows)
         fixed[lo + np.flatnonzero(dead_rows)] = True
         if rows.size < 2:  # one category given (or none): it is certain in every class
@@ -190,7 +209,7 @@ def on_boundary(
             continue
         if not no_prior[rows].all():
             continue
-        live = counts[rows]
+        live = counts[lo + rows]
         outside_ends = np.minimum(live[1:].sum(axis=0), live[:-1].sum(axis=0))
         fixed[lo:hi, outside_ends < least] = True
     return fixed
@@ -279,29 +298,33 @@ def _softmax_cov(p: np.ndarray) -> np.ndarray:
 
 
 def class_support(lay: Layout, n_classes: int) -> list:
-    """For each class, the columns its scores can be non-zero in (sorted)."""
+    """For each class, the columns its scores can be non-zero in (sorted), and
+    where each free parameter sits among them (-1: not there)."""
     shared = lay.class_cols[lay.class_cols >= 0]
-    return [
-        np.unique(np.concatenate([shared] + [per_class[k][0] for per_class in lay.blocks]))
-        for k in range(n_classes)
-    ]
+    out = []
+    for k in range(n_classes):
+        cols = np.unique(np.concatenate([shared] + [per_class[k][0] for per_class in lay.blocks]))
+        where = np.full(lay.n_free, -1, dtype=np.int64)
+        where[cols] = np.arange(cols.size)
+        out.append((cols, where))
+    return out
 
 
 def class_scores(patterns, class_probs, cond_probs, offsets, lay: Layout, support) -> list:
     """Scores g_ik of log P(k, y_i) for a block of patterns.
 
-    One array per class k, of shape (n, len(support[k])): the columns
-    ``support[k]`` of g_ik (the others are 0: a class's score involves the
-    class sizes and its own conditional probabilities only).
+    One array per class k, of shape (n, len(cols)) for ``(cols, where) =
+    support[k]`` (:func:`class_support`): those columns of g_ik (the others
+    are 0: a class's score involves the class sizes and its own conditional
+    probabilities only).
     """
     n_classes = class_probs.shape[0]
     n = patterns.shape[0]
     free_classes = lay.class_cols >= 0
     out = []
     for k in range(n_classes):
-        where = np.full(lay.n_free, -1, dtype=np.int64)
-        where[support[k]] = np.arange(support[k].size)
-        scores = np.zeros((n, support[k].size))
+        support_cols, where = support[k]
+        scores = np.zeros((n, support_cols.size))
         grad = -class_probs[free_classes]
         if lay.class_cols[k] >= 0:
             grad = grad.copy()
@@ -330,10 +353,12 @@ def information(
     lay: Layout,
     class_prior: float,
     cond_prior: np.ndarray,
+    counts: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Minus the Hessian of the objective, and the outer product of the scores.
 
-    Returns ``(hessian_info, opg)``, both of shape (n_free, n_free).
+    ``counts``: :func:`expected_counts`. Returns ``(hessian_info, opg)``, both
+    of shape (n_free, n_free).
     """
     n_classes = class_probs.shape[0]
     size = lay.n_free
@@ -346,9 +371,8 @@ def information(
     info[np.ix_(cc, cc)] += mass * _softmax_cov(class_probs)[np.ix_(free_classes, free_classes)]
     for j, per_class in enumerate(lay.blocks):
         lo, hi = int(offsets[j]), int(offsets[j + 1])
-        answered = patterns[:, j] >= 0
         prior_mass = float(np.sum(cond_prior[lo:hi]))
-        n_k = (weights[answered, None] * post[answered]).sum(axis=0)
+        n_k = counts[lo:hi].sum(axis=0)  # sum_i w_i p_ik over those who answered j
         for k, (cols, design) in enumerate(per_class):
             if cols.size == 0:
                 continue
@@ -362,9 +386,9 @@ def information(
         w = weights[start:stop]
         tau = post[start:stop]
         s = np.zeros((stop - start, size))
-        for k in range(n_classes):
-            s[:, support[k]] += tau[:, k, None] * g[k]
-            info[np.ix_(support[k], support[k])] -= g[k].T @ (g[k] * (w * tau[:, k])[:, None])
+        for k, (cols, _) in enumerate(support):
+            s[:, cols] += tau[:, k, None] * g[k]
+            info[np.ix_(cols, cols)] -= g[k].T @ (g[k] * (w * tau[:, k])[:, None])
         outer = s.T @ (s * w[:, None])
         info += outer
         opg += outer
@@ -466,10 +490,22 @@ def standard_errors(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
-    fixed = on_boundary(patterns, weights, post, cond_probs, offsets, ordinal, cond_prior, unit)
+    counts = expected_counts(patterns, weights, post, offsets)
+    fixed = on_boundary(
+        patterns, weights, post, cond_probs, offsets, ordinal, cond_prior, unit, counts=counts
+    )
     lay = layout(class_probs, cond_probs, offsets, ordinal, fixed)
     info, opg = information(
-        patterns, weights, post, class_probs, cond_probs, offsets, lay, class_prior, cond_prior
+        patterns,
+        weights,
+        post,
+        class_probs,
+        cond_probs,
+        offsets,
+        lay,
+        class_prior,
+        cond_prior,
+        counts,
     )
     cov, rank = covariance(info, opg, method)
     jac_sizes, jac_cells = jacobians(class_probs, cond_probs, offsets, lay)
