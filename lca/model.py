@@ -1357,6 +1357,143 @@ class LatentClassModel:
             )
         return crosstab(self, variable, weights=weights, kind=kind)
 
+    def covariate_effects(
+        self,
+        covariates,
+        data=None,
+        weights=None,
+        *,
+        correction: str = "ml",
+        assignment: str = "modal",
+        reference: int = 1,
+        se_method: str | None = None,
+        unknown: str = "error",
+    ):
+        """Regress class membership on covariates, corrected for classification error.
+
+        The bias-adjusted three-step approach (Vermunt 2010): this model is
+        step 1; its respondents are assigned to classes (step 2) and the
+        assignments regressed on the covariates by a multinomial logit whose
+        likelihood allows for the assignments' classification error
+        (step 3). The classes and their profiles stay those of this model.
+
+        Parameters
+        ----------
+        covariates : pandas.DataFrame, pandas.Series, str or list of str
+            One row per respondent, indexed like the data (a frame whose index
+            holds the same unique labels in another order is reordered), or
+            names of columns of ``data``. Numeric columns enter as they are;
+            text, categorical and boolean ones as indicator columns against
+            their first category. Missing values are refused, never dropped.
+        data : pandas.DataFrame, optional
+            The respondents' answers to the indicators, from which their
+            posteriors are computed (any respondents, not only the fitted
+            ones). By default, the rows the model was fitted to.
+        weights : str, array-like or pandas.Series, optional
+            Case weights (a column of ``data`` by name, or one value per row);
+            rows of zero weight are left out. The model does not keep its own.
+        correction : {"ml", "bch", "none"}, default="ml"
+            ``"ml"``: maximum likelihood with the classification errors fixed
+            (Vermunt 2010; Latent GOLD's Step3). ``"bch"``: the regression of
+            the classes weighted by the inverse of the classification errors
+            (Bakk, Tekle & Vermunt 2013). ``"none"``: the naive regression of
+            the assigned classes, biased towards no effect.
+        assignment : {"modal", "proportional"}, default="modal"
+            Assign each respondent to its most probable class, or spread it
+            over the classes by its posteriors.
+        reference : int, default=1
+            The class the others are compared with (coefficients 0).
+        se_method : {"hessian", "robust"}, optional
+            Default ``"hessian"`` for ML and none, ``"robust"`` (sandwich) for
+            BCH.
+        unknown : {"error", "missing"}, default="error"
+            With ``data``: what to do with an answer that is not a category
+            of the model.
+
+        Returns
+        -------
+        lca.three_step.CovariateEffects
+            ``coefficients`` (class, term) with standard errors, z, p-values
+            and odds ratios; ``wald`` tests per covariate; the
+            ``classification_errors`` matrix; ``predict_proba(covariates)``.
+
+        Notes
+        -----
+        The standard errors treat the step-1 model as known (as Latent
+        GOLD's Step3 does), so they omit its estimation error, which is
+        small when the classes are well separated (Bakk, Oberski & Vermunt
+        2014). See :mod:`lca.three_step`.
+        """
+        from . import three_step
+        from .diagnostics import _aligned
+
+        self._check_fitted()
+        if isinstance(covariates, (str, list, tuple)):
+            if data is None:
+                raise ValueError(
+                    "covariates given by column name need data= (the model keeps no columns "
+                    "besides its indicators); or pass a DataFrame of covariates"
+                )
+            names = [covariates] if isinstance(covariates, str) else list(covariates)
+            absent = [c for c in names if c not in data.columns]
+            if absent:
+                raise DataError(f"covariates {absent} name no column of the data")
+            covariates = data[names]
+        covariates = three_step._as_covariate_frame(covariates)
+        if data is None:
+            if getattr(self, "_fit_inverse", None) is None:
+                raise NotFittedError(
+                    "this model keeps no row-level posteriors (it was loaded from a file, "
+                    "built from parameters or fitted by distributed EM); give the "
+                    "respondents' answers: model.covariate_effects(covariates, data=df)"
+                )
+            if unknown != "error":
+                raise ValueError("unknown= goes with data=; the fitted rows are used")
+            index = self._fit_index
+            post = self._pattern_post[self._fit_inverse]
+            frame = pd.DataFrame(index=index)
+            if isinstance(weights, pd.Series):
+                weights = _aligned(weights, index, "weights")
+            row_weights = check_weights(weights, frame)
+        else:
+            from ._dask import is_dask_collection
+
+            if is_dask_collection(data):
+                raise TypeError(
+                    "covariate effects need the data in memory: pass a pandas DataFrame (for "
+                    "a Dask one, ddf[needed columns].compute())"
+                )
+            if unknown not in ("error", "missing"):
+                raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
+            data, row_weights = self._split_weights(data, weights)
+            index = data.index
+            post, _ = self._posteriors_rows(data, unknown)
+        if len(covariates) != len(index):
+            raise DataError(
+                f"the covariates have {len(covariates)} rows but the data have {len(index)}; "
+                "give one row per respondent"
+            )
+        if not covariates.index.equals(index):
+            if not (index.is_unique and covariates.index.is_unique) or set(covariates.index) != set(
+                index
+            ):
+                raise DataError(
+                    "the covariates' index is not the data's index; align them "
+                    "(covariates.reindex(data.index)) or set covariates.index = data.index "
+                    "if the rows are in the same order"
+                )
+            covariates = covariates.reindex(index)
+        return three_step.covariate_effects(
+            post,
+            covariates,
+            row_weights,
+            self.classes_,
+            correction=correction,
+            assignment=assignment,
+            reference=reference,
+            se_method=se_method,
+        )
+
     def summary(self):
         """Fit statistics, class sizes, AvePP, classification table and profile.
 

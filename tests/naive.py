@@ -227,3 +227,31 @@ def standard_errors(codes, weights, sizes, blocks, ordinal, a, b, marginals, met
     jac = fd_jacobian(outputs, theta)
     se = np.sqrt(np.einsum("ip,pq,iq->i", jac, cov, jac))
     return se[:n_classes], se[n_classes:].reshape(-1, n_classes + 1)
+
+
+def step3_loglik(beta, z, share, d, weights, bch=None):
+    """Step-3 log-likelihood of a multinomial logit, in probabilities (not log space).
+
+    ``beta`` (p, K). Without ``bch``: the ML correction's
+    sum_i w_i sum_t a_it log sum_s pi_is D[s, t]; with ``bch`` (n, K):
+    sum_i w_i sum_s bch_is log pi_is.
+    """
+    eta = z @ beta
+    pi = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+    if bch is not None:
+        return float(np.sum(weights * np.sum(bch * np.log(pi), axis=1)))
+    prob = pi @ d  # P(assigned t | z_i), in probabilities
+    with np.errstate(divide="ignore"):
+        terms = np.where(share > 0, share * np.log(prob), 0.0)
+    return float(np.sum(weights * terms.sum(axis=1)))
+
+
+def classification_errors(post, share, weights):
+    """D[s, t] = sum_i w_i p_is a_it / sum_i w_i p_is, by loops."""
+    k = post.shape[1]
+    d = np.zeros((k, k))
+    for s in range(k):
+        for t in range(k):
+            d[s, t] = sum(weights[i] * post[i, s] * share[i, t] for i in range(post.shape[0]))
+        d[s] /= sum(weights[i] * post[i, s] for i in range(post.shape[0]))
+    return d

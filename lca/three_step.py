@@ -1,0 +1,611 @@
+"""Classes related to covariates: the bias-adjusted three-step approach.
+
+Step 1 is the latent class model, fitted without the covariates. Step 2
+assigns every respondent to a class, by the modal (largest) posterior
+probability or proportionally to the posteriors, and measures the
+classification error of that assignment,
+
+    D[s, t] = P(assigned to t | in class s)
+            = sum_i w_i p(s | y_i) a_it / sum_i w_i p(s | y_i),
+
+with a_it the respondent's share of class t (0 or 1 for modal assignment)
+and p(s | y_i) the posteriors (Vermunt 2010, eq. 6). Step 3 regresses class
+membership on covariates z by a multinomial logit,
+P(X = s | z) = exp(z'beta_s) / sum_u exp(z'beta_u) with beta = 0 for a
+reference class, from the assignments, corrected for the error D:
+
+- ``"ml"`` (Vermunt 2010; Latent GOLD's Step3 default): maximum likelihood
+  of the assignments, sum_i w_i sum_t a_it log sum_s P(X = s | z_i) D[s, t];
+- ``"bch"`` (Bolck, Croon & Hagenaars 2004; Bakk, Tekle & Vermunt 2013):
+  the multinomial logit of the classes weighted by a*_is = (a_i D^-1)_s,
+  whose expectation given the true class is its indicator, so the weighted
+  log-likelihood sum_i w_i sum_s a*_is log P(X = s | z_i) is unbiased;
+  weights can be negative;
+- ``"none"``: the uncorrected regression of the assignments (the classical
+  three-step, biased towards no effect when classes are not well separated).
+
+Standard errors: ``"hessian"`` inverts minus the Hessian of the step-3
+log-likelihood; ``"robust"`` is the sandwich H^-1 (sum_i w_i g_i g_i') H^-1 of
+the respondents' scores g_i (the default for BCH, whose weighted likelihood
+is not a likelihood). Both treat the step-1 model as known, as Vermunt (2010)
+and Latent GOLD's Step3 do: they leave out its estimation error, which Bakk,
+Oberski & Vermunt (2014) find small when the classes are well separated.
+Weights count as frequency weights.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+from scipy.special import logsumexp
+
+from .encoding import DataError
+from .exceptions import ConvergenceWarning
+
+CORRECTIONS = ("ml", "bch", "none")
+ASSIGNMENTS = ("modal", "proportional")
+SE_METHODS = ("hessian", "robust")
+INTERCEPT = "Intercept"
+
+#: What a singular information matrix means here, and what to do.
+_SINGULAR = (
+    "The cause is a covariate value that nobody in some class has (its coefficient runs "
+    "off to infinity) or nearly collinear covariates; merge rare categories or drop a covariate"
+)
+
+
+def assignment_shares(post: np.ndarray, assignment: str) -> np.ndarray:
+    """Each respondent's share of each class: 0/1 at the modal class, or the posteriors."""
+    if assignment == "proportional":
+        return post
+    share = np.zeros_like(post)
+    share[np.arange(post.shape[0]), np.argmax(post, axis=1)] = 1.0
+    return share
+
+
+def classification_errors(post: np.ndarray, share: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``D[s, t]``, the probability of being assigned to t when in class s."""
+    joint = post.T @ (weights[:, None] * share)
+    size = joint.sum(axis=1, keepdims=True)
+    empty = np.flatnonzero(size[:, 0] <= 0)
+    if empty.size:
+        raise DataError(
+            f"class {int(empty[0]) + 1} has no respondents in these data (its posterior "
+            "probabilities sum to 0), so its classification error is undefined; fit fewer classes"
+        )
+    return joint / size
+
+
+# -- covariates as a design matrix ---------------------------------------------------------
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    )
+
+
+def _levels(values: pd.Series) -> list:
+    from .diagnostics import _categories
+
+    levels = _categories(values)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # categories nobody has: no column
+        present = set(values.dropna().unique())
+        levels = [v for v in levels if v in present]
+    return levels
+
+
+@dataclass(frozen=True)
+class Design:
+    """How a frame of covariates becomes the columns of a design matrix.
+
+    Numeric columns enter as they are; any other column (text, categorical,
+    boolean) by one indicator column per category but its first (a
+    Categorical's first category present, otherwise the smallest value).
+    An intercept comes first.
+    """
+
+    variables: tuple[str, ...]
+    levels: dict = field(default_factory=dict)  # categorical variable -> levels, reference first
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Design:
+        names = [str(c) for c in frame.columns]
+        if len(set(names)) != len(names) or INTERCEPT in names:
+            raise DataError(f"covariate names must be distinct and not {INTERCEPT!r}; got {names}")
+        levels = {}
+        for col in frame.columns:
+            values = frame[col]
+            _check_missing(values)
+            if _is_numeric(values):
+                finite = np.isfinite(values.to_numpy(dtype=float))
+                if not finite.all():
+                    i = int(np.flatnonzero(~finite)[0])
+                    raise DataError(
+                        f"covariate {col!r} holds {float(values.iloc[i])!r} at row "
+                        f"{values.index[i]!r}; covariates must be finite"
+                    )
+                if np.ptp(values.to_numpy(dtype=float)) == 0:
+                    raise DataError(
+                        f"covariate {col!r} takes one value only ({values.iloc[0]!r}); "
+                        "it says nothing about the classes: drop it"
+                    )
+            else:
+                found = _levels(values)
+                if len(found) < 2:
+                    raise DataError(
+                        f"covariate {col!r} has one category only ({found[0]!r}); "
+                        "it says nothing about the classes: drop it"
+                    )
+                levels[str(col)] = found
+        return cls(variables=tuple(str(c) for c in frame.columns), levels=levels)
+
+    @property
+    def terms(self) -> list[str]:
+        """Names of the design matrix's columns: ``Intercept``, then ``x`` or ``x[level]``."""
+        out = [INTERCEPT]
+        for var in self.variables:
+            if var in self.levels:
+                out += [f"{var}[{level}]" for level in self.levels[var][1:]]
+            else:
+                out.append(var)
+        return out
+
+    @property
+    def groups(self) -> dict[str, list[int]]:
+        """Each variable's columns of the design matrix (the intercept's is 0)."""
+        out, col = {INTERCEPT: [0]}, 1
+        for var in self.variables:
+            width = len(self.levels[var]) - 1 if var in self.levels else 1
+            out[var] = list(range(col, col + width))
+            col += width
+        return out
+
+    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """The design matrix of ``frame`` (which holds the same covariates)."""
+        by_name = {str(c): c for c in frame.columns}
+        absent = [v for v in self.variables if v not in by_name]
+        if absent:
+            raise DataError(
+                f"the covariates lack {absent} (they have {list(by_name)}); give every "
+                "covariate of the fitted regression"
+            )
+        columns = [np.ones(frame.shape[0])]
+        for var in self.variables:
+            values = frame[by_name[var]]
+            _check_missing(values)
+            if var not in self.levels:
+                if not _is_numeric(values):
+                    raise DataError(
+                        f"covariate {var!r} was numeric in the fitted regression but holds "
+                        f"{values.dtype} values here; convert it with pd.to_numeric"
+                    )
+                columns.append(values.to_numpy(dtype=float))
+                continue
+            levels = self.levels[var]
+            objects = pd.Index(values.to_numpy(dtype=object), dtype=object)
+            pos = pd.Index(levels, dtype=object).get_indexer(objects)
+            if (pos < 0).any():
+                i = int(np.flatnonzero(pos < 0)[0])
+                raise DataError(
+                    f"covariate {var!r} holds {objects[i]!r} at row {values.index[i]!r}, a "
+                    f"category the regression was not fitted with ({levels}); recode it"
+                )
+            for j in range(1, len(levels)):
+                columns.append((pos == j).astype(float))
+        return np.column_stack(columns)
+
+
+def _check_missing(values: pd.Series) -> None:
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"covariate {values.name!r} is missing in {int(missing.sum())} row(s), the first at "
+            f"row {values.index[int(np.flatnonzero(missing)[0])]!r}; rows are never dropped "
+            "silently: drop or impute them, or code the missing values as a category"
+        )
+
+
+def _check_rank(z: np.ndarray, terms: list[str]) -> None:
+    """A DataError naming the first column that the ones before it explain."""
+    for j in range(1, z.shape[1] + 1):
+        if np.linalg.matrix_rank(z[:, :j]) < j:
+            raise DataError(
+                f"covariate term {terms[j - 1]!r} is a linear combination of the terms before "
+                f"it ({terms[: j - 1]}) in these data; drop it or one of them"
+            )
+
+
+# -- the step-3 log-likelihood -------------------------------------------------------------
+
+
+def _softmax_log(eta: np.ndarray) -> np.ndarray:
+    return eta - logsumexp(eta, axis=1, keepdims=True)
+
+
+def step3_terms(beta, z, share, log_d, weights, bch_weights=None, hessian=True):
+    """Log-likelihood, its gradient in eta = z beta, and the Hessian in eta, per row.
+
+    ``beta`` is (p, K). With ``bch_weights`` (n, K) the weighted multinomial
+    log-likelihood sum_i w_i sum_s a*_is log pi_is (BCH, or the uncorrected
+    regression with a* = a); otherwise the ML correction's
+    sum_i w_i sum_t a_it log sum_s pi_is D[s, t]. Returns ``(loglik,
+    grad_eta (n, K), hess_eta (n, K, K) or None)``, the row derivatives not
+    yet weighted.
+    """
+    log_pi = _softmax_log(z @ beta)
+    pi = np.exp(log_pi)
+    if bch_weights is not None:
+        loglik = float(np.sum(weights * np.sum(bch_weights * log_pi, axis=1)))
+        grad = bch_weights - bch_weights.sum(axis=1, keepdims=True) * pi
+        hess = None
+        if hessian:
+            total = bch_weights.sum(axis=1)[:, None, None]
+            hess = -total * (pi[:, :, None] * np.eye(pi.shape[1]) - pi[:, :, None] * pi[:, None, :])
+        return loglik, grad, hess
+    joint = log_pi[:, :, None] + log_d[None, :, :]  # (n, s, t): log P(X = s, W = t | z)
+    log_w = logsumexp(joint, axis=1)  # (n, t)
+    log_w_used = np.where(share > 0, log_w, 0.0)  # a class nobody is assigned to: 0, not -inf
+    loglik = float(np.sum(weights * np.sum(share * log_w_used, axis=1)))
+    q = np.exp(joint - log_w[:, None, :])  # P(X = s | W = t, z)
+    q_mean = np.einsum("ist,it->is", q, share)
+    grad = q_mean - pi
+    hess = None
+    if hessian:
+        eye = np.eye(pi.shape[1])
+        hess = (
+            q_mean[:, :, None] * eye
+            - np.einsum("it,ist,iut->isu", share, q, q)
+            - (pi[:, :, None] * eye - pi[:, :, None] * pi[:, None, :])
+        )
+    return loglik, grad, hess
+
+
+def _theta_to_beta(theta, p, k, free):
+    beta = np.zeros((p, k))
+    beta[:, free] = theta.reshape(len(free), p).T
+    return beta
+
+
+def _derivatives(theta, z, share, log_d, weights, bch, free, hessian=True):
+    """Log-likelihood, gradient and Hessian in the free parameters (class-major)."""
+    p, k = z.shape[1], share.shape[1]
+    beta = _theta_to_beta(theta, p, k, free)
+    loglik, grad_eta, hess_eta = step3_terms(beta, z, share, log_d, weights, bch, hessian)
+    grad = (z.T @ (weights[:, None] * grad_eta[:, free])).T.ravel()
+    if not hessian:
+        return loglik, grad, None
+    m = len(free)
+    hess = np.empty((m, p, m, p))
+    for a, s in enumerate(free):
+        for b, u in enumerate(free):
+            hess[a, :, b, :] = z.T @ (z * (weights * hess_eta[:, s, u])[:, None])
+    return loglik, grad, hess.reshape(m * p, m * p)
+
+
+def _scores(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
+    """Each row's score in the free parameters, (n, (K-1) p), not weighted."""
+    p, k = z.shape[1], share.shape[1]
+    beta = _theta_to_beta(theta, p, k, free)
+    _, grad_eta, _ = step3_terms(beta, z, share, log_d, weights, bch, hessian=False)
+    return (grad_eta[:, free][:, :, None] * z[:, None, :]).reshape(z.shape[0], -1)
+
+
+def _inverse(info: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of the information matrix, and which parameters it does not identify.
+
+    The rank is judged on the matrix scaled to unit diagonal (an eigenvalue
+    under ``RANK_TOL``, as for the model's standard errors); a parameter
+    with a loading over 1e-3 on such a flat direction is not identified.
+    """
+    from .standard_errors import RANK_TOL
+
+    diag = np.diag(info)
+    scale = np.where(diag > 0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)), 1.0)
+    values, vectors = np.linalg.eigh(info * np.outer(scale, scale))
+    keep = values > RANK_TOL
+    inv = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    flat = np.any(np.abs(vectors[:, ~keep]) > 1e-3, axis=1)
+    return inv * np.outer(scale, scale), flat
+
+
+def _newton_decrement(info: np.ndarray, grad: np.ndarray) -> float:
+    try:
+        return float(grad @ np.linalg.solve(info, grad))
+    except np.linalg.LinAlgError:
+        return np.inf
+
+
+def maximise(z, share, log_d, weights, bch, free, max_iter: int, gtol: float):
+    """Maximise the step-3 log-likelihood by a trust-region Newton method.
+
+    The objective is taken per unit of weight, so that ``gtol`` bounds the
+    gradient per respondent. Returns scipy's result.
+    """
+    p = z.shape[1]
+    total = float(weights.sum())
+    marg = np.maximum((weights[:, None] * share).sum(axis=0), 1e-12 * total)
+    theta0 = np.zeros((len(free), p))
+    ref = next(s for s in range(share.shape[1]) if s not in free)
+    theta0[:, 0] = np.log(marg[free] / marg[ref])  # the intercepts: the assigned class sizes
+    cache = {}
+
+    def evaluate(theta):
+        key = theta.tobytes()
+        if key not in cache:
+            cache.clear()
+            cache[key] = _derivatives(theta, z, share, log_d, weights, bch, free)
+        return cache[key]
+
+    def fun(theta):
+        loglik, grad, _ = evaluate(theta)
+        return -loglik / total, -grad / total
+
+    def hess(theta):
+        return -evaluate(theta)[2] / total
+
+    with np.errstate(over="ignore", under="ignore"):
+        return optimize.minimize(
+            fun,
+            theta0.ravel(),
+            jac=True,
+            hess=hess,
+            method="trust-exact",
+            options={"gtol": gtol, "maxiter": max_iter},
+        )
+
+
+# -- the result --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CovariateEffects:
+    """A multinomial logit of class membership on covariates (step 3).
+
+    Attributes
+    ----------
+    coefficients : pandas.DataFrame
+        Index (class, term) for every class but the reference; columns
+        ``coef`` (log odds of the class against the reference class),
+        ``se``, ``z``, ``p_value`` (two-sided, normal) and ``odds_ratio``.
+    wald : pandas.DataFrame
+        One row per covariate (and the intercept): the Wald statistic that
+        all its coefficients are 0 in every class, its ``df`` and
+        ``p_value`` (chi-square); it does not depend on the reference class.
+    classification_errors : pandas.DataFrame
+        ``D``: rows the true class, columns the assigned class, rows sum to 1.
+    covariance : numpy.ndarray
+        Covariance of the coefficients, in the order of ``coefficients``.
+    loglik : float
+        The maximised step-3 log-likelihood (for BCH, the weighted one).
+    n_obs : float
+        Sum of the weights.
+    correction, assignment, se_method : str
+    reference : int
+        The class whose coefficients are 0.
+    converged : bool
+    n_iter : int
+    design : Design
+        How the covariates were coded; :meth:`predict_proba` reuses it.
+    """
+
+    coefficients: pd.DataFrame
+    wald: pd.DataFrame
+    classification_errors: pd.DataFrame
+    covariance: np.ndarray
+    loglik: float
+    n_obs: float
+    correction: str
+    assignment: str
+    se_method: str
+    reference: int
+    converged: bool
+    n_iter: int
+    design: Design
+
+    @property
+    def classes(self) -> pd.Index:
+        return self.classification_errors.index
+
+    def beta(self) -> pd.DataFrame:
+        """Coefficients as a (term, class) table, the reference class's column 0."""
+        coef = self.coefficients["coef"].unstack(0)
+        out = pd.DataFrame(0.0, index=self.design.terms, columns=self.classes)
+        out.loc[:, coef.columns] = coef.loc[self.design.terms].to_numpy()
+        out.index.name, out.columns.name = "term", "class"
+        return out
+
+    def predict_proba(self, covariates: pd.DataFrame) -> pd.DataFrame:
+        """Class probabilities given covariates, P(X = s | z), indexed like the input."""
+        covariates = _as_covariate_frame(covariates)
+        z = self.design.matrix(covariates)
+        prob = np.exp(_softmax_log(z @ self.beta().to_numpy()))
+        return pd.DataFrame(prob, index=covariates.index, columns=self.classes)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The coefficients table (a copy)."""
+        return self.coefficients.copy()
+
+    def as_text(self) -> str:
+        head = (
+            f"Step-3 multinomial logit: correction={self.correction}, "
+            f"assignment={self.assignment}, se={self.se_method}, reference class "
+            f"{self.reference}, N = {self.n_obs:g}, log-likelihood {self.loglik:.3f}"
+            + ("" if self.converged else " (NOT CONVERGED)")
+        )
+        return "\n\n".join(
+            [
+                head,
+                self.coefficients.to_string(float_format=lambda v: f"{v:.4f}"),
+                "Wald tests\n" + self.wald.to_string(float_format=lambda v: f"{v:.4f}"),
+                "Classification errors (rows: true class, columns: assigned)\n"
+                + self.classification_errors.to_string(float_format=lambda v: f"{v:.4f}"),
+            ]
+        )
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+
+def _as_covariate_frame(covariates) -> pd.DataFrame:
+    if isinstance(covariates, pd.Series):
+        return covariates.to_frame(covariates.name if covariates.name is not None else "x")
+    if not isinstance(covariates, pd.DataFrame):
+        raise TypeError(
+            f"covariates must be a pandas DataFrame (or Series), not {type(covariates).__name__}"
+        )
+    if covariates.shape[1] == 0:
+        raise DataError("no covariates given")
+    return covariates
+
+
+def covariate_effects(
+    post: np.ndarray,
+    covariates: pd.DataFrame,
+    weights: np.ndarray,
+    classes: pd.Index,
+    *,
+    correction: str = "ml",
+    assignment: str = "modal",
+    reference: int = 1,
+    se_method: str | None = None,
+    max_iter: int = 500,
+    gtol: float = 1e-10,
+) -> CovariateEffects:
+    """Step 2 and step 3 from the posteriors of step 1.
+
+    ``post`` (n, K) are the rows' posterior probabilities, ``covariates``
+    the rows' covariates (one row each, in the same order), ``weights``
+    their case weights. See the module docstring for the methods.
+    """
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {CORRECTIONS}, not {correction!r}")
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"assignment must be one of {ASSIGNMENTS}, not {assignment!r}")
+    if se_method is None:
+        se_method = "robust" if correction == "bch" else "hessian"
+    if se_method not in SE_METHODS:
+        raise ValueError(f"se_method must be one of {SE_METHODS}, not {se_method!r}")
+    k = post.shape[1]
+    if k < 2:
+        raise ValueError("a regression on covariates needs at least 2 classes")
+    if reference not in list(classes):
+        raise ValueError(f"reference must be one of the classes {list(classes)}, not {reference!r}")
+    ref = list(classes).index(reference)
+    free = [s for s in range(k) if s != ref]
+
+    design = Design.from_frame(covariates)
+    z = design.matrix(covariates)
+    keep = weights > 0
+    terms = design.terms
+    z, post, weights = z[keep], post[keep], weights[keep]
+    share = assignment_shares(post, assignment)
+    d = classification_errors(post, share, weights)
+
+    bch = log_d = None
+    if correction == "none":
+        bch = share
+    elif correction == "bch":
+        try:
+            bch = share @ np.linalg.inv(d)
+        except np.linalg.LinAlgError:
+            raise DataError(
+                "the classification error matrix is singular (two classes are not told "
+                "apart), so BCH weights do not exist; use correction='ml'"
+            ) from None
+    else:
+        with np.errstate(divide="ignore"):
+            log_d = np.log(d)
+
+    # numeric columns scaled to unit standard deviation: the same model, better conditioned
+    scale = np.ones(z.shape[1])
+    for var, cols in design.groups.items():
+        if var != INTERCEPT and var not in design.levels:
+            scale[cols] = max(float(np.std(z[:, cols[0]])), 1e-300)
+    zs = z / scale
+    if np.linalg.matrix_rank(zs) < zs.shape[1]:
+        _check_rank(zs, terms)
+    res = maximise(zs, share, log_d, weights, bch, free, max_iter, gtol)
+    theta = res.x
+    loglik, grad, hess = _derivatives(theta, zs, share, log_d, weights, bch, free)
+    info = -hess
+    total = float(weights.sum())
+    # scipy's trust region also stops when the objective no longer changes in floating point
+    # (at the maximum, not a failure): judge that by the Newton decrement g' H^-1 g per unit
+    # of weight, the gain a Newton step would still promise
+    converged = bool(res.success) or 0.0 <= _newton_decrement(info, grad) < 1e-12 * total
+    inv, flat = _inverse(info)
+    if se_method == "robust":
+        g = _scores(theta, zs, share, log_d, weights, bch, free)
+        cov = inv @ (g.T @ (weights[:, None] * g)) @ inv
+    else:
+        cov = inv
+    cov[flat, :] = cov[:, flat] = np.nan
+    unscale = np.tile(1.0 / scale, len(free))
+    theta = theta * unscale
+    cov = cov * np.outer(unscale, unscale)
+    if not converged:
+        warnings.warn(
+            f"the step-3 regression did not converge in {res.nit} iterations ({res.message}); "
+            "a coefficient may be heading to infinity (a category of a covariate with nobody "
+            "in some class): merge rare categories or drop the covariate",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+    names = [(classes[s], term) for s in free for term in terms]
+    if flat.any():
+        which = ", ".join(f"class {c} {t}" for (c, t), f in zip(names, flat) if f)
+        warnings.warn(
+            f"the step-3 information matrix is singular: {which} not identified (standard "
+            f"errors NaN). {_SINGULAR}",
+            UserWarning,
+            stacklevel=3,
+        )
+    se = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        zval = theta / se
+        table = pd.DataFrame(
+            {
+                "coef": theta,
+                "se": se,
+                "z": zval,
+                "p_value": 2.0 * stats.norm.sf(np.abs(zval)),
+                "odds_ratio": np.exp(theta),
+            },
+            index=pd.MultiIndex.from_tuples(names, names=["class", "term"]),
+        )
+    p = len(terms)
+    rows = []
+    for var, cols in design.groups.items():
+        idx = [a * p + c for a in range(len(free)) for c in cols]
+        b = theta[idx]
+        sub = cov[np.ix_(idx, idx)]
+        stat = np.nan if np.isnan(sub).any() else float(b @ np.linalg.solve(sub, b))
+        rows.append((var, stat, len(idx), float(stats.chi2.sf(stat, len(idx)))))
+    wald = pd.DataFrame(rows, columns=["variable", "statistic", "df", "p_value"]).set_index(
+        "variable"
+    )
+    return CovariateEffects(
+        coefficients=table,
+        wald=wald,
+        classification_errors=pd.DataFrame(
+            d,
+            index=pd.Index(classes, name="class"),
+            columns=pd.Index(classes, name="assigned"),
+        ),
+        covariance=cov,
+        loglik=loglik,
+        n_obs=float(weights.sum()),
+        correction=correction,
+        assignment=assignment,
+        se_method=se_method,
+        reference=reference,
+        converged=converged,
+        n_iter=int(res.nit),
+        design=design,
+    )

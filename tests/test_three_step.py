@@ -1,0 +1,378 @@
+"""Bias-adjusted three-step regression of class membership on covariates."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+from scipy.optimize import linear_sum_assignment
+
+import lca
+from lca import three_step
+
+from . import naive
+
+#: Truth of the simulations: class 1 is the reference; rows Intercept, x, g[b], g[c].
+TRUE_BETA = np.array(
+    [
+        [0.0, 0.3, -0.2],
+        [0.0, 1.0, -0.8],
+        [0.0, 0.5, 0.0],
+        [0.0, 0.0, -0.7],
+    ]
+)
+PROFILES = np.array(
+    [
+        [0.85, 0.85, 0.85, 0.85, 0.85, 0.85],
+        [0.15, 0.15, 0.15, 0.15, 0.15, 0.15],
+        [0.85, 0.85, 0.85, 0.15, 0.15, 0.15],
+    ]
+)
+
+
+def simulate(rng, n, profiles=PROFILES, beta=TRUE_BETA):
+    x = rng.normal(size=n)
+    g = rng.choice(np.array(["a", "b", "c"]), size=n)
+    z = np.column_stack([np.ones(n), x, g == "b", g == "c"]).astype(float)
+    eta = z @ beta
+    pi = np.exp(eta - eta.max(axis=1, keepdims=True))
+    pi /= pi.sum(axis=1, keepdims=True)
+    cls = (rng.random(n)[:, None] > pi.cumsum(axis=1)).sum(axis=1)
+    y = (rng.random((n, profiles.shape[1])) < profiles[cls]).astype(int)
+    data = pd.DataFrame(y, columns=[f"q{j}" for j in range(profiles.shape[1])])
+    return data, pd.DataFrame({"x": x, "g": g}), cls
+
+
+def matched_fit(data, truth, k=3, seed=0):
+    """A fitted model and, for each true class, the fitted class that holds it."""
+    model = lca.LatentClassModel(k, n_starts=4, random_state=seed).fit(data)
+    table = pd.crosstab(truth, model.predict(data)).reindex(
+        index=range(k), columns=range(1, k + 1), fill_value=0
+    )
+    rows, cols = linear_sum_assignment(-table.to_numpy())
+    return model, {int(r): int(c) + 1 for r, c in zip(rows, cols)}
+
+
+def in_truth_order(result, match):
+    """The (term, class) coefficients, columns in the order of the true classes."""
+    beta = result.beta()
+    return beta[[match[s] for s in range(len(match))]].to_numpy()
+
+
+@pytest.fixture(scope="module")
+def sample():
+    data, cov, cls = simulate(np.random.default_rng(0), 1500)
+    model, match = matched_fit(data, cls)
+    return data, cov, model, match
+
+
+# -- the likelihood and its derivatives ---------------------------------------------------
+
+
+def random_step3(rng, n=40, k=3, p=3):
+    z = np.column_stack([np.ones(n), rng.normal(size=(n, p - 1))])
+    post = rng.dirichlet(np.ones(k) * 0.7, size=n)
+    w = rng.uniform(0.5, 2.0, size=n)
+    return z, post, w
+
+
+@pytest.mark.parametrize("assignment", ["modal", "proportional"])
+@pytest.mark.parametrize("correction", ["ml", "bch", "none"])
+def test_derivatives_match_finite_differences(assignment, correction):
+    rng = np.random.default_rng(1)
+    z, post, w = random_step3(rng)
+    share = three_step.assignment_shares(post, assignment)
+    d = three_step.classification_errors(post, share, w)
+    assert np.allclose(d, naive.classification_errors(post, share, w), atol=1e-14)
+    bch = log_d = None
+    if correction == "ml":
+        log_d = np.log(d)
+    else:
+        bch = share @ np.linalg.inv(d) if correction == "bch" else share
+    free = [0, 2]  # class 2 is the reference
+    theta = rng.normal(scale=0.5, size=len(free) * z.shape[1])
+
+    def f(th):
+        beta = three_step._theta_to_beta(th, z.shape[1], 3, free)
+        return naive.step3_loglik(beta, z, share, d, w, bch)
+
+    ll, grad, hess = three_step._derivatives(theta, z, share, log_d, w, bch, free)
+    assert ll == pytest.approx(f(theta), rel=1e-12)
+    assert np.allclose(grad, naive.fd_jacobian(lambda t: np.array([f(t)]), theta)[0], atol=1e-6)
+    assert np.allclose(hess, naive.fd_hessian(f, theta, h=1e-4), atol=1e-5)
+    scores = three_step._scores(theta, z, share, log_d, w, bch, free)
+    assert np.allclose(scores.T @ w, grad, atol=1e-12)
+
+
+def test_ml_maximum_and_standard_errors_match_a_generic_optimiser(sample):
+    data, cov, model, _ = sample
+    sub = slice(0, 500)
+    res = model.covariate_effects(cov.iloc[sub], data=data.iloc[sub])
+    post = model.predict_proba(data.iloc[sub]).to_numpy()
+    share = three_step.assignment_shares(post, "modal")
+    w = np.ones(len(post))
+    d = naive.classification_errors(post, share, w)
+    z = three_step.Design.from_frame(cov.iloc[sub]).matrix(cov.iloc[sub])
+
+    def f(th):
+        return naive.step3_loglik(three_step._theta_to_beta(th, 4, 3, [1, 2]), z, share, d, w)
+
+    best = optimize.minimize(lambda t: -f(t), np.zeros(8), method="BFGS", options={"gtol": 1e-7})
+    ours = res.coefficients["coef"].to_numpy()
+    assert np.allclose(ours, best.x, atol=2e-4)
+    assert -best.fun <= res.loglik + 1e-9
+    assert res.loglik == pytest.approx(f(ours), rel=1e-12)
+    cov_fd = np.linalg.inv(-naive.fd_hessian(f, ours))
+    assert np.allclose(res.coefficients["se"], np.sqrt(np.diag(cov_fd)), rtol=1e-4)
+
+
+def test_perfect_classification_is_the_plain_multinomial_logit():
+    """With posteriors of 0 and 1, D is the identity and the three methods coincide."""
+    rng = np.random.default_rng(2)
+    n = 300
+    cov = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["u", "v"], size=n)})
+    z = three_step.Design.from_frame(cov).matrix(cov)
+    eta = z @ np.array([[0.0, 0.5, -0.3], [0.0, 1.2, -0.6], [0.0, -0.4, 0.8]])
+    pi = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+    cls = (rng.random(n)[:, None] > pi.cumsum(axis=1)).sum(axis=1)
+    post = np.eye(3)[cls]
+    w = np.ones(n)
+    classes = pd.RangeIndex(1, 4)
+    fits = {
+        c: three_step.covariate_effects(post, cov, w, classes, correction=c)
+        for c in ("ml", "bch", "none")
+    }
+    assert np.allclose(fits["ml"].classification_errors, np.eye(3))
+
+    def f(th):  # the multinomial logit of the classes, by a generic optimiser
+        beta = three_step._theta_to_beta(th, 3, 3, [1, 2])
+        return naive.step3_loglik(beta, z, post, np.eye(3), w, bch=post)
+
+    best = optimize.minimize(lambda t: -f(t), np.zeros(6), method="BFGS", options={"gtol": 1e-8})
+    for fit in fits.values():
+        assert np.allclose(fit.coefficients["coef"], best.x, atol=1e-4)
+        assert fit.converged
+    assert np.allclose(fits["ml"].coefficients["se"], fits["none"].coefficients["se"], rtol=1e-8)
+
+
+# -- simulations with known truth ---------------------------------------------------------
+
+
+def test_corrections_recover_the_truth_and_the_naive_regression_is_attenuated():
+    """40 samples of 1500 from a model with known coefficients (entropy R2 about 0.75)."""
+    rng = np.random.default_rng(3)
+    est = {c: [] for c in ("ml", "bch", "none")}
+    ses = {c: [] for c in ("ml", "bch")}
+    for rep in range(40):
+        data, cov, cls = simulate(rng, 1500)
+        model, match = matched_fit(data, cls, seed=rep)
+        for corr in est:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                res = model.covariate_effects(cov, correction=corr, reference=match[0])
+            est[corr].append(in_truth_order(res, match))
+            if corr in ses:
+                se = res.coefficients["se"].unstack(0)
+                ses[corr].append(se[[match[1], match[2]]].loc[res.design.terms].to_numpy())
+    truth = TRUE_BETA[:, 1:]
+    slopes = np.s_[1, :]  # the coefficients of x
+    for corr in ("ml", "bch"):
+        values = np.array(est[corr])[:, :, 1:]  # (rep, term, class 2..3)
+        bias = values.mean(axis=0) - truth
+        # within 3 standard errors of the mean of 40 estimates (plus a finite-sample allowance)
+        assert np.all(np.abs(bias) < 3 * values.std(axis=0) / np.sqrt(40) + 0.03), (corr, bias)
+        ratio = np.array(ses[corr]).mean(axis=0) / values.std(axis=0, ddof=1)
+        # 40 samples: each ratio is within about 0.11 of its expectation (1, or a little less,
+        # since step 1's estimation error is left out); their mean within about 0.04
+        assert np.all((ratio > 0.7) & (ratio < 1.4)), (corr, ratio)
+        assert 0.85 < ratio.mean() < 1.2, (corr, ratio)
+    naive_slopes = np.array(est["none"])[:, :, 1:].mean(axis=0)[slopes]
+    ml_slopes = np.array(est["ml"])[:, :, 1:].mean(axis=0)[slopes]
+    # classification error pulls the naive slopes towards 0 (by 11% and 43% here)
+    assert np.all(np.abs(naive_slopes) < 0.95 * np.abs(truth[slopes]))
+    assert np.all(np.abs(ml_slopes - truth[slopes]) < 0.5 * np.abs(naive_slopes - truth[slopes]))
+
+
+def test_proportional_assignment_recovers_the_truth():
+    rng = np.random.default_rng(4)
+    values = []
+    for rep in range(15):
+        data, cov, cls = simulate(rng, 1500)
+        model, match = matched_fit(data, cls, seed=rep)
+        res = model.covariate_effects(cov, assignment="proportional", reference=match[0])
+        values.append(in_truth_order(res, match)[:, 1:])
+    values = np.array(values)
+    bias = values.mean(axis=0) - TRUE_BETA[:, 1:]
+    assert np.all(np.abs(bias) < 3 * values.std(axis=0) / np.sqrt(15) + 0.03), bias
+
+
+@pytest.mark.parametrize("correction", ["ML", "BCH"])
+def test_same_estimates_as_stepmix_from_its_posteriors(correction):
+    """StepMix 3 (a peer, in the test extras) run to tight convergence; our step 3 from its
+    own step-1 posteriors. Its ML stops on the change in log-likelihood, about 1e-6 short."""
+    stepmix = pytest.importorskip("stepmix")
+    data, cov, _ = simulate(np.random.default_rng(7), 2000)
+    z = three_step.Design.from_frame(cov).matrix(cov)[:, 1:]
+    sm = stepmix.StepMix(
+        n_components=3, n_steps=3, measurement="bernoulli", structural="covariate",
+        correction=correction, assignment="modal", n_init=3, max_iter=5000, abs_tol=1e-12,
+        random_state=0, progress_bar=0,
+        structural_params={"method": "newton-raphson", "max_iter": 200, "tol": 1e-10},
+    )  # fmt: skip
+    sm.fit(data.to_numpy(), z)
+    beta = sm.get_parameters()["structural"]["beta"]  # (K, 1 + p), every class free
+    theirs = (beta - beta[0])[1:].ravel()  # against StepMix's first class
+    post = sm.predict_proba_class(data.to_numpy())
+    ours = three_step.covariate_effects(
+        post, cov, np.ones(len(cov)), pd.RangeIndex(1, 4), correction=correction.lower()
+    )
+    assert ours.converged
+    tol = 2e-5 if correction == "ML" else 1e-8
+    assert np.allclose(ours.coefficients["coef"].to_numpy(), theirs, atol=tol, rtol=0)
+
+
+# -- weights, references, alignment ------------------------------------------------------
+
+
+@pytest.mark.parametrize("correction", ["ml", "bch"])
+def test_integer_weights_are_repeated_rows_and_zero_weights_are_left_out(sample, correction):
+    data, cov, model, _ = sample
+    rng = np.random.default_rng(5)
+    w = rng.integers(0, 4, size=len(data))
+    rep = np.repeat(np.arange(len(data)), w)
+    kw = {"correction": correction, "se_method": "robust"}
+    weighted = model.covariate_effects(cov, data=data, weights=w, **kw)
+    repeated = model.covariate_effects(
+        cov.iloc[rep].reset_index(drop=True), data=data.iloc[rep].reset_index(drop=True), **kw
+    )
+    pd.testing.assert_frame_equal(weighted.coefficients, repeated.coefficients, rtol=1e-7)
+    assert weighted.n_obs == repeated.n_obs == w.sum()
+    pos = w > 0
+    dropped = model.covariate_effects(cov[pos], data=data[pos], weights=w[pos], **kw)
+    pd.testing.assert_frame_equal(weighted.coefficients, dropped.coefficients, rtol=1e-9)
+
+
+def test_weights_by_column_name_and_as_series(sample):
+    data, cov, model, _ = sample
+    w = pd.Series(np.linspace(0.5, 1.5, len(data)), index=data.index)
+    by_series = model.covariate_effects(cov, weights=w)
+    by_name = model.covariate_effects(["x", "g"], data=data.assign(x=cov.x, g=cov.g, wt=w),
+                                      weights="wt")  # fmt: skip
+    pd.testing.assert_frame_equal(by_series.coefficients, by_name.coefficients, rtol=1e-9)
+
+
+def test_reference_class_changes_the_contrasts_not_the_model(sample):
+    _data, cov, model, _ = sample
+    one = model.covariate_effects(cov, reference=1)
+    two = model.covariate_effects(cov, reference=2)
+    b1, b2 = one.beta(), two.beta()
+    assert np.allclose(b2.to_numpy(), (b1.to_numpy().T - b1[2].to_numpy()).T, atol=1e-6)
+    pd.testing.assert_frame_equal(one.wald, two.wald, rtol=1e-6)
+    pd.testing.assert_frame_equal(one.predict_proba(cov), two.predict_proba(cov), rtol=1e-6)
+    assert one.loglik == pytest.approx(two.loglik, rel=1e-12)
+
+
+def test_predict_proba_is_the_softmax_of_the_coefficients(sample):
+    _data, cov, model, _ = sample
+    res = model.covariate_effects(cov)
+    new = pd.DataFrame({"g": ["c", "a"], "x": [0.5, -1.0]}, index=["r1", "r2"])
+    beta = res.beta()
+    eta = np.array(
+        [
+            beta.loc["Intercept"] + 0.5 * beta.loc["x"] + beta.loc["g[c]"],
+            beta.loc["Intercept"] - 1.0 * beta.loc["x"],
+        ]
+    )
+    expected = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+    prob = res.predict_proba(new)
+    assert list(prob.index) == ["r1", "r2"] and list(prob.columns) == [1, 2, 3]
+    assert np.allclose(prob.to_numpy(), expected, atol=1e-15)
+    with pytest.raises(lca.DataError, match=r"'g' holds 'd' at row 'r2'.*\['a', 'b', 'c'\]"):
+        res.predict_proba(new.assign(g=["a", "d"]))
+    with pytest.raises(lca.DataError, match=r"lack \['x'\]"):
+        res.predict_proba(new[["g"]])
+
+
+def test_shuffled_covariates_are_aligned_and_data_path_equals_fitted_rows(sample):
+    data, cov, model, _ = sample
+    fitted = model.covariate_effects(cov)
+    shuffled = cov.sample(frac=1.0, random_state=0)
+    again = model.covariate_effects(shuffled)
+    pd.testing.assert_frame_equal(fitted.coefficients, again.coefficients)
+    given = model.covariate_effects(cov, data=data)
+    pd.testing.assert_frame_equal(fitted.coefficients, given.coefficients, rtol=1e-10)
+
+
+def test_loaded_model_needs_data_and_gives_the_same(sample, tmp_path):
+    data, cov, model, _ = sample
+    model.save(tmp_path / "m.json")
+    loaded = lca.load(tmp_path / "m.json")
+    with pytest.raises(lca.NotFittedError, match="data=df"):
+        loaded.covariate_effects(cov)
+    pd.testing.assert_frame_equal(
+        loaded.covariate_effects(cov, data=data).coefficients,
+        model.covariate_effects(cov).coefficients,
+        rtol=1e-9,
+    )
+
+
+def test_text_report_and_categorical_order(sample):
+    _data, cov, model, _ = sample
+    cat = cov.assign(g=pd.Categorical(cov.g, categories=["z", "c", "a", "b"]))
+    res = model.covariate_effects(cat)
+    # the first category present ("c") is the reference; "z", absent, gets no column
+    assert res.design.terms == ["Intercept", "x", "g[a]", "g[b]"]
+    text = str(res)
+    assert "correction=ml" in text and "Wald tests" in text and "g[a]" in text
+    assert res.wald.loc["g", "df"] == 4 and res.wald.loc["x", "df"] == 2
+
+
+# -- bad input ----------------------------------------------------------------------------
+
+
+def test_bad_covariates_get_errors_that_name_the_column(sample):
+    data, cov, model, _ = sample
+    missing = cov.copy()
+    missing.loc[[7, 9], "x"] = np.nan
+    with pytest.raises(lca.DataError, match=r"'x' is missing in 2 row\(s\), the first at row 7"):
+        model.covariate_effects(missing)
+    with pytest.raises(lca.DataError, match=r"'k' takes one value only"):
+        model.covariate_effects(cov.assign(k=3.0))
+    with pytest.raises(lca.DataError, match=r"'k' has one category only \('same'\)"):
+        model.covariate_effects(cov.assign(k="same"))
+    with pytest.raises(lca.DataError, match=r"term 'x2' is a linear combination"):
+        model.covariate_effects(cov.assign(x2=2 * cov.x))
+    with pytest.raises(lca.DataError, match=r"'x' holds inf"):
+        model.covariate_effects(cov.assign(x=cov.x.replace(cov.x.iloc[3], np.inf)))
+    with pytest.raises(lca.DataError, match="index is not the data's index"):
+        model.covariate_effects(cov.set_axis(cov.index + 1))
+    with pytest.raises(lca.DataError, match="have 10 rows but the data have 1500"):
+        model.covariate_effects(cov.iloc[:10])
+    with pytest.raises(ValueError, match="need data="):
+        model.covariate_effects(["x"])
+    with pytest.raises(lca.DataError, match=r"\['nope'\] name no column"):
+        model.covariate_effects(["nope"], data=data)
+    with pytest.raises(ValueError, match="correction must be one of"):
+        model.covariate_effects(cov, correction="BCH3")
+    with pytest.raises(ValueError, match="reference must be one of the classes"):
+        model.covariate_effects(cov, reference=4)
+    with pytest.raises(TypeError, match="pandas DataFrame"):
+        model.covariate_effects(cov.to_numpy())
+
+
+def test_separated_covariate_warns():
+    """A covariate category with nobody in class 1: its coefficient runs off to infinity."""
+    rng = np.random.default_rng(6)
+    data, cov, cls = simulate(rng, 1200, profiles=np.where(PROFILES > 0.5, 0.97, 0.03))
+    model, match = matched_fit(data, cls)
+    flag = np.where(cls == 0, "no", rng.choice(["no", "yes"], size=len(cls)))
+    with pytest.warns(UserWarning, match=r"class \d flag\[yes\] not identified") as record:
+        res = model.covariate_effects(cov.assign(flag=flag), correction="none", reference=match[0])
+    assert len(record) == 1 and record[0].filename == __file__
+    se = res.coefficients["se"]
+    # class 1 (true class 0) has nobody with flag "yes": only that contrast is lost
+    assert se.isna().sum() == 2 and se.isna()[(slice(None), "flag[yes]")].all()
+    assert np.isnan(res.wald.loc["flag", "statistic"]) and res.wald["statistic"].notna().sum() == 3
