@@ -1,6 +1,6 @@
 """The ``lca`` command line: a thin layer over the library.
 
-Subcommands: ``demo``, ``compare``, ``fit``, ``assign``. Errors are one line
+Subcommands: ``demo``, ``compare``, ``fit``, ``assign``, ``covariates``. Errors are one line
 on stderr with a non-zero exit code; ``--debug`` shows the traceback.
 """
 
@@ -52,6 +52,7 @@ _IN_COMMAND_LINE_WORDS = (
     ("not among the labels given in categories=", "not among the preset's labels"),
     ("; add it there, or recode it", "; recode it to one of them"),
     (", or pass unknown='missing' to fit such answers as missing", ""),
+    ("drop or impute them, or code", "leave them out with --drop-missing, impute them, or code"),
 )
 
 #: The same for advice with a variable part (regular expressions).
@@ -409,6 +410,47 @@ def cmd_assign(args) -> int:
     return 0
 
 
+def cmd_covariates(args) -> int:
+    import lca
+
+    check_out_path(args.out)
+    model = lca.load(args.model)
+    df = read_table(args.data, missing_markers(args.missing))
+    names = [c.strip() for c in args.covariates.split(",") if c.strip()]
+    categorical = [c.strip() for c in (args.categorical or "").split(",") if c.strip()]
+    absent = [c for c in [*names, *categorical] if c not in df.columns]
+    if absent:
+        raise CLIError(f"{args.data} has no column(s) {absent}")
+    stray = [c for c in categorical if c not in names]
+    if stray:
+        raise CLIError(f"--categorical names {stray}, which are not in --covariates")
+    if args.weights is not None and args.weights not in df.columns:
+        raise CLIError(f"{args.data} has no weights column {args.weights!r}")
+    if args.drop_missing:
+        missing = df[names].isna().any(axis=1)
+        if missing.any():
+            print(f"left out {int(missing.sum())} of {len(df)} rows with a missing covariate")
+            df = df[~missing]
+    covariates = df[names].copy()
+    for c in categorical:  # numbers that are codes: one indicator column per code
+        covariates[c] = pd.Categorical(covariates[c])
+    weights = None if args.weights is None else _weights_column(df[args.weights], args.data)
+    effects = model.covariate_effects(
+        covariates,
+        data=df.drop(columns=[args.weights]) if args.weights else df,
+        weights=weights,
+        correction=args.correction,
+        assignment=args.assignment,
+        reference=args.reference,
+        unknown=args.unknown,
+    )
+    print(effects.as_text())
+    if args.out:
+        effects.coefficients.to_csv(args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def _keeps_index(index: pd.Index) -> bool:
     """Whether the output needs the input's index (respondent ids): not for 0, 1, 2, ..."""
     if index.names != [None]:
@@ -564,6 +606,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="unseen categories: refuse (default) or treat as missing",
     )  # fmt: skip
     assign.set_defaults(func=cmd_assign)
+
+    cov = sub.add_parser(
+        "covariates",
+        help="regress class membership on covariates (bias-adjusted three-step)",
+    )
+    cov.add_argument("model", help="model file written by 'lca fit' or 'lca compare'")
+    cov.add_argument("data", help="the respondents: their answers and covariates")
+    cov.add_argument("--covariates", required=True, help="covariate columns, comma separated")
+    cov.add_argument(
+        "--categorical",
+        help="covariates coded as numbers that are categories (one column per code)",
+    )
+    cov.add_argument("--weights", help="column of case weights")
+    cov.add_argument(
+        "--correction", choices=["ml", "bch", "none"], default="ml",
+        help="for classification error: maximum likelihood (default), BCH weights, or none",
+    )  # fmt: skip
+    cov.add_argument(
+        "--assignment", choices=["modal", "proportional"], default="modal",
+        help="assign each respondent to its modal class (default) or by its posteriors",
+    )  # fmt: skip
+    cov.add_argument("--reference", type=int, default=1, help="reference class (default 1)")
+    cov.add_argument(
+        "--drop-missing", action="store_true",
+        help="leave out (and count) rows with a missing covariate; by default they are refused",
+    )  # fmt: skip
+    missing_arg(cov)
+    cov.add_argument(
+        "--unknown", choices=["error", "missing"], default="error",
+        help="answers the model does not know: refuse (default) or treat as missing",
+    )  # fmt: skip
+    cov.add_argument("--out", help="CSV of the coefficients to write")
+    cov.set_defaults(func=cmd_covariates)
     return parser
 
 

@@ -767,3 +767,50 @@ def test_fit_profile_path_is_checked_before_fitting(survey_csv, tmp_path, capsys
     assert code == 2
     assert "--profile" in capsys.readouterr().err
     assert not (tmp_path / "m.json").exists()
+
+
+@pytest.fixture(scope="module")
+def election_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("election")
+    data = lca.datasets.load_election()
+    data["wt"] = np.random.default_rng(1).uniform(0.5, 1.5, len(data))
+    path = folder / "election.csv"
+    data.to_csv(path, index=False)
+    items = list(data.columns[:12])
+    model = lca.LatentClassModel(3, n_starts=4, random_state=0).fit(data[items])
+    model.save(folder / "m.json")
+    return path, folder / "m.json", data
+
+
+def test_covariates_refuses_missing_covariates_then_drops_them_when_asked(
+    election_files, tmp_path, capsys
+):
+    path, model_path, data = election_files
+    args = ["covariates", str(model_path), str(path), "--covariates", "PARTY,GENDER"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "'PARTY' is missing in 25 row(s)" in err and "--drop-missing" in err
+    out_path = tmp_path / "effects.csv"
+    code = main([*args, "--categorical", "GENDER", "--weights", "wt", "--drop-missing",
+                 "--correction", "bch", "--out", str(out_path)])  # fmt: skip
+    assert code == 0
+    assert "left out 25 of 1785 rows" in capsys.readouterr().out
+    table = pd.read_csv(out_path, index_col=[0, 1])
+    keep = data["PARTY"].notna()
+    cov = data.loc[keep, ["PARTY", "GENDER"]].assign(GENDER=lambda d: pd.Categorical(d.GENDER))
+    model = lca.load(model_path)
+    expected = model.covariate_effects(
+        cov, data=data[keep], weights=data.loc[keep, "wt"], correction="bch"
+    ).coefficients
+    assert table.index.tolist() == [(c, t) for c, t in expected.index]
+    assert [t for _, t in expected.index][:3] == ["Intercept", "PARTY", "GENDER[2]"]
+    np.testing.assert_allclose(table.to_numpy(), expected.to_numpy(), rtol=1e-9)
+
+
+def test_covariates_names_absent_columns(election_files, capsys):
+    path, model_path, _ = election_files
+    assert main(["covariates", str(model_path), str(path), "--covariates", "AGE,INCOME"]) == 2
+    assert "no column(s) ['INCOME']" in capsys.readouterr().err
+    assert main(["covariates", str(model_path), str(path), "--covariates", "AGE",
+                 "--categorical", "EDUC"]) == 2  # fmt: skip
+    assert "not in --covariates" in capsys.readouterr().err
