@@ -21,6 +21,9 @@ import pandas as pd
 from .encoding import DataError, check_bool_number_mix
 from .exceptions import ConvergenceWarning
 
+#: How :func:`crosstab` places respondents in classes.
+CROSSTAB_KINDS = ("modal", "proportional", "bch", "ml")
+
 #: Row labels :func:`crosstab` adds below the categories.
 MISSING_ROW = "Missing"
 WEIGHTED_BASE_ROW = "Weighted base"
@@ -173,11 +176,17 @@ def crosstab(
         Case weights of the percentages and the weighted base; ``None``
         counts every row once. The model does not keep the weights it was
         fitted with: pass them again to weight the table.
-    kind : {"modal", "proportional"}, default="modal"
+    kind : {"modal", "proportional", "bch", "ml"}, default="modal"
         ``"modal"`` counts each respondent in its modal class;
         ``"proportional"`` spreads it over the classes by its posterior
-        probabilities (no classification error, as in the first step of a
-        bias-adjusted three-step analysis).
+        probabilities. Both understate how the classes differ, by the
+        classification error of the assignment; the bias-adjusted three-step
+        estimates of the distribution within each class correct for it
+        (:mod:`lca.three_step`, modal assignment): ``"bch"`` weights each
+        respondent by the inverse of the classification error matrix
+        (Bakk, Tekle & Vermunt 2013; a rare category can get a percentage
+        below 0), ``"ml"`` by maximum likelihood with that matrix fixed
+        (Vermunt 2010; percentages stay in 0-100).
 
     Returns
     -------
@@ -188,28 +197,19 @@ def crosstab(
         and ``"Total"``. Category rows are percentages of the column's
         weighted base (0 to 100; NaN in a class nobody is assigned to). The
         unweighted base counts respondents (for ``"proportional"``, the sum
-        of their posterior probabilities).
+        of their posterior probabilities; for ``"bch"`` and ``"ml"``, of
+        their BCH weights or corrected posteriors).
     """
     from .model import check_weights
 
-    if kind not in ("modal", "proportional"):
-        raise ValueError(f"kind must be 'modal' or 'proportional', not {kind!r}")
+    if kind not in CROSSTAB_KINDS:
+        raise ValueError(f"kind must be one of {CROSSTAB_KINDS}, not {kind!r}")
     index = model._fit_index
     variable = _aligned(variable, index, "variable")
     frame = pd.DataFrame(index=index)
     if isinstance(weights, pd.Series):
         weights = _aligned(weights, index, "weights")
     w = check_weights(weights, frame)
-
-    post = model._pattern_post[model._fit_inverse]
-    if kind == "modal":
-        share = np.zeros_like(post)
-        share[np.arange(post.shape[0]), np.argmax(post, axis=1)] = 1.0
-    else:
-        share = post
-    k = share.shape[1]
-    # one more column: the whole sample
-    share = np.hstack([share, np.ones((share.shape[0], 1))])
 
     categories = _categories(variable)
     missing = variable.isna().to_numpy()
@@ -227,6 +227,19 @@ def crosstab(
     row_of[present] = pos[present]
     onehot = np.zeros((len(variable), len(labels)))
     onehot[np.arange(len(variable)), row_of] = 1.0
+
+    from . import three_step
+
+    post = model._pattern_post[model._fit_inverse]
+    if kind == "bch":
+        share = three_step.bch_shares(post, w)
+    elif kind == "ml":
+        share = three_step.ml_distal_shares(post, onehot, w)
+    else:
+        share = three_step.assignment_shares(post, kind)
+    k = share.shape[1]
+    # one more column: the whole sample
+    share = np.hstack([share, np.ones((share.shape[0], 1))])
 
     weighted = onehot.T @ (w[:, None] * share)  # (n_labels, K + 1)
     base = weighted.sum(axis=0)

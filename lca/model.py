@@ -1337,9 +1337,12 @@ class LatentClassModel:
             like it; missing values are counted in a row ``"Missing"``.
         weights : array-like of shape (n_rows,), pandas.Series or None
             Case weights of the table (the model does not keep its own).
-        kind : {"modal", "proportional"}, default="modal"
+        kind : {"modal", "proportional", "bch", "ml"}, default="modal"
             Count each respondent in its modal class, or spread it over the
-            classes by its posterior probabilities.
+            classes by its posterior probabilities; or estimate the
+            distribution within each class corrected for the classification
+            error of modal assignment (bias-adjusted three-step: BCH weights
+            or maximum likelihood).
 
         Returns
         -------

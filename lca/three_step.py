@@ -80,6 +80,62 @@ def classification_errors(post: np.ndarray, share: np.ndarray, weights: np.ndarr
     return joint / size
 
 
+def bch_shares(post: np.ndarray, weights: np.ndarray, assignment: str = "modal") -> np.ndarray:
+    """BCH weights a_i D^-1 of every respondent and class (rows sum to 1; can be negative)."""
+    share = assignment_shares(post, assignment)
+    d = classification_errors(post, share, weights)
+    try:
+        return share @ np.linalg.inv(d)
+    except np.linalg.LinAlgError:
+        raise DataError(
+            "the classification error matrix is singular (two classes are not told "
+            "apart), so BCH weights do not exist; use the ML correction"
+        ) from None
+
+
+def ml_distal_shares(
+    post: np.ndarray,
+    outcome: np.ndarray,
+    weights: np.ndarray,
+    assignment: str = "modal",
+    tol: float = 1e-12,
+    max_iter: int = 10_000,
+) -> np.ndarray:
+    """Posteriors of the classes given each respondent's assignment and outcome.
+
+    The ML correction for a categorical distal outcome (Vermunt 2010; Bakk,
+    Tekle & Vermunt 2013): P(class s) and P(outcome c | s) maximise
+    sum_i w_i sum_t a_it log sum_s P(s) D[s, t] P(c_i | s), with D fixed,
+    by EM. ``outcome`` (n, C) is each respondent's outcome as 0/1 columns.
+    At the maximum, the returned r_is = sum_t a_it P(s | t, c_i) give the
+    estimates as weighted shares: P(c | s) = sum_i w_i r_is [c_i = c] /
+    sum_i w_i r_is.
+    """
+    share = assignment_shares(post, assignment)
+    with np.errstate(divide="ignore"):
+        log_d = np.log(classification_errors(post, share, weights))
+    # the likelihood depends on the data only through the table of assignments by outcome
+    table = share.T @ (weights[:, None] * outcome)  # (t, c)
+    counts = outcome.T @ (weights[:, None] * post)  # (c, s): the proportional table, to start
+    prev = -np.inf
+    for _ in range(max_iter):
+        sizes = counts.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_p = np.log(sizes / sizes.sum())
+            log_q = np.log(counts / sizes)  # (c, s)
+        joint = log_p[:, None, None] + log_d[:, :, None] + log_q.T[:, None, :]  # (s, t, c)
+        log_w = logsumexp(joint, axis=0)  # (t, c)
+        with np.errstate(invalid="ignore"):
+            cond = np.nan_to_num(np.exp(joint - log_w))  # P(s | t, c); 0 where (t, c) cannot be
+        counts = np.einsum("tc,stc->cs", table, cond)
+        loglik = float(np.sum(np.where(table > 0, table * log_w, 0.0)))
+        if loglik - prev <= tol * abs(loglik):
+            break
+        prev = loglik
+    code = np.argmax(outcome, axis=1)
+    return np.einsum("it,sti->is", share, cond[:, :, code])
+
+
 # -- covariates as a design matrix ---------------------------------------------------------
 
 
@@ -510,13 +566,7 @@ def covariate_effects(
     if correction == "none":
         bch = share
     elif correction == "bch":
-        try:
-            bch = share @ np.linalg.inv(d)
-        except np.linalg.LinAlgError:
-            raise DataError(
-                "the classification error matrix is singular (two classes are not told "
-                "apart), so BCH weights do not exist; use correction='ml'"
-            ) from None
+        bch = bch_shares(post, weights, assignment)
     else:
         with np.errstate(divide="ignore"):
             log_d = np.log(d)

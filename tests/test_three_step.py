@@ -376,3 +376,93 @@ def test_separated_covariate_warns():
     # class 1 (true class 0) has nobody with flag "yes": only that contrast is lost
     assert se.isna().sum() == 2 and se.isna()[(slice(None), "flag[yes]")].all()
     assert np.isnan(res.wald.loc["flag", "statistic"]) and res.wald["statistic"].notna().sum() == 3
+
+
+# -- distal outcomes: crosstab(kind="bch" | "ml") ------------------------------------------
+
+#: P(outcome | true class), rows the outcome's categories "x", "y", "z".
+DISTAL = np.array([[0.7, 0.2, 0.1], [0.2, 0.6, 0.3], [0.1, 0.2, 0.6]])
+
+
+def with_distal(rng, n):
+    data, _, cls = simulate(rng, n)
+    cum = DISTAL.T.cumsum(axis=1)[cls]
+    outcome = np.array(["x", "y", "z"])[(rng.random(n)[:, None] > cum).sum(axis=1)]
+    return data, pd.Series(outcome, name="outcome"), cls
+
+
+def test_corrected_crosstabs_recover_the_distribution_within_classes():
+    rng = np.random.default_rng(8)
+    tables = {k: [] for k in ("modal", "bch", "ml")}
+    for rep in range(30):
+        data, outcome, cls = with_distal(rng, 1500)
+        model, match = matched_fit(data, cls, seed=rep)
+        for kind in tables:
+            tab = model.crosstab(outcome, kind=kind)
+            tables[kind].append(tab.loc[["x", "y", "z"], [match[s] for s in range(3)]] / 100)
+    truth = DISTAL
+    spread = {k: np.array(v) for k, v in tables.items()}
+    for kind in ("bch", "ml"):
+        bias = spread[kind].mean(axis=0) - truth
+        assert np.all(np.abs(bias) < 3 * spread[kind].std(axis=0) / np.sqrt(30) + 0.005), bias
+    # modal assignment pulls the largest probability of each class down (by 0.12 in all)
+    shrink = np.diag(truth) - np.diag(spread["modal"].mean(axis=0))
+    assert np.all(shrink > 0) and shrink.sum() > 0.08, shrink
+    for kind in ("bch", "ml"):
+        error = np.abs(np.diag(spread[kind].mean(axis=0)) - np.diag(truth))
+        assert error.sum() < shrink.sum() / 3, (kind, error)
+
+
+def test_ml_crosstab_is_the_maximum_of_its_likelihood(sample):
+    data, _, model, _ = sample
+    rng = np.random.default_rng(9)
+    outcome = pd.Series(rng.choice(["x", "y", "z"], size=len(data), p=[0.5, 0.3, 0.2]))
+    outcome[(model.predict(data).to_numpy() == 2) & (rng.random(len(data)) < 0.5)] = "y"
+    w = rng.uniform(0.5, 1.5, size=len(data))
+    tab = model.crosstab(outcome, weights=w, kind="ml")
+    post = model.predict_proba(data).to_numpy()
+    share = three_step.assignment_shares(post, "modal")
+    d = naive.classification_errors(post, share, w)
+    code = pd.Index(["x", "y", "z"]).get_indexer(outcome)
+    assigned = share.argmax(axis=1)
+
+    def loglik(theta):  # softmax parameters of P(class) and of P(outcome | class)
+        g = np.append(theta[:2], 0.0)
+        p = np.exp(g) / np.exp(g).sum()
+        h = np.vstack([theta[2:].reshape(2, 3), np.zeros(3)])
+        q = np.exp(h) / np.exp(h).sum(axis=0)
+        return float(np.sum(w * np.log((p * d[:, assigned].T * q[code]).sum(axis=1))))
+
+    best = optimize.minimize(lambda t: -loglik(t), np.zeros(8), method="BFGS")
+    h = np.vstack([best.x[2:].reshape(2, 3), np.zeros(3)])
+    expected = np.exp(h) / np.exp(h).sum(axis=0)
+    assert np.allclose(tab.loc[["x", "y", "z"], [1, 2, 3]].to_numpy() / 100, expected, atol=1e-5)
+    g = np.append(best.x[:2], 0.0)
+    sizes = tab.loc["Weighted base", [1, 2, 3]].to_numpy() / w.sum()
+    assert np.allclose(sizes, np.exp(g) / np.exp(g).sum(), atol=1e-5)
+
+
+def test_bch_crosstab_is_the_inverse_weighted_table(sample):
+    data, cov, model, _ = sample
+    tab = model.crosstab(cov["g"], kind="bch")
+    post = model.predict_proba(data).to_numpy()
+    share = three_step.assignment_shares(post, "modal")
+    ones = np.ones(len(post))
+    star = share @ np.linalg.inv(naive.classification_errors(post, share, ones))
+    onehot = pd.get_dummies(cov["g"]).to_numpy(dtype=float)
+    expected = 100 * (onehot.T @ star) / star.sum(axis=0)
+    assert np.allclose(tab.loc[["a", "b", "c"], [1, 2, 3]].to_numpy(), expected, atol=1e-10)
+    # the Total column and the weighted bases keep their meaning
+    assert np.allclose(tab.loc["Weighted base", [1, 2, 3]].sum(), len(data))
+    modal = model.crosstab(cov["g"])
+    pd.testing.assert_series_equal(tab["Total"], modal["Total"], check_exact=False)
+
+
+def test_perfect_classification_leaves_crosstabs_uncorrected():
+    rng = np.random.default_rng(10)
+    data, outcome, cls = with_distal(rng, 600)
+    data = pd.DataFrame(np.repeat(cls[:, None], 3, axis=1), columns=["a", "b", "c"])
+    model = lca.LatentClassModel(3, n_starts=2, random_state=0, bayes_constant=0).fit(data)
+    modal = model.crosstab(outcome)
+    for kind in ("bch", "ml", "proportional"):
+        pd.testing.assert_frame_equal(model.crosstab(outcome, kind=kind), modal, atol=1e-8)
