@@ -26,9 +26,15 @@ reference class, from the assignments, corrected for the error D:
 
 Standard errors: ``"hessian"`` inverts minus the Hessian of the step-3
 log-likelihood; ``"robust"`` is the sandwich H^-1 (sum_i w_i g_i g_i') H^-1 of
-the respondents' scores g_i (the default for BCH, whose weighted likelihood
-is not a likelihood). Both treat the step-1 model as known, as Vermunt (2010)
-and Latent GOLD's Step3 do: they leave out its estimation error, which Bakk,
+the respondents' scores g_i (the default for BCH and for proportional
+assignment, whose weighted likelihoods are not likelihoods; with ML and
+proportional assignment, the Hessian's standard errors came out 13% too
+large in simulations, the sandwich's right). A coefficient whose information
+vanishes (a class probability driven to 0 or 1 by a covariate value nobody
+in that class has: separation) or that lies on a flat direction of the
+information gets NaN, with a warning naming it. Both kinds of standard
+error treat the step-1 model as known, as Vermunt (2010) and Latent GOLD's
+Step3 do: they leave out its estimation error, which Bakk,
 Oberski & Vermunt (2014) find small when the classes are well separated.
 Weights count as frequency weights.
 """
@@ -83,6 +89,12 @@ def classification_errors(post: np.ndarray, share: np.ndarray, weights: np.ndarr
 def bch_shares(post: np.ndarray, weights: np.ndarray, assignment: str = "modal") -> np.ndarray:
     """BCH weights a_i D^-1 of every respondent and class (rows sum to 1; can be negative)."""
     share = assignment_shares(post, assignment)
+    empty = np.flatnonzero(~((weights[:, None] * share).sum(axis=0) > 0))
+    if empty.size:
+        raise DataError(
+            f"class {int(empty[0]) + 1} is nobody's most probable class, so BCH weights for "
+            "modal assignment do not exist; use the ML correction or proportional assignment"
+        )
     d = classification_errors(post, share, weights)
     try:
         return share @ np.linalg.inv(d)
@@ -177,6 +189,7 @@ class Design:
         for col in frame.columns:
             values = frame[col]
             _check_missing(values)
+            _check_not_time(values)
             if _is_numeric(values):
                 finite = np.isfinite(values.to_numpy(dtype=float))
                 if not finite.all():
@@ -240,7 +253,14 @@ class Design:
                         f"covariate {var!r} was numeric in the fitted regression but holds "
                         f"{values.dtype} values here; convert it with pd.to_numeric"
                     )
-                columns.append(values.to_numpy(dtype=float))
+                numbers = values.to_numpy(dtype=float)
+                if not np.isfinite(numbers).all():
+                    i = int(np.flatnonzero(~np.isfinite(numbers))[0])
+                    raise DataError(
+                        f"covariate {var!r} holds {float(numbers[i])!r} at row "
+                        f"{values.index[i]!r}; covariates must be finite"
+                    )
+                columns.append(numbers)
                 continue
             levels = self.levels[var]
             objects = pd.Index(values.to_numpy(dtype=object), dtype=object)
@@ -254,6 +274,19 @@ class Design:
             for j in range(1, len(levels)):
                 columns.append((pos == j).astype(float))
         return np.column_stack(columns)
+
+
+def _check_not_time(values: pd.Series) -> None:
+    kind = values.dtype
+    if (
+        pd.api.types.is_datetime64_any_dtype(kind)
+        or pd.api.types.is_timedelta64_dtype(kind)
+        or isinstance(kind, pd.PeriodDtype)
+    ):
+        raise DataError(
+            f"covariate {values.name!r} holds dates or durations ({kind}); give it as a "
+            "number (for instance years since a date) or as categories (pd.Categorical)"
+        )
 
 
 def _check_missing(values: pd.Series) -> None:
@@ -329,7 +362,7 @@ def _theta_to_beta(theta, p, k, free):
 
 def _derivatives(theta, z, share, log_d, weights, bch, free, hessian=True):
     """Log-likelihood, gradient and Hessian in the free parameters (class-major)."""
-    p, k = z.shape[1], share.shape[1]
+    p, k = z.shape[1], len(free) + 1
     beta = _theta_to_beta(theta, p, k, free)
     loglik, grad_eta, hess_eta = step3_terms(beta, z, share, log_d, weights, bch, hessian)
     grad = (z.T @ (weights[:, None] * grad_eta[:, free])).T.ravel()
@@ -345,28 +378,40 @@ def _derivatives(theta, z, share, log_d, weights, bch, free, hessian=True):
 
 def _scores(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
     """Each row's score in the free parameters, (n, (K-1) p), not weighted."""
-    p, k = z.shape[1], share.shape[1]
+    p, k = z.shape[1], len(free) + 1
     beta = _theta_to_beta(theta, p, k, free)
     _, grad_eta, _ = step3_terms(beta, z, share, log_d, weights, bch, hessian=False)
     return (grad_eta[:, free][:, :, None] * z[:, None, :]).reshape(z.shape[0], -1)
 
 
-def _inverse(info: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _inverse(info: np.ndarray, norms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of the information matrix, and which parameters it does not identify.
 
-    The rank is judged on the matrix scaled to unit diagonal (an eigenvalue
-    under ``RANK_TOL``, as for the model's standard errors); a parameter
-    with a loading over 1e-3 on such a flat direction is not identified.
+    A parameter is not identified when its information is under 1e-7 of its
+    column's weighted sum of squares ``norms`` (the information it would
+    have at probabilities near 1/2 is about a quarter of that): a class
+    probability driven to 0 or 1 for every respondent the column touches,
+    as separation does. Among the others, the rank is judged on the matrix
+    scaled to unit diagonal (an eigenvalue under ``RANK_TOL``, as for the
+    model's standard errors); a parameter loading over 1e-3 on such a flat
+    direction is not identified either. The inverse is that of the
+    identified block.
     """
     from .standard_errors import RANK_TOL
 
     diag = np.diag(info)
-    scale = np.where(diag > 0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)), 1.0)
-    values, vectors = np.linalg.eigh(info * np.outer(scale, scale))
+    flat = ~(diag > 1e-7 * norms)
+    ok = np.flatnonzero(~flat)
+    sub = info[np.ix_(ok, ok)]
+    scale = 1.0 / np.sqrt(np.diag(sub))
+    values, vectors = np.linalg.eigh(sub * np.outer(scale, scale))
     keep = values > RANK_TOL
-    inv = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
-    flat = np.any(np.abs(vectors[:, ~keep]) > 1e-3, axis=1)
-    return inv * np.outer(scale, scale), flat
+    flat[ok[np.any(np.abs(vectors[:, ~keep]) > 1e-3, axis=1)]] = True
+    inv = np.zeros_like(info)
+    inv[np.ix_(ok, ok)] = ((vectors[:, keep] / values[keep]) @ vectors[:, keep].T) * np.outer(
+        scale, scale
+    )
+    return inv, flat
 
 
 def _newton_decrement(info: np.ndarray, grad: np.ndarray) -> float:
@@ -376,18 +421,13 @@ def _newton_decrement(info: np.ndarray, grad: np.ndarray) -> float:
         return np.inf
 
 
-def maximise(z, share, log_d, weights, bch, free, max_iter: int, gtol: float):
-    """Maximise the step-3 log-likelihood by a trust-region Newton method.
+def maximise(z, share, log_d, weights, bch, free, theta0, max_iter: int, gtol: float):
+    """Maximise the step-3 log-likelihood by a trust-region Newton method from ``theta0``.
 
     The objective is taken per unit of weight, so that ``gtol`` bounds the
     gradient per respondent. Returns scipy's result.
     """
-    p = z.shape[1]
     total = float(weights.sum())
-    marg = np.maximum((weights[:, None] * share).sum(axis=0), 1e-12 * total)
-    theta0 = np.zeros((len(free), p))
-    ref = next(s for s in range(share.shape[1]) if s not in free)
-    theta0[:, 0] = np.log(marg[free] / marg[ref])  # the intercepts: the assigned class sizes
     cache = {}
 
     def evaluate(theta):
@@ -407,7 +447,7 @@ def maximise(z, share, log_d, weights, bch, free, max_iter: int, gtol: float):
     with np.errstate(over="ignore", under="ignore"):
         return optimize.minimize(
             fun,
-            theta0.ravel(),
+            theta0,
             jac=True,
             hess=hess,
             method="trust-exact",
@@ -509,7 +549,7 @@ class CovariateEffects:
 
 def _as_covariate_frame(covariates) -> pd.DataFrame:
     if isinstance(covariates, pd.Series):
-        return covariates.to_frame(covariates.name if covariates.name is not None else "x")
+        return covariates.to_frame(covariates.name if covariates.name is not None else "covariate")
     if not isinstance(covariates, pd.DataFrame):
         raise TypeError(
             f"covariates must be a pandas DataFrame (or Series), not {type(covariates).__name__}"
@@ -542,8 +582,8 @@ def covariate_effects(
         raise ValueError(f"correction must be one of {CORRECTIONS}, not {correction!r}")
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"assignment must be one of {ASSIGNMENTS}, not {assignment!r}")
-    if se_method is None:
-        se_method = "robust" if correction == "bch" else "hessian"
+    if se_method is None:  # the soft assignments' likelihood is not one: the sandwich
+        se_method = "robust" if correction == "bch" or assignment == "proportional" else "hessian"
     if se_method not in SE_METHODS:
         raise ValueError(f"se_method must be one of {SE_METHODS}, not {se_method!r}")
     k = post.shape[1]
@@ -554,11 +594,14 @@ def covariate_effects(
     ref = list(classes).index(reference)
     free = [s for s in range(k) if s != ref]
 
-    design = Design.from_frame(covariates)
-    z = design.matrix(covariates)
+    for col in covariates.columns:  # every row, counted or not: none is dropped silently
+        _check_missing(covariates[col])
     keep = weights > 0
+    counted = covariates[keep]
+    design = Design.from_frame(counted)  # categories and constants among the rows that count
+    z = design.matrix(counted)
     terms = design.terms
-    z, post, weights = z[keep], post[keep], weights[keep]
+    post, weights = post[keep], weights[keep]
     share = assignment_shares(post, assignment)
     d = classification_errors(post, share, weights)
 
@@ -567,19 +610,48 @@ def covariate_effects(
         bch = share
     elif correction == "bch":
         bch = bch_shares(post, weights, assignment)
-    else:
+    # start: intercepts from the assigned class sizes, slopes 0
+    marg = np.maximum((weights[:, None] * share).sum(axis=0), 1e-12 * float(weights.sum()))
+    theta0 = np.zeros((len(free), z.shape[1]))
+    theta0[:, 0] = np.log(marg[free] / marg[ref])
+    if correction == "ml":
+        # an assigned class nobody is in adds nothing (and D's column of zeros, no log)
+        used = share.sum(axis=0) > 0
         with np.errstate(divide="ignore"):
-            log_d = np.log(d)
+            log_d = np.log(d[:, used])
+        share = share[:, used]
 
-    # numeric columns scaled to unit standard deviation: the same model, better conditioned
-    scale = np.ones(z.shape[1])
+    # numeric columns centred and scaled to unit standard deviation: the same model,
+    # better conditioned (a year near 2000 is otherwise nearly collinear with the intercept);
+    # theta = (I kron T) gamma takes the coefficients gamma of the standardised columns back
+    p = z.shape[1]
+    transform = np.eye(p)
+    zs = z.copy()
     for var, cols in design.groups.items():
         if var != INTERCEPT and var not in design.levels:
-            scale[cols] = max(float(np.std(z[:, cols[0]])), 1e-300)
-    zs = z / scale
-    if np.linalg.matrix_rank(zs) < zs.shape[1]:
+            c = cols[0]
+            mean, sd = float(np.average(z[:, c], weights=weights)), float(np.std(z[:, c]))
+            sd = sd if sd > 0 else 1.0
+            zs[:, c] = (z[:, c] - mean) / sd
+            transform[c, c] = 1.0 / sd
+            transform[0, c] = -mean / sd
+    if np.linalg.matrix_rank(zs) < p:
         _check_rank(zs, terms)
-    res = maximise(zs, share, log_d, weights, bch, free, max_iter, gtol)
+    try:
+        res = maximise(zs, share, log_d, weights, bch, free, theta0.ravel(), max_iter, gtol)
+    except ValueError as exc:  # the objective ran off to infinity: no maximum
+        if "inf" not in str(exc) and "NaN" not in str(exc):
+            raise
+        raise DataError(
+            "the step-3 likelihood has no maximum: a coefficient runs off to infinity"
+            + (
+                " (BCH weights below 0 with a covariate category rare in some class)"
+                if correction == "bch"
+                else ""
+            )
+            + "; merge rare categories, drop the covariate"
+            + (", or use correction='ml'" if correction == "bch" else "")
+        ) from None
     theta = res.x
     loglik, grad, hess = _derivatives(theta, zs, share, log_d, weights, bch, free)
     info = -hess
@@ -588,16 +660,20 @@ def covariate_effects(
     # (at the maximum, not a failure): judge that by the Newton decrement g' H^-1 g per unit
     # of weight, the gain a Newton step would still promise
     converged = bool(res.success) or 0.0 <= _newton_decrement(info, grad) < 1e-12 * total
-    inv, flat = _inverse(info)
+    norms = np.tile((weights[:, None] * zs**2).sum(axis=0), len(free))
+    inv, flat = _inverse(info, norms)
     if se_method == "robust":
         g = _scores(theta, zs, share, log_d, weights, bch, free)
         cov = inv @ (g.T @ (weights[:, None] * g)) @ inv
     else:
         cov = inv
     cov[flat, :] = cov[:, flat] = np.nan
-    unscale = np.tile(1.0 / scale, len(free))
-    theta = theta * unscale
-    cov = cov * np.outer(unscale, unscale)
+    back = np.kron(np.eye(len(free)), transform)
+    theta = back @ theta
+    # a coefficient not identified makes NaN of every coefficient it is mixed with
+    flat = (np.abs(back) > 0) @ flat > 0
+    cov = back @ np.where(np.isnan(cov), 0.0, cov) @ back.T
+    cov[flat, :] = cov[:, flat] = np.nan
     if not converged:
         warnings.warn(
             f"the step-3 regression did not converge in {res.nit} iterations ({res.message}); "

@@ -129,6 +129,59 @@ def test_ml_maximum_and_standard_errors_match_a_generic_optimiser(sample):
     assert np.allclose(res.coefficients["se"], np.sqrt(np.diag(cov_fd)), rtol=1e-4)
 
 
+@pytest.mark.parametrize("assignment", ["modal", "proportional"])
+def test_robust_standard_errors_are_the_sandwich_of_finite_differences(sample, assignment):
+    data, cov, model, _ = sample
+    sub = slice(0, 300)
+    w = np.random.default_rng(11).uniform(0.5, 2.0, 300)
+    res = model.covariate_effects(
+        cov.iloc[sub], data=data.iloc[sub], weights=w, assignment=assignment, se_method="robust"
+    )
+    post = model.predict_proba(data.iloc[sub]).to_numpy()
+    share = three_step.assignment_shares(post, assignment)
+    d = naive.classification_errors(post, share, w)
+    z = three_step.Design.from_frame(cov.iloc[sub]).matrix(cov.iloc[sub])
+    one = np.ones(1)
+
+    def rows(th):  # each respondent's own log-likelihood, unweighted
+        beta = three_step._theta_to_beta(th, 4, 3, [1, 2])
+        return np.array(
+            [naive.step3_loglik(beta, z[i : i + 1], share[i : i + 1], d, one) for i in range(300)]
+        )
+
+    theta = res.coefficients["coef"].to_numpy()
+    scores = naive.fd_jacobian(rows, theta)  # (n, parameters)
+    hess = naive.fd_hessian(lambda t: float(w @ rows(t)), theta)
+    bread = np.linalg.inv(-hess)
+    sandwich = bread @ (scores.T @ (w[:, None] * scores)) @ bread
+    assert np.allclose(res.coefficients["se"], np.sqrt(np.diag(sandwich)), rtol=1e-4)
+    if assignment == "proportional":  # the soft assignments' likelihood is no likelihood
+        default = model.covariate_effects(
+            cov.iloc[sub], data=data.iloc[sub], weights=w, assignment=assignment
+        )
+        assert default.se_method == "robust"
+
+
+def test_a_covariate_far_from_zero_is_centred_not_lost():
+    """A year near 2020: the same slope and standard error as years since 2016."""
+    rng = np.random.default_rng(12)
+    year = rng.integers(2016, 2023, 2000).astype(float)
+    post = np.eye(2)[(rng.random(2000) < 0.3 + 0.05 * (year - 2016)).astype(int)] * 0.9 + 0.05
+    classes = pd.RangeIndex(1, 3)
+    w = np.ones(2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        far = three_step.covariate_effects(post, pd.DataFrame({"year": year}), w, classes)
+    near = three_step.covariate_effects(post, pd.DataFrame({"year": year - 2016}), w, classes)
+    a, b = far.coefficients, near.coefficients
+    assert a.loc[(2, "year"), "coef"] == pytest.approx(b.loc[(2, "year"), "coef"], rel=1e-7)
+    assert a.loc[(2, "year"), "se"] == pytest.approx(b.loc[(2, "year"), "se"], rel=1e-6)
+    # the intercepts differ by 2016 slopes
+    shift = a.loc[(2, "Intercept"), "coef"] - b.loc[(2, "Intercept"), "coef"]
+    assert shift == pytest.approx(-2016 * b.loc[(2, "year"), "coef"], rel=1e-6)
+    pd.testing.assert_frame_equal(far.wald.loc[["year"]], near.wald.loc[["year"]], rtol=1e-6)
+
+
 def test_perfect_classification_is_the_plain_multinomial_logit():
     """With posteriors of 0 and 1, D is the identity and the three methods coincide."""
     rng = np.random.default_rng(2)
@@ -466,3 +519,61 @@ def test_perfect_classification_leaves_crosstabs_uncorrected():
     modal = model.crosstab(outcome)
     for kind in ("bch", "ml", "proportional"):
         pd.testing.assert_frame_equal(model.crosstab(outcome, kind=kind), modal, atol=1e-8)
+
+
+def test_separation_in_a_class_that_is_not_the_reference():
+    """Nobody in class 2 has g == "b": that one coefficient is lost, with a warning."""
+    rng = np.random.default_rng(0)
+    n = 300
+    cls = rng.integers(0, 3, n)
+    g = np.where(cls == 1, "a", rng.choice(["a", "b"], n))
+    post = np.eye(3)[cls] * 0.9 + 0.1 / 3
+    cov = pd.DataFrame({"g": g, "x": rng.normal(size=n)})
+    classes = pd.RangeIndex(1, 4)
+    for corr in ("ml", "none"):
+        for se in ("hessian", "robust"):
+            with pytest.warns(UserWarning, match=r"class 2 g\[b\] not identified"):
+                res = three_step.covariate_effects(
+                    post, cov, np.ones(n), classes, correction=corr, se_method=se
+                )
+            se_values = res.coefficients["se"]
+            assert se_values.isna().sum() == 1 and np.isnan(se_values[(2, "g[b]")])
+            assert res.coefficients.loc[(2, "g[b]"), "coef"] < -15
+    with pytest.raises(lca.DataError, match=r"no maximum.*BCH weights below 0"):
+        three_step.covariate_effects(post, cov, np.ones(n), classes, correction="bch")
+
+
+def test_a_class_nobody_is_assigned_to():
+    rng = np.random.default_rng(13)
+    post = rng.dirichlet([3, 3, 1], 400)
+    post = post[post.argmax(axis=1) != 2][:150]
+    cov = pd.DataFrame({"x": rng.normal(size=150)})
+    classes = pd.RangeIndex(1, 4)
+    with pytest.raises(lca.DataError, match="class 3 is nobody's most probable class"):
+        three_step.covariate_effects(post, cov, np.ones(150), classes, correction="bch")
+    with pytest.warns(UserWarning, match="class 3 Intercept, class 3 x not identified"):
+        three_step.covariate_effects(post, cov, np.ones(150), classes, correction="none")
+    # proportional assignment still has every class
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = three_step.covariate_effects(
+            post, cov, np.ones(150), classes, correction="bch", assignment="proportional"
+        )
+    assert res.coefficients["se"].notna().all()
+
+
+def test_dates_infinities_and_categories_only_in_rows_left_out(sample):
+    _, cov, model, _ = sample
+    with pytest.raises(lca.DataError, match="'d' holds dates or durations"):
+        model.covariate_effects(cov.assign(d=pd.date_range("2000", periods=len(cov))))
+    res = model.covariate_effects(cov)
+    with pytest.raises(lca.DataError, match="'x' holds inf at row 1"):
+        res.predict_proba(pd.DataFrame({"x": [0.0, np.inf], "g": ["a", "b"]}))
+    w = np.ones(len(cov))
+    w[:3] = 0
+    odd = cov.assign(g=cov.g.where(w > 0, "only-left-out"))
+    left_out = model.covariate_effects(odd, weights=w)
+    assert left_out.design.terms == ["Intercept", "x", "g[b]", "g[c]"]
+    pd.testing.assert_frame_equal(
+        left_out.coefficients, model.covariate_effects(cov, weights=w).coefficients
+    )
