@@ -772,6 +772,19 @@ class LatentClassModel:
         check_frame(data)
         return data, check_weights(weights, data)
 
+    def _data_in_memory(self, data, weights, unknown: str, what: str, columns: str):
+        """``data=`` of a method that reads the rows again: a pandas frame and its weights."""
+        from ._dask import is_dask_collection
+
+        if is_dask_collection(data):
+            raise TypeError(
+                f"{what} need the data in memory: pass a pandas DataFrame (for a Dask one, "
+                f"ddf[{columns}].compute())"
+            )
+        if unknown not in ("error", "missing"):
+            raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
+        return self._split_weights(data, weights)
+
     def _fit_patterns(
         self,
         indicators,
@@ -1250,16 +1263,9 @@ class LatentClassModel:
             n_rows = getattr(self, "_n_weighted_rows", None) or getattr(self, "n_rows_", 0)
         else:
             self._check_fitted()
-            from ._dask import is_dask_collection
-
-            if is_dask_collection(data):
-                raise TypeError(
-                    "standard errors need the data in memory: pass a pandas DataFrame (for "
-                    "a Dask one, ddf[indicator and weight columns].compute())"
-                )
-            if unknown not in ("error", "missing"):
-                raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
-            data, row_weights = self._split_weights(data, weights)
+            data, row_weights = self._data_in_memory(
+                data, weights, unknown, "standard errors", "indicator and weight columns"
+            )
             positive = row_weights > 0
             n_rows = int(positive.sum())
             if not positive.all():  # rows of zero weight add nothing to any sum
@@ -1459,16 +1465,9 @@ class LatentClassModel:
                 weights = _aligned(weights, index, "weights")
             row_weights = check_weights(weights, frame)
         else:
-            from ._dask import is_dask_collection
-
-            if is_dask_collection(data):
-                raise TypeError(
-                    "covariate effects need the data in memory: pass a pandas DataFrame (for "
-                    "a Dask one, ddf[needed columns].compute())"
-                )
-            if unknown not in ("error", "missing"):
-                raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
-            data, row_weights = self._split_weights(data, weights)
+            data, row_weights = self._data_in_memory(
+                data, weights, unknown, "covariate effects", "needed columns"
+            )
             index = data.index
             post, _ = self._posteriors_rows(data, unknown)
         if len(covariates) != len(index):

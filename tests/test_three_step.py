@@ -577,3 +577,10 @@ def test_dates_infinities_and_categories_only_in_rows_left_out(sample):
     pd.testing.assert_frame_equal(
         left_out.coefficients, model.covariate_effects(cov, weights=w).coefficients
     )
+
+
+def test_dask_data_is_refused_with_the_fix(sample):
+    dd = pytest.importorskip("dask.dataframe")
+    data, cov, model, _ = sample
+    with pytest.raises(TypeError, match=r"covariate effects need the data in memory.*compute"):
+        model.covariate_effects(cov, data=dd.from_pandas(data, npartitions=2))
