@@ -1413,8 +1413,8 @@ class LatentClassModel:
         reference : int, default=1
             The class the others are compared with (coefficients 0).
         se_method : {"hessian", "robust"}, optional
-            Default ``"hessian"`` for ML and none, ``"robust"`` (sandwich) for
-            BCH.
+            Default ``"hessian"``, but ``"robust"`` (the sandwich) for BCH
+            and for proportional assignment.
         unknown : {"error", "missing"}, default="error"
             With ``data``: what to do with an answer that is not a category
             of the model.

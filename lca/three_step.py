@@ -30,9 +30,10 @@ the respondents' scores g_i (the default for BCH and for proportional
 assignment, whose weighted likelihoods are not likelihoods; with ML and
 proportional assignment, the Hessian's standard errors came out 12-13% too
 large in two simulations of 60 samples, the sandwich's within 2%). A coefficient whose information
-vanishes (a class probability driven to 0 or 1 by a covariate value nobody
-in that class has: separation) or that lies on a flat direction of the
-information gets NaN, with a warning naming it. Both kinds of standard
+runs off to infinity (a class probability driven to 0 or 1 by a covariate
+value nobody in that class has: separation, found by moving each
+coefficient far further and seeing the fit not drop) or that lies on a flat
+direction of the information gets NaN, with a warning naming it. Both kinds of standard
 error treat the step-1 model as known, as Vermunt (2010) and Latent GOLD's
 Step3 do: they leave out its estimation error, which Bakk,
 Oberski & Vermunt (2014) find small when the classes are well separated.
@@ -86,15 +87,26 @@ def classification_errors(post: np.ndarray, share: np.ndarray, weights: np.ndarr
     return joint / size
 
 
-def bch_shares(post: np.ndarray, weights: np.ndarray, assignment: str = "modal") -> np.ndarray:
-    """BCH weights a_i D^-1 of every respondent and class (rows sum to 1; can be negative)."""
-    share = assignment_shares(post, assignment)
+def _check_every_class_assigned(share: np.ndarray, weights: np.ndarray) -> None:
+    """A class nobody is assigned to: D has a column of zeros and the correction no answer.
+
+    BCH weights need D's inverse; the ML correction then has more classes
+    than assigned ones to explain, and is not identified.
+    """
     empty = np.flatnonzero(~((weights[:, None] * share).sum(axis=0) > 0))
     if empty.size:
         raise DataError(
-            f"class {int(empty[0]) + 1} is nobody's most probable class, so BCH weights for "
-            "modal assignment do not exist; use the ML correction or proportional assignment"
+            f"class {int(empty[0]) + 1} is nobody's most probable class, so the correction "
+            "for classification error of modal assignment is not identified; use "
+            "proportional assignment (kind='proportional' in crosstab, "
+            "assignment='proportional' in covariate_effects) or fit fewer classes"
         )
+
+
+def bch_shares(post: np.ndarray, weights: np.ndarray, assignment: str = "modal") -> np.ndarray:
+    """BCH weights a_i D^-1 of every respondent and class (rows sum to 1; can be negative)."""
+    share = assignment_shares(post, assignment)
+    _check_every_class_assigned(share, weights)
     d = classification_errors(post, share, weights)
     try:
         return share @ np.linalg.inv(d)
@@ -124,6 +136,7 @@ def ml_distal_shares(
     sum_i w_i r_is.
     """
     share = assignment_shares(post, assignment)
+    _check_every_class_assigned(share, weights)
     with np.errstate(divide="ignore"):
         log_d = np.log(classification_errors(post, share, weights))
     # the likelihood depends on the data only through the table of assignments by outcome
@@ -140,7 +153,7 @@ def ml_distal_shares(
         with np.errstate(invalid="ignore"):
             cond = np.nan_to_num(np.exp(joint - log_w))  # P(s | t, c); 0 where (t, c) cannot be
         counts = np.einsum("tc,stc->cs", table, cond)
-        loglik = float(np.sum(np.where(table > 0, table * log_w, 0.0)))
+        loglik = float(np.sum(table * np.where(table > 0, log_w, 0.0)))
         if loglik - prev <= tol * abs(loglik):
             break
         prev = loglik
@@ -384,26 +397,58 @@ def _scores(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
     return (grad_eta[:, free][:, :, None] * z[:, None, :]).reshape(z.shape[0], -1)
 
 
-def _inverse(info: np.ndarray, norms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of the information matrix, and which parameters it does not identify.
+#: The rank tolerance of :func:`_inverse` (the model's standard errors use 1e-6, as EM
+#: stops short of the maximum; step 3 is solved by Newton's method).
+RANK_TOL = 1e-10
 
-    A parameter is not identified when its information is under 1e-7 of its
-    column's weighted sum of squares ``norms`` (the information it would
-    have at probabilities near 1/2 is about a quarter of that): a class
-    probability driven to 0 or 1 for every respondent the column touches,
-    as separation does. Among the others, the rank is judged on the matrix
-    scaled to unit diagonal (an eigenvalue under ``RANK_TOL``, as for the
-    model's standard errors); a parameter loading over 1e-3 on such a flat
-    direction is not identified either. The inverse is that of the
-    identified block.
+#: How far :func:`_separated` moves a coefficient, in log-odds per unit of the scaled column.
+SEPARATION_STEP = 1000.0
+
+
+def _separated(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
+    """Which coefficients run off to infinity: moving one far further does not lower the fit.
+
+    Each coefficient in turn is moved by ``SEPARATION_STEP`` (the columns are
+    scaled: a change of the log-odds by 1000 per interquartile range)
+    away from 0. An identified coefficient loses the fit a great deal; one
+    that separation sends to infinity (a class probability 0 or 1 for every
+    respondent its column touches) loses nothing, or gains, even when the
+    optimiser stopped at a finite local maximum on the way.
     """
-    from .standard_errors import RANK_TOL
+    base, _, _ = _derivatives(theta, z, share, log_d, weights, bch, free, hessian=False)
+    slack = 1e-6 * float(weights.sum())
+    p = z.shape[1]
+    # one coefficient at a time; then a term's coefficients in every class together, which
+    # is the reference class's coefficient moved (nobody in the reference class has a value)
+    moves = [[j] for j in range(theta.size)]
+    moves += [[a * p + c for a in range(len(free))] for c in range(p)] if len(free) > 1 else []
+    out = np.zeros(theta.size, dtype=bool)
+    for idx in moves:
+        moved = theta.copy()
+        moved[idx] += SEPARATION_STEP if theta[idx].mean() >= 0 else -SEPARATION_STEP
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            loglik, _, _ = _derivatives(moved, z, share, log_d, weights, bch, free, hessian=False)
+        if loglik >= base - slack:
+            out[idx] = True
+    return out
 
-    diag = np.diag(info)
-    flat = ~(diag > 1e-7 * norms)
+
+def _inverse(info: np.ndarray, separated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of the information matrix of the coefficients that are not ``separated``.
+
+    Among those, the rank is judged on the matrix scaled to unit diagonal
+    (an eigenvalue under ``RANK_TOL``: the maximum is found to a gradient
+    near 1e-10, so that only a direction of no information is that flat;
+    a few extreme covariate values can leave an identified one at 1e-7);
+    a coefficient loading over 1e-3 on such a flat direction is not
+    identified either. Returns the inverse (zero for the coefficients not
+    identified) and which those are.
+    """
+    flat = separated.copy()
     ok = np.flatnonzero(~flat)
     sub = info[np.ix_(ok, ok)]
-    scale = 1.0 / np.sqrt(np.diag(sub))
+    diag = np.diag(sub)
+    scale = np.where(diag > 0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)), 1.0)
     values, vectors = np.linalg.eigh(sub * np.outer(scale, scale))
     keep = values > RANK_TOL
     flat[ok[np.any(np.abs(vectors[:, ~keep]) > 1e-3, axis=1)]] = True
@@ -614,6 +659,8 @@ def covariate_effects(
     marg = np.maximum((weights[:, None] * share).sum(axis=0), 1e-12 * float(weights.sum()))
     theta0 = np.zeros((len(free), z.shape[1]))
     theta0[:, 0] = np.log(marg[free] / marg[ref])
+    if correction != "none":
+        _check_every_class_assigned(share, weights)
     if correction == "ml":
         # an assigned class nobody is in adds nothing (and D's column of zeros, no log)
         used = share.sum(axis=0) > 0
@@ -621,7 +668,7 @@ def covariate_effects(
             log_d = np.log(d[:, used])
         share = share[:, used]
 
-    # numeric columns centred and scaled to unit standard deviation: the same model,
+    # numeric columns centred and scaled (median, interquartile range): the same model,
     # better conditioned (a year near 2000 is otherwise nearly collinear with the intercept);
     # theta = (I kron T) gamma takes the coefficients gamma of the standardised columns back
     p = z.shape[1]
@@ -630,8 +677,11 @@ def covariate_effects(
     for var, cols in design.groups.items():
         if var != INTERCEPT and var not in design.levels:
             c = cols[0]
-            mean, sd = float(np.average(z[:, c], weights=weights)), float(np.std(z[:, c]))
-            sd = sd if sd > 0 else 1.0
+            # the median and the interquartile range, so that a heavy tail (incomes) does
+            # not squeeze the bulk of the values together; the SD where most are equal
+            low, mean, high = np.percentile(z[:, c], [25, 50, 75])
+            sd = float(high - low) or float(np.std(z[:, c])) or 1.0
+            mean = float(mean)
             zs[:, c] = (z[:, c] - mean) / sd
             transform[c, c] = 1.0 / sd
             transform[0, c] = -mean / sd
@@ -660,18 +710,19 @@ def covariate_effects(
     # (at the maximum, not a failure): judge that by the Newton decrement g' H^-1 g per unit
     # of weight, the gain a Newton step would still promise
     converged = bool(res.success) or 0.0 <= _newton_decrement(info, grad) < 1e-12 * total
-    norms = np.tile((weights[:, None] * zs**2).sum(axis=0), len(free))
-    inv, flat = _inverse(info, norms)
-    if se_method == "robust":
-        g = _scores(theta, zs, share, log_d, weights, bch, free)
-        cov = inv @ (g.T @ (weights[:, None] * g)) @ inv
-    else:
-        cov = inv
+    separated = _separated(theta, zs, share, log_d, weights, bch, free)
+    back = np.kron(np.eye(len(free)), transform)  # theta = back @ gamma
+    g = _scores(theta, zs, share, log_d, weights, bch, free) if se_method == "robust" else None
+    inv, flat = _inverse(info, separated)
+    cov = inv if g is None else inv @ (g.T @ (weights[:, None] * g)) @ inv
     cov[flat, :] = cov[:, flat] = np.nan
-    back = np.kron(np.eye(len(free)), transform)
     theta = back @ theta
-    # a coefficient not identified makes NaN of every coefficient it is mixed with
-    flat = (np.abs(back) > 0) @ flat > 0
+    # a separated coefficient is held at its (infinite) limit: the others' covariance is the
+    # one given it, and it alone is NaN (centring moves a slope, never an intercept, to the
+    # scaled columns and back). A coefficient on a flat direction of the information makes
+    # NaN of every coefficient it is mixed with.
+    mixed = flat & ~separated
+    flat = separated | ((np.abs(back) > 0) @ mixed > 0)
     cov = back @ np.where(np.isnan(cov), 0.0, cov) @ back.T
     cov[flat, :] = cov[:, flat] = np.nan
     if not converged:

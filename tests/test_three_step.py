@@ -551,8 +551,13 @@ def test_a_class_nobody_is_assigned_to():
     classes = pd.RangeIndex(1, 4)
     with pytest.raises(lca.DataError, match="class 3 is nobody's most probable class"):
         three_step.covariate_effects(post, cov, np.ones(150), classes, correction="bch")
-    with pytest.warns(UserWarning, match="class 3 Intercept, class 3 x not identified"):
-        three_step.covariate_effects(post, cov, np.ones(150), classes, correction="none")
+    with pytest.raises(lca.DataError, match="class 3 is nobody's most probable class"):
+        three_step.covariate_effects(post, cov, np.ones(150), classes, correction="ml")
+    # uncorrected: class 3's intercept runs off to -infinity; its slope, multiplied by a
+    # class probability of e^-30, has next to no information
+    with pytest.warns(UserWarning, match="class 3 Intercept not identified"):
+        res = three_step.covariate_effects(post, cov, np.ones(150), classes, correction="none")
+    assert res.coefficients.loc[(3, "x"), "se"] > 1e3
     # proportional assignment still has every class
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -584,3 +589,73 @@ def test_dask_data_is_refused_with_the_fix(sample):
     data, cov, model, _ = sample
     with pytest.raises(TypeError, match=r"covariate effects need the data in memory.*compute"):
         model.covariate_effects(cov, data=dd.from_pandas(data, npartitions=2))
+
+
+def test_a_heavy_tailed_covariate_keeps_its_standard_errors():
+    """Pareto incomes: the extreme values squeeze the bulk, and nothing is lost."""
+    rng = np.random.default_rng(14)
+    n = 5000
+    x = rng.pareto(1.0, n)
+    eta = np.column_stack([np.zeros(n), 0.5 - 0.3 * x, -1.0 + 0.4 * x])
+    pi = np.exp(eta - eta.max(axis=1, keepdims=True))
+    pi /= pi.sum(axis=1, keepdims=True)
+    cls = (rng.random(n)[:, None] > pi.cumsum(axis=1)).sum(axis=1)
+    post = np.eye(3)[cls] * 0.85 + 0.05
+    cov = pd.DataFrame({"x": x})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = three_step.covariate_effects(post, cov, np.ones(n), pd.RangeIndex(1, 4))
+    share = three_step.assignment_shares(post, "modal")
+    d = naive.classification_errors(post, share, np.ones(n))
+    z = np.column_stack([np.ones(n), x])
+
+    def f(th):
+        return naive.step3_loglik(three_step._theta_to_beta(th, 2, 3, [1, 2]), z, share, d, 1.0)
+
+    theta = res.coefficients["coef"].to_numpy()
+    se = np.sqrt(np.diag(np.linalg.inv(-naive.fd_hessian(f, theta, h=1e-5))))
+    assert np.allclose(res.coefficients["se"], se, rtol=1e-3)
+
+
+def test_a_separated_slope_of_a_count_leaves_the_intercept_identified():
+    """x is 0 for most respondents and never above 0 in class 2."""
+    rng = np.random.default_rng(15)
+    n = 1500
+    cls = rng.integers(0, 3, n)
+    x = np.where((cls != 1) & (rng.random(n) < 0.3), rng.integers(1, 5, n), 0).astype(float)
+    post = np.eye(3)[cls] * 0.9 + 0.1 / 3
+    with pytest.warns(UserWarning, match=r"class 2 x not identified") as record:
+        res = three_step.covariate_effects(
+            post, pd.DataFrame({"x": x}), np.ones(n), pd.RangeIndex(1, 4)
+        )
+    assert len(record) == 1
+    se = res.coefficients["se"]
+    assert se.isna().sum() == 1 and np.isnan(se[(2, "x")])
+    # with class 2's slope held at its limit (-60 is as good as -infinity), the rest is a
+    # regular maximum: the same estimates and standard errors by a generic optimiser
+    share = three_step.assignment_shares(post, "modal")
+    d = naive.classification_errors(post, share, np.ones(n))
+    z = np.column_stack([np.ones(n), x])
+
+    def f(rest):
+        theta = np.insert(rest, 1, -60.0)
+        return naive.step3_loglik(three_step._theta_to_beta(theta, 2, 3, [1, 2]), z, share, d, 1.0)
+
+    best = optimize.minimize(lambda r: -f(r), np.zeros(3), method="BFGS", options={"gtol": 1e-9})
+    ours = res.coefficients.drop(index=[(2, "x")])
+    assert np.allclose(ours["coef"], best.x, atol=1e-4)
+    inv = np.linalg.inv(-naive.fd_hessian(f, best.x))
+    assert np.allclose(ours["se"], np.sqrt(np.diag(inv)), rtol=1e-3)
+
+
+def test_ml_crosstab_refuses_a_class_nobody_is_assigned_to_and_ignores_unused_categories(sample):
+    _, cov, model, _ = sample
+    variable = pd.Series(pd.Categorical(cov["g"], categories=["a", "b", "c", "never"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tab = model.crosstab(variable, kind="ml")
+    assert (tab.loc["never", [1, 2, 3]] == 0).all()
+    post = np.eye(3)[np.r_[np.zeros(50, int), np.ones(50, int)]] * 0.8 + 0.2 / 3
+    onehot = np.eye(2)[np.arange(100) % 2]
+    with pytest.raises(lca.DataError, match="class 3 is nobody's most probable class"):
+        three_step.ml_distal_shares(post, onehot, np.ones(100))
