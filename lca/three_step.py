@@ -204,14 +204,7 @@ class Design:
             _check_missing(values)
             _check_not_time(values)
             if _is_numeric(values):
-                finite = np.isfinite(values.to_numpy(dtype=float))
-                if not finite.all():
-                    i = int(np.flatnonzero(~finite)[0])
-                    raise DataError(
-                        f"covariate {col!r} holds {float(values.iloc[i])!r} at row "
-                        f"{values.index[i]!r}; covariates must be finite"
-                    )
-                if np.ptp(values.to_numpy(dtype=float)) == 0:
+                if np.ptp(_finite_numbers(values, col)) == 0:
                     raise DataError(
                         f"covariate {col!r} takes one value only ({values.iloc[0]!r}); "
                         "it says nothing about the classes: drop it"
@@ -266,14 +259,7 @@ class Design:
                         f"covariate {var!r} was numeric in the fitted regression but holds "
                         f"{values.dtype} values here; convert it with pd.to_numeric"
                     )
-                numbers = values.to_numpy(dtype=float)
-                if not np.isfinite(numbers).all():
-                    i = int(np.flatnonzero(~np.isfinite(numbers))[0])
-                    raise DataError(
-                        f"covariate {var!r} holds {float(numbers[i])!r} at row "
-                        f"{values.index[i]!r}; covariates must be finite"
-                    )
-                columns.append(numbers)
+                columns.append(_finite_numbers(values, var))
                 continue
             levels = self.levels[var]
             objects = pd.Index(values.to_numpy(dtype=object), dtype=object)
@@ -287,6 +273,19 @@ class Design:
             for j in range(1, len(levels)):
                 columns.append((pos == j).astype(float))
         return np.column_stack(columns)
+
+
+def _finite_numbers(values: pd.Series, name) -> np.ndarray:
+    """A numeric covariate as floats, or a DataError at its first value that is not finite."""
+    numbers = values.to_numpy(dtype=float)
+    finite = np.isfinite(numbers)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite)[0])
+        raise DataError(
+            f"covariate {name!r} holds {float(numbers[i])!r} at row {values.index[i]!r}; "
+            "covariates must be finite"
+        )
+    return numbers
 
 
 def _check_not_time(values: pd.Series) -> None:
