@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-from scipy.special import logsumexp
 
 from .encoding import DataError
 from .exceptions import ConvergenceWarning
@@ -63,6 +62,19 @@ _SINGULAR = (
     "The cause is a covariate value that nobody in some class has (its coefficient runs "
     "off to infinity) or nearly collinear covariates; merge rare categories or drop a covariate"
 )
+
+
+def _logsumexp(a: np.ndarray) -> np.ndarray:
+    """log sum exp along axis 0, shifted by the maximum (scipy's, without its array-API
+    overhead, which was most of the time of step 3 on large data). Step 3 keeps classes
+    on axis 0, (K, n): NumPy reduces across rows of length n far faster than along
+    rows of length K."""
+    top = np.max(a, axis=0)
+    top = np.where(np.isfinite(top), top, 0.0)
+    x = a - top
+    np.exp(x, out=x)
+    with np.errstate(divide="ignore"):
+        return np.log(np.sum(x, axis=0)) + top
 
 
 def assignment_shares(post: np.ndarray, assignment: str) -> np.ndarray:
@@ -149,7 +161,7 @@ def ml_distal_shares(
             log_p = np.log(sizes / sizes.sum())
             log_q = np.log(counts / sizes)  # (c, s)
         joint = log_p[:, None, None] + log_d[:, :, None] + log_q.T[:, None, :]  # (s, t, c)
-        log_w = logsumexp(joint, axis=0)  # (t, c)
+        log_w = _logsumexp(joint)  # (t, c)
         with np.errstate(invalid="ignore"):
             cond = np.nan_to_num(np.exp(joint - log_w))  # P(s | t, c); 0 where (t, c) cannot be
         counts = np.einsum("tc,stc->cs", table, cond)
@@ -325,44 +337,68 @@ def _check_rank(z: np.ndarray, terms: list[str]) -> None:
 
 
 def _softmax_log(eta: np.ndarray) -> np.ndarray:
-    return eta - logsumexp(eta, axis=1, keepdims=True)
+    """Log class probabilities from the logits, both (K, n)."""
+    return eta - _logsumexp(eta)
 
 
-def step3_terms(beta, z, share, log_d, weights, bch_weights=None, hessian=True):
+def _class_hessian(weight: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Per row, ``weight (diag(q) - q q')`` (n, K, K) from q (K, n): minus the Hessian of a
+    multinomial log-likelihood in its logits."""
+    q = q.T
+    return weight[:, None, None] * (
+        q[:, :, None] * np.eye(q.shape[1]) - q[:, :, None] * q[:, None, :]
+    )
+
+
+def step3_terms(beta, z, share, log_d, weights, bch_weights=None, order=2):
     """Log-likelihood, its gradient in eta = z beta, and the Hessian in eta, per row.
 
     ``beta`` is (p, K). With ``bch_weights`` (n, K) the weighted multinomial
     log-likelihood sum_i w_i sum_s a*_is log pi_is (BCH, or the uncorrected
     regression with a* = a); otherwise the ML correction's
-    sum_i w_i sum_t a_it log sum_s pi_is D[s, t]. Returns ``(loglik,
-    grad_eta (n, K), hess_eta (n, K, K) or None)``, the row derivatives not
-    yet weighted.
+    sum_i w_i sum_t a_it log sum_s pi_is D[s, t], where ``share`` is a (n, T)
+    or, for modal assignment, the (n,) integer column t of each row's
+    assigned class (the same likelihood in n K work instead of n K^2).
+    Returns ``(loglik, grad_eta (n, K), hess_eta (n, K, K))``, the row
+    derivatives not yet weighted; those above ``order`` (0, 1 or 2) are None.
     """
-    log_pi = _softmax_log(z @ beta)
-    pi = np.exp(log_pi)
+    log_pi = _softmax_log(beta.T @ z.T)  # (K, n)
+    grad = hess = None
     if bch_weights is not None:
-        loglik = float(np.sum(weights * np.sum(bch_weights * log_pi, axis=1)))
-        grad = bch_weights - bch_weights.sum(axis=1, keepdims=True) * pi
-        hess = None
-        if hessian:
-            total = bch_weights.sum(axis=1)[:, None, None]
-            hess = -total * (pi[:, :, None] * np.eye(pi.shape[1]) - pi[:, :, None] * pi[:, None, :])
+        loglik = float(np.sum(weights * np.sum(bch_weights.T * log_pi, axis=0)))
+        if order > 0:
+            pi = np.exp(log_pi)
+            total = bch_weights.sum(axis=1)
+            grad = bch_weights - total[:, None] * pi.T
+            hess = -_class_hessian(total, pi) if order > 1 else None
         return loglik, grad, hess
-    joint = log_pi[:, :, None] + log_d[None, :, :]  # (n, s, t): log P(X = s, W = t | z)
-    log_w = logsumexp(joint, axis=1)  # (n, t)
-    log_w_used = np.where(share > 0, log_w, 0.0)  # a class nobody is assigned to: 0, not -inf
-    loglik = float(np.sum(weights * np.sum(share * log_w_used, axis=1)))
-    q = np.exp(joint - log_w[:, None, :])  # P(X = s | W = t, z)
-    q_mean = np.einsum("ist,it->is", q, share)
-    grad = q_mean - pi
-    hess = None
-    if hessian:
-        eye = np.eye(pi.shape[1])
-        hess = (
-            q_mean[:, :, None] * eye
-            - np.einsum("it,ist,iut->isu", share, q, q)
-            - (pi[:, :, None] * eye - pi[:, :, None] * pi[:, None, :])
-        )
+    if share.ndim == 1:  # modal: only the assigned column t_i of D counts
+        joint = log_pi + log_d[:, share]  # (s, n): log P(X = s, W = t_i | z)
+        log_w = _logsumexp(joint)
+        loglik = float(np.sum(weights * log_w))
+        if order > 0:
+            pi = np.exp(log_pi)
+            q = np.exp(joint - log_w)  # P(X = s | W = t_i, z)
+            grad = (q - pi).T
+            if order > 1:
+                ones = np.ones(pi.shape[1])
+                hess = _class_hessian(ones, q) - _class_hessian(ones, pi)
+        return loglik, grad, hess
+    joint = log_pi[:, None, :] + log_d[:, :, None]  # (s, t, n): log P(X = s, W = t | z)
+    log_w = _logsumexp(joint)  # (t, n)
+    log_w_used = np.where(share.T > 0, log_w, 0.0)  # a class nobody is assigned to: 0, not -inf
+    loglik = float(np.sum(weights * np.sum(share.T * log_w_used, axis=0)))
+    if order > 0:
+        pi = np.exp(log_pi)
+        q = np.exp(joint - log_w)  # P(X = s | W = t, z)
+        q_mean = np.einsum("sti,it->is", q, share)
+        grad = q_mean - pi.T
+        if order > 1:
+            hess = (
+                q_mean[:, :, None] * np.eye(pi.shape[0])
+                - np.einsum("it,sti,uti->isu", share, q, q)
+                - _class_hessian(np.ones(pi.shape[1]), pi)
+            )
     return loglik, grad, hess
 
 
@@ -372,27 +408,43 @@ def _theta_to_beta(theta, p, k, free):
     return beta
 
 
-def _derivatives(theta, z, share, log_d, weights, bch, free, hessian=True):
-    """Log-likelihood, gradient and Hessian in the free parameters (class-major)."""
+def _derivatives(theta, z, share, log_d, weights, bch, free, order=2):
+    """Log-likelihood, gradient and Hessian in the free parameters (class-major); those
+    above ``order`` are None."""
     p, k = z.shape[1], len(free) + 1
     beta = _theta_to_beta(theta, p, k, free)
-    loglik, grad_eta, hess_eta = step3_terms(beta, z, share, log_d, weights, bch, hessian)
+    loglik, grad_eta, hess_eta = step3_terms(beta, z, share, log_d, weights, bch, order)
+    if order == 0:
+        return loglik, None, None
     grad = (z.T @ (weights[:, None] * grad_eta[:, free])).T.ravel()
-    if not hessian:
+    if order == 1:
         return loglik, grad, None
     m = len(free)
-    hess = np.empty((m, p, m, p))
-    for a, s in enumerate(free):
-        for b, u in enumerate(free):
-            hess[a, :, b, :] = z.T @ (z * (weights * hess_eta[:, s, u])[:, None])
+    hess = _weighted_gram(z, hess_eta[:, free][:, :, free], weights)
     return loglik, grad, hess.reshape(m * p, m * p)
+
+
+#: Elements of the row block of products z_i z_i' that :func:`_weighted_gram` holds at once.
+GRAM_BLOCK = 2**22
+
+
+def _weighted_gram(z: np.ndarray, h: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``sum_i w_i h[i, a, b] z_i z_i'`` as (m, p, m, p): one matrix product per block of rows."""
+    n, p = z.shape
+    m = h.shape[1]
+    out = np.zeros((p * p, m * m))
+    step = max(1, GRAM_BLOCK // (p * p))
+    for lo in range(0, n, step):
+        zz = (z[lo : lo + step, :, None] * z[lo : lo + step, None, :]).reshape(-1, p * p)
+        out += zz.T @ (weights[lo : lo + step, None] * h[lo : lo + step].reshape(-1, m * m))
+    return out.reshape(p, p, m, m).transpose(2, 0, 3, 1)
 
 
 def _scores(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
     """Each row's score in the free parameters, (n, (K-1) p), not weighted."""
     p, k = z.shape[1], len(free) + 1
     beta = _theta_to_beta(theta, p, k, free)
-    _, grad_eta, _ = step3_terms(beta, z, share, log_d, weights, bch, hessian=False)
+    _, grad_eta, _ = step3_terms(beta, z, share, log_d, weights, bch, order=1)
     return (grad_eta[:, free][:, :, None] * z[:, None, :]).reshape(z.shape[0], -1)
 
 
@@ -414,7 +466,7 @@ def _separated(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
     respondent its column touches) loses nothing, or gains, even when the
     optimiser stopped at a finite local maximum on the way.
     """
-    base, _, _ = _derivatives(theta, z, share, log_d, weights, bch, free, hessian=False)
+    base, _, _ = _derivatives(theta, z, share, log_d, weights, bch, free, order=0)
     slack = 1e-6 * float(weights.sum())
     p = z.shape[1]
     # one coefficient at a time; then a term's coefficients in every class together, which
@@ -426,7 +478,7 @@ def _separated(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
         moved = theta.copy()
         moved[idx] += SEPARATION_STEP if theta[idx].mean() >= 0 else -SEPARATION_STEP
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            loglik, _, _ = _derivatives(moved, z, share, log_d, weights, bch, free, hessian=False)
+            loglik, _, _ = _derivatives(moved, z, share, log_d, weights, bch, free, order=0)
         if loglik >= base - slack:
             out[idx] = True
     return out
@@ -563,7 +615,7 @@ class CovariateEffects:
         """Class probabilities given covariates, P(X = s | z), indexed like the input."""
         covariates = _as_covariate_frame(covariates)
         z = self.design.matrix(covariates)
-        prob = np.exp(_softmax_log(z @ self.beta().to_numpy()))
+        prob = np.exp(_softmax_log(self.beta().to_numpy().T @ z.T)).T
         return pd.DataFrame(prob, index=covariates.index, columns=self.classes)
 
     def to_frame(self) -> pd.DataFrame:
@@ -666,6 +718,8 @@ def covariate_effects(
         with np.errstate(divide="ignore"):
             log_d = np.log(d[:, used])
         share = share[:, used]
+        if assignment == "modal":  # one-hot: the assigned column of each row says it all
+            share = np.argmax(share, axis=1)
 
     # numeric columns centred and scaled (median, interquartile range): the same model,
     # better conditioned (a year near 2000 is otherwise nearly collinear with the intercept);

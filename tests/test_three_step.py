@@ -99,12 +99,31 @@ def test_derivatives_match_finite_differences(assignment, correction):
         beta = three_step._theta_to_beta(th, z.shape[1], 3, free)
         return naive.step3_loglik(beta, z, share, d, w, bch)
 
-    ll, grad, hess = three_step._derivatives(theta, z, share, log_d, w, bch, free)
-    assert ll == pytest.approx(f(theta), rel=1e-12)
-    assert np.allclose(grad, naive.fd_jacobian(lambda t: np.array([f(t)]), theta)[0], atol=1e-6)
-    assert np.allclose(hess, naive.fd_hessian(f, theta, h=1e-4), atol=1e-5)
-    scores = three_step._scores(theta, z, share, log_d, w, bch, free)
-    assert np.allclose(scores.T @ w, grad, atol=1e-12)
+    # modal ML also takes the assigned column of each row in place of the 0/1 shares
+    given = (
+        [share, np.argmax(share, axis=1)]
+        if (correction, assignment) == ("ml", "modal")
+        else [share]
+    )
+    for a in given:
+        ll, grad, hess = three_step._derivatives(theta, z, a, log_d, w, bch, free)
+        assert ll == pytest.approx(f(theta), rel=1e-12)
+        fd_grad = naive.fd_jacobian(lambda t: np.array([f(t)]), theta)[0]
+        assert np.allclose(grad, fd_grad, atol=1e-6)
+        assert np.allclose(hess, naive.fd_hessian(f, theta, h=1e-4), atol=1e-5)
+        scores = three_step._scores(theta, z, a, log_d, w, bch, free)
+        assert np.allclose(scores.T @ w, grad, atol=1e-12)
+        ll0, none, _ = three_step._derivatives(theta, z, a, log_d, w, bch, free, order=0)
+        assert ll0 == ll and none is None
+
+
+def test_hessian_sum_over_rows_is_the_same_in_blocks(monkeypatch):
+    rng = np.random.default_rng(3)
+    z, h, w = rng.normal(size=(50, 4)), rng.normal(size=(50, 2, 2)), rng.uniform(size=50)
+    direct = np.einsum("i,iab,ic,id->acbd", w, h, z, z)  # (class, term, class, term)
+    assert np.allclose(three_step._weighted_gram(z, h, w), direct, rtol=1e-12, atol=0)
+    monkeypatch.setattr(three_step, "GRAM_BLOCK", 3 * 16)  # blocks of 3 rows, the last of 2
+    assert np.allclose(three_step._weighted_gram(z, h, w), direct, rtol=1e-12, atol=0)
 
 
 def test_ml_maximum_and_standard_errors_match_a_generic_optimiser(sample):
