@@ -16,8 +16,10 @@ correction and modal assignment, StepMix with its Newton-Raphson step 3 (200
 iterations, tolerance 1e-10: its default of one gradient step is far from the
 maximum). Each is timed from the data frame to the coefficient table; the
 largest difference of the coefficients, after matching the classes, is
-printed too. lca runs on one thread (``n_jobs=1``) with its default search (every
-start 50 iterations, the best few to convergence); StepMix runs every start to convergence.
+printed too. lca's Bayes constants are 0 (StepMix's maximum likelihood); lca
+runs on one thread (``n_jobs=1``) with its default search (every start 50
+iterations, the best few to convergence); StepMix runs every start to
+convergence.
 
     python benchmarks/bench_three_step.py                 # both parts
     python benchmarks/bench_three_step.py --part 1 --repeats 3
@@ -89,9 +91,15 @@ def simulate(rng, n):
     return pd.DataFrame(y, columns=[f"q{j}" for j in range(6)]), pd.DataFrame({"x": x, "g": g})
 
 
+def step1_model():
+    """lca's step 1 as StepMix's: maximum likelihood (no Bayes constants), 10 starts."""
+    return lca.LatentClassModel(
+        3, n_starts=10, tol=1e-8, max_iter=1000, bayes_constant=0, random_state=0
+    )
+
+
 def run_lca(data, cov, correction):
-    model = lca.LatentClassModel(3, n_starts=10, tol=1e-8, max_iter=1000, random_state=0)
-    model.fit(data)
+    model = step1_model().fit(data)
     return model.covariate_effects(cov, correction=correction).beta()  # (term, class)
 
 
@@ -135,8 +143,7 @@ def part2(repeats: int) -> None:
                 t_sm, (beta, sm_post) = median_time(
                     partial(run_stepmix, stepmix, data, cov, correction), repeats
                 )
-            model = lca.LatentClassModel(3, n_starts=10, tol=1e-8, max_iter=1000, random_state=0)
-            lca_post = model.fit(data).predict_proba(data).to_numpy()
+            lca_post = step1_model().fit(data).predict_proba(data).to_numpy()
             diff = largest_difference(ours, beta, lca_post, sm_post)
             print(
                 f"| {n:,} | {correction.upper()} | {t_lca:.2f} s | {t_sm:.2f} s | "

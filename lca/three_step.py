@@ -455,28 +455,48 @@ RANK_TOL = 1e-10
 #: How far :func:`_separated` moves a coefficient, in log-odds per unit of the scaled column.
 SEPARATION_STEP = 1000.0
 
+#: A slope beyond this many log-odds (per interquartile range of a numeric covariate, per
+#: category of a categorical one) is warned of as near-perfect separation: an odds ratio
+#: over 3e6, a class boundary that few respondents straddle, where the ML correction's
+#: likelihood (not concave) can stop at a finite point short of its supremum at infinity.
+#: Mplus, likewise, fixes logits beyond 15 and says so.
+EXTREME_LOGIT = 15.0
+
 
 def _separated(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
-    """Which coefficients run off to infinity: moving one far further does not lower the fit.
+    """Which coefficients run off to infinity: moving them far further does not lower the fit.
 
-    Each coefficient in turn is moved by ``SEPARATION_STEP`` (the columns are
-    scaled: a change of the log-odds by 1000 per interquartile range)
-    away from 0. An identified coefficient loses the fit a great deal; one
-    that separation sends to infinity (a class probability 0 or 1 for every
-    respondent its column touches) loses nothing, or gains, even when the
-    optimiser stopped at a finite local maximum on the way.
+    Moves of length ``SEPARATION_STEP`` (the columns are scaled: a change of
+    the log-odds by 1000 per interquartile range), each away from 0: every
+    coefficient alone; a term's coefficients in every class together (the
+    reference class's coefficient moved); and a class's coefficients along
+    their own direction, one class and then all together (a sharper class
+    boundary in the same place: the maximum at infinity of perfect separation
+    by a combination of covariates, found by the second start of
+    :func:`covariate_effects`). An identified coefficient loses the fit a
+    great deal; one that separation sends to infinity (a class probability 0
+    or 1 for every respondent its column touches) loses nothing, or gains,
+    even when the optimiser stopped at a finite point on the way.
     """
     base, _, _ = _derivatives(theta, z, share, log_d, weights, bch, free, order=0)
     slack = 1e-6 * float(weights.sum())
-    p = z.shape[1]
-    # one coefficient at a time; then a term's coefficients in every class together, which
-    # is the reference class's coefficient moved (nobody in the reference class has a value)
-    moves = [[j] for j in range(theta.size)]
-    moves += [[a * p + c for a in range(len(free))] for c in range(p)] if len(free) > 1 else []
+    m, p = len(free), z.shape[1]
+    moves = []  # (coefficients that move, their move)
+    for j in range(theta.size):
+        moves.append(([j], SEPARATION_STEP if theta[j] >= 0 else -SEPARATION_STEP))
+    if m > 1:
+        for c in range(p):
+            idx = [a * p + c for a in range(m)]
+            moves.append((idx, SEPARATION_STEP if theta[idx].mean() >= 0 else -SEPARATION_STEP))
+    blocks = [list(range(a * p, (a + 1) * p)) for a in range(m)]
+    for idx in blocks + ([list(range(theta.size))] if m > 1 else []):
+        norm = float(np.linalg.norm(theta[idx]))
+        if norm > 0:
+            moves.append((idx, SEPARATION_STEP * theta[idx] / norm))
     out = np.zeros(theta.size, dtype=bool)
-    for idx in moves:
+    for idx, step in moves:
         moved = theta.copy()
-        moved[idx] += SEPARATION_STEP if theta[idx].mean() >= 0 else -SEPARATION_STEP
+        moved[idx] += step
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             loglik, _, _ = _derivatives(moved, z, share, log_d, weights, bch, free, order=0)
         if loglik >= base - slack:
@@ -549,6 +569,23 @@ def maximise(z, share, log_d, weights, bch, free, theta0, max_iter: int, gtol: f
             method="trust-exact",
             options={"gtol": gtol, "maxiter": max_iter},
         )
+
+
+def _maximise_or_fail(correction: str, *args):
+    """:func:`maximise` (its arguments after ``correction``); a likelihood that runs off
+    to infinity is a DataError."""
+    try:
+        return maximise(*args)
+    except ValueError as exc:  # the objective ran off to infinity: no maximum
+        if "inf" not in str(exc) and "NaN" not in str(exc):
+            raise
+        bch = correction == "bch"
+        raise DataError(
+            "the step-3 likelihood has no maximum: a coefficient runs off to infinity"
+            + (" (BCH weights below 0 with a covariate category rare in some class)" if bch else "")
+            + "; merge rare categories, drop the covariate"
+            + (", or use correction='ml'" if bch else "")
+        ) from None
 
 
 # -- the result --------------------------------------------------------------------------
@@ -740,21 +777,18 @@ def covariate_effects(
             transform[0, c] = -mean / sd
     if np.linalg.matrix_rank(zs) < p:
         _check_rank(zs, terms)
-    try:
-        res = maximise(zs, share, log_d, weights, bch, free, theta0.ravel(), max_iter, gtol)
-    except ValueError as exc:  # the objective ran off to infinity: no maximum
-        if "inf" not in str(exc) and "NaN" not in str(exc):
-            raise
-        raise DataError(
-            "the step-3 likelihood has no maximum: a coefficient runs off to infinity"
-            + (
-                " (BCH weights below 0 with a covariate category rare in some class)"
-                if correction == "bch"
-                else ""
-            )
-            + "; merge rare categories, drop the covariate"
-            + (", or use correction='ml'" if correction == "bch" else "")
-        ) from None
+    args = (zs, share, log_d, weights, bch, free)
+    res = _maximise_or_fail(correction, *args, theta0.ravel(), max_iter, gtol)
+    if correction == "ml" and res.x.reshape(len(free), p)[:, 1:].any():
+        # the ML likelihood is not concave: perfect separation with posteriors short of 0/1
+        # can leave a finite local maximum in front of a supremum at infinity (a sharper
+        # boundary with the intercepts moved too); a second start from the slopes doubled
+        # runs on to it, and returns to the maximum where there is one
+        again = res.x.reshape(len(free), p).copy()
+        again[:, 1:] *= 2.0
+        res2 = _maximise_or_fail(correction, *args, again.ravel(), max_iter, gtol)
+        if res2.fun < res.fun - 1e-9:  # per unit of weight
+            res = res2
     theta = res.x
     loglik, grad, hess = _derivatives(theta, zs, share, log_d, weights, bch, free)
     info = -hess
@@ -769,6 +803,9 @@ def covariate_effects(
     inv, flat = _inverse(info, separated)
     cov = inv if g is None else inv @ (g.T @ (weights[:, None] * g)) @ inv
     cov[flat, :] = cov[:, flat] = np.nan
+    scaled = theta.reshape(len(free), p)  # per interquartile range of a numeric covariate
+    extreme = np.zeros((len(free), p), dtype=bool)
+    extreme[:, 1:] = np.abs(scaled[:, 1:]) > EXTREME_LOGIT
     theta = back @ theta
     # a separated coefficient is held at its (infinite) limit: the others' covariance is the
     # one given it, and it alone is NaN (centring moves a slope, never an intercept, to the
@@ -793,6 +830,18 @@ def covariate_effects(
         warnings.warn(
             f"the step-3 information matrix is singular: {which} not identified (standard "
             f"errors NaN). {_SINGULAR}",
+            UserWarning,
+            stacklevel=3,
+        )
+    extreme = extreme.ravel() & ~flat
+    if extreme.any():
+        which = ", ".join(f"class {c} {t}" for (c, t), f in zip(names, extreme) if f)
+        warnings.warn(
+            f"near-perfect separation in step 3: {which} changes the log-odds by over "
+            f"{EXTREME_LOGIT:g} (per interquartile range of a numeric covariate), a class "
+            "boundary with almost no overlap. The likelihood may have its maximum at infinity "
+            "and this estimate and its standard error are not reliable; merge rare "
+            "categories, drop the covariate, or report it as a boundary rather than an effect",
             UserWarning,
             stacklevel=3,
         )

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import optimize
 from scipy.optimize import linear_sum_assignment
+from scipy.special import logsumexp
 
 import lca
 from lca import three_step
@@ -572,11 +573,12 @@ def test_a_class_nobody_is_assigned_to():
         three_step.covariate_effects(post, cov, np.ones(150), classes, correction="bch")
     with pytest.raises(lca.DataError, match="class 3 is nobody's most probable class"):
         three_step.covariate_effects(post, cov, np.ones(150), classes, correction="ml")
-    # uncorrected: class 3's intercept runs off to -infinity; its slope, multiplied by a
-    # class probability of e^-30, has next to no information
-    with pytest.warns(UserWarning, match="class 3 Intercept not identified"):
+    # uncorrected: class 3's coefficients run off to infinity together (its intercept to
+    # -infinity); the slope of a class of nobody is not identified either
+    with pytest.warns(UserWarning, match="class 3 Intercept, class 3 x not identified"):
         res = three_step.covariate_effects(post, cov, np.ones(150), classes, correction="none")
-    assert res.coefficients.loc[(3, "x"), "se"] > 1e3
+    assert res.coefficients.loc[3, "se"].isna().all()
+    assert res.coefficients.loc[2, "se"].notna().all()
     # proportional assignment still has every class
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -678,3 +680,75 @@ def test_ml_crosstab_refuses_a_class_nobody_is_assigned_to_and_ignores_unused_ca
     onehot = np.eye(2)[np.arange(100) % 2]
     with pytest.raises(lca.DataError, match="class 3 is nobody's most probable class"):
         three_step.ml_distal_shares(post, onehot, np.ones(100))
+
+
+def threshold_sample(seed, n=1000, items=8, strength=0.9):
+    """Class 1 exactly when x < 0 (perfect separation), classes 2 and 3 at random above;
+    posteriors from 8 binary items under the true model, short of 0 and 1."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    cls = np.where(x < 0, 0, rng.integers(1, 3, n))
+    prof = rng.uniform(1 - strength, strength, size=(3, items))
+    y = rng.random((n, items)) < prof[cls]
+    ll = y @ np.log(prof.T) + (~y) @ np.log(1 - prof.T) + np.log(np.bincount(cls) / n)
+    return x, np.exp(ll - logsumexp(ll, axis=1, keepdims=True))
+
+
+def limit_model(x, post, n_cuts=40):
+    """The ML step-3 supremum at infinity, by enumeration: class 1 exactly below a cut c
+    (each midpoint of the sorted x next to 0 in turn), a logit of class 3 against 2 above
+    it, maximised by BFGS. Returns (loglik, cut, coefficients, their covariance)."""
+    share = three_step.assignment_shares(post, "modal")
+    d = naive.classification_errors(post, share, np.ones(len(x)))
+    t = share.argmax(axis=1)
+    xs = np.sort(x)
+    mids = (xs[1:] + xs[:-1]) / 2
+    best = (-np.inf,)
+    for cut in mids[np.argsort(np.abs(mids))[:n_cuts]]:
+        below = x < cut
+        z = np.column_stack([np.ones((~below).sum()), x[~below]])
+
+        def f(g, below=below, z=z):
+            p3 = 1.0 / (1.0 + np.exp(-(z @ g)))
+            tt = t[~below]
+            return np.sum(np.log(d[0, t[below]])) + np.sum(
+                np.log((1 - p3) * d[1, tt] + p3 * d[2, tt])
+            )
+
+        r = optimize.minimize(lambda g, f=f: -f(g), np.zeros(2), method="BFGS")
+        if -r.fun > best[0]:
+            best = (-r.fun, cut, r.x, np.linalg.inv(-naive.fd_hessian(f, r.x)))
+    return best
+
+
+def test_perfect_separation_behind_a_finite_local_maximum_is_found():
+    """The ML likelihood is not concave: from the usual start it stops at a finite local
+    maximum (slope 129 per IQR, -727.38); its supremum is at infinity (-726.43, a sharp
+    boundary), which the second start reaches. Class 1's coefficients (reference 2) are
+    then not identified, and class 3's are those of the limit model, found by enumeration."""
+    x, post = threshold_sample(7)
+    loglik, cut, coef, cov = limit_model(x, post)
+    with pytest.warns(UserWarning, match=r"class 1 Intercept, class 1 x not identified"):
+        res = three_step.covariate_effects(
+            post, pd.DataFrame({"x": x}), np.ones(len(x)), pd.RangeIndex(1, 4), reference=2
+        )
+    assert res.loglik == pytest.approx(loglik, abs=1e-4)
+    c1 = res.coefficients.loc[1, "coef"]
+    assert -c1["Intercept"] / c1["x"] == pytest.approx(cut, abs=0.01)  # the same boundary
+    assert res.coefficients.loc[1, "se"].isna().all()
+    c3 = res.coefficients.loc[3]
+    assert np.allclose(c3["coef"], coef, atol=1e-4)
+    assert np.allclose(c3["se"], np.sqrt(np.diag(cov)), rtol=1e-3)
+
+
+def test_a_near_separated_finite_maximum_is_warned_of():
+    """A finite maximum with a slope of 177 log-odds per IQR: an estimate with a standard
+    error, warned of as near-perfect separation (the enumerated supremum is higher)."""
+    x, post = threshold_sample(0)
+    with pytest.warns(UserWarning, match=r"near-perfect separation in step 3: class 1 x "):
+        res = three_step.covariate_effects(
+            post, pd.DataFrame({"x": x}), np.ones(len(x)), pd.RangeIndex(1, 4), reference=2
+        )
+    assert res.coefficients["se"].notna().all()
+    assert abs(res.coefficients.loc[(1, "x"), "coef"]) * 1.35 > three_step.EXTREME_LOGIT
+    assert limit_model(x, post)[0] > res.loglik  # why it is not to be trusted
