@@ -31,9 +31,15 @@ assignment, whose weighted likelihoods are not likelihoods; with ML and
 proportional assignment, the Hessian's standard errors came out 12-13% too
 large in two simulations of 60 samples, the sandwich's within 2%). A coefficient whose information
 runs off to infinity (a class probability driven to 0 or 1 by a covariate
-value nobody in that class has: separation, found by moving each
-coefficient far further and seeing the fit not drop) or that lies on a flat
-direction of the information gets NaN, with a warning naming it. Both kinds of standard
+value nobody in that class has, or by a class boundary nobody straddles:
+separation, found by moving coefficients far further and seeing the fit not
+drop) or that lies on a flat direction of the information gets NaN, with a
+warning naming it. The ML correction's likelihood is not concave: with
+perfect separation and posteriors short of 0 and 1 it can have a finite local
+maximum in front of its supremum at infinity, so step 3 is started a second
+time from the slopes doubled; a slope over ``EXTREME_LOGIT`` log-odds (per
+interquartile range) that is still finite is warned of as near-perfect
+separation. Both kinds of standard
 error treat the step-1 model as known, as Vermunt (2010) and Latent GOLD's
 Step3 do: they leave out its estimation error, which Bakk,
 Oberski & Vermunt (2014) find small when the classes are well separated.
@@ -276,15 +282,34 @@ class Design:
             levels = self.levels[var]
             objects = pd.Index(values.to_numpy(dtype=object), dtype=object)
             pos = pd.Index(levels, dtype=object).get_indexer(objects)
+            # True == 1 and False == 0 to an index: a bool is a category of a bool only
+            level_bool = np.array([isinstance(v, (bool, np.bool_)) for v in levels])
+            pos[(pos >= 0) & (_bool_values(values) != level_bool[pos])] = -1
             if (pos < 0).any():
                 i = int(np.flatnonzero(pos < 0)[0])
                 raise DataError(
                     f"covariate {var!r} holds {objects[i]!r} at row {values.index[i]!r}, a "
-                    f"category the regression was not fitted with ({levels}); recode it"
+                    f"category the regression was not fitted with ({_plain(levels)}); recode it"
                 )
             for j in range(1, len(levels)):
                 columns.append((pos == j).astype(float))
         return np.column_stack(columns)
+
+
+def _plain(levels: list) -> list:
+    """Levels as Python values, for messages (False, not np.False_)."""
+    return [v.item() if isinstance(v, np.generic) else v for v in levels]
+
+
+def _bool_values(values: pd.Series) -> np.ndarray:
+    """Which values are booleans (every one of a bool column, none of a numeric one)."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return np.ones(len(values), dtype=bool)
+    if values.dtype != object:
+        return np.zeros(len(values), dtype=bool)
+    return np.fromiter(
+        (isinstance(v, (bool, np.bool_)) for v in values), dtype=bool, count=len(values)
+    )
 
 
 def _finite_numbers(values: pd.Series, name) -> np.ndarray:

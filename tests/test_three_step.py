@@ -752,3 +752,20 @@ def test_a_near_separated_finite_maximum_is_warned_of():
     assert res.coefficients["se"].notna().all()
     assert abs(res.coefficients.loc[(1, "x"), "coef"]) * 1.35 > three_step.EXTREME_LOGIT
     assert limit_model(x, post)[0] > res.loglik  # why it is not to be trusted
+
+
+def test_a_bool_is_not_a_number_among_categories():
+    """True == 1 and False == 0 to pandas' index: here they are different categories."""
+    fit = pd.DataFrame(
+        {"g": pd.Categorical([1, 2, 3, 1, 2]), "b": [True, False, True, True, False]}
+    )
+    design = three_step.Design.from_frame(fit)
+    z = design.matrix(pd.DataFrame({"g": [1, 3], "b": [False, True]}))
+    assert np.array_equal(z, [[1, 0, 0, 0], [1, 0, 1, 1]])
+    with pytest.raises(lca.DataError, match=r"'g' holds True at row 0.*\(\[1, 2, 3\]\)"):
+        design.matrix(pd.DataFrame({"g": [True, 3], "b": [False, True]}))
+    with pytest.raises(lca.DataError, match=r"'g' holds True at row 'y'"):
+        mixed = pd.Series([1, True], index=["x", "y"], dtype=object)
+        design.matrix(pd.DataFrame({"g": mixed, "b": [False, True]}))
+    with pytest.raises(lca.DataError, match=r"'b' holds 0 at row 0.*\(\[False, True\]\)"):
+        design.matrix(pd.DataFrame({"g": [1, 3], "b": [0, 1]}))
