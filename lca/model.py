@@ -1401,6 +1401,9 @@ class LatentClassModel:
         weights : str, array-like or pandas.Series, optional
             Case weights (a column of ``data`` by name, or one value per row);
             rows of zero weight are left out. The model does not keep its own.
+            They count as frequency weights, in the robust standard errors
+            too (a respondent of weight 2 counts as two); a design-based
+            variance for sampling weights is not computed.
         correction : {"ml", "bch", "none"}, default="ml"
             ``"ml"``: maximum likelihood with the classification errors fixed
             (Vermunt 2010; Latent GOLD's Step3). ``"bch"``: the regression of

@@ -34,16 +34,24 @@ runs off to infinity (a class probability driven to 0 or 1 by a covariate
 value nobody in that class has, or by a class boundary nobody straddles:
 separation, found by moving coefficients far further and seeing the fit not
 drop) or that lies on a flat direction of the information gets NaN, with a
-warning naming it. The ML correction's likelihood is not concave: with
-perfect separation and posteriors short of 0 and 1 it can have a finite local
-maximum in front of its supremum at infinity, so step 3 is started a second
-time from the slopes doubled; a slope over ``EXTREME_LOGIT`` log-odds (per
-interquartile range) that is still finite is warned of as near-perfect
-separation. Both kinds of standard
+warning naming it. The ML correction's likelihood is not concave. It can
+have several maxima when classes are poorly measured, so step 3 starts from
+the intercepts without covariates (the posterior class sizes) and from the
+BCH estimates, and keeps the better. With perfect separation and posteriors
+short of 0 and 1 it can have a finite local maximum in front of its
+supremum at infinity, so it starts once more from the slopes doubled. A
+slope over ``EXTREME_LOGIT`` log-odds (per interquartile range) that is
+still finite is warned of as near-perfect separation. When the supremum is
+at infinity although the covariates do not separate the assigned classes
+(the uncorrected regression has a finite maximum), the warning says so: the
+latent classes may truly be separated, or classes this poorly measured let
+the correction turn sampling noise into a boundary. Both kinds of standard
 error treat the step-1 model as known, as Vermunt (2010) and Latent GOLD's
 Step3 do: they leave out its estimation error, which Bakk,
 Oberski & Vermunt (2014) find small when the classes are well separated.
-Weights count as frequency weights.
+Weights count as frequency weights, in the sandwich too (sum_i w_i g_i g_i'):
+a respondent of weight 2 counts as two. For sampling weights a design-based
+variance would use w_i^2 and the survey design, which this does not compute.
 """
 
 from __future__ import annotations
@@ -601,8 +609,8 @@ def _maximise_or_fail(correction: str, *args):
     to infinity is a DataError."""
     try:
         return maximise(*args)
-    except ValueError as exc:  # the objective ran off to infinity: no maximum
-        if "inf" not in str(exc) and "NaN" not in str(exc):
+    except (ValueError, OverflowError) as exc:  # the objective ran off to infinity: no maximum
+        if isinstance(exc, ValueError) and "inf" not in str(exc) and "NaN" not in str(exc):
             raise
         bch = correction == "bch"
         raise DataError(
@@ -611,6 +619,62 @@ def _maximise_or_fail(correction: str, *args):
             + "; merge rare categories, drop the covariate"
             + (", or use correction='ml'" if bch else "")
         ) from None
+
+
+def _more_ml_starts(res, args, theta0, post, assigned, max_iter: int, gtol: float):
+    """The best of more starts of the ML correction's maximisation, whose likelihood is not
+    concave; ``res`` is the result from ``theta0``, the intercepts without covariates.
+
+    - From the BCH estimates (when BCH weights exist and their likelihood a maximum): a
+      consistent estimate of the same coefficients, so near the maximum that matters when
+      two classes' assignments are much alike and the likelihood has several (one
+      simulation: -285.61 from the intercepts, -284.20 from BCH's estimates).
+    - Then from the best point's slopes doubled: perfect separation with posteriors short
+      of 0 and 1 can leave a finite local maximum in front of a supremum at infinity (a
+      sharper boundary with the intercepts moved too); this start runs on to it, and comes
+      back to the maximum where there is one.
+
+    A start replaces the best only when it is better by 1e-9 per unit of weight.
+    """
+    zs, _, _, weights, _, free = args
+    p = zs.shape[1]
+    try:
+        bch = assigned @ np.linalg.inv(classification_errors(post, assigned, weights))
+    except np.linalg.LinAlgError:  # no BCH weights (D singular): no such start
+        bch = None
+    if bch is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                start = maximise(zs, None, None, weights, bch, free, theta0, max_iter, gtol)
+            except (ValueError, ArithmeticError):  # its likelihood runs off: no such start
+                start = None
+        if start is not None and np.all(np.isfinite(start.x)):
+            try:
+                other = _maximise_or_fail("ml", *args, start.x, max_iter, gtol)
+            except DataError:  # runs off to infinity from there: the first start stands
+                other = None
+            if other is not None and other.fun < res.fun - 1e-9:
+                res = other
+    if res.x.reshape(len(free), p)[:, 1:].any():
+        again = res.x.reshape(len(free), p).copy()
+        again[:, 1:] *= 2.0
+        other = _maximise_or_fail("ml", *args, again.ravel(), max_iter, gtol)
+        if other.fun < res.fun - 1e-9:
+            res = other
+    return res
+
+
+def _uncorrected_separated(args, assigned) -> bool:
+    """Whether the uncorrected regression of the assignments (``args`` of the ML problem,
+    ``assigned`` the shares (n, K)) has a coefficient that runs off to infinity."""
+    zs, _, _, weights, _, free = args
+    theta0 = np.zeros(len(free) * zs.shape[1])
+    try:
+        res = maximise(zs, None, None, weights, assigned, free, theta0, 500, 1e-10)
+    except (ValueError, ArithmeticError):
+        return True
+    return bool(_separated(res.x, zs, None, None, weights, assigned, free).any())
 
 
 # -- the result --------------------------------------------------------------------------
@@ -768,8 +832,14 @@ def covariate_effects(
         bch = share
     elif correction == "bch":
         bch = bch_shares(post, weights, assignment)
-    # start: intercepts from the assigned class sizes, slopes 0
-    marg = np.maximum((weights[:, None] * share).sum(axis=0), 1e-12 * float(weights.sum()))
+    assigned = share  # (n, K), before the ML correction's own form of it
+    # start: slopes 0 and the intercepts of the maximum without covariates. For ML and BCH
+    # that is the posterior class sizes (with them, sum_s P(s) D[s, t] is the assigned share
+    # of t exactly, and so are the BCH weights' sums); for the uncorrected regression, the
+    # assigned sizes. The assigned sizes would be a poor start for a corrected regression: a
+    # class few are assigned to can hold many more
+    start = share if correction == "none" else post
+    marg = np.maximum((weights[:, None] * start).sum(axis=0), 1e-12 * float(weights.sum()))
     theta0 = np.zeros((len(free), z.shape[1]))
     theta0[:, 0] = np.log(marg[free] / marg[ref])
     if correction != "none":
@@ -804,16 +874,8 @@ def covariate_effects(
         _check_rank(zs, terms)
     args = (zs, share, log_d, weights, bch, free)
     res = _maximise_or_fail(correction, *args, theta0.ravel(), max_iter, gtol)
-    if correction == "ml" and res.x.reshape(len(free), p)[:, 1:].any():
-        # the ML likelihood is not concave: perfect separation with posteriors short of 0/1
-        # can leave a finite local maximum in front of a supremum at infinity (a sharper
-        # boundary with the intercepts moved too); a second start from the slopes doubled
-        # runs on to it, and returns to the maximum where there is one
-        again = res.x.reshape(len(free), p).copy()
-        again[:, 1:] *= 2.0
-        res2 = _maximise_or_fail(correction, *args, again.ravel(), max_iter, gtol)
-        if res2.fun < res.fun - 1e-9:  # per unit of weight
-            res = res2
+    if correction == "ml":
+        res = _more_ml_starts(res, args, theta0.ravel(), post, assigned, max_iter, gtol)
     theta = res.x
     loglik, grad, hess = _derivatives(theta, zs, share, log_d, weights, bch, free)
     info = -hess
@@ -852,12 +914,28 @@ def covariate_effects(
     names = [(classes[s], term) for s in free for term in terms]
     if flat.any():
         which = ", ".join(f"class {c} {t}" for (c, t), f in zip(names, flat) if f)
-        warnings.warn(
-            f"the step-3 information matrix is singular: {which} not identified (standard "
-            f"errors NaN). {_SINGULAR}",
-            UserWarning,
-            stacklevel=3,
-        )
+        if correction == "ml" and not _uncorrected_separated(args, assigned):
+            worst = int(np.argmin(np.diag(d)))
+            warnings.warn(
+                f"step 3: {which} not identified (standard errors NaN). The ML correction's "
+                "likelihood has its maximum at infinity or on a flat ridge, a sharp boundary "
+                "between latent classes, although the covariates do not separate the "
+                "assigned classes (the uncorrected regression has a finite maximum). The "
+                "latent classes may truly be separated there (then report a boundary, not an "
+                "effect), but with classes this poorly measured (P(assigned to "
+                f"{classes[worst]} | in class {classes[worst]}) = {d[worst, worst]:.2f}) the "
+                "correction can also turn sampling noise into a boundary: compare "
+                "correction='bch' and correction='none' (biased towards no effect)",
+                UserWarning,
+                stacklevel=3,
+            )
+        else:
+            warnings.warn(
+                f"the step-3 information matrix is singular: {which} not identified (standard "
+                f"errors NaN). {_SINGULAR}",
+                UserWarning,
+                stacklevel=3,
+            )
     extreme = extreme.ravel() & ~flat
     if extreme.any():
         which = ", ".join(f"class {c} {t}" for (c, t), f in zip(names, extreme) if f)

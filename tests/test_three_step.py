@@ -552,10 +552,13 @@ def test_separation_in_a_class_that_is_not_the_reference():
     classes = pd.RangeIndex(1, 4)
     for corr in ("ml", "none"):
         for se in ("hessian", "robust"):
-            with pytest.warns(UserWarning, match=r"class 2 g\[b\] not identified"):
+            with pytest.warns(UserWarning, match=r"class 2 g\[b\] not identified") as record:
                 res = three_step.covariate_effects(
                     post, cov, np.ones(n), classes, correction=corr, se_method=se
                 )
+            # the assigned classes are separated too: the cause is in the data, not in the
+            # correction
+            assert "a covariate value that nobody in some class has" in str(record[0].message)
             se_values = res.coefficients["se"]
             assert se_values.isna().sum() == 1 and np.isnan(se_values[(2, "g[b]")])
             assert res.coefficients.loc[(2, "g[b]"), "coef"] < -15
@@ -728,10 +731,18 @@ def test_perfect_separation_behind_a_finite_local_maximum_is_found():
     then not identified, and class 3's are those of the limit model, found by enumeration."""
     x, post = threshold_sample(7)
     loglik, cut, coef, cov = limit_model(x, post)
-    with pytest.warns(UserWarning, match=r"class 1 Intercept, class 1 x not identified"):
+    with pytest.warns(UserWarning, match=r"class 1 Intercept, class 1 x not identified") as record:
         res = three_step.covariate_effects(
             post, pd.DataFrame({"x": x}), np.ones(len(x)), pd.RangeIndex(1, 4), reference=2
         )
+    # the assigned classes overlap (modal assignment errs): the boundary is the correction's
+    message = str(record[0].message)
+    assert "the uncorrected regression has a finite maximum" in message
+    d = naive.classification_errors(
+        post, three_step.assignment_shares(post, "modal"), np.ones(len(x))
+    )
+    s = int(np.argmin(np.diag(d)))
+    assert f"P(assigned to {s + 1} | in class {s + 1}) = {d[s, s]:.2f}" in message
     assert res.loglik == pytest.approx(loglik, abs=1e-4)
     c1 = res.coefficients.loc[1, "coef"]
     assert -c1["Intercept"] / c1["x"] == pytest.approx(cut, abs=0.01)  # the same boundary
@@ -752,6 +763,56 @@ def test_a_near_separated_finite_maximum_is_warned_of():
     assert res.coefficients["se"].notna().all()
     assert abs(res.coefficients.loc[(1, "x"), "coef"]) * 1.35 > three_step.EXTREME_LOGIT
     assert limit_model(x, post)[0] > res.loglik  # why it is not to be trusted
+
+
+def weak_sample(seed, n=400, items=6):
+    """3 classes, a normal and a 3-category covariate with random true effects; posteriors
+    from 6 binary items with random profiles under the true model (some classes alike),
+    and random case weights. Returns the covariates, their design matrix, the posteriors
+    and the weights."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    g = rng.choice(np.array(["a", "b", "c"]), size=n, p=[0.5, 0.3, 0.2])
+    z = np.column_stack([np.ones(n), x, g == "b", g == "c"]).astype(float)
+    beta = np.zeros((4, 3))
+    for s in (1, 2):
+        beta[:, s] = rng.normal(0, 0.5), 2.5 * rng.normal(), 0.8 * rng.normal(), 0.8 * rng.normal()
+    eta = z @ beta
+    pi = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+    cls = (pi.cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)
+    prof = 1.0 / (1.0 + np.exp(-rng.normal(0, 1.2, size=(3, items))))
+    y = (rng.random((n, items)) < prof[cls]).astype(float)
+    ll = np.log(np.bincount(cls) / n) + y @ np.log(prof.T) + (1 - y) @ np.log(1 - prof.T)
+    post = np.exp(ll - logsumexp(ll, axis=1, keepdims=True))
+    return pd.DataFrame({"x": x, "g": g}), z, post, rng.uniform(0.3, 2.0, n)
+
+
+def test_the_ml_correction_also_starts_from_the_bch_estimates():
+    """Class 3 is poorly measured (4 of 400 assigned to it, P(assigned to 3 | in 3) = 0.04):
+    the ML likelihood has several maxima, and from the intercepts without covariates (the
+    posterior class sizes) a generic optimiser climbs to a lower one (-285.61), as step 3
+    did before it also started from the BCH estimates. The result is the highest finite
+    maximum BFGS finds from 20 random starts on the naive likelihood (-284.20); a few of
+    those starts run off towards points at infinity, one of them higher (-283.98)."""
+    cov, z, post, w = weak_sample(3001)
+    share = three_step.assignment_shares(post, "modal")
+    d = naive.classification_errors(post, share, w)
+
+    def minus(th):
+        return -naive.step3_loglik(three_step._theta_to_beta(th, 4, 3, [1, 2]), z, share, d, w)
+
+    rng = np.random.default_rng(0)
+    found = [optimize.minimize(minus, rng.normal(0, 2, 8), method="BFGS") for _ in range(20)]
+    best = min((r for r in found if r.success and np.abs(r.x).max() < 50), key=lambda r: r.fun)
+    sizes = (w[:, None] * post).sum(axis=0)
+    start = np.zeros((2, 4))
+    start[:, 0] = np.log(sizes[1:] / sizes[0])
+    lower = optimize.minimize(minus, start.ravel(), method="BFGS")
+    res = three_step.covariate_effects(post, cov, w, pd.RangeIndex(1, 4))
+    assert res.loglik == pytest.approx(-best.fun, abs=1e-4)
+    assert res.loglik > -lower.fun + 1.0
+    assert np.allclose(res.coefficients["coef"], best.x, atol=1e-3)
+    assert res.coefficients["se"].notna().all()
 
 
 def test_a_bool_is_not_a_number_among_categories():
