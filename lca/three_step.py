@@ -921,10 +921,11 @@ def covariate_effects(
                 "likelihood has its maximum at infinity or on a flat ridge, a sharp boundary "
                 "between latent classes, although the covariates do not separate the "
                 "assigned classes (the uncorrected regression has a finite maximum). The "
-                "latent classes may truly be separated there (then report a boundary, not an "
-                "effect), but with classes this poorly measured (P(assigned to "
-                f"{classes[worst]} | in class {classes[worst]}) = {d[worst, worst]:.2f}) the "
-                "correction can also turn sampling noise into a boundary: compare "
+                "latent classes may truly be separated there (a covariate category nobody in a "
+                "class has: merge rare categories; or a sharp boundary: report it rather than "
+                "an effect); but where classes are poorly measured the correction can also "
+                "turn sampling noise into a boundary (here the lowest is P(assigned to "
+                f"{classes[worst]} | in class {classes[worst]}) = {d[worst, worst]:.2f}): compare "
                 "correction='bch' and correction='none' (biased towards no effect)",
                 UserWarning,
                 stacklevel=3,
