@@ -815,6 +815,39 @@ def test_the_ml_correction_also_starts_from_the_bch_estimates():
     assert res.coefficients["se"].notna().all()
 
 
+def test_nearly_collinear_covariates_are_not_blamed_on_the_correction():
+    """x2 = x1 + 1e-5 noise: the uncorrected regression is not identified either, so the
+    warning names collinearity, not poorly measured classes."""
+    rng = np.random.default_rng(2)
+    n = 500
+    x = rng.normal(size=n)
+    cov = pd.DataFrame({"x1": x, "x2": x + 1e-5 * rng.normal(size=n)})
+    logit = rng.normal(0, 1, (n, 3))
+    logit[np.arange(n), rng.integers(0, 3, n)] += 3
+    post = np.exp(logit - logsumexp(logit, axis=1, keepdims=True))
+    with pytest.warns(UserWarning, match="nearly collinear covariates"):
+        res = three_step.covariate_effects(post, cov, np.ones(n), pd.RangeIndex(1, 4))
+    assert res.coefficients["se"].isna().all()
+
+
+def test_a_bch_likelihood_that_runs_off_is_an_error():
+    """BCH weights below 0: the weighted log-likelihood has no maximum (BFGS on it, in log
+    space, climbs above 1e5, and doubling its point doubles it), and 500 Newton steps
+    stop short of the overflow that would say so: an error, not a result."""
+    cov, z, post, w = weak_sample(7)
+    share = three_step.assignment_shares(post, "modal")
+    bch = share @ np.linalg.inv(naive.classification_errors(post, share, w))
+
+    def loglik(th):
+        eta = z @ three_step._theta_to_beta(th, 4, 3, [1, 2])
+        return float(np.sum(w * np.sum(bch * (eta - logsumexp(eta, axis=1, keepdims=True)), 1)))
+
+    far = optimize.minimize(lambda th: -loglik(th), np.zeros(8), method="BFGS").x
+    assert loglik(far) > 1e5 and loglik(2 * far) > 1.9 * loglik(far)
+    with pytest.raises(lca.DataError, match="no maximum"):
+        three_step.covariate_effects(post, cov, w, pd.RangeIndex(1, 4), correction="bch")
+
+
 def test_a_bool_is_not_a_number_among_categories():
     """True == 1 and False == 0 to pandas' index: here they are different categories."""
     fit = pd.DataFrame(
