@@ -36,14 +36,14 @@ separation, found by moving coefficients far further and seeing the fit not
 drop) or that lies on a flat direction of the information gets NaN, with a
 warning naming it. The ML correction's likelihood is not concave. It can
 have several maxima when classes are poorly measured, so step 3 starts from
-the intercepts without covariates (the posterior class sizes) and from the
-BCH estimates, and keeps the better. With perfect separation and posteriors
+the intercepts without covariates (the posterior class sizes), from those of
+the assigned class sizes and from the BCH estimates, and keeps the best. With perfect separation and posteriors
 short of 0 and 1 it can have a finite local maximum in front of its
 supremum at infinity, so it starts once more from the slopes doubled. A
 slope over ``EXTREME_LOGIT`` log-odds (per interquartile range) that is
 still finite is warned of as near-perfect separation. When the supremum is
-at infinity although the covariates do not separate the assigned classes
-(the uncorrected regression has a finite maximum), the warning says so: the
+at infinity although the covariates do not separate the modally assigned
+classes (their uncorrected regression is identified), the warning says so: the
 latent classes may truly be separated, or classes this poorly measured let
 the correction turn sampling noise into a boundary. Both kinds of standard
 error treat the step-1 model as known, as Vermunt (2010) and Latent GOLD's
