@@ -37,18 +37,19 @@ drop) or that lies on a flat direction of the information gets NaN, with a
 warning naming it. The ML correction's likelihood is not concave. It can
 have several maxima when classes are poorly measured, so step 3 starts from
 the intercepts without covariates (the posterior class sizes), from those of
-the assigned class sizes and from the BCH estimates, and keeps the best. With perfect separation and posteriors
-short of 0 and 1 it can have a finite local maximum in front of its
-supremum at infinity, so it starts once more from the slopes doubled. A
-slope over ``EXTREME_LOGIT`` log-odds (per interquartile range) that is
-still finite is warned of as near-perfect separation. When the supremum is
-at infinity although the covariates do not separate the modally assigned
-classes (their uncorrected regression is identified), the warning says so: the
-latent classes may truly be separated, or classes this poorly measured let
-the correction turn sampling noise into a boundary. Both kinds of standard
-error treat the step-1 model as known, as Vermunt (2010) and Latent GOLD's
-Step3 do: they leave out its estimation error, which Bakk,
-Oberski & Vermunt (2014) find small when the classes are well separated.
+the assigned class sizes and from the BCH estimates, and keeps the best.
+With perfect separation and posteriors short of 0 and 1 it can have a finite
+local maximum in front of its supremum at infinity, so it starts once more
+from the slopes doubled. A slope over ``EXTREME_LOGIT`` log-odds (per
+interquartile range) that is still finite is warned of as near-perfect
+separation. When the supremum is at infinity although the covariates do not
+separate the modally assigned classes (their uncorrected regression is
+identified), the warning says so: the latent classes may truly be separated,
+or classes this poorly measured let the correction turn sampling noise into
+a boundary. Both kinds of standard error treat the step-1 model as known, as
+Vermunt (2010) and Latent GOLD's Step3 do: they leave out its estimation
+error, which Bakk, Oberski & Vermunt (2014) find small when the classes are
+well separated.
 Weights count as frequency weights, in the sandwich too (sum_i w_i g_i g_i'):
 a respondent of weight 2 counts as two. For sampling weights a design-based
 variance would use w_i^2 and the survey design, which this does not compute.
@@ -866,8 +867,8 @@ def covariate_effects(
     # start: slopes 0 and the intercepts of the maximum without covariates. For ML and BCH
     # that is the posterior class sizes (with them, sum_s P(s) D[s, t] is the assigned share
     # of t exactly, and so are the BCH weights' sums); for the uncorrected regression, the
-    # assigned sizes. The assigned sizes would be a poor start for a corrected regression: a
-    # class few are assigned to can hold many more
+    # assigned sizes. Alone, the assigned sizes would be a poor start for a corrected
+    # regression (a class few are assigned to can hold many more); ML tries them as well
     theta0, by_assigned = (
         _intercepts(sizes, weights, free, ref, z.shape[1]) for sizes in (post, share)
     )
