@@ -635,9 +635,10 @@ def _intercepts(sizes, weights, free, ref, p) -> np.ndarray:
     return out
 
 
-def _more_ml_starts(res, args, theta0, by_assigned, post, assigned, max_iter: int, gtol: float):
+def _more_ml_starts(res, args, theta0, by_assigned, assigned, d, max_iter: int, gtol: float):
     """The best of more starts of the ML correction's maximisation, whose likelihood is not
-    concave; ``res`` is the result from ``theta0``, the intercepts without covariates.
+    concave; ``res`` is the result from ``theta0``, the intercepts without covariates;
+    ``assigned`` the shares (n, K) and ``d`` their classification errors.
 
     - From the intercepts of the assigned class sizes, ``by_assigned`` (the start of
       earlier versions: in 2 of 420 simulated fits it reached a higher maximum than
@@ -655,9 +656,17 @@ def _more_ml_starts(res, args, theta0, by_assigned, post, assigned, max_iter: in
     """
     zs, _, _, weights, _, free = args
     p = zs.shape[1]
+
+    def better(res, theta):
+        try:
+            other = _maximise_or_fail("ml", *args, theta, max_iter, gtol)
+        except DataError:  # runs off to infinity from there: the best so far stands
+            return res
+        return other if other.fun < res.fun - 1e-9 else res
+
     starts = [] if np.array_equal(by_assigned, theta0) else [by_assigned]
     try:
-        bch = assigned @ np.linalg.inv(classification_errors(post, assigned, weights))
+        bch = assigned @ np.linalg.inv(d)
     except np.linalg.LinAlgError:  # no BCH weights (D singular): no such start
         bch = None
     if bch is not None:
@@ -671,21 +680,11 @@ def _more_ml_starts(res, args, theta0, by_assigned, post, assigned, max_iter: in
         if start is not None and start.success and np.all(np.isfinite(start.x)):
             starts.append(start.x)
     for theta in starts:
-        try:
-            other = _maximise_or_fail("ml", *args, theta, max_iter, gtol)
-        except DataError:  # runs off to infinity from there: the first start stands
-            continue
-        if other.fun < res.fun - 1e-9:
-            res = other
+        res = better(res, theta)
     if res.x.reshape(len(free), p)[:, 1:].any():
         again = res.x.reshape(len(free), p).copy()
         again[:, 1:] *= 2.0
-        try:
-            other = _maximise_or_fail("ml", *args, again.ravel(), max_iter, gtol)
-        except DataError:
-            other = None
-        if other is not None and other.fun < res.fun - 1e-9:
-            res = other
+        res = better(res, again.ravel())
     return res
 
 
@@ -908,7 +907,7 @@ def covariate_effects(
     res = _maximise_or_fail(correction, *args, theta0.ravel(), max_iter, gtol)
     if correction == "ml":
         res = _more_ml_starts(
-            res, args, theta0.ravel(), by_assigned.ravel(), post, assigned, max_iter, gtol
+            res, args, theta0.ravel(), by_assigned.ravel(), assigned, d, max_iter, gtol
         )
     theta = res.x
     loglik, grad, hess = _derivatives(theta, zs, share, log_d, weights, bch, free)
