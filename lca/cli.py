@@ -443,6 +443,7 @@ def cmd_covariates(args) -> int:
         assignment=args.assignment,
         reference=args.reference,
         unknown=args.unknown,
+        step1_uncertainty=args.step1_uncertainty,
     )
     print(effects.as_text())
     if args.out:
@@ -628,6 +629,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="assign each respondent to its modal class (default) or by its posteriors",
     )  # fmt: skip
     cov.add_argument("--reference", type=int, default=1, help="reference class (default 1)")
+    cov.add_argument(
+        "--step1-uncertainty", action="store_true",
+        help="add the latent class model's own estimation error to the standard errors "
+        "(Bakk, Oberski & Vermunt 2014); the data must then be those the model was fitted to",
+    )  # fmt: skip
     cov.add_argument(
         "--drop-missing", action="store_true",
         help="leave out (and count) rows with a missing covariate; by default they are refused",

@@ -1243,6 +1243,37 @@ class LatentClassModel:
         """
         from . import standard_errors as se
 
+        patterns, pattern_weights, post, class_prior, cond_prior, unit = self._se_inputs(
+            data, weights, unknown
+        )
+        sizes, cells, boundary, n_free, rank = se.standard_errors(
+            patterns,
+            pattern_weights,
+            post,
+            self._class_probs,
+            self._cond_probs,
+            self._offsets,
+            self._ordinal,
+            class_prior,
+            cond_prior,
+            method=method,
+            unit=unit,
+        )
+        prof = self.profile()
+        table = pd.DataFrame(cells, index=prof.index, columns=prof.columns)
+        return se.StandardErrors(
+            class_sizes=pd.Series(sizes, index=self.classes_, name="se"),
+            profile=table,
+            method=method,
+            n_free=int(n_free),
+            rank=int(rank),
+            boundary=pd.DataFrame(boundary, index=prof.index, columns=self.classes_),
+            estimates=prof,
+            estimated_sizes=self.class_sizes_.copy(),
+        )
+
+    def _se_inputs(self, data, weights, unknown: str, stacklevel: int = 3):
+        """Patterns, weights, posteriors, priors and unit weight of the standard errors."""
         if data is None:
             self._check_fitted()
             if getattr(self, "_patterns", None) is None:
@@ -1281,7 +1312,7 @@ class LatentClassModel:
                     f"{fitted!r}; standard errors are for the data given. Give the data "
                     "and weights the model was fitted with",
                     UserWarning,
-                    stacklevel=2,
+                    stacklevel=stacklevel,
                 )
         post, _ = self._pattern_posteriors(patterns)
         if data is None and getattr(self, "_cond_prior", None) is not None:
@@ -1294,31 +1325,8 @@ class LatentClassModel:
             marg = marginal_counts(patterns, pattern_weights, self._offsets)
             class_prior, cond_prior = dirichlet_priors(marg, self._offsets, self.n_classes_, b, a)
         total = float(np.sum(pattern_weights))
-        sizes, cells, boundary, n_free, rank = se.standard_errors(
-            patterns,
-            pattern_weights,
-            post,
-            self._class_probs,
-            self._cond_probs,
-            self._offsets,
-            self._ordinal,
-            float(class_prior),
-            cond_prior,
-            method=method,
-            unit=total / n_rows if n_rows else 1.0,
-        )
-        prof = self.profile()
-        table = pd.DataFrame(cells, index=prof.index, columns=prof.columns)
-        return se.StandardErrors(
-            class_sizes=pd.Series(sizes, index=self.classes_, name="se"),
-            profile=table,
-            method=method,
-            n_free=int(n_free),
-            rank=int(rank),
-            boundary=pd.DataFrame(boundary, index=prof.index, columns=self.classes_),
-            estimates=prof,
-            estimated_sizes=self.class_sizes_.copy(),
-        )
+        unit = total / n_rows if n_rows else 1.0
+        return patterns, pattern_weights, post, float(class_prior), cond_prior, unit
 
     def bivariate_residuals(self) -> pd.DataFrame:
         """Bivariate residuals (Latent GOLD's BVR) of every pair of indicators.
@@ -1377,6 +1385,7 @@ class LatentClassModel:
         reference: int = 1,
         se_method: str | None = None,
         unknown: str = "error",
+        step1_uncertainty: bool = False,
     ):
         """Regress class membership on covariates, corrected for classification error.
 
@@ -1421,6 +1430,18 @@ class LatentClassModel:
         unknown : {"error", "missing"}, default="error"
             With ``data``: what to do with an answer that is not a category
             of the model.
+        step1_uncertainty : bool, default=False
+            Add the estimation error of this model (step 1) to the standard
+            errors: ``cov3 + J cov1 J'``, with ``cov1`` the covariance of
+            this model's parameters (:meth:`standard_errors`' "hessian") and
+            ``J`` how the step-3 estimates move with them (Bakk, Oberski &
+            Vermunt 2014), modal assignments held fixed. ``cov1`` comes from
+            the data the model was fitted to; for a model that keeps none
+            (loaded from a file, built from parameters, fitted by
+            distributed EM) from ``data`` and ``weights``, which must then be
+            those data (a warning says when the weights do not sum to its
+            ``n_obs_``). It costs two step-3 gradients per free parameter of
+            this model.
 
         Returns
         -------
@@ -1431,10 +1452,11 @@ class LatentClassModel:
 
         Notes
         -----
-        The standard errors treat the step-1 model as known (as Latent
-        GOLD's Step3 does), so they omit its estimation error, which is
-        small when the classes are well separated (Bakk, Oberski & Vermunt
-        2014). See :mod:`lca.three_step`.
+        By default the standard errors treat the step-1 model as known (as
+        Latent GOLD's Step3 does), so they omit its estimation error, which
+        is small when the classes are well separated and can be large when
+        they are not (Bakk, Oberski & Vermunt 2014); ``step1_uncertainty``
+        adds it. See :mod:`lca.three_step`.
         """
         from . import three_step
         from .diagnostics import _aligned
@@ -1463,6 +1485,7 @@ class LatentClassModel:
                 raise ValueError("unknown= goes with data=; the fitted rows are used")
             index = self._fit_index
             post = self._pattern_post[self._fit_inverse]
+            row_patterns, inverse = self._patterns, self._fit_inverse
             frame = pd.DataFrame(index=index)
             if isinstance(weights, pd.Series):
                 weights = _aligned(weights, index, "weights")
@@ -1472,7 +1495,9 @@ class LatentClassModel:
                 data, weights, unknown, "covariate effects", "needed columns"
             )
             index = data.index
-            post, _ = self._posteriors_rows(data, unknown)
+            post, _, (row_patterns, inverse) = self._posteriors_rows(
+                data, unknown, with_patterns=True
+            )
         if len(covariates) != len(index):
             raise DataError(
                 f"the covariates have {len(covariates)} rows but the data have {len(index)}; "
@@ -1488,6 +1513,12 @@ class LatentClassModel:
                     "if the rows are in the same order"
                 )
             covariates = covariates.reindex(index)
+        step1 = None
+        if step1_uncertainty:
+            fitted = data is None or getattr(self, "_patterns", None) is not None
+            step1 = self._step1(
+                row_patterns, inverse, *((None, None) if fitted else (data, row_weights)), unknown
+            )
         return three_step.covariate_effects(
             post,
             covariates,
@@ -1497,7 +1528,34 @@ class LatentClassModel:
             assignment=assignment,
             reference=reference,
             se_method=se_method,
+            step1=step1,
         )
+
+    def _step1(self, row_patterns, inverse, data=None, weights=None, unknown="error"):
+        """``(post_at, cov1)`` of ``three_step.covariate_effects``'s ``step1``.
+
+        ``cov1`` from the fitted patterns, or, for a model that keeps none,
+        from ``data`` and ``weights`` (taken as the data it was fitted to, as
+        by :meth:`standard_errors`).
+        """
+        from . import standard_errors as se
+
+        patterns, pattern_weights, post, class_prior, cond_prior, unit = self._se_inputs(
+            data, weights, unknown, stacklevel=4
+        )
+        lay, cov1, _ = se.parameter_covariance(
+            patterns, pattern_weights, post, self._class_probs, self._cond_probs, self._offsets,
+            self._ordinal, class_prior, cond_prior, "hessian", unit,
+        )  # fmt: skip
+        offsets = self._offsets
+
+        def post_at(delta):
+            log_class, log_cond = se.perturbed(self._log_class, self._log_cond, offsets, lay, delta)
+            return _kernels.posteriors(row_patterns, offsets, log_class, log_cond, False)[0][
+                inverse
+            ]
+
+        return post_at, cov1
 
     def summary(self):
         """Fit statistics, class sizes, AvePP, classification table and profile.
@@ -1521,7 +1579,7 @@ class LatentClassModel:
         return plot_profile(self, kind=kind, **kwargs)
 
     # -- assignment ------------------------------------------------------------
-    def _posteriors_rows(self, data: pd.DataFrame, unknown: str):
+    def _posteriors_rows(self, data: pd.DataFrame, unknown: str, with_patterns: bool = False):
         self._check_fitted()
         data = as_frame(data)
         codes = encode(data, self.indicators_, unknown=unknown)
@@ -1539,6 +1597,8 @@ class LatentClassModel:
                 UserWarning,
                 stacklevel=3,
             )
+        if with_patterns:
+            return post[inverse], ll[inverse], (patterns, inverse)
         return post[inverse], ll[inverse]
 
     def predict_proba(self, data: pd.DataFrame, unknown: str = "error") -> pd.DataFrame:

@@ -417,7 +417,7 @@ def _inverse(matrix: np.ndarray, what: str, advice: str) -> tuple[np.ndarray, in
             f"the {what} has rank {rank} of {size}: {advice}; standard errors come from "
             "its pseudo-inverse and are not reliable",
             UserWarning,
-            stacklevel=5,  # the caller of LatentClassModel.standard_errors
+            stacklevel=6,  # the caller of LatentClassModel.standard_errors (or covariate_effects)
         )
     inv = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
     return inv * np.outer(scale, scale), rank
@@ -488,6 +488,36 @@ def standard_errors(
     (K,), ``cells`` of shape (n_categories, K + 1) (the last column for the
     Total) with NaN on the boundary, ``boundary`` of shape (n_categories, K).
     """
+    lay, cov, rank = parameter_covariance(
+        patterns, weights, post, class_probs, cond_probs, offsets, ordinal, class_prior,
+        cond_prior, method, unit,
+    )  # fmt: skip
+    jac_sizes, jac_cells = jacobians(class_probs, cond_probs, offsets, lay)
+    var_sizes = np.einsum("kp,pq,kq->k", jac_sizes, cov, jac_sizes)
+    var_cells = np.einsum("ckp,pq,ckq->ck", jac_cells, cov, jac_cells)
+    se_sizes = np.sqrt(np.maximum(var_sizes, 0.0))
+    se_cells = np.sqrt(np.maximum(var_cells, 0.0))
+    se_cells[:, :-1][lay.boundary] = np.nan
+    return se_sizes, se_cells, lay.boundary, lay.n_free, rank
+
+
+def parameter_covariance(
+    patterns,
+    weights,
+    post,
+    class_probs,
+    cond_probs,
+    offsets,
+    ordinal,
+    class_prior: float,
+    cond_prior: np.ndarray,
+    method: str = "hessian",
+    unit: float = 1.0,
+) -> tuple[Layout, np.ndarray, int]:
+    """The free parameters' layout, their covariance by ``method``, and its rank.
+
+    The arguments are those of :func:`standard_errors`.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
     counts = expected_counts(patterns, weights, post, offsets)
@@ -508,10 +538,30 @@ def standard_errors(
         counts,
     )
     cov, rank = covariance(info, opg, method)
-    jac_sizes, jac_cells = jacobians(class_probs, cond_probs, offsets, lay)
-    var_sizes = np.einsum("kp,pq,kq->k", jac_sizes, cov, jac_sizes)
-    var_cells = np.einsum("ckp,pq,ckq->ck", jac_cells, cov, jac_cells)
-    se_sizes = np.sqrt(np.maximum(var_sizes, 0.0))
-    se_cells = np.sqrt(np.maximum(var_cells, 0.0))
-    se_cells[:, :-1][lay.boundary] = np.nan
-    return se_sizes, se_cells, lay.boundary, lay.n_free, rank
+    return lay, cov, rank
+
+
+def _log_softmax(eta: np.ndarray) -> np.ndarray:
+    top = np.max(eta)
+    return eta - top - np.log(np.sum(np.exp(eta - top)))
+
+
+def perturbed(log_class, log_cond, offsets, lay: Layout, delta: np.ndarray):
+    """The log-parameters at free parameters ``delta`` (0: the estimates themselves).
+
+    In the logit parametrisation of the module's docstring, centred at the
+    estimates: every logit moves by its design times ``delta`` and each
+    block is renormalised. A probability on the boundary (no column) keeps
+    its log.
+    """
+    new_class = log_class.copy()
+    free = np.flatnonzero(lay.class_cols >= 0)
+    new_class[free] += delta[lay.class_cols[free]]
+    new_class = _log_softmax(new_class)
+    new_cond = log_cond.copy()
+    for j, per_class in enumerate(lay.blocks):
+        lo, hi = int(offsets[j]), int(offsets[j + 1])
+        for k, (cols, design) in enumerate(per_class):
+            if cols.size:
+                new_cond[lo:hi, k] = _log_softmax(log_cond[lo:hi, k] + design @ delta[cols])
+    return new_class, new_cond

@@ -46,10 +46,17 @@ separation. When the supremum is at infinity although the covariates do not
 separate the modally assigned classes (their uncorrected regression is
 identified), the warning says so: the latent classes may truly be separated,
 or classes this poorly measured let the correction turn sampling noise into
-a boundary. Both kinds of standard error treat the step-1 model as known, as
-Vermunt (2010) and Latent GOLD's Step3 do: they leave out its estimation
-error, which Bakk, Oberski & Vermunt (2014) find small when the classes are
-well separated.
+a boundary. By default both kinds of standard error treat the step-1 model
+as known, as Vermunt (2010) and Latent GOLD's Step3 do: they leave out its
+estimation error, which Bakk, Oberski & Vermunt (2014) find small when the
+classes are well separated and large when they are not. With ``step1`` its
+uncertainty is added by their two-step (delta-method) correction,
+``cov3 + J cov1 J'``: ``cov1`` the covariance of the step-1 parameters (in
+the logits of :mod:`lca.standard_errors`), ``J = info3^-1 d g3 / d theta1``
+how the step-3 estimates move with them (the step-3 gradient differenced
+centrally over each step-1 parameter, posteriors, classification errors
+and BCH weights recomputed, modal assignments held fixed, as the data of
+step 3 they are). The covariance of the two steps' scores is left out.
 Weights count as frequency weights, in the sandwich too (sum_i w_i g_i g_i'):
 a respondent of weight 2 counts as two. For sampling weights a design-based
 variance would use w_i^2 and the survey design, which this does not compute.
@@ -811,6 +818,51 @@ def _as_covariate_frame(covariates) -> pd.DataFrame:
     return covariates
 
 
+#: Step (in logits) of the central differences over the step-1 parameters.
+STEP1_DELTA = 1e-5
+
+
+def _inputs_at(post, assigned, correction, assignment, weights, used):
+    """Step 3's ``(share, log_d, bch)`` from posteriors ``post``, the modal assignments fixed.
+
+    At the step-1 estimates these are the arguments ``covariate_effects``
+    maximises (modal assignments are data, fixed when step 1 moves;
+    proportional ones are the posteriors themselves); ``used`` is the ML
+    correction's assigned classes that hold anyone.
+    """
+    share = post if assignment == "proportional" else assigned
+    d = classification_errors(post, share, weights)
+    if correction == "none":
+        return share, None, share
+    if correction == "bch":
+        return share, None, share @ np.linalg.inv(d)
+    with np.errstate(divide="ignore"):
+        log_d = np.log(d[:, used])
+    share = share[:, used]
+    if assignment == "modal":
+        share = np.argmax(share, axis=1)
+    return share, log_d, None
+
+
+def step1_jacobian(gradient, n_free: int, delta: float = STEP1_DELTA) -> np.ndarray:
+    """``d gradient / d theta1`` by central differences, shape (len(gradient), n_free).
+
+    ``gradient(d)`` is step 3's gradient at its estimates when the step-1
+    parameters move by ``d``. With ``J = info3^-1`` times this, the
+    coefficients' covariance allowing for step 1 is ``cov3 + J cov1 J'``,
+    the two-step (delta-method) correction of Bakk, Oberski & Vermunt
+    (2014); the covariance of the two steps' scores is left out.
+    """
+    columns = []
+    for q in range(n_free):
+        e = np.zeros(n_free)
+        e[q] = delta
+        columns.append((gradient(e) - gradient(-e)) / (2.0 * delta))
+    if not columns:
+        return np.zeros((gradient(np.zeros(0)).shape[0], 0))
+    return np.column_stack(columns)
+
+
 def covariate_effects(
     post: np.ndarray,
     covariates: pd.DataFrame,
@@ -823,12 +875,18 @@ def covariate_effects(
     se_method: str | None = None,
     max_iter: int = 500,
     gtol: float = 1e-10,
+    step1=None,
 ) -> CovariateEffects:
     """Step 2 and step 3 from the posteriors of step 1.
 
     ``post`` (n, K) are the rows' posterior probabilities, ``covariates``
     the rows' covariates (one row each, in the same order), ``weights``
-    their case weights. See the module docstring for the methods.
+    their case weights. ``step1``, if given, is ``(post_at, cov1)``: the
+    rows' posteriors at step-1 parameters moved by ``delta`` from the
+    estimates (``post_at(delta)``, all n rows; ``post_at(0)`` is ``post``)
+    and the covariance of those parameters, whose uncertainty is then added
+    to the covariance of the coefficients (:func:`step1_jacobian`). See the
+    module docstring for the methods.
     """
     if correction not in CORRECTIONS:
         raise ValueError(f"correction must be one of {CORRECTIONS}, not {correction!r}")
@@ -926,6 +984,17 @@ def covariate_effects(
     g = _scores(theta, zs, share, log_d, weights, bch, free) if se_method == "robust" else None
     inv, flat = _inverse(info, separated)
     cov = inv if g is None else inv @ (g.T @ (weights[:, None] * g)) @ inv
+    if step1 is not None:
+        post_at, cov1 = step1
+        inputs = (assigned, correction, assignment, weights, used if correction == "ml" else None)
+
+        def gradient(delta):
+            share_at, log_d_at, bch_at = _inputs_at(post_at(delta)[keep], *inputs)
+            return _derivatives(theta, zs, share_at, log_d_at, weights, bch_at, free, order=1)[1]
+
+        # d theta3 / d theta1 = info^-1 d grad3 / d theta1 (the gradient stays 0 at the maximum)
+        moved = inv @ step1_jacobian(gradient, cov1.shape[0])
+        cov = cov + moved @ cov1 @ moved.T
     cov[flat, :] = cov[:, flat] = np.nan
     scaled = theta.reshape(len(free), p)  # per interquartile range of a numeric covariate
     extreme = np.zeros((len(free), p), dtype=bool)

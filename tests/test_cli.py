@@ -814,3 +814,21 @@ def test_covariates_names_absent_columns(election_files, capsys):
     assert main(["covariates", str(model_path), str(path), "--covariates", "AGE",
                  "--categorical", "EDUC"]) == 2  # fmt: skip
     assert "not in --covariates" in capsys.readouterr().err
+
+
+def test_covariates_with_step1_uncertainty(election_files, tmp_path, capsys):
+    path, model_path, data = election_files
+    out_path = tmp_path / "effects.csv"
+    args = ["covariates", str(model_path), str(path), "--covariates", "GENDER",
+            "--categorical", "GENDER", "--out", str(out_path)]  # fmt: skip
+    assert main([*args, "--step1-uncertainty"]) == 0
+    capsys.readouterr()
+    table = pd.read_csv(out_path, index_col=[0, 1])
+    cov = data[["GENDER"]].assign(GENDER=lambda d: pd.Categorical(d.GENDER))
+    model = lca.load(model_path)
+    expected = model.covariate_effects(cov, data=data, step1_uncertainty=True).coefficients
+    np.testing.assert_allclose(table.to_numpy(), expected.to_numpy(), rtol=1e-9)
+    assert main(args) == 0
+    plain = pd.read_csv(out_path, index_col=[0, 1])
+    assert (table["se"] > plain["se"]).all()
+    np.testing.assert_allclose(table["coef"], plain["coef"], rtol=1e-12)

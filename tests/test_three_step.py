@@ -863,3 +863,159 @@ def test_a_bool_is_not_a_number_among_categories():
         design.matrix(pd.DataFrame({"g": mixed, "b": [False, True]}))
     with pytest.raises(lca.DataError, match=r"'b' holds 0 at row 0.*\(\[False, True\]\)"):
         design.matrix(pd.DataFrame({"g": [1, 3], "b": [0, 1]}))
+
+
+# -- step-1 uncertainty ------------------------------------------------------------------
+
+
+def ordinal_sample():
+    rng = np.random.default_rng(5)
+    cls = rng.random(600) < 0.4
+    shift = np.where(cls, 1.2, -0.6)[:, None] + rng.normal(size=(600, 4))
+    codes = np.digitize(shift, [-1.0, 0.0, 1.0])
+    data = pd.DataFrame(codes, columns=[f"o{j}" for j in range(4)])
+    data["o0"] = pd.Categorical(data["o0"], categories=range(4), ordered=True)
+    model = lca.LatentClassModel(2, ordinal=["o0"], n_starts=3, random_state=0).fit(data)
+    assert model._ordinal.any()
+    return data, model
+
+
+@pytest.mark.parametrize("kind", ["nominal", "with an ordinal indicator"])
+def test_perturbed_parameters_are_the_parametrisation_of_the_step1_covariance(sample, kind):
+    """The delta method through ``perturbed`` gives the model's own standard errors."""
+    from lca import standard_errors as se
+
+    data, _, model, _ = sample
+    if kind != "nominal":
+        data, model = ordinal_sample()
+    post_at, cov1 = model._step1(model._patterns, model._fit_inverse)
+    args = model._se_inputs(None, None, "error")
+    lay, again, _ = se.parameter_covariance(
+        *args[:3], model._class_probs, model._cond_probs, model._offsets, model._ordinal,
+        *args[3:5], "hessian", args[5],
+    )  # fmt: skip
+    np.testing.assert_array_equal(again, cov1)
+    h = 1e-6
+    columns = []
+    for q in range(cov1.shape[0]):
+        e = np.zeros(cov1.shape[0])
+        e[q] = h
+        up, down = (
+            se.perturbed(model._log_class, model._log_cond, model._offsets, lay, s * e)
+            for s in (1.0, -1.0)
+        )
+        columns.append(
+            np.concatenate(
+                [np.exp(up[0]) - np.exp(down[0]), (np.exp(up[1]) - np.exp(down[1])).ravel()]
+            )
+            / (2 * h)
+        )
+    jac = np.column_stack(columns)
+    var = np.einsum("ip,pq,iq->i", jac, cov1, jac)
+    k = model.n_classes_
+    ses = model.standard_errors()
+    np.testing.assert_allclose(np.sqrt(var[:k]), ses.class_sizes.to_numpy(), rtol=1e-5)
+    cells = ses.profile.drop(columns="Total").to_numpy().ravel()
+    np.testing.assert_allclose(np.sqrt(var[k:]), cells, rtol=1e-5)
+    # at delta = 0: the model's posteriors
+    np.testing.assert_allclose(
+        post_at(np.zeros(cov1.shape[0])), model.predict_proba(data).to_numpy(), atol=1e-13
+    )
+
+
+@pytest.mark.parametrize(
+    "correction, assignment",
+    [("ml", "modal"), ("ml", "proportional"), ("bch", "modal"), ("bch", "proportional"),
+     ("none", "proportional")],
+)  # fmt: skip
+def test_step1_uncertainty_is_the_delta_method_of_refitted_step3(sample, correction, assignment):
+    """cov3 + J cov1 J', J by refitting step 3 at moved step-1 parameters (not by its gradient)."""
+    data, cov, model, _ = sample
+    post_at, cov1 = model._step1(model._patterns, model._fit_inverse)
+    n_free = cov1.shape[0]
+    w = np.ones(len(data))
+    options = dict(correction=correction, assignment=assignment)
+
+    def coefficients(post):
+        res = three_step.covariate_effects(post, cov, w, model.classes_, **options)
+        return res.coefficients["coef"].to_numpy(), res.covariance
+
+    base = post_at(np.zeros(n_free))
+    _, cov3 = coefficients(base)
+    h = 1e-4
+    columns = []
+    for q in range(n_free):
+        e = np.zeros(n_free)
+        e[q] = h
+        up, down = post_at(e), post_at(-e)
+        # the modal assignments stay where they are, so a refit holds them fixed too
+        assert (up.argmax(axis=1) == base.argmax(axis=1)).all()
+        assert (down.argmax(axis=1) == base.argmax(axis=1)).all()
+        columns.append((coefficients(up)[0] - coefficients(down)[0]) / (2 * h))
+    jac = np.column_stack(columns)
+    expected = cov3 + jac @ cov1 @ jac.T
+    got = model.covariate_effects(cov, step1_uncertainty=True, **options)
+    np.testing.assert_allclose(got.covariance, expected, rtol=2e-4, atol=1e-9)
+    plain = model.covariate_effects(cov, **options)
+    np.testing.assert_allclose(plain.covariance, cov3, rtol=1e-10)
+    assert (got.coefficients["se"] >= plain.coefficients["se"] - 1e-12).all()
+    pd.testing.assert_frame_equal(got.coefficients[["coef"]], plain.coefficients[["coef"]])
+
+
+def test_step1_uncertainty_of_modal_uncorrected_regression_is_none(sample):
+    _, cov, model, _ = sample
+    a = model.covariate_effects(cov, correction="none")
+    b = model.covariate_effects(cov, correction="none", step1_uncertainty=True)
+    np.testing.assert_allclose(b.covariance, a.covariance, rtol=1e-12)
+
+
+def test_step1_uncertainty_of_a_loaded_model_comes_from_the_data_given(sample, tmp_path):
+    data, cov, model, _ = sample
+    model.save(tmp_path / "m.json")
+    loaded = lca.load(tmp_path / "m.json")
+    a = model.covariate_effects(cov, step1_uncertainty=True)
+    b = loaded.covariate_effects(cov, data=data, step1_uncertainty=True)
+    np.testing.assert_allclose(b.covariance, a.covariance, rtol=1e-7)
+    # a fitted model keeps its own step 1 when the rows are others
+    c = model.covariate_effects(cov.iloc[:700], data=data.iloc[:700], step1_uncertainty=True)
+    with pytest.warns(UserWarning, match="fitted to N = 1500") as caught:
+        d = loaded.covariate_effects(cov.iloc[:700], data=data.iloc[:700], step1_uncertainty=True)
+    assert caught[0].filename == __file__  # the warning points at the call
+    assert not np.allclose(c.covariance, d.covariance)  # d's step 1 from 700 rows
+
+
+def test_step1_uncertainty_gives_standard_errors_of_the_sampling_spread():
+    """Monte Carlo with known truth: weakly separated classes, where step 1's error matters.
+
+    Over 120 samples the step-3 intercept spreads with SD about 0.19; the standard
+    errors that treat step 1 as known say about 0.12, those with its uncertainty 0.2.
+    """
+    n, reps = 800, 120
+    probs = np.array([[0.8, 0.75, 0.7, 0.8, 0.7], [0.3, 0.3, 0.35, 0.25, 0.3]])
+    coefs, plain, step1 = [], [], []
+    for r in range(reps):
+        rng = np.random.default_rng(100 + r)
+        x = rng.normal(size=n)
+        cls = (rng.random(n) < 1.0 / (1.0 + np.exp(0.7 - x))).astype(int)
+        y = (rng.random((n, 5)) < probs[cls]).astype(int)
+        model = lca.LatentClassModel(2, n_starts=3, random_state=r).fit(
+            pd.DataFrame(y, columns=[f"q{j}" for j in range(5)])
+        )
+        # class 1 is the true class 0 (the larger, with the high probabilities)
+        swap = model.profile().loc[("q0", 1)].iloc[0] < model.profile().loc[("q0", 1)].iloc[1]
+        covariates = pd.DataFrame({"x": x})
+        a = model.covariate_effects(covariates)
+        b = model.covariate_effects(covariates, step1_uncertainty=True)
+        coefs.append(
+            -a.coefficients["coef"].to_numpy() if swap else a.coefficients["coef"].to_numpy()
+        )
+        plain.append(a.coefficients["se"].to_numpy())
+        step1.append(b.coefficients["se"].to_numpy())
+    coefs = np.array(coefs)
+    np.testing.assert_allclose(coefs.mean(axis=0), [-0.7, 1.0], atol=0.06)
+    spread = coefs.std(axis=0, ddof=1)
+    ratio_plain = np.median(plain, axis=0) / spread
+    ratio_step1 = np.median(step1, axis=0) / spread
+    assert ratio_plain[0] < 0.75  # step 1 taken as known: far too small
+    assert 0.85 < ratio_step1[0] < 1.25
+    assert 0.85 < ratio_step1[1] < 1.25  # the slope, little affected either way
