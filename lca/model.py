@@ -1517,7 +1517,9 @@ class LatentClassModel:
         if step1_uncertainty:
             fitted = data is None or getattr(self, "_patterns", None) is not None
             step1 = self._step1(
-                row_patterns, inverse, *((None, None) if fitted else (data, row_weights)), unknown
+                row_patterns,
+                inverse,
+                *((None, None, "error") if fitted else (data, row_weights, unknown)),
             )
         return three_step.covariate_effects(
             post,
@@ -1540,6 +1542,12 @@ class LatentClassModel:
         """
         from . import standard_errors as se
 
+        if getattr(self, "n_obs_", None) is None:
+            raise ValueError(
+                "step1_uncertainty needs the estimation error of a fitted model, and this one "
+                "was built from parameters (published estimates, whose error these data do not "
+                "tell); fit the model to the data first, or leave step1_uncertainty=False"
+            )
         patterns, pattern_weights, post, class_prior, cond_prior, unit = self._se_inputs(
             data, weights, unknown, stacklevel=4
         )

@@ -552,7 +552,7 @@ def perturbed(log_class, log_cond, offsets, lay: Layout, delta: np.ndarray):
     In the logit parametrisation of the module's docstring, centred at the
     estimates: every logit moves by its design times ``delta`` and each
     block is renormalised. A probability on the boundary (no column) keeps
-    its log.
+    its logit, so it moves by the renormalisation only.
     """
     new_class = log_class.copy()
     free = np.flatnonzero(lay.class_cols >= 0)

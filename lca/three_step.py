@@ -56,7 +56,12 @@ the logits of :mod:`lca.standard_errors`), ``J = info3^-1 d g3 / d theta1``
 how the step-3 estimates move with them (the step-3 gradient differenced
 centrally over each step-1 parameter, posteriors, classification errors
 and BCH weights recomputed, modal assignments held fixed, as the data of
-step 3 they are). The covariance of the two steps' scores is left out.
+step 3 they are). The covariance of the two steps' scores is left out, as
+in their estimator; it is not zero (in a review's 300 simulated samples of
+two weakly separated classes the intercept's standard error was 1.02-1.04
+of its spread for ML and BCH, 0.92 for the uncorrected regression of
+proportional assignments, where adding the cross term gives 0.98 but 1.12-1.21
+for ML and BCH).
 Weights count as frequency weights, in the sandwich too (sum_i w_i g_i g_i'):
 a respondent of weight 2 counts as two. For sampling weights a design-based
 variance would use w_i^2 and the survey design, which this does not compute.

@@ -1019,3 +1019,19 @@ def test_step1_uncertainty_gives_standard_errors_of_the_sampling_spread():
     assert ratio_plain[0] < 0.75  # step 1 taken as known: far too small
     assert 0.85 < ratio_step1[0] < 1.25
     assert 0.85 < ratio_step1[1] < 1.25  # the slope, little affected either way
+
+
+def test_step1_uncertainty_with_unknown_missing_and_a_model_built_from_parameters(sample):
+    data, cov, model, _ = sample
+    # a fitted model given data= and unknown="missing": step 1 is still its own fit
+    a = model.covariate_effects(cov, step1_uncertainty=True)
+    b = model.covariate_effects(cov, data=data, unknown="missing", step1_uncertainty=True)
+    np.testing.assert_allclose(b.covariance, a.covariance, rtol=1e-9)
+    built = lca.LatentClassModel.from_parameters(
+        model.class_sizes_.to_numpy(),
+        {ind.name: pd.DataFrame(model._cond_probs[model._offsets[j] : model._offsets[j + 1]],
+                                index=list(ind.categories))
+         for j, ind in enumerate(model.indicators_)},
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="built from parameters"):
+        built.covariate_effects(cov, data=data, step1_uncertainty=True)
