@@ -1243,22 +1243,8 @@ class LatentClassModel:
         """
         from . import standard_errors as se
 
-        patterns, pattern_weights, post, class_prior, cond_prior, unit = self._se_inputs(
-            data, weights, unknown
-        )
-        sizes, cells, boundary, n_free, rank = se.standard_errors(
-            patterns,
-            pattern_weights,
-            post,
-            self._class_probs,
-            self._cond_probs,
-            self._offsets,
-            self._ordinal,
-            class_prior,
-            cond_prior,
-            method=method,
-            unit=unit,
-        )
+        args, unit = self._se_inputs(data, weights, unknown)
+        sizes, cells, boundary, n_free, rank = se.standard_errors(*args, method=method, unit=unit)
         prof = self.profile()
         table = pd.DataFrame(cells, index=prof.index, columns=prof.columns)
         return se.StandardErrors(
@@ -1273,7 +1259,8 @@ class LatentClassModel:
         )
 
     def _se_inputs(self, data, weights, unknown: str, stacklevel: int = 3):
-        """Patterns, weights, posteriors, priors and unit weight of the standard errors."""
+        """The positional arguments of ``standard_errors.standard_errors`` (patterns,
+        weights, posteriors, parameters, priors), and its ``unit``."""
         if data is None:
             self._check_fitted()
             if getattr(self, "_patterns", None) is None:
@@ -1326,7 +1313,9 @@ class LatentClassModel:
             class_prior, cond_prior = dirichlet_priors(marg, self._offsets, self.n_classes_, b, a)
         total = float(np.sum(pattern_weights))
         unit = total / n_rows if n_rows else 1.0
-        return patterns, pattern_weights, post, float(class_prior), cond_prior, unit
+        args = (patterns, pattern_weights, post, self._class_probs, self._cond_probs,
+                self._offsets, self._ordinal, float(class_prior), cond_prior)  # fmt: skip
+        return args, unit
 
     def bivariate_residuals(self) -> pd.DataFrame:
         """Bivariate residuals (Latent GOLD's BVR) of every pair of indicators.
@@ -1515,12 +1504,10 @@ class LatentClassModel:
             covariates = covariates.reindex(index)
         step1 = None
         if step1_uncertainty:
-            fitted = data is None or getattr(self, "_patterns", None) is not None
-            step1 = self._step1(
-                row_patterns,
-                inverse,
-                *((None, None, "error") if fitted else (data, row_weights, unknown)),
-            )
+            # step 1 is the fit's own data, or for a model that keeps none, the data given
+            own = data is None or getattr(self, "_patterns", None) is not None
+            source = (None, None, "error") if own else (data, row_weights, unknown)
+            step1 = self._step1(row_patterns, inverse, *source)
         return three_step.covariate_effects(
             post,
             covariates,
@@ -1548,13 +1535,8 @@ class LatentClassModel:
                 "was built from parameters (published estimates, whose error these data do not "
                 "tell); fit the model to the data first, or leave step1_uncertainty=False"
             )
-        patterns, pattern_weights, post, class_prior, cond_prior, unit = self._se_inputs(
-            data, weights, unknown, stacklevel=4
-        )
-        lay, cov1, _ = se.parameter_covariance(
-            patterns, pattern_weights, post, self._class_probs, self._cond_probs, self._offsets,
-            self._ordinal, class_prior, cond_prior, "hessian", unit,
-        )  # fmt: skip
+        args, unit = self._se_inputs(data, weights, unknown, stacklevel=4)
+        lay, cov1, _ = se.parameter_covariance(*args, method="hessian", unit=unit)
         offsets = self._offsets
 
         def post_at(delta):

@@ -858,14 +858,8 @@ def step1_jacobian(gradient, n_free: int, delta: float = STEP1_DELTA) -> np.ndar
     the two-step (delta-method) correction of Bakk, Oberski & Vermunt
     (2014); the covariance of the two steps' scores is left out.
     """
-    columns = []
-    for q in range(n_free):
-        e = np.zeros(n_free)
-        e[q] = delta
-        columns.append((gradient(e) - gradient(-e)) / (2.0 * delta))
-    if not columns:
-        return np.zeros((gradient(np.zeros(0)).shape[0], 0))
-    return np.column_stack(columns)
+    steps = delta * np.eye(n_free)  # n_free >= 1: K >= 2 classes have a free size
+    return np.column_stack([(gradient(e) - gradient(-e)) / (2.0 * delta) for e in steps])
 
 
 def covariate_effects(
