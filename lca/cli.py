@@ -1,7 +1,7 @@
 """The ``lca`` command line: a thin layer over the library.
 
-Subcommands: ``demo``, ``compare``, ``fit``, ``assign``, ``covariates``. Errors are one line
-on stderr with a non-zero exit code; ``--debug`` shows the traceback.
+Subcommands: ``demo``, ``compare``, ``fit``, ``assign``, ``covariates``, ``distal``. Errors are
+one line on stderr with a non-zero exit code; ``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -452,6 +452,36 @@ def cmd_covariates(args) -> int:
     return 0
 
 
+def cmd_distal(args) -> int:
+    import lca
+
+    check_out_path(args.out)
+    model = lca.load(args.model)
+    df = read_table(args.data, missing_markers(args.missing))
+    names = [c.strip() for c in args.outcomes.split(",") if c.strip()]
+    absent = [c for c in names if c not in df.columns]
+    if absent:
+        raise CLIError(f"{args.data} has no column(s) {absent}")
+    if args.weights is not None and args.weights not in df.columns:
+        raise CLIError(f"{args.data} has no weights column {args.weights!r}")
+    weights = None if args.weights is None else _weights_column(df[args.weights], args.data)
+    means = model.distal_means(
+        df[names],
+        data=df.drop(columns=[args.weights]) if args.weights else df,
+        weights=weights,
+        correction=args.correction,
+        assignment=args.assignment,
+        missing="omit" if args.omit_missing else "error",
+        unknown=args.unknown,
+        step1_uncertainty=args.step1_uncertainty,
+    )
+    print(means.as_text())
+    if args.out:
+        means.means.to_csv(args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def _keeps_index(index: pd.Index) -> bool:
     """Whether the output needs the input's index (respondent ids): not for 0, 1, 2, ..."""
     if index.names != [None]:
@@ -645,6 +675,41 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     cov.add_argument("--out", help="CSV of the coefficients to write")
     cov.set_defaults(func=cmd_covariates)
+
+    dis = sub.add_parser(
+        "distal",
+        help="class means of numeric outcomes, corrected for classification error (three-step)",
+    )
+    dis.add_argument("model", help="model file written by 'lca fit' or 'lca compare'")
+    dis.add_argument("data", help="the respondents: their answers and the outcomes")
+    dis.add_argument("--outcomes", required=True, help="numeric outcome columns, comma separated")
+    dis.add_argument("--weights", help="column of case weights")
+    dis.add_argument(
+        "--correction", choices=["bch", "ml", "none"], default="bch",
+        help="for classification error: BCH weights (default), maximum likelihood with a "
+        "normal outcome in each class, or none",
+    )  # fmt: skip
+    dis.add_argument(
+        "--assignment", choices=["modal", "proportional"], default="modal",
+        help="assign each respondent to its modal class (default) or by its posteriors",
+    )  # fmt: skip
+    dis.add_argument(
+        "--step1-uncertainty", action="store_true",
+        help="add the latent class model's own estimation error to the standard errors; "
+        "the data must then be those the model was fitted to",
+    )  # fmt: skip
+    dis.add_argument(
+        "--omit-missing", action="store_true",
+        help="leave rows with a missing outcome out of that outcome's means (counted); "
+        "by default they are refused",
+    )  # fmt: skip
+    missing_arg(dis)
+    dis.add_argument(
+        "--unknown", choices=["error", "missing"], default="error",
+        help="answers the model does not know: refuse (default) or treat as missing",
+    )  # fmt: skip
+    dis.add_argument("--out", help="CSV of the class means to write")
+    dis.set_defaults(func=cmd_distal)
     return parser
 
 

@@ -235,6 +235,25 @@ def check_classes_fit_patterns(n_classes: int, n_patterns: int) -> None:
         )
 
 
+def _aligned_rows(frame: pd.DataFrame, index: pd.Index, what: str) -> pd.DataFrame:
+    """``frame`` on the respondents' ``index`` (reordered if it holds the same unique
+    labels in another order), or a DataError saying how to align it."""
+    if len(frame) != len(index):
+        raise DataError(
+            f"the {what} have {len(frame)} rows but the data have {len(index)}; "
+            "give one row per respondent"
+        )
+    if frame.index.equals(index):
+        return frame
+    if not (index.is_unique and frame.index.is_unique) or set(frame.index) != set(index):
+        raise DataError(
+            f"the {what}' index is not the data's index; align them "
+            f"({what}.reindex(data.index)) or set {what}.index = data.index "
+            "if the rows are in the same order"
+        )
+    return frame.reindex(index)
+
+
 def _as_list(start_from) -> list:
     """``fit(start_from=...)`` as a list of models."""
     return list(start_from) if isinstance(start_from, (list, tuple)) else [start_from]
@@ -1448,66 +1467,16 @@ class LatentClassModel:
         adds it. See :mod:`lca.three_step`.
         """
         from . import three_step
-        from .diagnostics import _aligned
 
         self._check_fitted()
-        if isinstance(covariates, (str, list, tuple)):
-            if data is None:
-                raise ValueError(
-                    "covariates given by column name need data= (the model keeps no columns "
-                    "besides its indicators); or pass a DataFrame of covariates"
-                )
-            names = [covariates] if isinstance(covariates, str) else list(covariates)
-            absent = [c for c in names if c not in data.columns]
-            if absent:
-                raise DataError(f"covariates {absent} name no column of the data")
-            covariates = data[names]
-        covariates = three_step._as_covariate_frame(covariates)
-        if data is None:
-            if getattr(self, "_fit_inverse", None) is None:
-                raise NotFittedError(
-                    "this model keeps no row-level posteriors (it was loaded from a file, "
-                    "built from parameters or fitted by distributed EM); give the "
-                    "respondents' answers: model.covariate_effects(covariates, data=df)"
-                )
-            if unknown != "error":
-                raise ValueError("unknown= goes with data=; the fitted rows are used")
-            index = self._fit_index
-            post = self._pattern_post[self._fit_inverse]
-            row_patterns, inverse = self._patterns, self._fit_inverse
-            frame = pd.DataFrame(index=index)
-            if isinstance(weights, pd.Series):
-                weights = _aligned(weights, index, "weights")
-            row_weights = check_weights(weights, frame)
-        else:
-            data, row_weights = self._data_in_memory(
-                data, weights, unknown, "covariate effects", "needed columns"
-            )
-            index = data.index
-            post, _, (row_patterns, inverse) = self._posteriors_rows(
-                data, unknown, with_patterns=True
-            )
-        if len(covariates) != len(index):
-            raise DataError(
-                f"the covariates have {len(covariates)} rows but the data have {len(index)}; "
-                "give one row per respondent"
-            )
-        if not covariates.index.equals(index):
-            if not (index.is_unique and covariates.index.is_unique) or set(covariates.index) != set(
-                index
-            ):
-                raise DataError(
-                    "the covariates' index is not the data's index; align them "
-                    "(covariates.reindex(data.index)) or set covariates.index = data.index "
-                    "if the rows are in the same order"
-                )
-            covariates = covariates.reindex(index)
-        step1 = None
-        if step1_uncertainty:
-            # step 1 is the fit's own data, or for a model that keeps none, the data given
-            own = data is None or getattr(self, "_patterns", None) is not None
-            source = (None, None, "error") if own else (data, row_weights, unknown)
-            step1 = self._step1(row_patterns, inverse, *source)
+        covariates = three_step._as_covariate_frame(
+            self._named_columns(covariates, data, "covariates")
+        )
+        data, index, post, row_weights, rows = self._step3_rows(
+            data, weights, unknown, "covariate effects", "covariate_effects(covariates, data=df)"
+        )
+        covariates = _aligned_rows(covariates, index, "covariates")
+        step1 = self._step1_from(step1_uncertainty, data, row_weights, unknown, rows)
         return three_step.covariate_effects(
             post,
             covariates,
@@ -1519,6 +1488,162 @@ class LatentClassModel:
             se_method=se_method,
             step1=step1,
         )
+
+    @staticmethod
+    def _named_columns(values, data, what: str):
+        """``values``, or the columns of ``data`` it names (a str or a list of str)."""
+        if not isinstance(values, (str, list, tuple)):
+            return values
+        if data is None:
+            raise ValueError(
+                f"{what} given by column name need data= (the model keeps no columns "
+                f"besides its indicators); or pass a DataFrame of {what}"
+            )
+        names = [values] if isinstance(values, str) else list(values)
+        absent = [c for c in names if c not in data.columns]
+        if absent:
+            raise DataError(f"{what} {absent} name no column of the data")
+        return data[names]
+
+    def _step3_rows(self, data, weights, unknown: str, what: str, call: str) -> tuple:
+        """``(data, index, post, weights, (patterns, inverse))`` of step 3's respondents.
+
+        The fitted rows (``data`` None), or those of ``data`` (returned as
+        ``_data_in_memory`` reads it; ``what`` names the step in messages,
+        ``call`` shows how to give data when the model keeps no rows).
+        """
+        from .diagnostics import _aligned
+
+        if data is None:
+            if getattr(self, "_fit_inverse", None) is None:
+                raise NotFittedError(
+                    "this model keeps no row-level posteriors (it was loaded from a file, "
+                    "built from parameters or fitted by distributed EM); give the "
+                    f"respondents' answers: model.{call}"
+                )
+            if unknown != "error":
+                raise ValueError("unknown= goes with data=; the fitted rows are used")
+            index = self._fit_index
+            if isinstance(weights, pd.Series):
+                weights = _aligned(weights, index, "weights")
+            row_weights = check_weights(weights, pd.DataFrame(index=index))
+            post = self._pattern_post[self._fit_inverse]
+            return None, index, post, row_weights, (self._patterns, self._fit_inverse)
+        data, row_weights = self._data_in_memory(data, weights, unknown, what, "needed columns")
+        post, _, rows = self._posteriors_rows(data, unknown, with_patterns=True)
+        return data, data.index, post, row_weights, rows
+
+    def distal_means(
+        self,
+        outcomes,
+        data=None,
+        weights=None,
+        *,
+        correction: str = "bch",
+        assignment: str = "modal",
+        se_method: str | None = None,
+        missing: str = "error",
+        unknown: str = "error",
+        step1_uncertainty: bool = False,
+    ):
+        """Mean of numeric outside variables in each class, corrected for classification error.
+
+        Continuous distal outcomes by the bias-adjusted three-step approach:
+        this model is step 1, its respondents are assigned to classes (step
+        2), and each outcome's mean and standard deviation in each class are
+        estimated allowing for the assignments' classification error (step
+        3), with Wald tests that the classes' means differ.
+
+        Parameters
+        ----------
+        outcomes : pandas.DataFrame, pandas.Series, str or list of str
+            Numeric outcomes, one row per respondent, indexed like the data
+            (a frame whose index holds the same unique labels in another order
+            is reordered), or names of columns of ``data``.
+        data : pandas.DataFrame, optional
+            The respondents' answers to the indicators (any respondents, not
+            only the fitted ones). By default, the rows the model was fitted to.
+        weights : str, array-like or pandas.Series, optional
+            Case weights (a column of ``data`` by name, or one value per row),
+            counted as frequency weights, in the standard errors too.
+        correction : {"bch", "ml", "none"}, default="bch"
+            ``"bch"``: means weighted by the inverse of the classification
+            errors (Bakk, Tekle & Vermunt 2013), unbiased whatever the
+            outcome's distribution within a class, the method Bakk & Vermunt
+            (2016) recommend. ``"ml"``: maximum likelihood with a normal
+            outcome of its own mean and variance in each class and the
+            classification errors fixed (Vermunt 2010; Latent GOLD's Step3),
+            biased when the outcome is not normal within the classes.
+            ``"none"``: the means of the assigned classes, biased towards the
+            overall mean.
+        assignment : {"modal", "proportional"}, default="modal"
+            Assign each respondent to its most probable class, or spread it
+            over the classes by its posteriors.
+        se_method : {"hessian", "robust"}, optional
+            ML only: the inverse Hessian (default for modal assignment) or the
+            sandwich (default for proportional). BCH and uncorrected means
+            have the sandwich.
+        missing : {"error", "omit"}, default="error"
+            A missing outcome value is refused, or its row left out of that
+            outcome's means (counted in ``n_missing``; the classification
+            errors stay those of every row).
+        unknown : {"error", "missing"}, default="error"
+            With ``data``: what to do with an answer that is not a category
+            of the model.
+        step1_uncertainty : bool, default=False
+            Add this model's estimation error to the standard errors, as
+            :meth:`covariate_effects` does (``cov3 + J cov1 J'``, modal
+            assignments held fixed; ``data`` must then be the data the model
+            was fitted to, if it keeps none).
+
+        Returns
+        -------
+        lca.distal.DistalMeans
+            ``means`` (outcome, class) with standard errors, 95% limits, the
+            within-class ``sd`` and ``base``; ``wald`` (equal means) and
+            ``pairwise`` tests; ``classification_errors``; ``table()``.
+
+        Notes
+        -----
+        By default the standard errors treat the step-1 model as known, as
+        Latent GOLD's Step3 and Mplus's BCH do; ``step1_uncertainty`` adds
+        its error. See :mod:`lca.distal`.
+        """
+        from . import distal
+
+        self._check_fitted()
+        outcomes = self._named_columns(outcomes, data, "outcomes")
+        if isinstance(outcomes, pd.Series):
+            outcomes = outcomes.to_frame(outcomes.name if outcomes.name is not None else "outcome")
+        if not isinstance(outcomes, pd.DataFrame):
+            raise TypeError(
+                f"outcomes must be a pandas DataFrame (or Series), not {type(outcomes).__name__}"
+            )
+        read, index, post, row_weights, rows = self._step3_rows(
+            data, weights, unknown, "distal means", "distal_means(outcomes, data=df)"
+        )
+        outcomes = _aligned_rows(outcomes, index, "outcomes")
+        step1 = self._step1_from(step1_uncertainty, read, row_weights, unknown, rows)
+        return distal.distal_means(
+            post,
+            outcomes,
+            row_weights,
+            self.classes_,
+            correction=correction,
+            assignment=assignment,
+            se_method=se_method,
+            missing=missing,
+            step1=step1,
+        )
+
+    def _step1_from(self, wanted: bool, data, weights, unknown: str, rows):
+        """``step1`` of step 3 (None unless ``wanted``): step 1 is the fit's own data, or,
+        for a model that keeps none, ``data`` as ``_step3_rows`` read it."""
+        if not wanted:
+            return None
+        own = data is None or getattr(self, "_patterns", None) is not None
+        source = (None, None, "error") if own else (data, weights, unknown)
+        return self._step1(*rows, *source)
 
     def _step1(self, row_patterns, inverse, data=None, weights=None, unknown="error"):
         """``(post_at, cov1)`` of ``three_step.covariate_effects``'s ``step1``.
@@ -1535,7 +1660,7 @@ class LatentClassModel:
                 "was built from parameters (published estimates, whose error these data do not "
                 "tell); fit the model to the data first, or leave step1_uncertainty=False"
             )
-        args, unit = self._se_inputs(data, weights, unknown, stacklevel=4)
+        args, unit = self._se_inputs(data, weights, unknown, stacklevel=5)
         lay, cov1, _ = se.parameter_covariance(*args, method="hessian", unit=unit)
         offsets = self._offsets
 

@@ -832,3 +832,25 @@ def test_covariates_with_step1_uncertainty(election_files, tmp_path, capsys):
     plain = pd.read_csv(out_path, index_col=[0, 1])
     assert (table["se"] > plain["se"]).all()
     np.testing.assert_allclose(table["coef"], plain["coef"], rtol=1e-12)
+
+
+def test_distal_refuses_missing_outcomes_then_omits_them_when_asked(
+    election_files, tmp_path, capsys
+):
+    path, model_path, data = election_files
+    out_path = tmp_path / "means.csv"
+    args = ["distal", str(model_path), str(path), "--outcomes", "AGE,EDUC", "--weights", "wt",
+            "--out", str(out_path)]  # fmt: skip
+    assert main(args) == 2
+    assert "'AGE' is missing in 9 row(s)" in capsys.readouterr().err
+    assert main([*args, "--omit-missing"]) == 0
+    printed = capsys.readouterr().out
+    assert "AGE: N = " in printed and "(9 missing left out)" in printed
+    table = pd.read_csv(out_path, index_col=[0, 1])
+    model = lca.load(model_path)
+    expected = model.distal_means(
+        data[["AGE", "EDUC"]], data=data.drop(columns="wt"), weights=data["wt"], missing="omit"
+    ).means
+    np.testing.assert_allclose(table.to_numpy(), expected.to_numpy(), rtol=1e-9)
+    assert main(["distal", str(model_path), str(path), "--outcomes", "INCOME"]) == 2
+    assert "no column(s) ['INCOME']" in capsys.readouterr().err

@@ -1,0 +1,522 @@
+"""Continuous distal outcomes: class means corrected for classification error.
+
+Step 3 of the bias-adjusted three-step approach (steps 1 and 2, and the
+classification error matrix ``D[s, t] = P(assigned t | class s)``, are those
+of :mod:`lca.three_step`) for a numeric outcome ``y`` measured outside the
+latent class model: its mean and standard deviation within each class, and
+Wald tests that the means differ.
+
+- ``"bch"`` (Bolck, Croon & Hagenaars 2004; Bakk, Tekle & Vermunt 2013; the
+  method Bakk & Vermunt 2016 recommend for continuous distal outcomes):
+  ``mu_s = sum_i w_i a*_is y_i / sum_i w_i a*_is`` with the BCH weights
+  ``a*_i = a_i D^-1`` (``a_i`` the respondent's assignment), whose
+  expectation given the true class ``t`` is ``[s = t]``; so the weighted
+  moments are unbiased whatever the distribution of ``y`` within a class.
+  The weights can be negative.
+- ``"ml"`` (Vermunt 2010; Latent GOLD's Step3 with a continuous dependent
+  variable): ``y`` normal within each class, with its own mean and
+  variance; ``sum_i w_i sum_t a_it log sum_s pi_s D[s, t] N(y_i; mu_s,
+  sigma_s^2)`` maximised with ``D`` fixed, by EM. Efficient when ``y`` is
+  normal within the classes, biased when it is not (Bakk & Vermunt 2016).
+  EM starts from the posterior-weighted and the BCH moments and keeps the
+  better maximum.
+- ``"none"``: the mean within the assigned classes (modal, or weighted by
+  the posteriors for proportional assignment), biased towards the overall
+  mean when the classes are not well separated.
+
+Standard errors. BCH and ``"none"`` solve ``sum_i w_i a_is (y_i - mu_s) = 0``;
+their covariance is the sandwich ``Cov(mu_s, mu_t) = sum_i w_i a_is a_it
+(y_i - mu_s)(y_i - mu_t) / (A_s A_t)``, ``A_s = sum_i w_i a_is`` (a
+respondent's BCH weights are non-zero in several classes, so the means
+covary). ML: minus the inverse Hessian of the log-likelihood (the default
+for modal assignment) or the sandwich (``se_method="robust"``, the default
+for proportional assignment), the Hessian from central differences of the
+analytic scores. Weights count as frequency weights, as in
+:mod:`lca.three_step`; ``D`` and the posteriors are held fixed (step 1 as
+known, as in Latent GOLD's Step3 and Mplus's BCH).
+
+Tests: the Wald test that every class has the same mean (chi-square with
+K - 1 df) and one per pair of classes (1 df), the tests Mplus's BCH and
+Latent GOLD's Step3 report.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .encoding import DataError
+from .exceptions import ConvergenceWarning
+from .three_step import (
+    ASSIGNMENTS,
+    _check_every_class_assigned,
+    _check_not_time,
+    assignment_shares,
+    bch_shares,
+    classification_errors,
+    step1_jacobian,
+)
+
+CORRECTIONS = ("bch", "ml", "none")
+SE_METHODS = ("hessian", "robust")
+MISSING = ("error", "omit")
+#: Two-sided 95% normal quantile of the confidence limits.
+Z95 = float(stats.norm.ppf(0.975))
+#: Central-difference step of the ML Hessian, in the standardised outcome's units.
+HESSIAN_STEP = 1e-5
+#: A class standard deviation below this share of the outcome's is a collapsed class.
+SD_FLOOR = 1e-6
+
+
+@dataclass(frozen=True)
+class DistalMeans:
+    """Class means of continuous distal outcomes (step 3).
+
+    Attributes
+    ----------
+    means : pandas.DataFrame
+        Index (outcome, class); columns ``mean``, ``se``, ``ci_lower`` and
+        ``ci_upper`` (95%, normal), ``sd`` (the outcome's standard deviation
+        within the class; NaN where a BCH variance comes out negative) and
+        ``base`` (the class's weighted number of respondents among the rows
+        used: the sum of their weights times their BCH weights, ML
+        responsibilities or assignment shares).
+    wald : pandas.DataFrame
+        One row per outcome: the Wald ``statistic`` that every class has the
+        same mean, its ``df`` (K - 1) and ``p_value`` (chi-square).
+    pairwise : pandas.DataFrame
+        Index (outcome, class, vs), one row per pair of classes:
+        ``difference`` (mean of ``class`` minus mean of ``vs``), ``se``,
+        ``statistic`` (Wald, 1 df) and ``p_value``.
+    classification_errors : pandas.DataFrame
+        ``D``: rows the true class, columns the assigned class.
+    covariance : dict of str to numpy.ndarray
+        Per outcome, the (K, K) covariance of its class means.
+    n_obs : pandas.Series
+        Per outcome, the sum of the weights of the rows used.
+    n_missing : pandas.Series
+        Per outcome, the rows left out for a missing value (``missing="omit"``).
+    correction, assignment, se_method : str
+    """
+
+    means: pd.DataFrame
+    wald: pd.DataFrame
+    pairwise: pd.DataFrame
+    classification_errors: pd.DataFrame
+    covariance: dict
+    n_obs: pd.Series
+    n_missing: pd.Series
+    correction: str
+    assignment: str
+    se_method: str
+
+    def table(self) -> pd.DataFrame:
+        """The means as a (class, outcome) table, for profiling the classes."""
+        return self.means["mean"].unstack(0)[list(self.wald.index)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The means table (a copy)."""
+        return self.means.copy()
+
+    def as_text(self) -> str:
+        head = (
+            f"Class means of distal outcomes: correction={self.correction}, "
+            f"assignment={self.assignment}, se={self.se_method}"
+        )
+        counts = ", ".join(
+            f"{name}: N = {self.n_obs[name]:g}"
+            + (f" ({int(self.n_missing[name])} missing left out)" if self.n_missing[name] else "")
+            for name in self.wald.index
+        )
+        fmt = lambda v: f"{v:.4f}"  # noqa: E731
+        return "\n\n".join(
+            [
+                head + "\n" + counts,
+                self.means.to_string(float_format=fmt),
+                "Wald tests of equal means\n" + self.wald.to_string(float_format=fmt),
+                "Pairwise Wald tests\n" + self.pairwise.to_string(float_format=fmt),
+            ]
+        )
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+
+# -- estimators on plain arrays ----------------------------------------------------------------
+
+
+def weighted_moments(share: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple:
+    """Means, variances, sandwich covariance and bases of ``y`` in each class.
+
+    ``share`` (n, K) are the rows' class weights (BCH weights, assignment
+    shares), ``w`` the case weights. The means solve
+    ``sum_i w_i share_is (y_i - mu_s) = 0``.
+    """
+    wa = w[:, None] * share
+    base = wa.sum(axis=0)
+    mean = (y @ wa) / base
+    resid = y[:, None] - mean
+    var = np.sum(wa * resid**2, axis=0) / base
+    psi = share * resid
+    cov = (psi.T @ (w[:, None] * psi)) / np.outer(base, base)
+    return mean, var, cov, base
+
+
+def _normal_log_density(y, mean, sd):
+    z = (y[:, None] - mean) / sd
+    return -0.5 * z**2 - np.log(sd) - 0.5 * np.log(2.0 * np.pi)
+
+
+def _ml_pieces(theta, share, log_d, y, used):
+    """Log-likelihood terms and responsibilities at ``theta = (eta_2..K, mu, log sd)``.
+
+    Returns the per-row log-likelihood ``sum_t a_it log sum_s ...`` and the
+    responsibilities ``R_is = sum_t a_it P(s | t, y_i)``.
+    """
+    k = log_d.shape[0]
+    eta = np.concatenate([[0.0], theta[: k - 1]])
+    log_pi = eta - np.logaddexp.reduce(eta)
+    mean, sd = theta[k - 1 : 2 * k - 1], np.exp(theta[2 * k - 1 :])
+    log_f = _normal_log_density(y, mean, sd)
+    ll = np.zeros(len(y))
+    resp = np.zeros((len(y), k))
+    for t in used:
+        joint = log_pi + log_d[:, t] + log_f  # (n, S)
+        top = np.max(joint, axis=1, keepdims=True)
+        lse = np.log(np.sum(np.exp(joint - top), axis=1)) + top[:, 0]
+        a = share[:, t]
+        ll += a * lse
+        resp += a[:, None] * np.exp(joint - lse[:, None])
+    return ll, resp, log_pi, mean, sd
+
+
+def _ml_scores(theta, share, log_d, y, used) -> np.ndarray:
+    """Each row's gradient of its log-likelihood term, (n, 3K - 1)."""
+    _, resp, log_pi, mean, sd = _ml_pieces(theta, share, log_d, y, used)
+    z = (y[:, None] - mean) / sd
+    total = share[:, used].sum(axis=1, keepdims=True)  # 1 for every row
+    g_eta = resp[:, 1:] - total * np.exp(log_pi[1:])
+    return np.hstack([g_eta, resp * z / sd, resp * (z**2 - 1.0)])
+
+
+def _ml_em(theta, share, log_d, y, w, used, max_iter: int, tol: float) -> tuple:
+    prev = -np.inf
+    for n_iter in range(1, max_iter + 1):
+        ll, resp, *_ = _ml_pieces(theta, share, log_d, y, used)
+        loglik = float(w @ ll)
+        r = w[:, None] * resp
+        size = r.sum(axis=0)
+        if np.any(size <= 0):
+            raise DataError(
+                "the ML correction emptied a class of the distal outcome's rows; use "
+                "correction='bch'"
+            )
+        mean = (y @ r) / size
+        sd = np.sqrt(np.sum(r * (y[:, None] - mean) ** 2, axis=0) / size)
+        if np.any(sd < SD_FLOOR):
+            s = int(np.argmin(sd))
+            raise DataError(
+                f"the ML correction collapsed class {s + 1} onto a single value of the outcome "
+                "(its standard deviation went to 0, where the normal likelihood has no "
+                "maximum); use correction='bch'"
+            )
+        log_size = np.log(size)
+        theta = np.concatenate([log_size[1:] - log_size[0], mean, np.log(sd)])
+        if loglik - prev <= tol * abs(loglik):
+            return theta, loglik, True, n_iter
+        prev = loglik
+    return theta, loglik, False, max_iter
+
+
+def _start(pi, mean, sd) -> np.ndarray:
+    log_pi = np.log(np.clip(pi, 1e-12, None))
+    return np.concatenate([log_pi[1:] - log_pi[0], mean, np.log(sd)])
+
+
+def ml_normal(post, share, d, y, w, max_iter: int = 10_000, tol: float = 1e-12) -> tuple:
+    """ML class means and sds of a normal distal outcome, ``D`` fixed, by EM.
+
+    ``post`` and ``share`` are the posteriors and assignment shares of the
+    rows used, ``d`` the classification errors, ``y`` the outcome
+    (standardised by the caller: the starts floor a variance at 1e-4).
+    Returns ``(theta, log_d, used)``: ``theta = (eta_2..K, mu, log sd)`` at
+    the better of two EM runs, from the posterior-weighted and from the BCH
+    moments; ``used`` the assigned classes among these rows.
+    """
+    with np.errstate(divide="ignore"):
+        log_d = np.log(d)
+    used = np.flatnonzero((w @ share) > 0)
+    m, v, _, base = weighted_moments(post, y, w)
+    starts = [_start(base / base.sum(), m, np.sqrt(np.maximum(v, 1e-4)))]
+    m, v, _, base = weighted_moments(share @ np.linalg.inv(d), y, w)
+    if np.all(base > 0) and np.all(v > 1e-4):
+        starts.append(_start(base / base.sum(), m, np.sqrt(v)))
+    best = None
+    for theta0 in starts:
+        fit = _ml_em(theta0, share, log_d, y, w, used, max_iter, tol)
+        if best is None or fit[1] > best[1]:
+            best = fit
+    theta, _, converged, n_iter = best
+    if not converged:
+        warnings.warn(
+            f"the ML correction for a distal outcome did not converge in {n_iter} EM "
+            "iterations; compare correction='bch'",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return theta, log_d, used
+
+
+def ml_covariance(theta, share, log_d, y, w, used, se_method: str) -> tuple:
+    """``(cov, inv)``: the covariance of ``theta`` (minus the inverse Hessian, or the
+    sandwich) and minus the inverse Hessian."""
+    p = theta.size
+
+    def total_score(t):
+        return w @ _ml_scores(t, share, log_d, y, used)
+
+    hess = np.empty((p, p))
+    for j in range(p):
+        step = np.zeros(p)
+        step[j] = HESSIAN_STEP
+        hess[:, j] = (total_score(theta + step) - total_score(theta - step)) / (2 * HESSIAN_STEP)
+    hess = 0.5 * (hess + hess.T)
+    inv = np.linalg.inv(-hess)
+    if se_method == "hessian":
+        return inv, inv
+    g = _ml_scores(theta, share, log_d, y, used)
+    return inv @ (g.T @ (w[:, None] * g)) @ inv, inv
+
+
+# -- tests ------------------------------------------------------------------------------------
+
+
+def wald_equal(mean: np.ndarray, cov: np.ndarray) -> tuple[float, int, float]:
+    """Wald test that every entry of ``mean`` is the same: (statistic, df, p_value)."""
+    k = mean.size
+    c = np.hstack([-np.ones((k - 1, 1)), np.eye(k - 1)])
+    diff = c @ mean
+    stat = float(diff @ np.linalg.solve(c @ cov @ c.T, diff))
+    return stat, k - 1, float(stats.chi2.sf(stat, k - 1))
+
+
+def pairwise_tests(mean: np.ndarray, cov: np.ndarray) -> list[tuple]:
+    """``(s, t, difference, se, statistic, p_value)`` for every pair s < t (0-based)."""
+    rows = []
+    for s in range(mean.size):
+        for t in range(s + 1, mean.size):
+            diff = float(mean[s] - mean[t])
+            se = float(np.sqrt(cov[s, s] + cov[t, t] - 2.0 * cov[s, t]))
+            stat = (diff / se) ** 2
+            rows.append((s, t, diff, se, stat, float(stats.chi2.sf(stat, 1))))
+    return rows
+
+
+def _step1_derivative(step1, fn) -> np.ndarray:
+    """``d fn(post) / d theta1`` by central differences over the step-1 parameters."""
+    post_at, cov1 = step1
+    return step1_jacobian(lambda delta: fn(post_at(delta)), cov1.shape[0])
+
+
+# -- the whole step ----------------------------------------------------------------------------
+
+
+def _outcome_values(values: pd.Series, missing: str) -> np.ndarray:
+    """A numeric outcome as floats (NaN where missing), or a DataError naming it."""
+    name = values.name
+    _check_not_time(values)
+    if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
+        raise DataError(
+            f"distal outcome {name!r} is not numeric ({values.dtype}); give it as numbers, "
+            "or tabulate a categorical outcome by class with model.crosstab(variable, kind='bch')"
+        )
+    y = values.to_numpy(dtype=float, na_value=np.nan)
+    infinite = np.isinf(y)
+    if infinite.any():
+        i = int(np.flatnonzero(infinite)[0])
+        raise DataError(
+            f"distal outcome {name!r} holds {float(y[i])!r} at row {values.index[i]!r}; "
+            "outcomes must be finite"
+        )
+    absent = np.isnan(y)
+    if absent.any() and missing == "error":
+        raise DataError(
+            f"distal outcome {name!r} is missing in {int(absent.sum())} row(s), the first at "
+            f"row {values.index[int(np.flatnonzero(absent)[0])]!r}; rows are never dropped "
+            "silently: pass missing='omit' to leave them out of this outcome's means (the "
+            "classification errors stay those of all rows), or impute them"
+        )
+    return y
+
+
+def distal_means(
+    post: np.ndarray,
+    outcomes: pd.DataFrame,
+    weights: np.ndarray,
+    classes: pd.Index,
+    *,
+    correction: str = "bch",
+    assignment: str = "modal",
+    se_method: str | None = None,
+    missing: str = "error",
+    step1=None,
+) -> DistalMeans:
+    """Class means of numeric distal outcomes, corrected for classification error.
+
+    Parameters
+    ----------
+    post : ndarray of shape (n, K)
+        The respondents' posterior class probabilities (step 1).
+    outcomes : pandas.DataFrame of shape (n, m)
+        Numeric outcomes, one row per respondent, in the order of ``post``.
+    weights : ndarray of shape (n,)
+        Case weights (frequency weights).
+    classes : pandas.Index
+        Labels of the K classes.
+    correction : {"bch", "ml", "none"}, default="bch"
+    assignment : {"modal", "proportional"}, default="modal"
+    se_method : {"hessian", "robust"}, optional
+        For ML only: default ``"hessian"`` with modal assignment,
+        ``"robust"`` with proportional. BCH and uncorrected means have the
+        sandwich (``"robust"``) only.
+    missing : {"error", "omit"}, default="error"
+        A missing outcome is refused, or its row left out of that outcome's
+        means (the classification errors and BCH weights stay those of all
+        rows; the count is in ``n_missing``).
+    step1 : (callable, ndarray), optional
+        ``(post_at, cov1)``, as for :func:`lca.three_step.covariate_effects`:
+        ``post_at(delta)`` the posteriors with the step-1 parameters moved by
+        ``delta``, ``cov1`` their covariance. Adds step 1's estimation error,
+        ``J cov1 J'`` with ``J`` the means' derivatives over the step-1
+        parameters (modal assignments held fixed): for BCH and uncorrected
+        means differenced directly, for ML through the score,
+        ``J = (-H)^-1 d score / d theta1``.
+
+    Returns
+    -------
+    DistalMeans
+    """
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {CORRECTIONS}, not {correction!r}")
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"assignment must be one of {ASSIGNMENTS}, not {assignment!r}")
+    if missing not in MISSING:
+        raise ValueError(f"missing must be one of {MISSING}, not {missing!r}")
+    if se_method is None:
+        se_method = "hessian" if correction == "ml" and assignment == "modal" else "robust"
+    if se_method not in SE_METHODS:
+        raise ValueError(f"se_method must be one of {SE_METHODS}, not {se_method!r}")
+    if se_method == "hessian" and correction != "ml":
+        raise ValueError(
+            "BCH and uncorrected class means are not maximum likelihood estimates; their "
+            "standard errors are the sandwich's: se_method='robust' (the default)"
+        )
+    if outcomes.shape[1] == 0:
+        raise DataError("no distal outcomes given")
+    if not outcomes.columns.is_unique:
+        raise DataError(f"distal outcomes {list(outcomes.columns)} name a column twice")
+    values = {name: _outcome_values(outcomes[name], missing) for name in outcomes.columns}
+
+    share = assignment_shares(post, assignment)
+    if correction != "none" or assignment == "modal":
+        _check_every_class_assigned(share, weights)
+    d = classification_errors(post, share, weights)
+    bch = bch_shares(post, weights, assignment) if correction == "bch" else None
+
+    k = len(classes)
+    frames, wald, pairs, covariance, n_obs, n_missing = [], [], [], {}, {}, {}
+    for name, y in values.items():
+        keep = ~np.isnan(y)
+        yk, wk = y[keep], weights[keep]
+        if correction == "ml":
+            centre = float(np.average(yk, weights=wk))
+            scale = float(np.sqrt(np.average((yk - centre) ** 2, weights=wk)))
+            if not scale > 0:
+                raise DataError(
+                    f"distal outcome {name!r} takes a single value in the rows used; it has no "
+                    "class differences to estimate"
+                )
+            z = (yk - centre) / scale
+            theta, log_d, used = ml_normal(post[keep], share[keep], d, z, wk)
+            _, resp, _, mean, sd = _ml_pieces(theta, share[keep], log_d, z, used)
+            cov_theta, inv = ml_covariance(theta, share[keep], log_d, z, wk, used, se_method)
+            mu = slice(k - 1, 2 * k - 1)
+            cov = cov_theta[mu, mu] * scale**2
+            mean, var, base = centre + scale * mean, (scale * sd) ** 2, wk @ resp
+            if step1 is not None:
+
+                def score(p, theta=theta, keep=keep, z=z, wk=wk, used=used):
+                    share_p = p if assignment == "proportional" else share
+                    with np.errstate(divide="ignore"):
+                        log_d_p = np.log(classification_errors(p, share_p, weights))
+                    return wk @ _ml_scores(theta, share_p[keep], log_d_p, z, used)
+
+                # d theta / d theta1 = (-H)^-1 d score / d theta1 (the score stays 0)
+                moved = scale * inv[mu] @ _step1_derivative(step1, score)
+                cov = cov + moved @ step1[1] @ moved.T
+        else:
+            rows = (bch if bch is not None else share)[keep]
+            mean, var, cov, base = weighted_moments(rows, yk, wk)
+            if np.any(~(base > 0)):
+                s = int(np.flatnonzero(~(base > 0))[0])
+                raise DataError(
+                    f"class {classes[s]} has no weight among the rows with distal outcome "
+                    f"{name!r} (its base is {base[s]:.4g}), so its mean is undefined"
+                )
+            if step1 is not None:
+
+                def means_at(p, keep=keep, yk=yk, wk=wk):
+                    share_p = p if assignment == "proportional" else share
+                    if correction == "bch":
+                        d_p = classification_errors(p, share_p, weights)
+                        share_p = share_p @ np.linalg.inv(d_p)
+                    return weighted_moments(share_p[keep], yk, wk)[0]
+
+                moved = _step1_derivative(step1, means_at)
+                cov = cov + moved @ step1[1] @ moved.T
+        se = np.sqrt(np.diag(cov))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "mean": mean,
+                    "se": se,
+                    "ci_lower": mean - Z95 * se,
+                    "ci_upper": mean + Z95 * se,
+                    "sd": np.sqrt(np.where(var >= 0, var, np.nan)),
+                    "base": base,
+                },
+                index=pd.MultiIndex.from_arrays([[name] * k, classes], names=["outcome", "class"]),
+            )
+        )
+        wald.append((name, *wald_equal(mean, cov)))
+        for s, t, *rest in pairwise_tests(mean, cov):
+            pairs.append((name, classes[s], classes[t], *rest))
+        covariance[name] = cov
+        n_obs[name] = float(wk.sum())
+        n_missing[name] = int((~keep).sum())
+    names = pd.Index(list(values), name="outcome")
+    return DistalMeans(
+        means=pd.concat(frames),
+        wald=pd.DataFrame(wald, columns=["outcome", "statistic", "df", "p_value"]).set_index(
+            "outcome"
+        ),
+        pairwise=pd.DataFrame(
+            pairs,
+            columns=["outcome", "class", "vs", "difference", "se", "statistic", "p_value"],
+        ).set_index(["outcome", "class", "vs"]),
+        classification_errors=pd.DataFrame(
+            d,
+            index=pd.Index(classes, name="class"),
+            columns=pd.Index(classes, name="assigned"),
+        ),
+        covariance=covariance,
+        n_obs=pd.Series(n_obs, index=names, dtype=float),
+        n_missing=pd.Series(n_missing, index=names, dtype=int),
+        correction=correction,
+        assignment=assignment,
+        se_method=se_method,
+    )
