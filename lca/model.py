@@ -715,11 +715,21 @@ class LatentClassModel:
         The result depends on the options ``categories`` and
         ``max_categories`` only, so models that share them can share it.
         """
-        data, w = self._split_weights(data, weights)
+        if weights is None:
+            # every row once: a read-only view of one 1.0, not a vector of n ones
+            # (80 MB at 10^7 rows); the pattern weights are the same sums
+            data = as_frame(data)
+            check_frame(data)
+            check_weight_total(data.shape[0] > 0, float(data.shape[0]))  # no rows: as before
+            w = np.broadcast_to(np.float64(1.0), (data.shape[0],))
+            everyone = True
+        else:
+            data, w = self._split_weights(data, weights)
+            positive = w > 0
+            everyone = bool(positive.all())
         # categories come from rows that count: a zero-weight row adds none
         # (its answers outside them are read as missing, which changes nothing)
-        positive = w > 0
-        source = data if positive.all() else data[positive]
+        source = data if everyone else data[positive]
         if source is not data:
             check_frame(data)  # unique column names, before reading columns by name
             # column by column: one column's missing flags at a time, not the frame's
@@ -733,7 +743,7 @@ class LatentClassModel:
         # encoded straight into patterns: no (rows x indicators) codes are held,
         # and the per-row weights are summed into pattern_weights
         patterns, pattern_weights, inverse = encode_patterns(
-            data, indicators, w, unknown="error" if positive.all() else "missing"
+            data, indicators, w, unknown="error" if everyone else "missing"
         )
         return EncodedData(
             indicators=indicators,
@@ -743,7 +753,7 @@ class LatentClassModel:
             index=data.index,
             n_rows=data.shape[0],
             n_empty_rows=empty_rows(patterns, inverse),
-            n_weighted_rows=int(positive.sum()),
+            n_weighted_rows=data.shape[0] if everyone else int(positive.sum()),
         )
 
     def _fit_encoded(self, encoded: EncodedData, progress=False, start_from=None):

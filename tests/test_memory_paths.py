@@ -201,6 +201,34 @@ def test_fit_keeps_an_int32_inverse_and_counts_empty_rows():
     assert m.n_empty_rows_ == int(np.all(codes < 0, axis=1).sum()) >= 5
 
 
+def test_unweighted_fit_holds_no_unit_vector_and_equals_a_fit_with_unit_weights(
+    small_blocks, monkeypatch
+):
+    """weights=None sums a read-only view of one 1.0 over many blocks: the pattern
+    weights, and so every fitted number, are the bits of a fit with np.ones(n)."""
+    df = survey(700, seed=3)[["cat", "text", "num"]]
+    seen = []
+    original = _compress.pattern_table
+
+    def spy(n_rows, bases, blocks, weights):
+        seen.append(np.asarray(weights))
+        return original(n_rows, bases, blocks, weights)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        monkeypatch.setattr("lca.encoding.pattern_table", spy)
+        plain = LatentClassModel(3, n_starts=2, max_iter=30, random_state=0).fit(df)
+        ones = LatentClassModel(3, n_starts=2, max_iter=30, random_state=0).fit(
+            df, weights=np.ones(len(df))
+        )
+    assert seen[0].strides == (0,) and not seen[0].flags.writeable
+    assert seen[1].strides == (8,)
+    np.testing.assert_array_equal(plain._pattern_weights, ones._pattern_weights)
+    np.testing.assert_array_equal(plain._log_cond, ones._log_cond)
+    assert plain.loglik_ == ones.loglik_ and plain.n_obs_ == ones.n_obs_ == 700.0
+    assert plain._n_weighted_rows == ones._n_weighted_rows == 700
+
+
 # -- a Categorical from its own codes == through pd.factorize ------------------------------
 def both_paths(column, indicator, unknown="error"):
     """Codes of a Categorical column, and of the same values as an object column."""
