@@ -255,11 +255,17 @@ def ml_normal(post, share, d, y, w, max_iter: int = 10_000, tol: float = 1e-12) 
     m, v, _, base = weighted_moments(share @ np.linalg.inv(d), y, w)
     if np.all(base > 0) and np.all(v > 1e-4):
         starts.append(_start(base / base.sum(), m, np.sqrt(v)))
-    best = None
+    best, failure = None, None
     for theta0 in starts:
-        fit = _ml_em(theta0, share, log_d, y, w, used, max_iter, tol)
+        try:
+            fit = _ml_em(theta0, share, log_d, y, w, used, max_iter, tol)
+        except DataError as exc:  # this start emptied or collapsed a class: try the other
+            failure = exc
+            continue
         if best is None or fit[1] > best[1]:
             best = fit
+    if best is None:
+        raise failure
     theta, _, converged, n_iter = best
     if not converged:
         warnings.warn(
@@ -285,6 +291,14 @@ def ml_covariance(theta, share, log_d, y, w, used, se_method: str) -> tuple:
         step[j] = HESSIAN_STEP
         hess[:, j] = (total_score(theta + step) - total_score(theta - step)) / (2 * HESSIAN_STEP)
     hess = 0.5 * (hess + hess.T)
+    try:
+        np.linalg.cholesky(-hess)
+    except np.linalg.LinAlgError:
+        raise DataError(
+            "the ML correction's information matrix for a distal outcome is not positive "
+            "definite (a class holds almost none of the rows used), so it has no standard "
+            "errors; use correction='bch'"
+        ) from None
     inv = np.linalg.inv(-hess)
     if se_method == "hessian":
         return inv, inv
@@ -300,7 +314,15 @@ def wald_equal(mean: np.ndarray, cov: np.ndarray) -> tuple[float, int, float]:
     k = mean.size
     c = np.hstack([-np.ones((k - 1, 1)), np.eye(k - 1)])
     diff = c @ mean
-    stat = float(diff @ np.linalg.solve(c @ cov @ c.T, diff))
+    contrast = c @ cov @ c.T
+    try:
+        # positive definite, and not only by rounding: each difference has a variance
+        np.linalg.cholesky(contrast)
+        if np.any(np.diag(contrast) <= 1e-12 * np.max(np.diag(cov))):
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        return np.nan, k - 1, np.nan
+    stat = float(diff @ np.linalg.solve(contrast, diff))
     return stat, k - 1, float(stats.chi2.sf(stat, k - 1))
 
 
@@ -310,9 +332,12 @@ def pairwise_tests(mean: np.ndarray, cov: np.ndarray) -> list[tuple]:
     for s in range(mean.size):
         for t in range(s + 1, mean.size):
             diff = float(mean[s] - mean[t])
-            se = float(np.sqrt(cov[s, s] + cov[t, t] - 2.0 * cov[s, t]))
-            stat = (diff / se) ** 2
-            rows.append((s, t, diff, se, stat, float(stats.chi2.sf(stat, 1))))
+            var = float(cov[s, s] + cov[t, t] - 2.0 * cov[s, t])
+            if not var > 1e-12 * max(cov[s, s], cov[t, t]):  # no variance: no test
+                rows.append((s, t, diff, np.nan, np.nan, np.nan))
+                continue
+            stat = diff**2 / var
+            rows.append((s, t, diff, np.sqrt(var), stat, float(stats.chi2.sf(stat, 1))))
     return rows
 
 
@@ -328,8 +353,13 @@ def _step1_derivative(step1, fn) -> np.ndarray:
 def _outcome_values(values: pd.Series, missing: str) -> np.ndarray:
     """A numeric outcome as floats (NaN where missing), or a DataError naming it."""
     name = values.name
-    _check_not_time(values)
-    if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
+    _check_not_time(values, "distal outcome")
+    kind = values.dtype
+    if (
+        pd.api.types.is_bool_dtype(kind)
+        or pd.api.types.is_complex_dtype(kind)
+        or not pd.api.types.is_numeric_dtype(kind)
+    ):
         raise DataError(
             f"distal outcome {name!r} is not numeric ({values.dtype}); give it as numbers, "
             "or tabulate a categorical outcome by class with model.crosstab(variable, kind='bch')"
@@ -415,6 +445,8 @@ def distal_means(
             "BCH and uncorrected class means are not maximum likelihood estimates; their "
             "standard errors are the sandwich's: se_method='robust' (the default)"
         )
+    if len(classes) < 2:
+        raise ValueError("class means of distal outcomes need a model of 2 or more classes")
     if outcomes.shape[1] == 0:
         raise DataError("no distal outcomes given")
     if not outcomes.columns.is_unique:
@@ -432,13 +464,26 @@ def distal_means(
     for name, y in values.items():
         keep = ~np.isnan(y)
         yk, wk = y[keep], weights[keep]
+        if not wk.sum() > 0:
+            raise DataError(
+                f"distal outcome {name!r} has no rows of positive weight with a value; "
+                "there is nothing to estimate"
+            )
+        centre = float(np.average(yk, weights=wk))
+        scale = float(np.sqrt(np.average((yk - centre) ** 2, weights=wk)))
+        if not scale > 1e-12 * max(1.0, abs(centre)):
+            raise DataError(
+                f"distal outcome {name!r} takes a single value ({centre:g}) in the rows used; "
+                "it has no class differences to estimate"
+            )
         if correction == "ml":
-            centre = float(np.average(yk, weights=wk))
-            scale = float(np.sqrt(np.average((yk - centre) ** 2, weights=wk)))
-            if not scale > 0:
+            assigned = (wk @ share[keep]) > 0
+            if not assigned.all():
+                s = int(np.flatnonzero(~assigned)[0])
                 raise DataError(
-                    f"distal outcome {name!r} takes a single value in the rows used; it has no "
-                    "class differences to estimate"
+                    f"class {classes[s]} is nobody's assigned class among the rows with distal "
+                    f"outcome {name!r}, so the ML correction cannot place its mean; use "
+                    "correction='bch'"
                 )
             z = (yk - centre) / scale
             theta, log_d, used = ml_normal(post[keep], share[keep], d, z, wk)
@@ -492,7 +537,15 @@ def distal_means(
                 index=pd.MultiIndex.from_arrays([[name] * k, classes], names=["outcome", "class"]),
             )
         )
-        wald.append((name, *wald_equal(mean, cov)))
+        test = wald_equal(mean, cov)
+        if np.isnan(test[0]):
+            warnings.warn(
+                f"the class means of distal outcome {name!r} have a singular covariance (it is "
+                "constant within some classes), so some Wald tests are NaN",
+                UserWarning,
+                stacklevel=3,
+            )
+        wald.append((name, *test))
         for s, t, *rest in pairwise_tests(mean, cov):
             pairs.append((name, classes[s], classes[t], *rest))
         covariance[name] = cov

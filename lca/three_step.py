@@ -346,7 +346,7 @@ def _finite_numbers(values: pd.Series, name) -> np.ndarray:
     return numbers
 
 
-def _check_not_time(values: pd.Series) -> None:
+def _check_not_time(values: pd.Series, what: str = "covariate") -> None:
     kind = values.dtype
     if (
         pd.api.types.is_datetime64_any_dtype(kind)
@@ -354,7 +354,7 @@ def _check_not_time(values: pd.Series) -> None:
         or isinstance(kind, pd.PeriodDtype)
     ):
         raise DataError(
-            f"covariate {values.name!r} holds dates or durations ({kind}); give it as a "
+            f"{what} {values.name!r} holds dates or durations ({kind}); give it as a "
             "number (for instance years since a date) or as categories (pd.Categorical)"
         )
 

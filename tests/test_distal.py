@@ -228,8 +228,10 @@ def test_corrected_means_recover_the_truth_where_the_modal_ones_shrink():
             assert bias[0] > 0.05 and bias[2] < -0.15, bias
             continue
         assert np.all(np.abs(bias) < 3 * mc + 0.02), (c, bias)
+        # 40 samples: the spread itself is uncertain by about 11% (a review ran 12 more
+        # seeds: 0.80-1.45; 300 samples: 0.98-1.07, coverage of 95% limits 0.94-0.97)
         ratio = np.mean(ses[c], axis=0) / values.std(axis=0)
-        assert np.all((ratio > 0.75) & (ratio < 1.35)), (c, ratio)
+        assert np.all((ratio > 0.65) & (ratio < 1.6)), (c, ratio)
 
 
 def test_step1_uncertainty_brings_the_standard_errors_to_the_spread():
@@ -254,11 +256,15 @@ def test_step1_uncertainty_brings_the_standard_errors_to_the_spread():
         mad = 1.4826 * np.median(np.abs(values - np.median(values, axis=0)), axis=0)
         ratio = np.mean(ses[c, s], axis=0) / mad
         # over the three classes (each class's ratio alone is noisy with 50 samples:
-        # 0.75-1.30 with step 1's error, 0.46-0.76 without)
+        # 0.75-1.30 with step 1's error, 0.46-0.76 without at this seed, up to 0.87
+        # without at others)
         if s:
-            assert 0.8 < ratio.mean() < 1.25, (c, ratio)
+            assert 0.75 < ratio.mean() < 1.3, (c, ratio)
         else:
-            assert ratio.mean() < 0.75, (c, ratio)
+            assert ratio.mean() < 0.9, (c, ratio)
+        # step 1's error is most of these standard errors, in every class
+        growth = np.mean(ses[c, True], axis=0) / np.mean(ses[c, False], axis=0)
+        assert np.all(growth > 1.15), (c, growth)
     np.testing.assert_allclose(est["bch", False], est["bch", True])
 
 
@@ -304,12 +310,15 @@ def test_integer_weights_are_repeated_rows(sample):
     w = np.random.default_rng(9).integers(0, 4, size=len(data))
     rep = np.repeat(np.arange(len(data)), w)
     answers = data.filter(like="q")
-    for c in ("bch", "ml"):
-        weighted = model.distal_means(data[["y"]], data=answers, weights=w, correction=c)
+    for c, se in (("bch", None), ("ml", "hessian"), ("ml", "robust")):
+        weighted = model.distal_means(
+            data[["y"]], data=answers, weights=w, correction=c, se_method=se
+        )
         repeated = model.distal_means(
             data[["y"]].iloc[rep].reset_index(drop=True),
             data=answers.iloc[rep].reset_index(drop=True),
             correction=c,
+            se_method=se,
         )
         pd.testing.assert_frame_equal(weighted.means, repeated.means, rtol=1e-6)
         assert weighted.n_obs["y"] == w.sum()
@@ -372,3 +381,104 @@ def test_a_loaded_model_gives_the_same_means_from_the_data(sample, tmp_path):
     for kw in ({}, {"step1_uncertainty": True}):
         got = loaded.distal_means(data["y"], data=answers, **kw)
         pd.testing.assert_frame_equal(got.means, model.distal_means(data["y"], **kw).means)
+
+
+# -- after review: scores, step 1 by refitting, omitted rows, degenerate outcomes --------------
+
+
+@pytest.mark.parametrize("assignment", ["modal", "proportional"])
+def test_ml_scores_are_the_derivatives_of_each_rows_log_likelihood(assignment):
+    rng = np.random.default_rng(10)
+    post = rng.dirichlet(np.ones(3), size=50)
+    post[:3] = np.eye(3)
+    share = three_step.assignment_shares(post, assignment)
+    w = rng.uniform(0.5, 2.0, size=50)
+    d = three_step.classification_errors(post, share, w)
+    log_d = np.log(d)
+    y = rng.normal(size=50)
+    used = np.arange(3)
+    theta = rng.normal(scale=0.5, size=8)
+    g = distal._ml_scores(theta, share, log_d, y, used)
+    h = 1e-6
+    for j in range(8):
+        e = h * np.eye(8)[j]
+        plus = distal._ml_pieces(theta + e, share, log_d, y, used)[0]
+        minus = distal._ml_pieces(theta - e, share, log_d, y, used)[0]
+        np.testing.assert_allclose(g[:, j], (plus - minus) / (2 * h), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("correction", ["bch", "ml"])
+def test_step1_covariance_equals_cov3_plus_refitted_jacobian(sample, correction):
+    """The step-1 term through distal_means, on an outcome of scale 5 (ML standardises
+    it inside), against J from recomputing the means with step 1 moved coordinate by
+    coordinate: BCH by its formula written out, ML refitted by EM to 1e-15."""
+    data, model = sample
+    y = 5.0 * data["y"].to_numpy() + 40.0
+    outcome = pd.DataFrame({"y": y}, index=data.index)
+    post_at, cov1 = model._step1_from(
+        True, None, None, "error", (model._patterns, model._fit_inverse)
+    )
+    w = np.ones(len(y))
+    share = three_step.assignment_shares(post_at(np.zeros(cov1.shape[0])), "modal")
+
+    def means(p):
+        d = three_step.classification_errors(p, share, w)
+        if correction == "bch":
+            a = share @ np.linalg.inv(d)
+            return (a * y[:, None]).sum(axis=0) / a.sum(axis=0)
+        theta, _, _ = distal.ml_normal(p, share, d, (y - 40.0) / 5.0, w, tol=1e-15)
+        return 40.0 + 5.0 * theta[2:5]
+
+    h = 1e-4 if correction == "ml" else 1e-6
+    jac = np.column_stack([
+        (means(post_at(h * e)) - means(post_at(-h * e))) / (2 * h) for e in np.eye(cov1.shape[0])
+    ])  # fmt: skip
+    plain = model.distal_means(outcome, correction=correction)
+    full = model.distal_means(outcome, correction=correction, step1_uncertainty=True)
+    expected = plain.covariance["y"] + jac @ cov1 @ jac.T
+    # refitting EM to 1e-15 leaves noise of about 0.5% in an ML column (a review's figure)
+    rtol = 5e-3 if correction == "ml" else 1e-6
+    scale = np.max(np.diag(expected))
+    np.testing.assert_allclose(full.covariance["y"], expected, rtol=rtol, atol=rtol * scale)
+    assert np.all(np.diag(full.covariance["y"]) > np.diag(plain.covariance["y"]))
+
+
+def test_omitted_rows_keep_every_rows_classification_errors(sample):
+    """missing='omit': BCH weights from every row's D, means over the rows with a value."""
+    data, model = sample
+    y = data["y"].to_numpy().copy()
+    y[::7] = np.nan
+    post = model.predict_proba(data.filter(like="q")).to_numpy()
+    share = three_step.assignment_shares(post, "modal")
+    a = share @ np.linalg.inv(three_step.classification_errors(post, share, np.ones(len(y))))
+    keep = ~np.isnan(y)
+    hand = (a[keep] * y[keep, None]).sum(axis=0) / a[keep].sum(axis=0)
+    res = model.distal_means(pd.Series(y, index=data.index, name="y"), missing="omit")
+    np.testing.assert_allclose(res.means["mean"], hand, rtol=1e-10)
+    ml = model.distal_means(pd.Series(y, index=data.index, name="y"), missing="omit",
+                            correction="ml")  # fmt: skip
+    assert ml.n_missing["y"] == (~keep).sum()
+    np.testing.assert_allclose(ml.means["mean"], hand, atol=0.15)  # both near the truth
+
+
+def test_degenerate_outcomes_get_clear_errors_or_nan_tests(sample):
+    data, model = sample
+    for correction in distal.CORRECTIONS:
+        with pytest.raises(DataError, match=r"'c' takes a single value \(3\)"):
+            model.distal_means(pd.Series(3.0, index=data.index, name="c"), correction=correction)
+    with pytest.raises(DataError, match="no rows of positive weight with a value"):
+        model.distal_means(pd.Series(np.nan, index=data.index, name="e"), missing="omit")
+    assigned = model.predict(data.filter(like="q")).to_numpy()
+    flat = np.where(assigned == 3, data["y"].to_numpy(), 5.0)  # constant in classes 1 and 2
+    with pytest.warns(UserWarning, match="singular covariance"):
+        res = model.distal_means(pd.Series(flat, index=data.index, name="f"), correction="none")
+    assert np.isnan(res.wald.loc["f", "statistic"])
+    assert np.isnan(res.pairwise.loc[("f", 1, 2), "statistic"])
+    assert np.isfinite(res.pairwise.loc[("f", 1, 3), "statistic"])
+    with pytest.raises(DataError, match="distal outcome 'when' holds dates"):
+        model.distal_means(pd.Series(pd.Timestamp("2020-01-01"), index=data.index, name="when"))
+    with pytest.raises(DataError, match="'z' is not numeric"):
+        model.distal_means(pd.Series(1j, index=data.index, name="z"))
+    one = lca.LatentClassModel(1).fit(data.filter(like="q"))
+    with pytest.raises(ValueError, match="2 or more classes"):
+        one.distal_means(data["y"])
