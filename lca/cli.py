@@ -410,12 +410,27 @@ def cmd_assign(args) -> int:
     return 0
 
 
-def cmd_covariates(args) -> int:
+def _step3_inputs(args) -> tuple:
+    """``(model, data frame)`` of ``covariates`` and ``distal``, the weights column checked."""
     import lca
 
     check_out_path(args.out)
     model = lca.load(args.model)
     df = read_table(args.data, missing_markers(args.missing))
+    if args.weights is not None and args.weights not in df.columns:
+        raise CLIError(f"{args.data} has no weights column {args.weights!r}")
+    return model, df
+
+
+def _answers_and_weights(args, df) -> tuple:
+    """The frame of answers (without the weights column) and the weights, or None."""
+    if args.weights is None:
+        return df, None
+    return df.drop(columns=[args.weights]), _weights_column(df[args.weights], args.data)
+
+
+def cmd_covariates(args) -> int:
+    model, df = _step3_inputs(args)
     names = [c.strip() for c in args.covariates.split(",") if c.strip()]
     categorical = [c.strip() for c in (args.categorical or "").split(",") if c.strip()]
     absent = [c for c in [*names, *categorical] if c not in df.columns]
@@ -424,8 +439,6 @@ def cmd_covariates(args) -> int:
     stray = [c for c in categorical if c not in names]
     if stray:
         raise CLIError(f"--categorical names {stray}, which are not in --covariates")
-    if args.weights is not None and args.weights not in df.columns:
-        raise CLIError(f"{args.data} has no weights column {args.weights!r}")
     if args.drop_missing:
         missing = df[names].isna().any(axis=1)
         if missing.any():
@@ -434,10 +447,10 @@ def cmd_covariates(args) -> int:
     covariates = df[names].copy()
     for c in categorical:  # numbers that are codes: one indicator column per code
         covariates[c] = pd.Categorical(covariates[c])
-    weights = None if args.weights is None else _weights_column(df[args.weights], args.data)
+    answers, weights = _answers_and_weights(args, df)
     effects = model.covariate_effects(
         covariates,
-        data=df.drop(columns=[args.weights]) if args.weights else df,
+        data=answers,
         weights=weights,
         correction=args.correction,
         assignment=args.assignment,
@@ -453,21 +466,15 @@ def cmd_covariates(args) -> int:
 
 
 def cmd_distal(args) -> int:
-    import lca
-
-    check_out_path(args.out)
-    model = lca.load(args.model)
-    df = read_table(args.data, missing_markers(args.missing))
+    model, df = _step3_inputs(args)
     names = [c.strip() for c in args.outcomes.split(",") if c.strip()]
     absent = [c for c in names if c not in df.columns]
     if absent:
         raise CLIError(f"{args.data} has no column(s) {absent}")
-    if args.weights is not None and args.weights not in df.columns:
-        raise CLIError(f"{args.data} has no weights column {args.weights!r}")
-    weights = None if args.weights is None else _weights_column(df[args.weights], args.data)
+    answers, weights = _answers_and_weights(args, df)
     means = model.distal_means(
         df[names],
-        data=df.drop(columns=[args.weights]) if args.weights else df,
+        data=answers,
         weights=weights,
         correction=args.correction,
         assignment=args.assignment,
@@ -534,6 +541,24 @@ def build_parser() -> argparse.ArgumentParser:
             "--missing", metavar="MARKERS",
             help="CSV: comma-separated strings that mean a missing answer, besides an empty "
             "field (default: NA, as R writes it; --missing '' for empty fields only)",
+        )  # fmt: skip
+
+    def step3_args(parser):
+        """The options ``covariates`` and ``distal`` share (bias-adjusted three-step)."""
+        parser.add_argument("--weights", help="column of case weights")
+        parser.add_argument(
+            "--assignment", choices=["modal", "proportional"], default="modal",
+            help="assign each respondent to its modal class (default) or by its posteriors",
+        )  # fmt: skip
+        parser.add_argument(
+            "--step1-uncertainty", action="store_true",
+            help="add the latent class model's own estimation error to the standard errors "
+            "(Bakk, Oberski & Vermunt 2014); the data must then be those the model was fitted to",
+        )  # fmt: skip
+        missing_arg(parser)
+        parser.add_argument(
+            "--unknown", choices=["error", "missing"], default="error",
+            help="answers the model does not know: refuse (default) or treat as missing",
         )  # fmt: skip
 
     def model_args(p):
@@ -649,30 +674,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--categorical",
         help="covariates coded as numbers that are categories (one column per code)",
     )
-    cov.add_argument("--weights", help="column of case weights")
     cov.add_argument(
         "--correction", choices=["ml", "bch", "none"], default="ml",
         help="for classification error: maximum likelihood (default), BCH weights, or none",
     )  # fmt: skip
-    cov.add_argument(
-        "--assignment", choices=["modal", "proportional"], default="modal",
-        help="assign each respondent to its modal class (default) or by its posteriors",
-    )  # fmt: skip
     cov.add_argument("--reference", type=int, default=1, help="reference class (default 1)")
-    cov.add_argument(
-        "--step1-uncertainty", action="store_true",
-        help="add the latent class model's own estimation error to the standard errors "
-        "(Bakk, Oberski & Vermunt 2014); the data must then be those the model was fitted to",
-    )  # fmt: skip
     cov.add_argument(
         "--drop-missing", action="store_true",
         help="leave out (and count) rows with a missing covariate; by default they are refused",
     )  # fmt: skip
-    missing_arg(cov)
-    cov.add_argument(
-        "--unknown", choices=["error", "missing"], default="error",
-        help="answers the model does not know: refuse (default) or treat as missing",
-    )  # fmt: skip
+    step3_args(cov)
     cov.add_argument("--out", help="CSV of the coefficients to write")
     cov.set_defaults(func=cmd_covariates)
 
@@ -683,31 +694,17 @@ def build_parser() -> argparse.ArgumentParser:
     dis.add_argument("model", help="model file written by 'lca fit' or 'lca compare'")
     dis.add_argument("data", help="the respondents: their answers and the outcomes")
     dis.add_argument("--outcomes", required=True, help="numeric outcome columns, comma separated")
-    dis.add_argument("--weights", help="column of case weights")
     dis.add_argument(
         "--correction", choices=["bch", "ml", "none"], default="bch",
         help="for classification error: BCH weights (default), maximum likelihood with a "
         "normal outcome in each class, or none",
     )  # fmt: skip
     dis.add_argument(
-        "--assignment", choices=["modal", "proportional"], default="modal",
-        help="assign each respondent to its modal class (default) or by its posteriors",
-    )  # fmt: skip
-    dis.add_argument(
-        "--step1-uncertainty", action="store_true",
-        help="add the latent class model's own estimation error to the standard errors; "
-        "the data must then be those the model was fitted to",
-    )  # fmt: skip
-    dis.add_argument(
         "--omit-missing", action="store_true",
         help="leave rows with a missing outcome out of that outcome's means (counted); "
         "by default they are refused",
     )  # fmt: skip
-    missing_arg(dis)
-    dis.add_argument(
-        "--unknown", choices=["error", "missing"], default="error",
-        help="answers the model does not know: refuse (default) or treat as missing",
-    )  # fmt: skip
+    step3_args(dis)
     dis.add_argument("--out", help="CSV of the class means to write")
     dis.set_defaults(func=cmd_distal)
     return parser
