@@ -231,6 +231,9 @@ def crosstab(
     from . import three_step
 
     post = model._pattern_post[model._fit_inverse]
+    if kind in ("bch", "ml"):  # corrected for the error of modal assignment
+        modal = three_step.assignment_shares(post, "modal")
+        three_step.warn_rarely_assigned(post, modal, w, range(1, post.shape[1] + 1))
     if kind == "bch":
         share = three_step.bch_shares(post, w)
     elif kind == "ml":

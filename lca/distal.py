@@ -59,6 +59,7 @@ from .three_step import (
     bch_shares,
     classification_errors,
     step1_jacobian,
+    warn_rarely_assigned,
 )
 
 CORRECTIONS = ("bch", "ml", "none")
@@ -456,6 +457,8 @@ def distal_means(
     share = assignment_shares(post, assignment)
     if correction != "none" or assignment == "modal":
         _check_every_class_assigned(share, weights)
+    if correction != "none" and assignment == "modal":
+        warn_rarely_assigned(post, share, weights, classes)
     d = classification_errors(post, share, weights)
     bch = bch_shares(post, weights, assignment) if correction == "bch" else None
 

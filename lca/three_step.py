@@ -142,6 +142,37 @@ def _check_every_class_assigned(share: np.ndarray, weights: np.ndarray) -> None:
         )
 
 
+#: A class whose share of modal assignments is under this fraction of its posterior size
+#: is warned of (see :func:`warn_rarely_assigned`).
+RARELY_ASSIGNED = 0.25
+
+
+def warn_rarely_assigned(post, share, weights, classes, stacklevel: int = 4) -> None:
+    """Warn of a class far more respondents are in than are assigned to.
+
+    With modal assignment, a class that is seldom anyone's most probable
+    class has a column of small values in ``D``; the correction for
+    classification error then divides by little (BCH weights of large size
+    and both signs, an ML likelihood flat in that class), and what step 3
+    says of that class rests on few respondents.
+    """
+    total = float(np.sum(weights))
+    size = (weights @ post) / total
+    assigned = (weights @ share) / total
+    rare = np.flatnonzero((assigned > 0) & (assigned < RARELY_ASSIGNED * size))
+    if rare.size:
+        s = int(rare[0])
+        warnings.warn(
+            f"class {classes[s]} holds {size[s]:.1%} of the respondents by their posteriors "
+            f"but is the most probable class of only {assigned[s]:.1%}; the correction for "
+            "classification error rests on few respondents there, so what it estimates for "
+            "that class is unstable and its standard errors are large. Consider proportional "
+            "assignment or fewer classes",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+
+
 def bch_shares(post: np.ndarray, weights: np.ndarray, assignment: str = "modal") -> np.ndarray:
     """BCH weights a_i D^-1 of every respondent and class (rows sum to 1; can be negative)."""
     share = assignment_shares(post, assignment)
@@ -932,6 +963,8 @@ def covariate_effects(
         theta0 = by_assigned
     if correction != "none":
         _check_every_class_assigned(share, weights)
+        if assignment == "modal":
+            warn_rarely_assigned(post, share, weights, classes)
     if correction == "ml":
         # an assigned class nobody is in adds nothing (and D's column of zeros, no log)
         used = share.sum(axis=0) > 0

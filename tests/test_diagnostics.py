@@ -1,5 +1,7 @@
 """Bivariate residuals, cross-tabulation with outside variables, the bootstrap LR test."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -291,3 +293,23 @@ def test_blrt_weights_as_column_name(gss82_holes):
 def test_blrt_refuses_bad_arguments(gss82, kwargs, message):
     with pytest.raises(ValueError, match=message):
         blrt(gss82, n_starts=2, **kwargs)
+
+
+@pytest.mark.parametrize("kind", ["bch", "ml"])
+def test_corrected_crosstab_warns_of_a_class_seldom_anyones_modal_class(kind):
+    """20 distinct answer patterns whose posteriors are set by hand: class 2 holds 33.0%
+    by them but is the modal class of one row (5.0%). Not for the modal table."""
+    answers = pd.DataFrame([[int(b) for b in f"{i:05b}"] for i in range(20)], columns=list("abcde"))
+    with pytest.warns(lca.ConvergenceWarning):
+        model = lca.LatentClassModel(3, n_starts=1, max_iter=3, random_state=0).fit(answers)
+    post = np.array([[0.6, 0.3, 0.1]] * 8 + [[0.1, 0.3, 0.6]] * 8 + [[0.45, 0.4, 0.15]] * 4)
+    post[-1] = [0.1, 0.6, 0.3]
+    by_pattern = np.empty_like(post)
+    by_pattern[model._fit_inverse] = post  # row i's pattern gets row i's posteriors
+    model._pattern_post = by_pattern
+    outcome = pd.Series(["yes", "no"] * 10)
+    with pytest.warns(UserWarning, match=r"class 2 holds 33\.0% .* only 5\.0%"):
+        crosstab(model, outcome, kind=kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        crosstab(model, outcome, kind="modal")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -483,3 +485,16 @@ def test_degenerate_outcomes_get_clear_errors_or_nan_tests(sample):
     one = lca.LatentClassModel(1).fit(data.filter(like="q"))
     with pytest.raises(ValueError, match="2 or more classes"):
         one.distal_means(data["y"])
+
+
+def test_a_class_seldom_anyones_modal_class_is_warned_of(sample):
+    data, model = sample
+    post = np.array([[0.6, 0.3, 0.1]] * 8 + [[0.1, 0.3, 0.6]] * 8 + [[0.45, 0.4, 0.15]] * 4)
+    post[-1] = [0.1, 0.6, 0.3]
+    y = pd.DataFrame({"y": np.arange(20.0)})
+    with pytest.warns(UserWarning, match=r"class 2 holds 33\.0% .* only 5\.0%"):
+        distal.distal_means(post, y, np.ones(20), CLASSES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the fitted sample's classes are all well assigned
+        model.distal_means(data["y"])
+        distal.distal_means(post, y, np.ones(20), CLASSES, correction="none")

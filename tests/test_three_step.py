@@ -808,7 +808,8 @@ def test_the_ml_correction_also_starts_from_the_bch_estimates():
     start = np.zeros((2, 4))
     start[:, 0] = np.log(sizes[1:] / sizes[0])
     lower = optimize.minimize(minus, start.ravel(), method="BFGS")
-    res = three_step.covariate_effects(post, cov, w, pd.RangeIndex(1, 4))
+    with pytest.warns(UserWarning, match=r"class 3 holds 16\.3% .* only 1\.2%"):
+        res = three_step.covariate_effects(post, cov, w, pd.RangeIndex(1, 4))
     assert res.loglik == pytest.approx(-best.fun, abs=1e-4)
     assert res.loglik > -lower.fun + 1.0
     assert np.allclose(res.coefficients["coef"], best.x, atol=1e-3)
@@ -1032,3 +1033,33 @@ def test_step1_uncertainty_with_unknown_missing_and_a_model_built_from_parameter
     )  # fmt: skip
     with pytest.raises(ValueError, match="built from parameters"):
         built.covariate_effects(cov, data=data, step1_uncertainty=True)
+
+
+def test_a_class_seldom_anyones_modal_class_is_warned_of_once_per_call():
+    """Sizes by the posteriors (weighted means) and by modal assignment, computed by hand:
+    class 2 holds 0.33 of the weight but is the modal class of 1 row in 20. Once per call
+    for the corrections; not for the uncorrected regression or proportional assignment
+    (20 rows identify little here: other warnings and errors may come too)."""
+    post = np.array([[0.6, 0.3, 0.1]] * 8 + [[0.1, 0.3, 0.6]] * 8 + [[0.45, 0.4, 0.15]] * 4)
+    post[-1] = [0.1, 0.6, 0.3]
+    w = np.ones(20)
+    size2, assigned2 = post[:, 1].mean(), 1 / 20
+    assert assigned2 < three_step.RARELY_ASSIGNED * size2
+    text = f"class 2 holds {size2:.1%} of the respondents by their posteriors but is the "
+    text += f"most probable class of only {assigned2:.1%}"
+    cov = pd.DataFrame({"x": np.linspace(-1, 1, 20)})
+    runs = [("ml", "modal", 1), ("bch", "modal", 1), ("none", "modal", 0),
+            ("bch", "proportional", 0)]  # fmt: skip
+    for correction, assignment, expected in runs:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            try:
+                three_step.covariate_effects(
+                    post, cov, w, pd.RangeIndex(1, 4), correction=correction,
+                    assignment=assignment,
+                )  # fmt: skip
+            except lca.DataError:
+                pass
+        rare = [str(x.message) for x in seen if "most probable class of only" in str(x.message)]
+        assert len(rare) == expected, (correction, assignment, rare)
+        assert all(m.startswith(text) for m in rare)
