@@ -253,7 +253,10 @@ def ml_normal(post, share, d, y, w, max_iter: int = 10_000, tol: float = 1e-12) 
     used = np.flatnonzero((w @ share) > 0)
     m, v, _, base = weighted_moments(post, y, w)
     starts = [_start(base / base.sum(), m, np.sqrt(np.maximum(v, 1e-4)))]
-    m, v, _, base = weighted_moments(share @ np.linalg.inv(d), y, w)
+    try:  # BCH moments, where D has an inverse and they are usable
+        m, v, _, base = weighted_moments(share @ np.linalg.inv(d), y, w)
+    except np.linalg.LinAlgError:
+        base = v = np.zeros(1)
     if np.all(base > 0) and np.all(v > 1e-4):
         starts.append(_start(base / base.sum(), m, np.sqrt(v)))
     best, failure = None, None
@@ -297,8 +300,9 @@ def ml_covariance(theta, share, log_d, y, w, used, se_method: str) -> tuple:
     except np.linalg.LinAlgError:
         raise DataError(
             "the ML correction's information matrix for a distal outcome is not positive "
-            "definite (a class holds almost none of the rows used), so it has no standard "
-            "errors; use correction='bch'"
+            "definite (two classes the assignments do not tell apart, or a class holding "
+            "almost none of the rows used), so it has no standard errors; use "
+            "correction='bch' or fewer classes"
         ) from None
     inv = np.linalg.inv(-hess)
     if se_method == "hessian":

@@ -498,3 +498,17 @@ def test_a_class_seldom_anyones_modal_class_is_warned_of(sample):
         warnings.simplefilter("error")  # the fitted sample's classes are all well assigned
         model.distal_means(data["y"])
         distal.distal_means(post, y, np.ones(20), CLASSES, correction="none")
+
+
+def test_ml_with_two_classes_the_assignments_cannot_tell_apart_is_refused():
+    """Classes 1 and 2 have the same posteriors in every row: with proportional assignment
+    D has two equal rows (no BCH start, which used to raise a raw LinAlgError) and the ML
+    information is singular."""
+    rng = np.random.default_rng(11)
+    a = rng.uniform(0.1, 0.4, 40)
+    post = np.column_stack([a, a, 1 - 2 * a])
+    y = pd.DataFrame({"y": rng.normal(size=40)})
+    with pytest.raises(DataError, match="two classes the assignments do not tell apart"):
+        distal.distal_means(
+            post, y, np.ones(40), CLASSES, correction="ml", assignment="proportional"
+        )
