@@ -176,13 +176,20 @@ def _ml_pieces(theta, share, log_d, y, used):
     """Log-likelihood terms and responsibilities at ``theta = (eta_2..K, mu, log sd)``.
 
     Returns the per-row log-likelihood ``sum_t a_it log sum_s ...`` and the
-    responsibilities ``R_is = sum_t a_it P(s | t, y_i)``.
+    responsibilities ``R_is = sum_t a_it P(s | t, y_i)``. ``share`` is (n, T),
+    or for modal assignment (n,), each row's assigned class: the same
+    numbers from one term per row instead of T.
     """
     k = log_d.shape[0]
     eta = np.concatenate([[0.0], theta[: k - 1]])
     log_pi = eta - np.logaddexp.reduce(eta)
     mean, sd = theta[k - 1 : 2 * k - 1], np.exp(theta[2 * k - 1 :])
     log_f = _normal_log_density(y, mean, sd)
+    if share.ndim == 1:
+        joint = log_pi + log_d[:, share].T + log_f  # (n, S)
+        top = np.max(joint, axis=1, keepdims=True)
+        lse = np.log(np.sum(np.exp(joint - top), axis=1)) + top[:, 0]
+        return lse, np.exp(joint - lse[:, None]), log_pi, mean, sd
     ll = np.zeros(len(y))
     resp = np.zeros((len(y), k))
     for t in used:
@@ -199,7 +206,7 @@ def _ml_scores(theta, share, log_d, y, used) -> np.ndarray:
     """Each row's gradient of its log-likelihood term, (n, 3K - 1)."""
     _, resp, log_pi, mean, sd = _ml_pieces(theta, share, log_d, y, used)
     z = (y[:, None] - mean) / sd
-    total = share[:, used].sum(axis=1, keepdims=True)  # 1 for every row
+    total = 1.0 if share.ndim == 1 else share[:, used].sum(axis=1, keepdims=True)  # 1
     g_eta = resp[:, 1:] - total * np.exp(log_pi[1:])
     return np.hstack([g_eta, resp * z / sd, resp * (z**2 - 1.0)])
 
@@ -238,6 +245,12 @@ def _start(pi, mean, sd) -> np.ndarray:
     return np.concatenate([log_pi[1:] - log_pi[0], mean, np.log(sd)])
 
 
+def _compact(share: np.ndarray) -> np.ndarray:
+    """``share`` for the ML functions: each row's class when every share is 0 or 1 (modal
+    assignment; the same numbers, from one term per row), else the shares."""
+    return share if np.any((share != 0) & (share != 1)) else np.argmax(share, axis=1)
+
+
 def ml_normal(post, share, d, y, w, max_iter: int = 10_000, tol: float = 1e-12) -> tuple:
     """ML class means and sds of a normal distal outcome, ``D`` fixed, by EM.
 
@@ -260,9 +273,10 @@ def ml_normal(post, share, d, y, w, max_iter: int = 10_000, tol: float = 1e-12) 
     if np.all(base > 0) and np.all(v > 1e-4):
         starts.append(_start(base / base.sum(), m, np.sqrt(v)))
     best, failure = None, None
+    form = _compact(share)
     for theta0 in starts:
         try:
-            fit = _ml_em(theta0, share, log_d, y, w, used, max_iter, tol)
+            fit = _ml_em(theta0, form, log_d, y, w, used, max_iter, tol)
         except DataError as exc:  # this start emptied or collapsed a class: try the other
             failure = exc
             continue
@@ -494,18 +508,20 @@ def distal_means(
                 )
             z = (yk - centre) / scale
             theta, log_d, used = ml_normal(post[keep], share[keep], d, z, wk)
-            _, resp, _, mean, sd = _ml_pieces(theta, share[keep], log_d, z, used)
-            cov_theta, inv = ml_covariance(theta, share[keep], log_d, z, wk, used, se_method)
+            form = _compact(share[keep])
+            _, resp, _, mean, sd = _ml_pieces(theta, form, log_d, z, used)
+            cov_theta, inv = ml_covariance(theta, form, log_d, z, wk, used, se_method)
             mu = slice(k - 1, 2 * k - 1)
             cov = cov_theta[mu, mu] * scale**2
             mean, var, base = centre + scale * mean, (scale * sd) ** 2, wk @ resp
             if step1 is not None:
 
-                def score(p, theta=theta, keep=keep, z=z, wk=wk, used=used):
+                def score(p, theta=theta, keep=keep, z=z, wk=wk, used=used, form=form):
                     share_p = p if assignment == "proportional" else share
                     with np.errstate(divide="ignore"):
                         log_d_p = np.log(classification_errors(p, share_p, weights))
-                    return wk @ _ml_scores(theta, share_p[keep], log_d_p, z, used)
+                    form_p = share_p[keep] if assignment == "proportional" else form
+                    return wk @ _ml_scores(theta, form_p, log_d_p, z, used)
 
                 # d theta / d theta1 = (-H)^-1 d score / d theta1 (the score stays 0)
                 moved = scale * inv[mu] @ _step1_derivative(step1, score)
