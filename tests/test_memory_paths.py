@@ -5,7 +5,8 @@
 - ``encode_patterns`` against ``compress(encode(...))``;
 - a Categorical column encoded from its own codes against the same values
   encoded through ``pd.factorize`` (an object column), errors included;
-- other columns block by block against one block.
+- other columns block by block against one block;
+- the fit statistics' sums block by block against one block.
 """
 
 import warnings
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lca import LatentClassModel, _compress
+from lca import LatentClassModel, _compress, criteria, datasets
 from lca.encoding import (
     DataError,
     Indicator,
@@ -356,3 +357,24 @@ def test_bool_beside_number_in_other_blocks_is_refused(small_blocks):
     values[:200] = np.True_  # numpy's bool, which pandas merges with the 1 into one value
     with pytest.raises(DataError, match=r"column 'q' mixes True \(bool\) and 1 \(int\)"):
         encode(pd.DataFrame({"q": values}), [ind])
+
+
+def test_pattern_sums_block_by_block_equal_one_block(monkeypatch):
+    """Blocks of 9 patterns (the last one short, zero-weight and incomplete patterns
+    among them) add up to the sums over the whole table at once."""
+    df = datasets.load_election().iloc[:, :12]  # the 12 candidate items, with missing answers
+    model = LatentClassModel(3, n_starts=2, random_state=0).fit(df)
+    patterns, weights = model._patterns, model._pattern_weights.copy()
+    weights[::5] = 0.0  # patterns nobody has
+    post, ll = model._pattern_posteriors(patterns)
+    complete = np.all(patterns >= 0, axis=1)
+    assert 0 < complete.sum() < len(complete) and len(weights) % 9
+    whole = criteria._block_sums(post, weights, ll, complete)
+    monkeypatch.setattr(criteria, "SUMS_BLOCK", 9)
+    blocks = criteria.pattern_sums(post, weights, ll, complete)
+    assert set(blocks) == set(criteria.SUM_NAMES) == set(whole)
+    for name in criteria.SUM_NAMES:
+        np.testing.assert_allclose(blocks[name], whole[name], rtol=1e-12, err_msg=name)
+    assert blocks["n_obs"] == pytest.approx(weights.sum())
+    empty = criteria.pattern_sums(post[:0], weights[:0], ll[:0], complete[:0])
+    assert empty["n_obs"] == 0.0 and empty["modal"].shape == (3, 3)
