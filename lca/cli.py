@@ -472,19 +472,21 @@ def cmd_distal(args) -> int:
     if absent:
         raise CLIError(f"{args.data} has no column(s) {absent}")
     answers, weights = _answers_and_weights(args, df)
-    means = model.distal_means(
+    method = model.distal_proportions if args.categorical else model.distal_means
+    default = "ml" if args.categorical else "bch"
+    result = method(
         df[names],
         data=answers,
         weights=weights,
-        correction=args.correction,
+        correction=args.correction or default,
         assignment=args.assignment,
         missing="omit" if args.omit_missing else "error",
         unknown=args.unknown,
         step1_uncertainty=args.step1_uncertainty,
     )
-    print(means.as_text())
+    print(result.as_text())
     if args.out:
-        means.means.to_csv(args.out)
+        result.to_frame().to_csv(args.out)
         print(f"wrote {args.out}")
     return 0
 
@@ -689,23 +691,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     dis = sub.add_parser(
         "distal",
-        help="class means of numeric outcomes, corrected for classification error (three-step)",
+        help="class means (or, with --categorical, distributions) of outcomes, corrected for "
+        "classification error (three-step)",
     )
     dis.add_argument("model", help="model file written by 'lca fit' or 'lca compare'")
     dis.add_argument("data", help="the respondents: their answers and the outcomes")
-    dis.add_argument("--outcomes", required=True, help="numeric outcome columns, comma separated")
+    dis.add_argument("--outcomes", required=True, help="outcome columns, comma separated")
     dis.add_argument(
-        "--correction", choices=["bch", "ml", "none"], default="bch",
-        help="for classification error: BCH weights (default), maximum likelihood with a "
-        "normal outcome in each class, or none",
+        "--categorical", action="store_true",
+        help="the outcomes are categorical: their proportions in each class and the Wald test "
+        "of equal distributions (default: numeric outcomes and their means)",
+    )  # fmt: skip
+    dis.add_argument(
+        "--correction", choices=["bch", "ml", "none"], default=None,
+        help="for classification error: BCH weights (default for means), maximum likelihood "
+        "(default for --categorical; a normal outcome in each class for means), or none",
     )  # fmt: skip
     dis.add_argument(
         "--omit-missing", action="store_true",
-        help="leave rows with a missing outcome out of that outcome's means (counted); "
+        help="leave rows with a missing outcome out of that outcome's estimates (counted); "
         "by default they are refused",
     )  # fmt: skip
     step3_args(dis)
-    dis.add_argument("--out", help="CSV of the class means to write")
+    dis.add_argument("--out", help="CSV of the class means or proportions to write")
     dis.set_defaults(func=cmd_distal)
     return parser
 

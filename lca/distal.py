@@ -381,7 +381,8 @@ def _outcome_values(values: pd.Series, missing: str) -> np.ndarray:
     ):
         raise DataError(
             f"distal outcome {name!r} is not numeric ({values.dtype}); give it as numbers, "
-            "or tabulate a categorical outcome by class with model.crosstab(variable, kind='bch')"
+            "or estimate a categorical outcome's distribution in each class with "
+            "model.distal_proportions(outcome)"
         )
     y = values.to_numpy(dtype=float, na_value=np.nan)
     infinite = np.isinf(y)

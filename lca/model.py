@@ -1646,6 +1646,107 @@ class LatentClassModel:
             step1=step1,
         )
 
+    def distal_proportions(
+        self,
+        outcomes,
+        data=None,
+        weights=None,
+        *,
+        correction: str = "ml",
+        assignment: str = "modal",
+        se_method: str | None = None,
+        missing: str = "error",
+        unknown: str = "error",
+        step1_uncertainty: bool = False,
+    ):
+        """Distribution of categorical outside variables in each class, with inference.
+
+        Categorical distal outcomes by the bias-adjusted three-step approach
+        (step 1 this model, step 2 the assignments, step 3 each outcome's
+        distribution in each class allowing for the assignments'
+        classification error): proportions with standard errors and 95%
+        limits, and the Wald test that the distribution is the same in every
+        class. :meth:`crosstab` gives the same corrected percentages as a
+        table, without inference.
+
+        Parameters
+        ----------
+        outcomes : pandas.DataFrame, pandas.Series, str or list of str
+            Categorical outcomes (any labels), one row per respondent,
+            indexed like the data, or names of columns of ``data``. A
+            Categorical keeps its category order, other labels are sorted;
+            categories nobody has (among the rows used) are left out.
+        data : pandas.DataFrame, optional
+            The respondents' answers to the indicators. By default, the rows
+            the model was fitted to.
+        weights : str, array-like or pandas.Series, optional
+            Case weights (a column of ``data`` by name, or one value per row),
+            counted as frequency weights, in the standard errors too.
+        correction : {"ml", "bch", "none"}, default="ml"
+            ``"ml"``: maximum likelihood with the classification errors fixed
+            (Vermunt 2010; Latent GOLD's Step3), the method Bakk & Vermunt
+            (2016) recommend for categorical outcomes; proportions stay in
+            0-1. ``"bch"``: BCH weights (Bakk, Tekle & Vermunt 2013); a rare
+            category's proportion can fall below 0. ``"none"``: the
+            distribution within the assigned classes, which understates how
+            the classes differ.
+        assignment : {"modal", "proportional"}, default="modal"
+        se_method : {"hessian", "robust"}, optional
+            ML only: the inverse Hessian (default for modal assignment) or the
+            sandwich (default for proportional). BCH and uncorrected
+            proportions have the sandwich.
+        missing : {"error", "omit"}, default="error"
+            A missing outcome value is refused, or its row left out of that
+            outcome's proportions (counted in ``n_missing``; the
+            classification errors stay those of every row). To keep missing
+            answers as a category, recode them first.
+        unknown : {"error", "missing"}, default="error"
+            With ``data``: what to do with an answer that is not a category
+            of the model.
+        step1_uncertainty : bool, default=False
+            Add this model's estimation error to the standard errors, as
+            :meth:`distal_means` does.
+
+        Returns
+        -------
+        lca.distal_categorical.DistalProportions
+            ``proportions`` (outcome, category, class) with ``se``,
+            ``ci_lower``, ``ci_upper``; ``wald`` per outcome ((K-1)(C-1) df);
+            ``classification_errors``; ``table()``.
+
+        Notes
+        -----
+        An ML proportion at 0 or 1 (a category nobody in a class has) has
+        no standard error: that outcome's standard errors and test are NaN,
+        with a warning. See :mod:`lca.distal_categorical`.
+        """
+        from . import distal_categorical
+
+        self._check_fitted()
+        outcomes = self._named_columns(outcomes, data, "outcomes")
+        if isinstance(outcomes, pd.Series):
+            outcomes = outcomes.to_frame(outcomes.name if outcomes.name is not None else "outcome")
+        if not isinstance(outcomes, pd.DataFrame):
+            raise TypeError(
+                f"outcomes must be a pandas DataFrame (or Series), not {type(outcomes).__name__}"
+            )
+        read, index, post, row_weights, rows = self._step3_rows(
+            data, weights, unknown, "distal proportions", "distal_proportions(outcomes, data=df)"
+        )
+        outcomes = _aligned_rows(outcomes, index, "outcomes")
+        step1 = self._step1_from(step1_uncertainty, read, row_weights, unknown, rows)
+        return distal_categorical.distal_proportions(
+            post,
+            outcomes,
+            row_weights,
+            self.classes_,
+            correction=correction,
+            assignment=assignment,
+            se_method=se_method,
+            missing=missing,
+            step1=step1,
+        )
+
     def _step1_from(self, wanted: bool, data, weights, unknown: str, rows):
         """``step1`` of step 3 (None unless ``wanted``): step 1 is the fit's own data, or,
         for a model that keeps none, ``data`` as ``_step3_rows`` read it."""

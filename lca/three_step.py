@@ -194,6 +194,7 @@ def ml_distal_shares(
     assignment: str = "modal",
     tol: float = 1e-12,
     max_iter: int = 10_000,
+    d: np.ndarray | None = None,
 ) -> np.ndarray:
     """Posteriors of the classes given each respondent's assignment and outcome.
 
@@ -203,12 +204,15 @@ def ml_distal_shares(
     by EM. ``outcome`` (n, C) is each respondent's outcome as 0/1 columns.
     At the maximum, the returned r_is = sum_t a_it P(s | t, c_i) give the
     estimates as weighted shares: P(c | s) = sum_i w_i r_is [c_i = c] /
-    sum_i w_i r_is.
+    sum_i w_i r_is. ``d``: the classification errors, if not those of these
+    rows (an outcome missing in some rows leaves them out of the table only).
     """
     share = assignment_shares(post, assignment)
     _check_every_class_assigned(share, weights)
+    if d is None:
+        d = classification_errors(post, share, weights)
     with np.errstate(divide="ignore"):
-        log_d = np.log(classification_errors(post, share, weights))
+        log_d = np.log(d)
     # the likelihood depends on the data only through the table of assignments by outcome
     table = share.T @ (weights[:, None] * outcome)  # (t, c)
     counts = outcome.T @ (weights[:, None] * post)  # (c, s): the proportional table, to start

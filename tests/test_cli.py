@@ -854,3 +854,21 @@ def test_distal_refuses_missing_outcomes_then_omits_them_when_asked(
     np.testing.assert_allclose(table.to_numpy(), expected.to_numpy(), rtol=1e-9)
     assert main(["distal", str(model_path), str(path), "--outcomes", "INCOME"]) == 2
     assert "no column(s) ['INCOME']" in capsys.readouterr().err
+
+
+def test_distal_categorical_writes_the_ml_proportions(election_files, tmp_path, capsys):
+    path, model_path, data = election_files
+    out_path = tmp_path / "proportions.csv"
+    args = ["distal", str(model_path), str(path), "--outcomes", "PARTY,GENDER", "--categorical",
+            "--weights", "wt", "--omit-missing", "--out", str(out_path)]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "correction=ml" in printed and "Wald tests of equal distributions" in printed
+    table = pd.read_csv(out_path, index_col=[0, 1, 2])
+    model = lca.load(model_path)
+    expected = model.distal_proportions(
+        data[["PARTY", "GENDER"]], data=data.drop(columns="wt"), weights=data["wt"],
+        missing="omit",
+    ).proportions  # fmt: skip
+    assert len(table) == len(expected) == (7 + 2) * len(model.classes_)
+    np.testing.assert_allclose(table.to_numpy(), expected.to_numpy(), rtol=1e-9)

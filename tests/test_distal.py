@@ -362,7 +362,7 @@ def test_missing_outcomes_are_refused_or_left_out_and_counted(sample):
 
 def test_bad_outcomes_and_options_get_clear_errors(sample):
     data, model = sample
-    with pytest.raises(DataError, match=r"'g' is not numeric.*crosstab"):
+    with pytest.raises(DataError, match=r"'g' is not numeric.*distal_proportions"):
         model.distal_means(pd.Series(["a", "b"] * 600, name="g"))
     with pytest.raises(DataError, match="holds inf at row 3"):
         model.distal_means(data["y"].where(data.index != 3, np.inf))

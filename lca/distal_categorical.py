@@ -1,0 +1,507 @@
+"""Categorical distal outcomes: class proportions corrected for classification error.
+
+Step 3 of the bias-adjusted three-step approach for an outcome with
+categories ``c = 1..C`` measured outside the latent class model (steps 1 and
+2, and the classification errors ``D[s, t] = P(assigned t | class s)``, are
+those of :mod:`lca.three_step`): ``q[c, s] = P(outcome c | class s)`` with
+standard errors, and the Wald test that the outcome's distribution is the
+same in every class.
+
+- ``"ml"`` (Vermunt 2010; Latent GOLD's Step3 with a nominal dependent
+  variable; the method Bakk & Vermunt 2016 recommend for categorical
+  outcomes): ``P(s)`` and ``q`` maximise ``sum_i w_i sum_t a_it log sum_s
+  P(s) D[s, t] q[c_i, s]`` with ``D`` fixed (``a_it`` the respondent's
+  assignment). The likelihood depends on the data only through the table
+  ``n[t, c] = sum_i w_i a_it [c_i = c]``, so it is maximised by EM on that
+  table (:func:`lca.three_step.ml_distal_shares`, the estimator of
+  ``crosstab(kind="ml")``). Standard errors: the parameters are the logits
+  ``P(s) = softmax(alpha)``, ``q[., s] = softmax(beta[., s])`` (the first of
+  each set 0); minus the inverse of the analytic Hessian of the table's
+  log-likelihood (default with modal assignment) or the sandwich with one
+  score per respondent (``se_method="robust"``, the default with
+  proportional assignment), carried to ``q`` by the delta method.
+- ``"bch"`` (Bolck, Croon & Hagenaars 2004; Bakk, Tekle & Vermunt 2013):
+  ``q[c, s] = sum_i w_i a*_is [c_i = c] / sum_i w_i a*_is`` with the BCH
+  weights ``a*_i = a_i D^-1``; unbiased, and can fall below 0 for a rare
+  category.
+- ``"none"``: the distribution within the assigned classes.
+
+BCH and ``"none"`` have the sandwich covariance of their estimating
+equations ``sum_i w_i a_is ([c_i = c] - q[c, s]) = 0``, joint over
+categories and classes. The Wald test is that of ``q[c, s] - q[c, 1] = 0``
+for every class ``s > 1`` and category ``c < C`` ((K - 1)(C - 1) df; the
+last category follows from the others). Weights count as frequency weights;
+``D`` and the posteriors are held fixed unless ``step1`` is given, which adds
+step 1's estimation error as in :mod:`lca.distal`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .distal import MISSING, SE_METHODS, Z95, _step1_derivative
+from .encoding import DataError
+from .three_step import (
+    ASSIGNMENTS,
+    _check_every_class_assigned,
+    _check_not_time,
+    assignment_shares,
+    bch_shares,
+    classification_errors,
+    ml_distal_shares,
+    warn_rarely_assigned,
+)
+
+CORRECTIONS = ("ml", "bch", "none")
+
+#: An ML proportion or class size under this is taken to be on the boundary (0), where
+#: its logit is at -inf and there is no standard error (EM leaves such a value at 1e-9
+#: to 1e-13 rather than at 0).
+BOUNDARY = 1e-8
+
+
+@dataclass(frozen=True)
+class DistalProportions:
+    """Class distributions of categorical distal outcomes (step 3).
+
+    Attributes
+    ----------
+    proportions : pandas.DataFrame
+        Index (outcome, category, class); columns ``proportion``, ``se``,
+        ``ci_lower`` and ``ci_upper`` (95%, normal). Only the categories
+        observed among the rows used appear.
+    wald : pandas.DataFrame
+        One row per outcome: the Wald ``statistic`` that the outcome's
+        distribution is the same in every class, its ``df``
+        ((K - 1)(C - 1)) and ``p_value`` (chi-square).
+    classification_errors : pandas.DataFrame
+        ``D``: rows the true class, columns the assigned class.
+    covariance : dict of str to numpy.ndarray
+        Per outcome, the (C K, C K) covariance of its proportions, in the
+        order of ``proportions`` (category by category, the classes within).
+    n_obs : pandas.Series
+        Per outcome, the sum of the weights of the rows used.
+    n_missing : pandas.Series
+        Per outcome, the rows left out for a missing value (``missing="omit"``).
+    correction, assignment, se_method : str
+    """
+
+    proportions: pd.DataFrame
+    wald: pd.DataFrame
+    classification_errors: pd.DataFrame
+    covariance: dict
+    n_obs: pd.Series
+    n_missing: pd.Series
+    correction: str
+    assignment: str
+    se_method: str
+
+    def table(self) -> pd.DataFrame:
+        """The proportions as an ((outcome, category), class) table, for profiling
+        (categories in their order here, not sorted)."""
+        prop = self.proportions["proportion"]
+        rows = prop.index.droplevel("class").unique()
+        classes = self.classification_errors.index
+        return pd.DataFrame(
+            prop.to_numpy().reshape(len(rows), len(classes)), index=rows, columns=classes
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The proportions table (a copy)."""
+        return self.proportions.copy()
+
+    def as_text(self) -> str:
+        head = (
+            f"Class proportions of distal outcomes: correction={self.correction}, "
+            f"assignment={self.assignment}, se={self.se_method}"
+        )
+        counts = ", ".join(
+            f"{name}: N = {self.n_obs[name]:g}"
+            + (f" ({int(self.n_missing[name])} missing left out)" if self.n_missing[name] else "")
+            for name in self.wald.index
+        )
+        fmt = lambda v: f"{v:.4f}"  # noqa: E731
+        return "\n\n".join(
+            [
+                head + "\n" + counts,
+                self.proportions.to_string(float_format=fmt),
+                "Wald tests of equal distributions\n" + self.wald.to_string(float_format=fmt),
+            ]
+        )
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+
+# -- estimators on plain arrays ----------------------------------------------------------------
+
+
+def share_proportions(share: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple:
+    """Proportions, joint sandwich covariance and bases of BCH or assigned shares.
+
+    ``share`` (n, K) the rows' class weights, ``y`` (n, C) the outcome as 0/1
+    columns, ``w`` the case weights. Returns ``q`` (C, K), its covariance
+    over ``q.ravel()`` (category-major) and the bases (K,).
+    """
+    wa = w[:, None] * share
+    base = wa.sum(axis=0)
+    q = (y.T @ wa) / base
+    # psi_i[c, s] = a_is (y_ic - q_cs) / base_s
+    psi = (share[:, None, :] * (y[:, :, None] - q[None])) / base
+    psi = psi.reshape(len(w), -1)
+    cov = psi.T @ (w[:, None] * psi)
+    return q, cov, base
+
+
+def _softmax(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _unpack(theta: np.ndarray, k: int, c: int) -> tuple:
+    """``(P(s), q)`` from the free logits (first class and first category 0)."""
+    alpha = np.concatenate([[0.0], theta[: k - 1]])
+    beta = np.vstack([np.zeros((1, k)), theta[k - 1 :].reshape(c - 1, k)])
+    return _softmax(alpha), _softmax(beta, axis=0)
+
+
+def _pack(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        la, lb = np.log(p), np.log(q)
+    return np.concatenate([la[1:] - la[0], (lb[1:] - lb[0]).ravel()])
+
+
+def cell_pieces(theta: np.ndarray, d: np.ndarray, n_cats: int) -> tuple:
+    """Per cell (t, c) of the assignment-by-outcome table: ``log f``, the score of
+    ``log f`` over ``theta`` (T, C, P) and ``r[t, c, s] = P(s | t, c)``."""
+    k = d.shape[0]
+    p, q = _unpack(theta, k, n_cats)
+    joint = p[:, None, None] * d[:, :, None] * q.T[:, None, :]  # (s, t, c)
+    f = joint.sum(axis=0)  # (t, c)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(f > 0, joint / f, 0.0).transpose(1, 2, 0)  # (t, c, s)
+    t_n = d.shape[1]
+    score = np.empty((t_n, n_cats, (k - 1) + (n_cats - 1) * k))
+    score[:, :, : k - 1] = r[:, :, 1:] - p[1:]
+    # d log f / d beta[c', s] = r_s ([c = c'] - q[c', s])
+    onehot = np.eye(n_cats)[:, 1:]  # (c, c')
+    b = r[:, :, None, :] * (onehot[None, :, :, None] - q[None, None, 1:, :])  # (t, c, c', s)
+    score[:, :, k - 1 :] = b.reshape(t_n, n_cats, -1)
+    with np.errstate(divide="ignore"):
+        return np.log(f), score, r
+
+
+def cell_hessian(theta: np.ndarray, d: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Analytic Hessian of ``sum_tc n[t, c] log f(t, c)``.
+
+    ``d^2 log f = E_r[d^2 log(P(s) q[c, s])] + Cov_r(d log(P(s) q[c, s]))``: the
+    complete-data terms of the logits, averaged over ``r = P(s | t, c)``, plus
+    the covariance over ``r`` of their scores (Louis 1982).
+    """
+    k, n_cats = d.shape[0], table.shape[1]
+    p, q = _unpack(theta, k, n_cats)
+    n_par = (k - 1) + (n_cats - 1) * k
+    _, score, r = cell_pieces(theta, d, n_cats)
+    hess = np.zeros((n_par, n_par))
+    # complete-data score of class s, category c: e_s - p (alpha); [c = c'] - q[c', s] (beta[., s])
+    comp = np.zeros((n_cats, k, n_par))
+    comp[:, :, : k - 1] = np.eye(k)[None, :, 1:] - p[None, None, 1:]
+    for c in range(n_cats):
+        for s in range(k):
+            block = k - 1 + np.arange(n_cats - 1) * k + s
+            comp[c, s, block] = (np.arange(1, n_cats) == c) - q[1:, s]
+    # complete-data Hessians: -(diag(p) - p p') for alpha, the same of q[., s] for beta[., s]
+    h_alpha = -(np.diag(p[1:]) - np.outer(p[1:], p[1:]))
+    h_beta = [-(np.diag(q[1:, s]) - np.outer(q[1:, s], q[1:, s])) for s in range(k)]
+    for t in range(table.shape[0]):
+        for c in range(n_cats):
+            n_tc = table[t, c]
+            if n_tc == 0:
+                continue
+            rs = r[t, c]
+            g = score[t, c]
+            h = np.zeros((n_par, n_par))
+            h[: k - 1, : k - 1] = h_alpha
+            for s in range(k):
+                block = k - 1 + np.arange(n_cats - 1) * k + s
+                h[np.ix_(block, block)] += rs[s] * h_beta[s]
+            second = np.einsum("s,sa,sb->ab", rs, comp[c], comp[c])
+            hess += n_tc * (h + second - np.outer(g, g))
+    return hess
+
+
+def proportion_jacobian(theta: np.ndarray, k: int, n_cats: int) -> np.ndarray:
+    """``d q.ravel() / d theta`` (C K, P): softmax within each class."""
+    _, q = _unpack(theta, k, n_cats)
+    n_par = (k - 1) + (n_cats - 1) * k
+    jac = np.zeros((n_cats, k, n_par))
+    for s in range(k):
+        for cp in range(1, n_cats):
+            col = k - 1 + (cp - 1) * k + s
+            jac[:, s, col] = q[:, s] * ((np.arange(n_cats) == cp) - q[cp, s])
+    return jac.reshape(n_cats * k, n_par)
+
+
+def ml_proportions(post, share, d, y, w, assignment, se_method) -> tuple:
+    """ML estimates ``q`` (C, K), the covariance of ``q.ravel()``, the bases, and
+    what the step-1 term needs ``(inv, jac, theta)``; ``inv`` None where the
+    information is singular (an estimate on the boundary)."""
+    k, n_cats = d.shape[0], y.shape[1]
+    r_rows = ml_distal_shares(post, y, w, assignment, d=d)
+    base = w @ r_rows
+    q = (y.T @ (w[:, None] * r_rows)) / base
+    theta = _pack(base / base.sum(), q)
+    n_par = theta.size
+    if not (np.all(np.isfinite(theta)) and min(q.min(), base.min() / base.sum()) > BOUNDARY):
+        # a proportion of 0 (or EM on its way there): its logit is at -inf
+        return q, np.full((q.size, q.size), np.nan), base, None
+    table = share.T @ (w[:, None] * y)
+    info = -cell_hessian(theta, d, table)
+    try:
+        np.linalg.cholesky(info)
+        inv = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return q, np.full((q.size, q.size), np.nan), base, None
+    if se_method == "robust":
+        _, score, _ = cell_pieces(theta, d, n_cats)
+        code = np.argmax(y, axis=1)
+        rows = np.einsum("it,itp->ip", share, score[:, code].transpose(1, 0, 2))
+        meat = rows.T @ (w[:, None] * rows)
+        cov_theta = inv @ meat @ inv
+    else:
+        cov_theta = inv
+    jac = proportion_jacobian(theta, k, n_cats)
+    assert jac.shape[1] == n_par
+    return q, jac @ cov_theta @ jac.T, base, (inv, jac, theta)
+
+
+def wald_same_distribution(q: np.ndarray, cov: np.ndarray) -> tuple[float, int, float]:
+    """Wald test of ``q[c, s] = q[c, 1]`` for s > 1, c < C: (statistic, df, p_value)."""
+    n_cats, k = q.shape
+    df = (k - 1) * (n_cats - 1)
+    rows = []
+    for c in range(n_cats - 1):
+        for s in range(1, k):
+            row = np.zeros((n_cats, k))
+            row[c, s], row[c, 0] = 1.0, -1.0
+            rows.append(row.ravel())
+    contrast = np.array(rows)
+    diff = contrast @ q.ravel()
+    v = contrast @ cov @ contrast.T
+    try:
+        if not np.all(np.isfinite(v)):
+            raise np.linalg.LinAlgError
+        np.linalg.cholesky(v)
+        if np.any(np.diag(v) <= 1e-12 * np.max(np.diag(cov))):
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        return np.nan, df, np.nan
+    stat = float(diff @ np.linalg.solve(v, diff))
+    return stat, df, float(stats.chi2.sf(stat, df))
+
+
+# -- the whole step ----------------------------------------------------------------------------
+
+
+def _outcome_codes(values: pd.Series, missing: str) -> tuple[list, np.ndarray]:
+    """The categories of an outcome (a Categorical's order, others sorted) and each
+    row's code (-1 where missing), or a DataError naming it."""
+    from .diagnostics import _categories
+
+    name = values.name
+    _check_not_time(values, "distal outcome")
+    absent = values.isna().to_numpy()
+    if absent.any() and missing == "error":
+        raise DataError(
+            f"distal outcome {name!r} is missing in {int(absent.sum())} row(s), the first at "
+            f"row {values.index[int(np.flatnonzero(absent)[0])]!r}; rows are never dropped "
+            "silently: pass missing='omit' to leave them out of this outcome's proportions, "
+            "or recode the missing values as a category of their own"
+        )
+    categories = _categories(values)
+    lookup = pd.Index(categories, dtype=object)
+    codes = lookup.get_indexer(pd.Index(values.to_numpy(dtype=object), dtype=object))
+    codes[absent] = -1
+    return categories, codes
+
+
+def distal_proportions(
+    post: np.ndarray,
+    outcomes: pd.DataFrame,
+    weights: np.ndarray,
+    classes: pd.Index,
+    *,
+    correction: str = "ml",
+    assignment: str = "modal",
+    se_method: str | None = None,
+    missing: str = "error",
+    step1=None,
+) -> DistalProportions:
+    """Class proportions of categorical distal outcomes, corrected for classification error.
+
+    Parameters
+    ----------
+    post : ndarray of shape (n, K)
+        The respondents' posterior class probabilities (step 1).
+    outcomes : pandas.DataFrame of shape (n, m)
+        Categorical outcomes (any labels), one row per respondent, in the
+        order of ``post``.
+    weights : ndarray of shape (n,)
+        Case weights (frequency weights).
+    classes : pandas.Index
+        Labels of the K classes.
+    correction : {"ml", "bch", "none"}, default="ml"
+    assignment : {"modal", "proportional"}, default="modal"
+    se_method : {"hessian", "robust"}, optional
+        For ML only: default ``"hessian"`` with modal assignment,
+        ``"robust"`` with proportional. BCH and uncorrected proportions have
+        the sandwich only.
+    missing : {"error", "omit"}, default="error"
+    step1 : (callable, ndarray), optional
+        ``(post_at, cov1)`` as for :func:`lca.distal.distal_means`: adds step
+        1's estimation error ``J cov1 J'`` (BCH and uncorrected proportions
+        differenced directly; ML through the score, ``J = dq/dtheta (-H)^-1
+        d score / d theta1``).
+
+    Returns
+    -------
+    DistalProportions
+    """
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {CORRECTIONS}, not {correction!r}")
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"assignment must be one of {ASSIGNMENTS}, not {assignment!r}")
+    if missing not in MISSING:
+        raise ValueError(f"missing must be one of {MISSING}, not {missing!r}")
+    if se_method is None:
+        se_method = "hessian" if correction == "ml" and assignment == "modal" else "robust"
+    if se_method not in SE_METHODS:
+        raise ValueError(f"se_method must be one of {SE_METHODS}, not {se_method!r}")
+    if se_method == "hessian" and correction != "ml":
+        raise ValueError(
+            "BCH and uncorrected proportions are not maximum likelihood estimates; their "
+            "standard errors are the sandwich's: se_method='robust' (the default)"
+        )
+    if len(classes) < 2:
+        raise ValueError("class proportions of distal outcomes need a model of 2 or more classes")
+    if outcomes.shape[1] == 0:
+        raise DataError("no distal outcomes given")
+    if not outcomes.columns.is_unique:
+        raise DataError(f"distal outcomes {list(outcomes.columns)} name a column twice")
+    coded = {name: _outcome_codes(outcomes[name], missing) for name in outcomes.columns}
+
+    share = assignment_shares(post, assignment)
+    if correction != "none" or assignment == "modal":
+        _check_every_class_assigned(share, weights)
+    if correction != "none" and assignment == "modal":
+        warn_rarely_assigned(post, share, weights, classes)
+    d = classification_errors(post, share, weights)
+    bch = bch_shares(post, weights, assignment) if correction == "bch" else None
+
+    k = len(classes)
+    frames, wald, covariance, n_obs, n_missing = [], [], {}, {}, {}
+    for name, (categories, codes) in coded.items():
+        keep = codes >= 0
+        wk = weights[keep]
+        counts = np.bincount(codes[keep], weights=wk, minlength=len(categories))
+        seen = np.flatnonzero(counts > 0)
+        if seen.size < 2:
+            raise DataError(
+                f"distal outcome {name!r} has {seen.size} category with positive weight in the "
+                "rows used; it has no class differences to estimate"
+            )
+        labels = [categories[j] for j in seen]
+        y = (codes[keep][:, None] == seen[None, :]).astype(float)
+        if correction == "ml":
+            q, cov, base, parts = ml_proportions(
+                post[keep], share[keep], d, y, wk, assignment, se_method
+            )
+            if parts is None:
+                warnings.warn(
+                    f"a class proportion of distal outcome {name!r} is at 0 or 1 (a category "
+                    "nobody in some class has), where the ML estimate has no standard error; "
+                    "its standard errors and Wald test are NaN: merge rare categories, or use "
+                    "correction='bch'",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            elif step1 is not None:
+                inv, jac, theta = parts
+
+                def score(p, keep=keep, y=y, wk=wk, theta=theta):
+                    share_p = p if assignment == "proportional" else share
+                    with np.errstate(divide="ignore"):
+                        d_p = classification_errors(p, share_p, weights)
+                    _, s, _ = cell_pieces(theta, d_p, y.shape[1])
+                    table = share_p[keep].T @ (wk[:, None] * y)
+                    return np.einsum("tc,tcp->p", table, s)
+
+                moved = jac @ inv @ _step1_derivative(step1, score)
+                cov = cov + moved @ step1[1] @ moved.T
+        else:
+            rows = (bch if bch is not None else share)[keep]
+            q, cov, base = share_proportions(rows, y, wk)
+            if np.any(~(base > 0)):
+                s = int(np.flatnonzero(~(base > 0))[0])
+                raise DataError(
+                    f"class {classes[s]} has no weight among the rows with distal outcome "
+                    f"{name!r} (its base is {base[s]:.4g}), so its proportions are undefined"
+                )
+            if step1 is not None:
+
+                def props_at(p, keep=keep, y=y, wk=wk):
+                    share_p = p if assignment == "proportional" else share
+                    if correction == "bch":
+                        share_p = share_p @ np.linalg.inv(
+                            classification_errors(p, share_p, weights)
+                        )
+                    return share_proportions(share_p[keep], y, wk)[0].ravel()
+
+                moved = _step1_derivative(step1, props_at)
+                cov = cov + moved @ step1[1] @ moved.T
+        se = np.sqrt(np.diag(cov))
+        prop = q.ravel()
+        index = pd.MultiIndex.from_arrays(
+            [
+                [name] * prop.size,
+                np.repeat(np.array(labels, dtype=object), k),
+                np.tile(classes, len(labels)),
+            ],
+            names=["outcome", "category", "class"],
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "proportion": prop,
+                    "se": se,
+                    "ci_lower": prop - Z95 * se,
+                    "ci_upper": prop + Z95 * se,
+                },
+                index=index,
+            )
+        )
+        wald.append((name, *wald_same_distribution(q, cov)))
+        covariance[name] = cov
+        n_obs[name] = float(wk.sum())
+        n_missing[name] = int((~keep).sum())
+    names = pd.Index(list(coded), name="outcome")
+    return DistalProportions(
+        proportions=pd.concat(frames),
+        wald=pd.DataFrame(wald, columns=["outcome", "statistic", "df", "p_value"]).set_index(
+            "outcome"
+        ),
+        classification_errors=pd.DataFrame(
+            d, index=pd.Index(classes, name="class"), columns=pd.Index(classes, name="assigned")
+        ),
+        covariance=covariance,
+        n_obs=pd.Series(n_obs, index=names, dtype=float),
+        n_missing=pd.Series(n_missing, index=names, dtype=int),
+        correction=correction,
+        assignment=assignment,
+        se_method=se_method,
+    )

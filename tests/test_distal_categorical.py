@@ -1,0 +1,325 @@
+"""Class proportions of categorical distal outcomes (lca.distal_categorical,
+model.distal_proportions)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linear_sum_assignment
+from scipy.stats import chi2
+
+import lca
+from lca import distal, distal_categorical, three_step
+from lca.encoding import DataError
+
+PROFILES = np.array([[0.85] * 6, [0.15] * 6, [0.85] * 3 + [0.15] * 3])
+SIZES = np.array([0.4, 0.35, 0.25])
+# P(outcome category | class): rows the classes, columns "a", "b", "c"
+TRUE_Q = np.array([[0.6, 0.3, 0.1], [0.2, 0.3, 0.5], [0.1, 0.7, 0.2]])
+CLASSES = pd.RangeIndex(1, 4)
+
+
+def simulate(rng, n, profiles=PROFILES):
+    cls = rng.choice(3, size=n, p=SIZES)
+    answers = (rng.random((n, profiles.shape[1])) < profiles[cls]).astype(int)
+    data = pd.DataFrame(answers, columns=[f"q{j}" for j in range(profiles.shape[1])])
+    u = rng.random(n)[:, None] > np.cumsum(TRUE_Q[cls], axis=1)
+    data["y"] = np.array(["a", "b", "c"])[u.sum(axis=1)]
+    return data, cls
+
+
+def matched_fit(data, truth, seed=0):
+    """A fitted model and the fitted class (0-based) of each true class."""
+    model = lca.LatentClassModel(3, n_starts=4, random_state=seed).fit(data.filter(like="q"))
+    table = pd.crosstab(truth, model.predict(data.filter(like="q")))
+    table = table.reindex(index=range(3), columns=range(1, 4), fill_value=0).to_numpy()
+    rows, cols = linear_sum_assignment(-table)
+    return model, [int(cols[list(rows).index(s)]) for s in range(3)]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    data, cls = simulate(np.random.default_rng(0), 1200)
+    model, _ = matched_fit(data, cls)
+    return data, model
+
+
+def fitted_posteriors(sample, n=None):
+    """The sample's posteriors (step 1 fitted to it), outcome and random weights."""
+    data, model = sample
+    post = model.predict_proba(data.filter(like="q")).to_numpy()[:n]
+    y = data["y"].to_numpy()[:n]
+    return post, y, np.random.default_rng(9).uniform(0.5, 2.0, len(y))
+
+
+# -- hand-computed cases -----------------------------------------------------------------------
+
+
+def test_known_classes_give_group_proportions_and_binomial_standard_errors():
+    """Posteriors of 0 and 1: every correction is the within-group proportion, its
+    covariance the multinomial (diag(q) - q q') / n_s, the classes independent; with two
+    categories the Wald test is the sum over classes of the squared differences from the
+    precision-weighted common proportion over their variances."""
+    rng = np.random.default_rng(1)
+    cls = np.repeat([0, 1, 2], [60, 90, 50])
+    y = np.where(rng.random(200) < np.array([0.3, 0.6, 0.45])[cls], "yes", "no")
+    post = np.eye(3)[cls]
+    q = np.array([np.mean(y[cls == s] == "yes") for s in range(3)])
+    n = np.array([60, 90, 50])
+    var = q * (1 - q) / n
+    pooled = np.sum(q / var) / np.sum(1 / var)
+    stat = np.sum((q - pooled) ** 2 / var)
+    for correction in ("ml", "bch", "none"):
+        res = distal_categorical.distal_proportions(
+            post, pd.DataFrame({"y": y}), np.ones(200), CLASSES, correction=correction
+        )
+        got = res.proportions.loc[("y", "yes")]
+        np.testing.assert_allclose(got["proportion"], q, rtol=1e-8)
+        np.testing.assert_allclose(got["se"] ** 2, var, rtol=1e-6)
+        np.testing.assert_allclose(res.proportions.loc[("y", "no"), "proportion"], 1 - q, rtol=1e-8)
+        cov = res.covariance["y"]  # order: (no, 1..3), (yes, 1..3)
+        np.testing.assert_allclose(cov[0, 3], -var[0], rtol=1e-6)  # q_no = 1 - q_yes
+        np.testing.assert_allclose(cov[0, 1], 0.0, atol=1e-12)  # classes independent
+        assert res.wald.loc["y", "df"] == 2
+        assert res.wald.loc["y", "statistic"] == pytest.approx(stat, rel=1e-6)
+        assert res.wald.loc["y", "p_value"] == pytest.approx(chi2.sf(stat, 2), rel=1e-6)
+
+
+def test_bch_proportions_equal_bch_means_of_each_categorys_indicator(sample):
+    """A category's BCH proportion is the BCH mean of its 0/1 indicator (lca.distal, a
+    separate implementation), standard errors included, with weights."""
+    post, y, w = fitted_posteriors(sample)
+    for assignment in ("modal", "proportional"):
+        for correction in ("bch", "none"):
+            res = distal_categorical.distal_proportions(
+                post, pd.DataFrame({"y": y}), w, CLASSES, correction=correction,
+                assignment=assignment,
+            )  # fmt: skip
+            for cat in ("a", "b", "c"):
+                means = distal.distal_means(
+                    post, pd.DataFrame({cat: (y == cat).astype(float)}), w, CLASSES,
+                    correction=correction, assignment=assignment,
+                )  # fmt: skip
+                got = res.proportions.loc[("y", cat)]
+                np.testing.assert_allclose(got["proportion"], means.means["mean"], rtol=1e-10)
+                np.testing.assert_allclose(got["se"], means.means["se"], rtol=1e-10)
+
+
+def _table_loglik(theta, d, table):
+    p, q = distal_categorical._unpack(theta, d.shape[0], table.shape[1])
+    f = np.einsum("s,st,cs->tc", p, d, q)
+    return float(np.sum(table * np.log(f)))
+
+
+def test_ml_is_a_maximum_and_its_hessian_is_the_likelihoods(sample):
+    """At the ML estimates the table's score is 0 and no nearby point is higher; the
+    analytic Hessian equals second differences of the log-likelihood, and the scores
+    first differences."""
+    rng = np.random.default_rng(3)
+    post, y, w = fitted_posteriors(sample)
+    share = three_step.assignment_shares(post, "modal")
+    d = three_step.classification_errors(post, share, w)
+    onehot = (y[:, None] == np.array(["a", "b", "c"])).astype(float)
+    table = share.T @ (w[:, None] * onehot)
+    q, _, _, (inv, jac, theta) = distal_categorical.ml_proportions(
+        post, share, d, onehot, w, "modal", "hessian"
+    )
+    _, score, _ = distal_categorical.cell_pieces(theta, d, 3)
+    total = np.einsum("tc,tcp->p", table, score)
+    assert np.max(np.abs(total)) < 1e-6 * len(y)
+    assert q.min() > 0.05  # an interior maximum
+    best = _table_loglik(theta, d, table)
+    for _ in range(20):
+        assert _table_loglik(theta + 1e-3 * rng.standard_normal(theta.size), d, table) < best
+    h = 1e-4
+    eye = np.eye(theta.size)
+
+    def ll(t):
+        return _table_loglik(t, d, table)
+
+    second = np.array([
+        [
+            (ll(theta + h * a + h * b) - ll(theta + h * a - h * b)
+             - ll(theta - h * a + h * b) + ll(theta - h * a - h * b)) / (4 * h * h)
+            for b in eye
+        ]
+        for a in eye
+    ])  # fmt: skip
+    hess = distal_categorical.cell_hessian(theta, d, table)
+    np.testing.assert_allclose(hess, second, rtol=1e-4, atol=1e-4 * np.max(np.abs(hess)))
+    np.testing.assert_allclose(-np.linalg.inv(hess), inv, rtol=1e-10)
+    # scores away from the maximum, against first differences
+    moved = theta + 0.3 * rng.standard_normal(theta.size)
+    _, score, _ = distal_categorical.cell_pieces(moved, d, 3)
+    first = [(ll(moved + h * e) - ll(moved - h * e)) / (2 * h) for e in eye]
+    np.testing.assert_allclose(np.einsum("tc,tcp->p", table, score), first, rtol=1e-6)
+    # the delta method's Jacobian against differences of the proportions
+    unpack = distal_categorical._unpack
+    num = np.column_stack(
+        [(unpack(theta + h * e, 3, 3)[1] - unpack(theta - h * e, 3, 3)[1]).ravel() for e in eye]
+    ) / (2 * h)
+    np.testing.assert_allclose(jac, num, rtol=1e-6, atol=1e-9)
+
+
+def test_ml_robust_meat_is_each_rows_score(sample):
+    """Proportional assignment: the sandwich's per-row scores are the first differences of
+    each row's pseudo-log-likelihood sum_t a_it log f(t, c_i)."""
+    post, y, w = fitted_posteriors(sample, n=300)
+    d = three_step.classification_errors(post, post, w)
+    onehot = (y[:, None] == np.array(["a", "b", "c"])).astype(float)
+    _, cov, _, (inv, jac, theta) = distal_categorical.ml_proportions(
+        post, post, d, onehot, w, "proportional", "robust"
+    )
+
+    def row_ll(t, i):
+        p, qq = distal_categorical._unpack(t, 3, 3)
+        f = np.einsum("s,st,cs->tc", p, d, qq)
+        return float(post[i] @ np.log(f[:, np.argmax(onehot[i])]))
+
+    h = 1e-5
+    eye = np.eye(theta.size)
+    rows = np.array(
+        [[row_ll(theta + h * e, i) - row_ll(theta - h * e, i) for e in eye] for i in range(len(y))]
+    ) / (2 * h)
+    meat = rows.T @ (w[:, None] * rows)
+    np.testing.assert_allclose(cov, jac @ inv @ meat @ inv @ jac.T, rtol=1e-5)
+
+
+def test_ml_equals_the_ml_crosstab_and_corrections_recover_the_truth(sample):
+    """The ML proportions are crosstab(kind='ml')'s; over samples, ML and BCH estimates
+    centre on the true proportions and their standard errors match their spread, where
+    the uncorrected proportions are pulled towards the overall distribution."""
+    data, model = sample
+    res = model.distal_proportions(data["y"])
+    table = model.crosstab(data["y"], kind="ml")
+    np.testing.assert_allclose(
+        res.table().loc["y"].to_numpy(), table.loc[["a", "b", "c"], [1, 2, 3]] / 100, rtol=1e-6
+    )
+    rng = np.random.default_rng(5)
+    est = {c: [] for c in ("ml", "bch", "none")}
+    ses = {c: [] for c in ("ml", "bch", "none")}
+    for rep in range(30):
+        data, cls = simulate(rng, 800)
+        model, order = matched_fit(data, cls, seed=rep)
+        for c in est:
+            with warnings.catch_warnings():  # an ML proportion at 0 in a rare sample: NaN SEs
+                warnings.simplefilter("ignore", UserWarning)
+                r = model.distal_proportions(data["y"], correction=c)
+            est[c].append(r.table().loc["y"].to_numpy()[:, order].T)
+            ses[c].append(r.proportions["se"].unstack("class").loc["y"].to_numpy()[:, order].T)
+    for c in est:
+        values = np.array(est[c])  # (rep, class, category)
+        bias = values.mean(axis=0) - TRUE_Q
+        spread = values.std(axis=0, ddof=1)
+        if c == "none":
+            assert np.max(np.abs(bias)) > 0.03, bias
+            continue
+        # 30 samples: the mean is within 4 standard errors of the mean (0.02-0.04 here)
+        assert np.all(np.abs(bias) < 4 * spread / np.sqrt(30) + 1e-3), (c, bias)
+        se = np.array(ses[c])
+        assert np.sum(np.isnan(se).any(axis=(1, 2))) <= 2  # at 0 in at most 2 samples of 30
+        ratio = np.nanmean(se, axis=0) / spread
+        assert 0.75 < ratio.mean() < 1.3, (c, ratio)
+
+
+def test_step1_covariance_equals_cov3_plus_refitted_jacobian(sample):
+    """The step-1 term of ML and BCH against J from recomputing the proportions with step 1
+    moved coordinate by coordinate (ML refitted by EM on the table to 1e-15)."""
+    data, model = sample
+    post_at, cov1 = model._step1_from(
+        True, None, None, "error", (model._patterns, model._fit_inverse)
+    )
+    y = data["y"].to_numpy()
+    onehot = (y[:, None] == np.array(["a", "b", "c"])).astype(float)
+    w = np.ones(len(y))
+    share = three_step.assignment_shares(post_at(np.zeros(cov1.shape[0])), "modal")
+    for correction in ("ml", "bch"):
+
+        def props(p, correction=correction):
+            d = three_step.classification_errors(p, share, w)
+            if correction == "bch":
+                a = share @ np.linalg.inv(d)
+            else:
+                a = three_step.ml_distal_shares(p, onehot, w, tol=1e-15, d=d)
+            return ((onehot.T @ a) / a.sum(axis=0)).ravel()
+
+        h = 1e-4 if correction == "ml" else 1e-6
+        steps = h * np.eye(cov1.shape[0])
+        jac = np.column_stack([props(post_at(e)) - props(post_at(-e)) for e in steps]) / (2 * h)
+        plain = model.distal_proportions(data["y"], correction=correction)
+        full = model.distal_proportions(data["y"], correction=correction, step1_uncertainty=True)
+        expected = plain.covariance["y"] + jac @ cov1 @ jac.T
+        rtol = 5e-3 if correction == "ml" else 1e-6
+        scale = np.max(np.diag(expected))
+        np.testing.assert_allclose(full.covariance["y"], expected, rtol=rtol, atol=rtol * scale)
+
+
+# -- the method, its inputs and its errors -----------------------------------------------------
+
+
+def test_outcomes_by_name_aligned_by_index_and_missing_left_out(sample):
+    data, model = sample
+    shuffled = data["y"].sample(frac=1.0, random_state=0)
+    a = model.distal_proportions(shuffled, correction="bch")
+    b = model.distal_proportions(data[["y"]], correction="bch")
+    pd.testing.assert_frame_equal(a.proportions, b.proportions)
+    both = data[["q0", "q1", "q2", "q3", "q4", "q5"]].assign(
+        y=data["y"], z=data["q0"].map({0: "n", 1: "y"})
+    )
+    c = model.distal_proportions(["y", "z"], data=both, correction="bch")
+    assert list(c.wald.index) == ["y", "z"] and c.wald.loc["z", "df"] == 2
+    pd.testing.assert_frame_equal(c.proportions.loc[["y"]], b.proportions)
+    with_missing = data["y"].where(np.arange(len(data)) % 10 != 0)
+    with pytest.raises(DataError, match=r"'y' is missing in 120 row\(s\), the first at row 0"):
+        model.distal_proportions(with_missing)
+    left = model.distal_proportions(with_missing, missing="omit", correction="bch")
+    assert left.n_missing["y"] == 120 and left.n_obs["y"] == 1080
+    # the classification errors stay those of every row
+    pd.testing.assert_frame_equal(left.classification_errors, b.classification_errors)
+    kept = data["y"].iloc[np.arange(len(data)) % 10 != 0]
+    bch = three_step.bch_shares(
+        model.predict_proba(data.filter(like="q")).to_numpy(), np.ones(1200)
+    )
+    keep = np.arange(1200) % 10 != 0
+    expected = (kept.to_numpy()[:, None] == "a").T.astype(float) @ bch[keep] / bch[keep].sum(axis=0)
+    np.testing.assert_allclose(left.table().loc[("y", "a")], expected.ravel(), rtol=1e-10)
+    text = str(left)
+    assert "120 missing left out" in text and "Wald tests of equal distributions" in text
+
+
+def test_a_categorical_keeps_its_order_and_unused_categories_are_left_out(sample):
+    data, model = sample
+    cat = pd.Categorical(data["y"], categories=["c", "unused", "a", "b"], ordered=True)
+    res = model.distal_proportions(pd.Series(cat, index=data.index, name="y"), correction="bch")
+    assert list(res.table().loc["y"].index) == ["c", "a", "b"]
+
+
+def test_bad_outcomes_and_options_get_clear_errors(sample):
+    data, model = sample
+    with pytest.raises(DataError, match="'y' has 1 category with positive weight"):
+        model.distal_proportions(pd.Series("a", index=data.index, name="y"))
+    with pytest.raises(ValueError, match="correction must be one of"):
+        model.distal_proportions(data["y"], correction="bhc")
+    with pytest.raises(ValueError, match="sandwich"):
+        model.distal_proportions(data["y"], correction="bch", se_method="hessian")
+    with pytest.raises(DataError, match="but the data have 1200"):
+        model.distal_proportions(data["y"].iloc[:10])
+
+
+def test_an_ml_proportion_at_zero_warns_and_gives_nan_tests(sample):
+    """A category nobody in class 1 is assigned with: its ML proportion there is 0,
+    where the logit is at -inf; no standard errors, no test, a warning saying why."""
+    data, model = sample
+    assigned = model.predict(data.filter(like="q"))
+    y = data["y"].where(~((data["y"] == "c") & (assigned == 1)), "a")
+    with pytest.warns(UserWarning, match="at 0 or 1"):
+        res = model.distal_proportions(y)
+    assert res.proportions.loc[("y", "c", 1), "proportion"] < 1e-6
+    assert np.isnan(res.wald.loc["y", "statistic"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bch = model.distal_proportions(y, correction="bch")
+    assert np.isfinite(bch.wald.loc["y", "statistic"])
