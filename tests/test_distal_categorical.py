@@ -108,6 +108,38 @@ def test_bch_proportions_equal_bch_means_of_each_categorys_indicator(sample):
                 np.testing.assert_allclose(got["se"], means.means["se"], rtol=1e-10)
 
 
+def test_ml_is_bch_where_bch_is_inside_and_both_are_stepmixs(sample):
+    """With D invertible the ML model of the (assigned, outcome) table is saturated:
+    P(t, c) = sum_s D[s, t] P(s) q[c, s] matches the observed table exactly at
+    P(s) q[c, s] = (D'^-1 table / N)[s, c], which is the BCH estimate; so where BCH's
+    proportions are all inside 0-1, ML equals BCH, and its Hessian standard errors equal
+    BCH's sandwich (both are the multinomial variance of the table carried through D^-1).
+    StepMix 3 (in the test extras), from its own step 1, gives the same proportions."""
+    data, model = sample
+    ml = model.distal_proportions(data["y"])
+    bch = model.distal_proportions(data["y"], correction="bch")
+    assert bch.proportions["proportion"].between(0.05, 0.95).all()
+    # to EM's precision (it stops at a relative change of the log-likelihood of 1e-12)
+    np.testing.assert_allclose(ml.proportions, bch.proportions, rtol=2e-5)
+    np.testing.assert_allclose(ml.wald["statistic"], bch.wald["statistic"], rtol=2e-5)
+    stepmix = pytest.importorskip("stepmix")
+    answers = data.filter(like="q").to_numpy()
+    codes = pd.Categorical(data["y"]).codes.reshape(-1, 1)
+    for correction in ("BCH", "ML"):
+        sm = stepmix.StepMix(
+            n_components=3, n_steps=3, measurement="bernoulli", structural="categorical",
+            correction=correction, assignment="modal", n_init=3, max_iter=5000, abs_tol=1e-12,
+            rel_tol=0, random_state=0, progress_bar=0,
+        )  # fmt: skip
+        sm.fit(answers, codes)
+        theirs = sm.get_parameters()["structural"]["pis"]  # (class, category)
+        post = sm.predict_proba_class(answers)
+        ours = distal_categorical.distal_proportions(
+            post, data[["y"]], np.ones(len(data)), CLASSES, correction=correction.lower()
+        )
+        np.testing.assert_allclose(ours.table().to_numpy().T, theirs, rtol=2e-5)
+
+
 def _table_loglik(theta, d, table):
     p, q = distal_categorical._unpack(theta, d.shape[0], table.shape[1])
     f = np.einsum("s,st,cs->tc", p, d, q)
