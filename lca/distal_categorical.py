@@ -26,6 +26,11 @@ same in every class.
   category.
 - ``"none"``: the distribution within the assigned classes.
 
+With ``D`` invertible the ML model of the table is saturated (``P(t, c) =
+sum_s D[s, t] P(s) q[c, s]`` matches any table), so where every BCH
+proportion lies in 0-1 the ML estimates are the BCH ones, with the same
+standard errors; they differ where BCH would leave 0-1.
+
 BCH and ``"none"`` have the sandwich covariance of their estimating
 equations ``sum_i w_i a_is ([c_i = c] - q[c, s]) = 0``, joint over
 categories and classes. The Wald test is that of ``q[c, s] - q[c, 1] = 0``
