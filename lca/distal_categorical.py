@@ -15,8 +15,9 @@ same in every class.
   ``n[t, c] = sum_i w_i a_it [c_i = c]``, so it is maximised by EM on that
   table (:func:`lca.three_step.ml_distal_shares`, the estimator of
   ``crosstab(kind="ml")``). Standard errors: the parameters are the logits
-  ``P(s) = softmax(alpha)``, ``q[., s] = softmax(beta[., s])`` (the first of
-  each set 0); minus the inverse of the analytic Hessian of the table's
+  ``P(s) = softmax(alpha)``, ``q[., s] = softmax(beta[., s])`` (each set's
+  largest value the reference; a proportion at 0 held there, without a
+  standard error); minus the inverse of the analytic Hessian of the table's
   log-likelihood (default with modal assignment) or the sandwich with one
   score per respondent (``se_method="robust"``, the default with
   proportional assignment), carried to ``q`` by the delta method.
@@ -64,9 +65,15 @@ from .three_step import (
 
 CORRECTIONS = ("ml", "bch", "none")
 
+
+def _plain(label):
+    """A NumPy scalar label as the Python value it holds, for messages."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 #: An ML proportion or class size under this is taken to be on the boundary (0), where
-#: its logit is at -inf and there is no standard error (EM leaves such a value at 1e-9
-#: to 1e-13 rather than at 0).
+#: its logit is at -inf: it is held fixed, with no standard error (EM leaves such a
+#: value at 1e-9 to 1e-13 rather than at 0).
 BOUNDARY = 1e-8
 
 
@@ -82,8 +89,9 @@ class DistalProportions:
         observed among the rows used appear.
     wald : pandas.DataFrame
         One row per outcome: the Wald ``statistic`` that the outcome's
-        distribution is the same in every class, its ``df``
-        ((K - 1)(C - 1)) and ``p_value`` (chi-square).
+        distribution is the same in every class, its ``df`` ((K - 1)(C -
+        1), fewer where ML proportions at 0 are held fixed) and ``p_value``
+        (chi-square).
     classification_errors : pandas.DataFrame
         ``D``: rows the true class, columns the assigned class.
     covariance : dict of str to numpy.ndarray
@@ -168,127 +176,143 @@ def _softmax(x: np.ndarray, axis: int = 0) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _unpack(theta: np.ndarray, k: int, c: int) -> tuple:
-    """``(P(s), q)`` from the free logits (first class and first category 0)."""
-    alpha = np.concatenate([[0.0], theta[: k - 1]])
-    beta = np.vstack([np.zeros((1, k)), theta[k - 1 :].reshape(c - 1, k)])
-    return _softmax(alpha), _softmax(beta, axis=0)
+# The ML parameters are logits over every class and category, ``full = [alpha (K), beta
+# (C, K) row by row]``, ``P(s) = softmax(alpha)`` and ``q[., s] = softmax(beta[., s])``;
+# the free ones (``free``, indices into ``full``) leave out one reference per set (its
+# largest value) and every value on the boundary (under ``BOUNDARY``), which stay fixed.
+# A derivative over a free logit is the same whichever others are fixed, so the scores and
+# Hessians below are over ``full`` and are taken at the ``free`` rows and columns.
 
 
-def _pack(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+def free_logits(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(full, free)`` for class sizes ``p`` (K,) and proportions ``q`` (C, K)."""
+    k = q.shape[1]
     with np.errstate(divide="ignore"):
-        la, lb = np.log(p), np.log(q)
-    return np.concatenate([la[1:] - la[0], (lb[1:] - lb[0]).ravel()])
+        full = np.concatenate([np.log(p), np.log(q).ravel()])
+    full = np.maximum(full, -745.0)  # an exact 0: fixed at exp's smallest, not -inf
+    keep_a = p > BOUNDARY
+    keep_a[np.argmax(p)] = False
+    keep_b = q > BOUNDARY
+    keep_b[np.argmax(q, axis=0), np.arange(k)] = False
+    return full, np.flatnonzero(np.concatenate([keep_a, keep_b.ravel()]))
 
 
-def cell_pieces(theta: np.ndarray, d: np.ndarray, n_cats: int) -> tuple:
+def params_at(x: np.ndarray, full: np.ndarray, free: np.ndarray, k: int) -> tuple:
+    """``(P(s), q)`` with the free logits at ``x``, the others as in ``full``."""
+    full = full.copy()
+    full[free] = x
+    return _softmax(full[:k]), _softmax(full[k:].reshape(-1, k), axis=0)
+
+
+def cell_pieces(p: np.ndarray, q: np.ndarray, d: np.ndarray) -> tuple:
     """Per cell (t, c) of the assignment-by-outcome table: ``log f``, the score of
-    ``log f`` over ``theta`` (T, C, P) and ``r[t, c, s] = P(s | t, c)``."""
-    k = d.shape[0]
-    p, q = _unpack(theta, k, n_cats)
+    ``log f`` over every logit (T, C, K + C K) and ``r[t, c, s] = P(s | t, c)``."""
+    n_cats, k = q.shape
     joint = p[:, None, None] * d[:, :, None] * q.T[:, None, :]  # (s, t, c)
     f = joint.sum(axis=0)  # (t, c)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(f > 0, joint / f, 0.0).transpose(1, 2, 0)  # (t, c, s)
+        log_f = np.log(f)
     t_n = d.shape[1]
-    score = np.empty((t_n, n_cats, (k - 1) + (n_cats - 1) * k))
-    score[:, :, : k - 1] = r[:, :, 1:] - p[1:]
+    score = np.empty((t_n, n_cats, k + n_cats * k))
+    score[:, :, :k] = r - p
     # d log f / d beta[c', s] = r_s ([c = c'] - q[c', s])
-    onehot = np.eye(n_cats)[:, 1:]  # (c, c')
-    b = r[:, :, None, :] * (onehot[None, :, :, None] - q[None, None, 1:, :])  # (t, c, c', s)
-    score[:, :, k - 1 :] = b.reshape(t_n, n_cats, -1)
-    with np.errstate(divide="ignore"):
-        return np.log(f), score, r
+    onehot = np.eye(n_cats)  # (c, c')
+    b = r[:, :, None, :] * (onehot[None, :, :, None] - q[None, None, :, :])  # (t, c, c', s)
+    score[:, :, k:] = b.reshape(t_n, n_cats, -1)
+    return log_f, score, r
 
 
-def cell_hessian(theta: np.ndarray, d: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """Analytic Hessian of ``sum_tc n[t, c] log f(t, c)``.
+def cell_hessian(p: np.ndarray, q: np.ndarray, d: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Analytic Hessian of ``sum_tc n[t, c] log f(t, c)`` over every logit.
 
     ``d^2 log f = E_r[d^2 log(P(s) q[c, s])] + Cov_r(d log(P(s) q[c, s]))``: the
-    complete-data terms of the logits, averaged over ``r = P(s | t, c)``, plus
-    the covariance over ``r`` of their scores (Louis 1982).
+    complete-data terms, averaged over ``r = P(s | t, c)``, plus the covariance over
+    ``r`` of their scores (Louis 1982).
     """
-    k, n_cats = d.shape[0], table.shape[1]
-    p, q = _unpack(theta, k, n_cats)
-    n_par = (k - 1) + (n_cats - 1) * k
-    _, score, r = cell_pieces(theta, d, n_cats)
-    hess = np.zeros((n_par, n_par))
-    # complete-data score of class s, category c: e_s - p (alpha); [c = c'] - q[c', s] (beta[., s])
+    n_cats, k = q.shape
+    n_par = k + n_cats * k
+    _, score, r = cell_pieces(p, q, d)
+    beta = k + np.arange(n_cats)[:, None] * k + np.arange(k)[None, :]  # (c, s) -> index
+    # complete-data score of (class s, category c): e_s - p over alpha, [c = c'] - q[c', s]
+    # over beta[c', s]
     comp = np.zeros((n_cats, k, n_par))
-    comp[:, :, : k - 1] = np.eye(k)[None, :, 1:] - p[None, None, 1:]
-    for c in range(n_cats):
-        for s in range(k):
-            block = k - 1 + np.arange(n_cats - 1) * k + s
-            comp[c, s, block] = (np.arange(1, n_cats) == c) - q[1:, s]
-    # complete-data Hessians: -(diag(p) - p p') for alpha, the same of q[., s] for beta[., s]
-    h_alpha = -(np.diag(p[1:]) - np.outer(p[1:], p[1:]))
-    h_beta = [-(np.diag(q[1:, s]) - np.outer(q[1:, s], q[1:, s])) for s in range(k)]
+    comp[:, :, :k] = np.eye(k)[None] - p
+    for s in range(k):
+        comp[:, s, beta[:, s]] = np.eye(n_cats) - q[:, s]
+    h_alpha = -(np.diag(p) - np.outer(p, p))
+    h_beta = [-(np.diag(q[:, s]) - np.outer(q[:, s], q[:, s])) for s in range(k)]
+    hess = np.zeros((n_par, n_par))
     for t in range(table.shape[0]):
         for c in range(n_cats):
             n_tc = table[t, c]
             if n_tc == 0:
                 continue
-            rs = r[t, c]
-            g = score[t, c]
+            rs, g = r[t, c], score[t, c]
             h = np.zeros((n_par, n_par))
-            h[: k - 1, : k - 1] = h_alpha
+            h[:k, :k] = h_alpha
             for s in range(k):
-                block = k - 1 + np.arange(n_cats - 1) * k + s
-                h[np.ix_(block, block)] += rs[s] * h_beta[s]
+                h[np.ix_(beta[:, s], beta[:, s])] += rs[s] * h_beta[s]
             second = np.einsum("s,sa,sb->ab", rs, comp[c], comp[c])
             hess += n_tc * (h + second - np.outer(g, g))
     return hess
 
 
-def proportion_jacobian(theta: np.ndarray, k: int, n_cats: int) -> np.ndarray:
-    """``d q.ravel() / d theta`` (C K, P): softmax within each class."""
-    _, q = _unpack(theta, k, n_cats)
-    n_par = (k - 1) + (n_cats - 1) * k
-    jac = np.zeros((n_cats, k, n_par))
+def proportion_jacobian(q: np.ndarray) -> np.ndarray:
+    """``d q.ravel() / d full`` (C K, K + C K): softmax within each class."""
+    n_cats, k = q.shape
+    jac = np.zeros((n_cats, k, k + n_cats * k))
     for s in range(k):
-        for cp in range(1, n_cats):
-            col = k - 1 + (cp - 1) * k + s
-            jac[:, s, col] = q[:, s] * ((np.arange(n_cats) == cp) - q[cp, s])
-    return jac.reshape(n_cats * k, n_par)
+        for cp in range(n_cats):
+            jac[:, s, k + cp * k + s] = q[:, s] * ((np.arange(n_cats) == cp) - q[cp, s])
+    return jac.reshape(n_cats * k, -1)
+
+
+def table_score(p, q, d, table, free) -> np.ndarray:
+    """The table log-likelihood's gradient over the free logits."""
+    _, score, _ = cell_pieces(p, q, d)
+    return np.einsum("tc,tcp->p", table, score[:, :, free])
 
 
 def ml_proportions(post, share, d, y, w, assignment, se_method) -> tuple:
     """ML estimates ``q`` (C, K), the covariance of ``q.ravel()``, the bases, and
-    what the step-1 term needs ``(inv, jac, theta)``; ``inv`` None where the
-    information is singular (an estimate on the boundary)."""
-    k, n_cats = d.shape[0], y.shape[1]
+    ``(inv, jac, p, free)`` for the step-1 term (``inv`` the free logits' inverse
+    information, ``jac`` ``dq / d`` free logits); ``None`` for these where the
+    information is singular. Proportions on the boundary are held at 0, with no
+    variance; the rest have standard errors given them."""
     r_rows = ml_distal_shares(post, y, w, assignment, d=d)
     base = w @ r_rows
+    p = base / base.sum()
     q = (y.T @ (w[:, None] * r_rows)) / base
-    theta = _pack(base / base.sum(), q)
-    n_par = theta.size
-    if not (np.all(np.isfinite(theta)) and min(q.min(), base.min() / base.sum()) > BOUNDARY):
-        # a proportion of 0 (or EM on its way there): its logit is at -inf
-        return q, np.full((q.size, q.size), np.nan), base, None
+    _, free = free_logits(p, q)
+    nan = np.full((q.size, q.size), np.nan)
     table = share.T @ (w[:, None] * y)
-    info = -cell_hessian(theta, d, table)
+    info = -cell_hessian(p, q, d, table)[np.ix_(free, free)]
     try:
         np.linalg.cholesky(info)
         inv = np.linalg.inv(info)
     except np.linalg.LinAlgError:
-        return q, np.full((q.size, q.size), np.nan), base, None
+        return q, nan, base, None
     if se_method == "robust":
-        _, score, _ = cell_pieces(theta, d, n_cats)
+        _, score, _ = cell_pieces(p, q, d)
         code = np.argmax(y, axis=1)
-        rows = np.einsum("it,itp->ip", share, score[:, code].transpose(1, 0, 2))
-        meat = rows.T @ (w[:, None] * rows)
-        cov_theta = inv @ meat @ inv
+        rows = np.einsum("it,itp->ip", share, score[:, code][:, :, free].transpose(1, 0, 2))
+        cov_x = inv @ (rows.T @ (w[:, None] * rows)) @ inv
     else:
-        cov_theta = inv
-    jac = proportion_jacobian(theta, k, n_cats)
-    assert jac.shape[1] == n_par
-    return q, jac @ cov_theta @ jac.T, base, (inv, jac, theta)
+        cov_x = inv
+    jac = proportion_jacobian(q)[:, free]
+    return q, jac @ cov_x @ jac.T, base, (inv, jac, p, free)
 
 
 def wald_same_distribution(q: np.ndarray, cov: np.ndarray) -> tuple[float, int, float]:
-    """Wald test of ``q[c, s] = q[c, 1]`` for s > 1, c < C: (statistic, df, p_value)."""
+    """Wald test of ``q[c, s] = q[c, 1]`` for s > 1, c < C: (statistic, df, p_value).
+
+    ``df`` is the rank of the contrasts' covariance: (K - 1)(C - 1), less where ML
+    proportions held at 0 leave some contrasts without variance of their own (the
+    generalised Wald test, with the pseudo-inverse). NaN when a contrast that has no
+    variance is not 0 either, or when nothing has any.
+    """
     n_cats, k = q.shape
-    df = (k - 1) * (n_cats - 1)
     rows = []
     for c in range(n_cats - 1):
         for s in range(1, k):
@@ -298,15 +322,20 @@ def wald_same_distribution(q: np.ndarray, cov: np.ndarray) -> tuple[float, int, 
     contrast = np.array(rows)
     diff = contrast @ q.ravel()
     v = contrast @ cov @ contrast.T
-    try:
-        if not np.all(np.isfinite(v)):
-            raise np.linalg.LinAlgError
-        np.linalg.cholesky(v)
-        if np.any(np.diag(v) <= 1e-12 * np.max(np.diag(cov))):
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
+    df = len(rows)
+    if not np.all(np.isfinite(v)):
         return np.nan, df, np.nan
-    stat = float(diff @ np.linalg.solve(v, diff))
+    values, vectors = np.linalg.eigh(v)
+    scale = max(float(values[-1]), 0.0)
+    kept = values > 1e-10 * scale
+    if not kept.any():
+        return np.nan, df, np.nan
+    basis = vectors[:, kept]
+    inside = basis @ (basis.T @ diff)
+    if np.linalg.norm(diff - inside) > 1e-8 * max(1.0, np.linalg.norm(diff)):
+        return np.nan, df, np.nan
+    df = int(kept.sum())
+    stat = float(np.sum((basis.T @ diff) ** 2 / values[kept]))
     return stat, df, float(stats.chi2.sf(stat, df))
 
 
@@ -426,31 +455,41 @@ def distal_proportions(
             q, cov, base, parts = ml_proportions(
                 post[keep], share[keep], d, y, wk, assignment, se_method
             )
+            fixed = q <= BOUNDARY
             if parts is None:
                 warnings.warn(
-                    f"a class proportion of distal outcome {name!r} is at 0 or 1 (a category "
-                    "nobody in some class has), where the ML estimate has no standard error; "
-                    "its standard errors and Wald test are NaN: merge rare categories, or use "
-                    "correction='bch'",
+                    f"the information of the ML proportions of distal outcome {name!r} is "
+                    "singular, so they have no standard errors; its standard errors and Wald "
+                    "test are NaN: merge rare categories, or use correction='bch'",
                     UserWarning,
                     stacklevel=3,
                 )
-            elif step1 is not None:
-                inv, jac, theta = parts
+            elif fixed.any():
+                c, s = (int(v[0]) for v in np.nonzero(fixed))
+                warnings.warn(
+                    f"{int(fixed.sum())} ML proportion(s) of distal outcome {name!r} are at 0 "
+                    f"(category {_plain(labels[c])!r} in class {classes[s]}: nobody in that class "
+                    "has it, by the corrected estimates); they are held at 0 with no standard "
+                    "error (NaN), the others' standard errors and the Wald test take them as "
+                    "fixed. Merge rare categories to avoid it",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            if parts is not None and step1 is not None:
+                inv, jac, p_hat, free = parts
 
-                def score(p, keep=keep, y=y, wk=wk, theta=theta):
+                def score(p, keep=keep, y=y, wk=wk, q=q, p_hat=p_hat, free=free):
                     share_p = p if assignment == "proportional" else share
-                    with np.errstate(divide="ignore"):
-                        d_p = classification_errors(p, share_p, weights)
-                    _, s, _ = cell_pieces(theta, d_p, y.shape[1])
+                    d_p = classification_errors(p, share_p, weights)
                     table = share_p[keep].T @ (wk[:, None] * y)
-                    return np.einsum("tc,tcp->p", table, s)
+                    return table_score(p_hat, q, d_p, table, free)
 
                 moved = jac @ inv @ _step1_derivative(step1, score)
                 cov = cov + moved @ step1[1] @ moved.T
         else:
             rows = (bch if bch is not None else share)[keep]
             q, cov, base = share_proportions(rows, y, wk)
+            parts = None
             if np.any(~(base > 0)):
                 s = int(np.flatnonzero(~(base > 0))[0])
                 raise DataError(
@@ -471,6 +510,8 @@ def distal_proportions(
                 cov = cov + moved @ step1[1] @ moved.T
         se = np.sqrt(np.diag(cov))
         prop = q.ravel()
+        if correction == "ml":
+            se = np.where(prop <= BOUNDARY, np.nan, se)
         index = pd.MultiIndex.from_arrays(
             [
                 [name] * prop.size,
@@ -490,7 +531,24 @@ def distal_proportions(
                 index=index,
             )
         )
-        wald.append((name, *wald_same_distribution(q, cov)))
+        test = wald_same_distribution(q, cov)
+        if np.isnan(test[0]) and correction != "ml":
+            warnings.warn(
+                f"the class proportions of distal outcome {name!r} have a singular covariance "
+                "(constant within some classes), so its Wald test is NaN",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif np.isnan(test[0]) and parts is not None:
+            warnings.warn(
+                f"the Wald test of distal outcome {name!r} is NaN: its proportions at 0 or 1 "
+                "(held fixed, without sampling variance) make some classes differ for certain, "
+                "where the test's large-sample theory does not hold; merge rare categories, "
+                "or test with correction='bch'",
+                UserWarning,
+                stacklevel=3,
+            )
+        wald.append((name, *test))
         covariance[name] = cov
         n_obs[name] = float(wk.sum())
         n_missing[name] = int((~keep).sum())

@@ -140,58 +140,65 @@ def test_ml_is_bch_where_bch_is_inside_and_both_are_stepmixs(sample):
         np.testing.assert_allclose(ours.table().to_numpy().T, theirs, rtol=2e-5)
 
 
-def _table_loglik(theta, d, table):
-    p, q = distal_categorical._unpack(theta, d.shape[0], table.shape[1])
+def _table_loglik(x, full, free, d, table):
+    p, q = distal_categorical.params_at(x, full, free, d.shape[0])
     f = np.einsum("s,st,cs->tc", p, d, q)
     return float(np.sum(table * np.log(f)))
+
+
+def _ml_inputs(post, y, w, assignment):
+    share = three_step.assignment_shares(post, assignment)
+    d = three_step.classification_errors(post, share, w)
+    onehot = (y[:, None] == np.array(["a", "b", "c"])).astype(float)
+    return share, d, onehot, share.T @ (w[:, None] * onehot)
 
 
 def test_ml_is_a_maximum_and_its_hessian_is_the_likelihoods(sample):
     """At the ML estimates the table's score is 0 and no nearby point is higher; the
     analytic Hessian equals second differences of the log-likelihood, and the scores
-    first differences."""
+    first differences, over the free logits (each set's largest value the reference)."""
     rng = np.random.default_rng(3)
     post, y, w = fitted_posteriors(sample)
-    share = three_step.assignment_shares(post, "modal")
-    d = three_step.classification_errors(post, share, w)
-    onehot = (y[:, None] == np.array(["a", "b", "c"])).astype(float)
-    table = share.T @ (w[:, None] * onehot)
-    q, _, _, (inv, jac, theta) = distal_categorical.ml_proportions(
+    share, d, onehot, table = _ml_inputs(post, y, w, "modal")
+    q, _, _, (inv, jac, p, free) = distal_categorical.ml_proportions(
         post, share, d, onehot, w, "modal", "hessian"
     )
-    _, score, _ = distal_categorical.cell_pieces(theta, d, 3)
-    total = np.einsum("tc,tcp->p", table, score)
-    assert np.max(np.abs(total)) < 1e-6 * len(y)
+    full, free2 = distal_categorical.free_logits(p, q)
+    np.testing.assert_array_equal(free, free2)
+    assert free.size == 2 + 3 * 2  # K - 1 sizes, (C - 1) K proportions: none on the boundary
+    x = full[free]
+    assert np.max(np.abs(distal_categorical.table_score(p, q, d, table, free))) < 1e-6 * len(y)
     assert q.min() > 0.05  # an interior maximum
-    best = _table_loglik(theta, d, table)
-    for _ in range(20):
-        assert _table_loglik(theta + 1e-3 * rng.standard_normal(theta.size), d, table) < best
-    h = 1e-4
-    eye = np.eye(theta.size)
 
     def ll(t):
-        return _table_loglik(t, d, table)
+        return _table_loglik(t, full, free, d, table)
 
+    best = ll(x)
+    for _ in range(20):
+        assert ll(x + 1e-3 * rng.standard_normal(x.size)) < best
+    h = 1e-4
+    eye = np.eye(x.size)
     second = np.array([
         [
-            (ll(theta + h * a + h * b) - ll(theta + h * a - h * b)
-             - ll(theta - h * a + h * b) + ll(theta - h * a - h * b)) / (4 * h * h)
+            (ll(x + h * a + h * b) - ll(x + h * a - h * b)
+             - ll(x - h * a + h * b) + ll(x - h * a - h * b)) / (4 * h * h)
             for b in eye
         ]
         for a in eye
     ])  # fmt: skip
-    hess = distal_categorical.cell_hessian(theta, d, table)
+    hess = distal_categorical.cell_hessian(p, q, d, table)[np.ix_(free, free)]
     np.testing.assert_allclose(hess, second, rtol=1e-4, atol=1e-4 * np.max(np.abs(hess)))
     np.testing.assert_allclose(-np.linalg.inv(hess), inv, rtol=1e-10)
     # scores away from the maximum, against first differences
-    moved = theta + 0.3 * rng.standard_normal(theta.size)
-    _, score, _ = distal_categorical.cell_pieces(moved, d, 3)
+    moved = x + 0.3 * rng.standard_normal(x.size)
+    pm, qm = distal_categorical.params_at(moved, full, free, 3)
     first = [(ll(moved + h * e) - ll(moved - h * e)) / (2 * h) for e in eye]
-    np.testing.assert_allclose(np.einsum("tc,tcp->p", table, score), first, rtol=1e-6)
+    score = distal_categorical.table_score(pm, qm, d, table, free)
+    np.testing.assert_allclose(score, first, rtol=1e-6)
     # the delta method's Jacobian against differences of the proportions
-    unpack = distal_categorical._unpack
+    at = distal_categorical.params_at
     num = np.column_stack(
-        [(unpack(theta + h * e, 3, 3)[1] - unpack(theta - h * e, 3, 3)[1]).ravel() for e in eye]
+        [(at(x + h * e, full, free, 3)[1] - at(x - h * e, full, free, 3)[1]).ravel() for e in eye]
     ) / (2 * h)
     np.testing.assert_allclose(jac, num, rtol=1e-6, atol=1e-9)
 
@@ -200,24 +207,52 @@ def test_ml_robust_meat_is_each_rows_score(sample):
     """Proportional assignment: the sandwich's per-row scores are the first differences of
     each row's pseudo-log-likelihood sum_t a_it log f(t, c_i)."""
     post, y, w = fitted_posteriors(sample, n=300)
-    d = three_step.classification_errors(post, post, w)
-    onehot = (y[:, None] == np.array(["a", "b", "c"])).astype(float)
-    _, cov, _, (inv, jac, theta) = distal_categorical.ml_proportions(
-        post, post, d, onehot, w, "proportional", "robust"
+    share, d, onehot, _ = _ml_inputs(post, y, w, "proportional")
+    q, cov, _, (inv, jac, p, free) = distal_categorical.ml_proportions(
+        post, share, d, onehot, w, "proportional", "robust"
     )
+    full, _ = distal_categorical.free_logits(p, q)
 
-    def row_ll(t, i):
-        p, qq = distal_categorical._unpack(t, 3, 3)
-        f = np.einsum("s,st,cs->tc", p, d, qq)
+    def row_ll(x, i):
+        pp, qq = distal_categorical.params_at(x, full, free, 3)
+        f = np.einsum("s,st,cs->tc", pp, d, qq)
         return float(post[i] @ np.log(f[:, np.argmax(onehot[i])]))
 
     h = 1e-5
-    eye = np.eye(theta.size)
+    x = full[free]
+    eye = np.eye(x.size)
     rows = np.array(
-        [[row_ll(theta + h * e, i) - row_ll(theta - h * e, i) for e in eye] for i in range(len(y))]
+        [[row_ll(x + h * e, i) - row_ll(x - h * e, i) for e in eye] for i in range(len(y))]
     ) / (2 * h)
     meat = rows.T @ (w[:, None] * rows)
     np.testing.assert_allclose(cov, jac @ inv @ meat @ inv @ jac.T, rtol=1e-5)
+
+
+def test_an_ml_proportion_at_zero_is_held_there_and_the_others_keep_their_errors():
+    """Known classes (D = I) and a category class 1 does not have: its ML proportion is
+    0, held there without a standard error; the other proportions keep the multinomial
+    variances of their classes, and the Wald test its (K-1)(C-1) df."""
+    rng = np.random.default_rng(8)
+    cls = np.repeat([0, 1, 2], [60, 90, 50])
+    y = np.array(["a", "b", "c"])[rng.choice(3, size=200)]
+    y[(cls == 0) & (y == "c")] = "a"
+    post = np.eye(3)[cls]
+    with pytest.warns(UserWarning, match=r"1 ML proportion\(s\).*'c' in class 1"):
+        res = distal_categorical.distal_proportions(
+            post, pd.DataFrame({"y": y}), np.ones(200), CLASSES
+        )
+    got = res.table().loc["y"]
+    for s, n in enumerate([60, 90, 50]):
+        q = np.array([np.mean(y[cls == s] == c) for c in "abc"])
+        np.testing.assert_allclose(got[s + 1], q, atol=1e-7)
+        se = res.proportions.loc["y"].xs(s + 1, level="class")["se"].to_numpy()
+        expected = np.sqrt(q * (1 - q) / n)
+        if s == 0:
+            assert np.isnan(se[2]) and q[2] == 0
+            np.testing.assert_allclose(se[:2], expected[:2], rtol=1e-5)
+        else:
+            np.testing.assert_allclose(se, expected, rtol=1e-5)
+    assert res.wald.loc["y", "df"] == 4 and np.isfinite(res.wald.loc["y", "statistic"])
 
 
 def test_ml_equals_the_ml_crosstab_and_corrections_recover_the_truth(sample):
@@ -341,17 +376,32 @@ def test_bad_outcomes_and_options_get_clear_errors(sample):
         model.distal_proportions(data["y"].iloc[:10])
 
 
-def test_an_ml_proportion_at_zero_warns_and_gives_nan_tests(sample):
-    """A category nobody in class 1 is assigned with: its ML proportion there is 0,
-    where the logit is at -inf; no standard errors, no test, a warning saying why."""
-    data, model = sample
-    assigned = model.predict(data.filter(like="q"))
-    y = data["y"].where(~((data["y"] == "c") & (assigned == 1)), "a")
-    with pytest.warns(UserWarning, match="at 0 or 1"):
-        res = model.distal_proportions(y)
-    assert res.proportions.loc[("y", "c", 1), "proportion"] < 1e-6
+def test_wald_test_with_proportions_held_at_zero():
+    """Known classes. Classes 1 and 2 all answer "a": their contrasts are 0 with no
+    variance, and the test is the generalised Wald test of class 3 against them, 2 df,
+    computed by hand from class 3's multinomial covariance. If class 2 all answer "b"
+    instead, classes 1 and 2 differ for certain: the test is NaN, with a warning."""
+    rng = np.random.default_rng(10)
+    cls = np.repeat([0, 1, 2], [40, 50, 80])
+    y = np.where(cls < 2, "a", np.array(["a", "b", "c"])[rng.choice(3, size=170)])
+    post = np.eye(3)[cls]
+    q3 = np.array([np.mean(y[cls == 2] == c) for c in "abc"])
+    cov3 = (np.diag(q3) - np.outer(q3, q3)) / 80
+    diff = q3[:2] - np.array([1.0, 0.0])
+    stat = float(diff @ np.linalg.solve(cov3[:2, :2], diff))
+    with pytest.warns(UserWarning, match="held at 0"):
+        res = distal_categorical.distal_proportions(
+            post, pd.DataFrame({"y": y}), np.ones(170), CLASSES
+        )
+    assert res.wald.loc["y", "df"] == 2
+    assert res.wald.loc["y", "statistic"] == pytest.approx(stat, rel=1e-5)
+    assert res.wald.loc["y", "p_value"] == pytest.approx(chi2.sf(stat, 2), rel=1e-4)
+    y[cls == 1] = "b"
+    with pytest.warns(UserWarning) as record:
+        res = distal_categorical.distal_proportions(
+            post, pd.DataFrame({"y": y}), np.ones(170), CLASSES
+        )
+    messages = [str(r.message) for r in record]
+    assert any("held at 0" in m for m in messages)
+    assert any("differ for certain" in m for m in messages)
     assert np.isnan(res.wald.loc["y", "statistic"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        bch = model.distal_proportions(y, correction="bch")
-    assert np.isfinite(bch.wald.loc["y", "statistic"])
