@@ -1,5 +1,7 @@
 """The two published typologies as presets."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -167,6 +169,23 @@ def test_categories_given_to_fit_replace_the_published_labels_of_that_column():
     others = {k: list(v) for k, v in preset.categories.items() if k != "time_since_separation"}
     assert {k: fitted[k] for k in others} == others  # the other columns keep theirs
     assert model.class_labels_ == list(preset.class_labels)
+    # with the lost category back the model has the published number of parameters
+    # (AIC3 - AIC of Table B.8: 102, 125 and 148 for 4, 5 and 6 classes); without it,
+    # one fewer (the lost category's ordinal intercept)
+    published = (preset.published_fit()["aic3"] - preset.published_fit()["aic"]).tolist()
+    with warnings.catch_warnings():  # 5 iterations: only the parameter count is used
+        warnings.simplefilter("ignore", lca.ConvergenceWarning)
+        counts = [
+            preset.fit(
+                data, n_classes=k, categories={"time_since_separation": labels}, n_starts=1,
+                max_iter=5,
+            ).n_parameters_
+            for k in (4, 5, 6)
+        ]  # fmt: skip
+        plain, _ = preset.simulate(600, random_state=1)
+        fewer = preset.fit(plain, n_classes=5, n_starts=1, max_iter=5).n_parameters_
+    assert counts == published == [102, 125, 148]
+    assert fewer == 124
 
 
 def test_name_classes_refuses_another_number_of_classes():
