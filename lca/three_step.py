@@ -195,6 +195,7 @@ def ml_distal_shares(
     tol: float = 1e-12,
     max_iter: int = 10_000,
     d: np.ndarray | None = None,
+    polish: bool = True,
 ) -> np.ndarray:
     """Posteriors of the classes given each respondent's assignment and outcome.
 
@@ -206,6 +207,9 @@ def ml_distal_shares(
     estimates as weighted shares: P(c | s) = sum_i w_i r_is [c_i = c] /
     sum_i w_i r_is. ``d``: the classification errors, if not those of these
     rows (an outcome missing in some rows leaves them out of the table only).
+    ``polish``: after EM, Newton steps on the table's log-likelihood
+    (:func:`lca.distal_categorical.newton_polish`) take the estimates from EM's
+    precision (about 1e-6 relative on a flat likelihood) to rounding error.
     """
     share = assignment_shares(post, assignment)
     _check_every_class_assigned(share, weights)
@@ -232,6 +236,15 @@ def ml_distal_shares(
             break
         prev = loglik
     code = np.argmax(outcome, axis=1)
+    sizes = counts.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p, q = sizes / sizes.sum(), counts / sizes
+    if polish and np.all(np.isfinite(q)):
+        from .distal_categorical import cell_pieces, newton_polish  # builds on this module
+
+        p, q = newton_polish(p, q, d, table)
+        r = cell_pieces(p, q, d)[2]  # (t, c, s): P(s | t, c)
+        return np.einsum("it,tis->is", share, r[:, code])
     return np.einsum("it,sti->is", share, cond[:, :, code])
 
 
