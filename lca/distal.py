@@ -73,6 +73,19 @@ HESSIAN_STEP = 1e-5
 SD_FLOOR = 1e-6
 
 
+def text_header(result, title: str) -> str:
+    """The first lines of a distal result's text: its options and, per outcome, N."""
+    counts = ", ".join(
+        f"{name}: N = {result.n_obs[name]:g}"
+        + (f" ({int(result.n_missing[name])} missing left out)" if result.n_missing[name] else "")
+        for name in result.wald.index
+    )
+    return (
+        f"{title}: correction={result.correction}, assignment={result.assignment}, "
+        f"se={result.se_method}\n{counts}"
+    )
+
+
 @dataclass(frozen=True)
 class DistalMeans:
     """Class means of continuous distal outcomes (step 3).
@@ -124,19 +137,10 @@ class DistalMeans:
         return self.means.copy()
 
     def as_text(self) -> str:
-        head = (
-            f"Class means of distal outcomes: correction={self.correction}, "
-            f"assignment={self.assignment}, se={self.se_method}"
-        )
-        counts = ", ".join(
-            f"{name}: N = {self.n_obs[name]:g}"
-            + (f" ({int(self.n_missing[name])} missing left out)" if self.n_missing[name] else "")
-            for name in self.wald.index
-        )
         fmt = lambda v: f"{v:.4f}"  # noqa: E731
         return "\n\n".join(
             [
-                head + "\n" + counts,
+                text_header(self, "Class means of distal outcomes"),
                 self.means.to_string(float_format=fmt),
                 "Wald tests of equal means\n" + self.wald.to_string(float_format=fmt),
                 "Pairwise Wald tests\n" + self.pairwise.to_string(float_format=fmt),
@@ -403,6 +407,48 @@ def _outcome_values(values: pd.Series, missing: str) -> np.ndarray:
     return y
 
 
+def check_options(
+    correction, assignment, se_method, missing, classes, outcomes, what, corrections
+) -> str:
+    """Check the options of a distal step 3 (``what``: "class means" or "class
+    proportions"); returns ``se_method``, its default filled in."""
+    if correction not in corrections:
+        raise ValueError(f"correction must be one of {corrections}, not {correction!r}")
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"assignment must be one of {ASSIGNMENTS}, not {assignment!r}")
+    if missing not in MISSING:
+        raise ValueError(f"missing must be one of {MISSING}, not {missing!r}")
+    if se_method is None:
+        se_method = "hessian" if correction == "ml" and assignment == "modal" else "robust"
+    if se_method not in SE_METHODS:
+        raise ValueError(f"se_method must be one of {SE_METHODS}, not {se_method!r}")
+    if se_method == "hessian" and correction != "ml":
+        raise ValueError(
+            f"BCH and uncorrected {what} are not maximum likelihood estimates; their "
+            "standard errors are the sandwich's: se_method='robust' (the default)"
+        )
+    if len(classes) < 2:
+        raise ValueError(f"{what} of distal outcomes need a model of 2 or more classes")
+    if outcomes.shape[1] == 0:
+        raise DataError("no distal outcomes given")
+    if not outcomes.columns.is_unique:
+        raise DataError(f"distal outcomes {list(outcomes.columns)} name a column twice")
+    return se_method
+
+
+def step2(post, weights, correction, assignment, classes) -> tuple:
+    """The assignments' shares, the classification errors ``D`` and (for BCH) the
+    BCH weights of a distal step 3, after the checks that every class is assigned."""
+    share = assignment_shares(post, assignment)
+    if correction != "none" or assignment == "modal":
+        _check_every_class_assigned(share, weights)
+    if correction != "none" and assignment == "modal":
+        warn_rarely_assigned(post, share, weights, classes)
+    d = classification_errors(post, share, weights)
+    bch = bch_shares(post, weights, assignment) if correction == "bch" else None
+    return share, d, bch
+
+
 def distal_means(
     post: np.ndarray,
     outcomes: pd.DataFrame,
@@ -450,36 +496,11 @@ def distal_means(
     -------
     DistalMeans
     """
-    if correction not in CORRECTIONS:
-        raise ValueError(f"correction must be one of {CORRECTIONS}, not {correction!r}")
-    if assignment not in ASSIGNMENTS:
-        raise ValueError(f"assignment must be one of {ASSIGNMENTS}, not {assignment!r}")
-    if missing not in MISSING:
-        raise ValueError(f"missing must be one of {MISSING}, not {missing!r}")
-    if se_method is None:
-        se_method = "hessian" if correction == "ml" and assignment == "modal" else "robust"
-    if se_method not in SE_METHODS:
-        raise ValueError(f"se_method must be one of {SE_METHODS}, not {se_method!r}")
-    if se_method == "hessian" and correction != "ml":
-        raise ValueError(
-            "BCH and uncorrected class means are not maximum likelihood estimates; their "
-            "standard errors are the sandwich's: se_method='robust' (the default)"
-        )
-    if len(classes) < 2:
-        raise ValueError("class means of distal outcomes need a model of 2 or more classes")
-    if outcomes.shape[1] == 0:
-        raise DataError("no distal outcomes given")
-    if not outcomes.columns.is_unique:
-        raise DataError(f"distal outcomes {list(outcomes.columns)} name a column twice")
+    options = (correction, assignment, se_method, missing)
+    se_method = check_options(*options, classes, outcomes, "class means", CORRECTIONS)
     values = {name: _outcome_values(outcomes[name], missing) for name in outcomes.columns}
 
-    share = assignment_shares(post, assignment)
-    if correction != "none" or assignment == "modal":
-        _check_every_class_assigned(share, weights)
-    if correction != "none" and assignment == "modal":
-        warn_rarely_assigned(post, share, weights, classes)
-    d = classification_errors(post, share, weights)
-    bch = bch_shares(post, weights, assignment) if correction == "bch" else None
+    share, d, bch = step2(post, weights, correction, assignment, classes)
 
     k = len(classes)
     frames, wald, pairs, covariance, n_obs, n_missing = [], [], [], {}, {}, {}

@@ -51,17 +51,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .distal import MISSING, SE_METHODS, Z95, _step1_derivative
+from .distal import Z95, _step1_derivative, check_options, step2, text_header
 from .encoding import DataError
 from .three_step import (
-    ASSIGNMENTS,
-    _check_every_class_assigned,
     _check_not_time,
-    assignment_shares,
-    bch_shares,
     classification_errors,
     ml_distal_shares,
-    warn_rarely_assigned,
 )
 
 CORRECTIONS = ("ml", "bch", "none")
@@ -130,19 +125,10 @@ class DistalProportions:
         return self.proportions.copy()
 
     def as_text(self) -> str:
-        head = (
-            f"Class proportions of distal outcomes: correction={self.correction}, "
-            f"assignment={self.assignment}, se={self.se_method}"
-        )
-        counts = ", ".join(
-            f"{name}: N = {self.n_obs[name]:g}"
-            + (f" ({int(self.n_missing[name])} missing left out)" if self.n_missing[name] else "")
-            for name in self.wald.index
-        )
         fmt = lambda v: f"{v:.4f}"  # noqa: E731
         return "\n\n".join(
             [
-                head + "\n" + counts,
+                text_header(self, "Class proportions of distal outcomes"),
                 self.proportions.to_string(float_format=fmt),
                 "Wald tests of equal distributions\n" + self.wald.to_string(float_format=fmt),
             ]
@@ -452,36 +438,11 @@ def distal_proportions(
     -------
     DistalProportions
     """
-    if correction not in CORRECTIONS:
-        raise ValueError(f"correction must be one of {CORRECTIONS}, not {correction!r}")
-    if assignment not in ASSIGNMENTS:
-        raise ValueError(f"assignment must be one of {ASSIGNMENTS}, not {assignment!r}")
-    if missing not in MISSING:
-        raise ValueError(f"missing must be one of {MISSING}, not {missing!r}")
-    if se_method is None:
-        se_method = "hessian" if correction == "ml" and assignment == "modal" else "robust"
-    if se_method not in SE_METHODS:
-        raise ValueError(f"se_method must be one of {SE_METHODS}, not {se_method!r}")
-    if se_method == "hessian" and correction != "ml":
-        raise ValueError(
-            "BCH and uncorrected proportions are not maximum likelihood estimates; their "
-            "standard errors are the sandwich's: se_method='robust' (the default)"
-        )
-    if len(classes) < 2:
-        raise ValueError("class proportions of distal outcomes need a model of 2 or more classes")
-    if outcomes.shape[1] == 0:
-        raise DataError("no distal outcomes given")
-    if not outcomes.columns.is_unique:
-        raise DataError(f"distal outcomes {list(outcomes.columns)} name a column twice")
+    options = (correction, assignment, se_method, missing)
+    se_method = check_options(*options, classes, outcomes, "class proportions", CORRECTIONS)
     coded = {name: _outcome_codes(outcomes[name], missing) for name in outcomes.columns}
 
-    share = assignment_shares(post, assignment)
-    if correction != "none" or assignment == "modal":
-        _check_every_class_assigned(share, weights)
-    if correction != "none" and assignment == "modal":
-        warn_rarely_assigned(post, share, weights, classes)
-    d = classification_errors(post, share, weights)
-    bch = bch_shares(post, weights, assignment) if correction == "bch" else None
+    share, d, bch = step2(post, weights, correction, assignment, classes)
 
     k = len(classes)
     frames, wald, covariance, n_obs, n_missing = [], [], {}, {}, {}

@@ -1621,19 +1621,15 @@ class LatentClassModel:
         """
         from . import distal
 
-        self._check_fitted()
-        outcomes = self._named_columns(outcomes, data, "outcomes")
-        if isinstance(outcomes, pd.Series):
-            outcomes = outcomes.to_frame(outcomes.name if outcomes.name is not None else "outcome")
-        if not isinstance(outcomes, pd.DataFrame):
-            raise TypeError(
-                f"outcomes must be a pandas DataFrame (or Series), not {type(outcomes).__name__}"
-            )
-        read, index, post, row_weights, rows = self._step3_rows(
-            data, weights, unknown, "distal means", "distal_means(outcomes, data=df)"
+        post, outcomes, row_weights, step1 = self._distal_inputs(
+            outcomes,
+            data,
+            weights,
+            unknown,
+            step1_uncertainty,
+            "distal means",
+            "distal_means(outcomes, data=df)",
         )
-        outcomes = _aligned_rows(outcomes, index, "outcomes")
-        step1 = self._step1_from(step1_uncertainty, read, row_weights, unknown, rows)
         return distal.distal_means(
             post,
             outcomes,
@@ -1722,19 +1718,15 @@ class LatentClassModel:
         """
         from . import distal_categorical
 
-        self._check_fitted()
-        outcomes = self._named_columns(outcomes, data, "outcomes")
-        if isinstance(outcomes, pd.Series):
-            outcomes = outcomes.to_frame(outcomes.name if outcomes.name is not None else "outcome")
-        if not isinstance(outcomes, pd.DataFrame):
-            raise TypeError(
-                f"outcomes must be a pandas DataFrame (or Series), not {type(outcomes).__name__}"
-            )
-        read, index, post, row_weights, rows = self._step3_rows(
-            data, weights, unknown, "distal proportions", "distal_proportions(outcomes, data=df)"
+        post, outcomes, row_weights, step1 = self._distal_inputs(
+            outcomes,
+            data,
+            weights,
+            unknown,
+            step1_uncertainty,
+            "distal proportions",
+            "distal_proportions(outcomes, data=df)",
         )
-        outcomes = _aligned_rows(outcomes, index, "outcomes")
-        step1 = self._step1_from(step1_uncertainty, read, row_weights, unknown, rows)
         return distal_categorical.distal_proportions(
             post,
             outcomes,
@@ -1746,6 +1738,22 @@ class LatentClassModel:
             missing=missing,
             step1=step1,
         )
+
+    def _distal_inputs(self, outcomes, data, weights, unknown, step1_uncertainty, what, call):
+        """Posteriors, outcomes (a DataFrame aligned with them), weights and the step-1
+        term of a distal step 3 (``what``, ``call``: for messages)."""
+        self._check_fitted()
+        outcomes = self._named_columns(outcomes, data, "outcomes")
+        if isinstance(outcomes, pd.Series):
+            outcomes = outcomes.to_frame(outcomes.name if outcomes.name is not None else "outcome")
+        if not isinstance(outcomes, pd.DataFrame):
+            raise TypeError(
+                f"outcomes must be a pandas DataFrame (or Series), not {type(outcomes).__name__}"
+            )
+        read, index, post, row_weights, rows = self._step3_rows(data, weights, unknown, what, call)
+        outcomes = _aligned_rows(outcomes, index, "outcomes")
+        step1 = self._step1_from(step1_uncertainty, read, row_weights, unknown, rows)
+        return post, outcomes, row_weights, step1
 
     def _step1_from(self, wanted: bool, data, weights, unknown: str, rows):
         """``step1`` of step 3 (None unless ``wanted``): step 1 is the fit's own data, or,
