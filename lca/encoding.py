@@ -287,6 +287,10 @@ def explicit_labels(name, order, where: str | None = None) -> list:
     return labels
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Indicator:
     ordered = False
     if order is not None:
@@ -321,6 +325,9 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
         ordered = bool(column.cat.ordered)
         _check_finite(name, labels)
         _check_lookalikes(name, labels)
+        if not ordered and all(_is_number(v) for v in labels):
+            # an unordered Categorical's order means nothing; numbers have their own
+            labels = _sort_labels(labels)
     else:
         _, uniques = _factorize(name, column)
         check_bool_number_mix(name, column, uniques)

@@ -123,6 +123,29 @@ def test_ordinal_needs_an_order():
     assert m.fit(data).indicators_[0].categories == ("low", "mid", "high")
 
 
+def test_an_unordered_numeric_categorical_is_scored_in_numeric_order():
+    """The category order of an unordered Categorical means nothing: numbers are scored
+    sorted, as a plain numeric column is, so both fit the same ordinal model (scoring
+    3, 1, 2 as 0, 1, 2 gave a likelihood about 80 lower on the reviewer's data)."""
+    rng = np.random.default_rng(4)
+    cls = rng.integers(0, 2, 400)
+    data = pd.DataFrame(
+        {f"q{j}": (rng.random(400) < 0.2 + 0.6 * cls).astype(int) for j in range(4)}
+    )
+    data["o"] = np.where(cls == 1, rng.choice([1, 2, 3], 400, p=[0.1, 0.3, 0.6]),
+                         rng.choice([1, 2, 3], 400, p=[0.6, 0.3, 0.1]))  # fmt: skip
+    shuffled = data.assign(o=pd.Categorical(data["o"], categories=[3, 1, 2]))
+    plain = lca.LatentClassModel(2, ordinal="o", random_state=0).fit(data)
+    cat = lca.LatentClassModel(2, ordinal="o", random_state=0).fit(shuffled)
+    assert cat.indicators_[-1].categories == (1, 2, 3)
+    assert cat.loglik_ == pytest.approx(plain.loglik_, rel=1e-12)
+    # an ordered Categorical keeps its own order (here a reversed scale: the same fit)
+    rev = data.assign(o=pd.Categorical(data["o"], categories=[3, 2, 1], ordered=True))
+    rev_fit = lca.LatentClassModel(2, ordinal="o", random_state=0).fit(rev)
+    assert rev_fit.indicators_[-1].categories == (3, 2, 1)
+    assert rev_fit.loglik_ == pytest.approx(plain.loglik_, rel=1e-9)
+
+
 def test_ordinal_model_round_trips(tmp_path):
     sizes, cond = _ordinal_truth()
     data, _ = lca.simulate(sizes, cond, 600, random_state=8)
