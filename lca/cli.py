@@ -53,6 +53,7 @@ _IN_COMMAND_LINE_WORDS = (
     ("; add it there, or recode it", "; recode it to one of them"),
     (", or pass unknown='missing' to fit such answers as missing", ""),
     ("drop or impute them, or code", "leave them out with --drop-missing, impute them, or code"),
+    ("pass missing='omit' to leave them out", "pass --omit-missing to leave them out"),
 )
 
 #: The same for advice with a variable part (regular expressions).
@@ -69,9 +70,13 @@ class CLIError(Exception):
     """An error worth one line to the user."""
 
 
-def check_out_path(path: str | None, option: str = "--out") -> None:
+#: What a table written with --out can be, by the file's suffix.
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet")
+
+
+def check_out_path(path: str | None, option: str = "--out", table: bool = False) -> None:
     """Refuse, before any fitting, an output file that is a folder or whose folder does
-    not exist."""
+    not exist, and (``table``) a suffix :func:`write_table` does not write."""
     if path is None:
         return
     if Path(path).is_dir():
@@ -79,6 +84,29 @@ def check_out_path(path: str | None, option: str = "--out") -> None:
     folder = Path(path).parent
     if not folder.is_dir():
         raise CLIError(f"{option} {path}: the folder {folder} does not exist")
+    suffix = Path(path).suffix.lower()
+    if table and suffix not in TABLE_SUFFIXES:
+        raise CLIError(
+            f"{option} {path}: tables are written as CSV (.csv, .txt), tab-separated text "
+            f"(.tsv) or Parquet (.parquet), not {suffix or 'a file without a suffix'}; "
+            "give the file one of those suffixes"
+        )
+
+
+def write_table(frame: pd.DataFrame, path: str, index: bool = True) -> None:
+    """``frame`` to ``path`` in the format its suffix names (see :data:`TABLE_SUFFIXES`)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        if not all(isinstance(c, str) for c in frame.columns):  # Parquet's own rule
+            frame = frame.rename(columns=str)
+        try:
+            frame.to_parquet(path, index=index)
+        except ImportError as exc:
+            raise CLIError(
+                f"{path}: writing Parquet needs pyarrow ({exc}); or write .csv"
+            ) from None
+    else:
+        frame.to_csv(path, index=index, sep="\t" if suffix == ".tsv" else ",")
 
 
 def profile_table(model, method: str = "hessian"):
@@ -312,7 +340,7 @@ def cmd_fit(args) -> int:
     data, w = select_columns(df, args.columns, args.weights, args.data)
     classes = parse_classes(args.classes) if args.classes else [preset.n_classes]
     check_out_path(args.out)
-    check_out_path(args.profile, "--profile")
+    check_out_path(args.profile, "--profile", table=True)
     if len(classes) != 1:
         raise CLIError("fit takes one number of classes; use 'lca compare' for a range")
     options = _model_options(args)
@@ -327,7 +355,7 @@ def cmd_fit(args) -> int:
     model.save(args.out)
     print(f"wrote {args.out}")
     if args.profile is not None:
-        profile_table(model, args.se_method).to_csv(args.profile)
+        write_table(profile_table(model, args.se_method), args.profile)
         print(f"wrote {args.profile} (class sizes and profile, {args.se_method} standard errors)")
     return 0
 
@@ -393,7 +421,7 @@ def cmd_assign(args) -> int:
     if args.dask:
         check_out_folder(args.out)  # a folder of files
     else:
-        check_out_path(args.out)
+        check_out_path(args.out, table=True)
     model, path, preset = _assign_inputs(args)
     if args.dask:
         return _assign_dask(model, path, preset, args)
@@ -403,7 +431,7 @@ def cmd_assign(args) -> int:
     out = _assigned(df, model, args.unknown)
     index = _keeps_index(out.index)
     if args.out:
-        out.to_csv(args.out, index=index)
+        write_table(out, args.out, index=index)
         print(f"wrote {len(out)} rows to {args.out}")
     else:
         out.to_csv(sys.stdout, index=index)
@@ -414,7 +442,7 @@ def _step3_inputs(args) -> tuple:
     """``(model, data frame)`` of ``covariates`` and ``distal``, the weights column checked."""
     import lca
 
-    check_out_path(args.out)
+    check_out_path(args.out, table=True)
     model = lca.load(args.model)
     df = read_table(args.data, missing_markers(args.missing))
     if args.weights is not None and args.weights not in df.columns:
@@ -460,7 +488,7 @@ def cmd_covariates(args) -> int:
     )
     print(effects.as_text())
     if args.out:
-        effects.coefficients.to_csv(args.out)
+        write_table(effects.coefficients, args.out)
         print(f"wrote {args.out}")
     return 0
 
@@ -486,7 +514,7 @@ def cmd_distal(args) -> int:
     )
     print(result.as_text())
     if args.out:
-        result.to_frame().to_csv(args.out)
+        write_table(result.to_frame(), args.out)
         print(f"wrote {args.out}")
     return 0
 

@@ -46,6 +46,31 @@ def test_fit_then_assign_round_trip(survey_csv, tmp_path, capsys):
     np.testing.assert_allclose(post.sum(axis=1), 1.0)
 
 
+def test_assign_writes_the_format_its_suffix_names(survey_csv, tmp_path, capsys):
+    """--out x.parquet writes Parquet (it wrote CSV text into the file), .tsv tabs, and
+    a suffix it cannot write is refused before anything is fitted or read."""
+    pytest.importorskip("pyarrow")
+    path, data = survey_csv
+    model_path = tmp_path / "m.json"
+    assert main(["fit", str(path), "--columns", "PURPOSE,ACCURACY", "--classes", "2",
+                 "--starts", "2", "--out", str(model_path)]) == 0  # fmt: skip
+    outs = {s: tmp_path / f"assigned{s}" for s in (".csv", ".parquet", ".tsv")}
+    for out in outs.values():
+        assert main(["assign", str(model_path), str(path), "--out", str(out)]) == 0
+    csv = pd.read_csv(outs[".csv"])
+    parquet = pd.read_parquet(outs[".parquet"])
+    tsv = pd.read_csv(outs[".tsv"], sep="\t")
+    assert len(parquet) == len(data)
+    for got in (parquet, tsv):
+        assert got["respondent"].tolist() == csv["respondent"].tolist()
+        assert got["class"].tolist() == csv["class"].tolist()
+        np.testing.assert_allclose(got["posterior_1"], csv["posterior_1"], rtol=1e-15)
+    capsys.readouterr()
+    bad = tmp_path / "assigned.xlsx"
+    assert main(["assign", str(model_path), str(path), "--out", str(bad)]) == 2
+    assert "not .xlsx" in capsys.readouterr().err and not bad.exists()
+
+
 def test_compare_writes_table_and_models(survey_csv, tmp_path, capsys):
     path, _ = survey_csv
     out = tmp_path / "out"
@@ -842,7 +867,9 @@ def test_distal_refuses_missing_outcomes_then_omits_them_when_asked(
     args = ["distal", str(model_path), str(path), "--outcomes", "AGE,EDUC", "--weights", "wt",
             "--out", str(out_path)]  # fmt: skip
     assert main(args) == 2
-    assert "'AGE' is missing in 9 row(s)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "'AGE' is missing in 9 row(s)" in err
+    assert "pass --omit-missing to leave them out" in err and "missing='omit'" not in err
     assert main([*args, "--omit-missing"]) == 0
     printed = capsys.readouterr().out
     assert "AGE: N = " in printed and "(9 missing left out)" in printed
