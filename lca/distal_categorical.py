@@ -517,8 +517,9 @@ def distal_proportions(
                 cov = cov + moved @ step1[1] @ moved.T
         se = np.sqrt(np.diag(cov))
         prop = q.ravel()
-        if correction == "ml":
+        if correction == "ml":  # held at 0: EM leaves 1e-9 to 1e-300 there
             se = np.where(prop <= BOUNDARY, np.nan, se)
+            prop = np.where(prop <= BOUNDARY, 0.0, prop)
         index = pd.MultiIndex.from_arrays(
             [
                 [name] * prop.size,

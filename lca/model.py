@@ -1712,9 +1712,15 @@ class LatentClassModel:
 
         Notes
         -----
-        An ML proportion at 0 or 1 (a category nobody in a class has) has
-        no standard error: that outcome's standard errors and test are NaN,
-        with a warning. See :mod:`lca.distal_categorical`.
+        An ML proportion at 0 (a category nobody in a class has, by the
+        corrected estimates) is held there, exactly 0, with no standard error
+        (NaN) and a warning naming it; the other proportions keep theirs (one
+        at 1, its class's other categories all at 0, has 0), and the Wald test
+        is the generalised one, with fewer df where the fixed proportions
+        leave contrasts without variance, and NaN (with a warning) where they
+        make classes differ for certain. Where the information is singular,
+        that outcome's standard errors and test are NaN, with a warning. See
+        :mod:`lca.distal_categorical`.
         """
         from . import distal_categorical
 
