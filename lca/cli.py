@@ -262,11 +262,22 @@ def _preset_ordinal(preset, given: list, columns) -> list:
     ]
 
 
+def _used_columns(args, preset) -> list | None:
+    """The columns a fit will use, if the arguments say (for read_table's warnings)."""
+    if args.columns is not None:
+        names = [c.strip() for c in args.columns.split(",") if c.strip()]
+    elif preset is not None:
+        names = list(preset.indicators)
+    else:
+        return None
+    return names + ([args.weights] if args.weights is not None else [])
+
+
 def cmd_compare(args) -> int:
     import lca
 
-    df = read_table(args.data, missing_markers(args.missing))
     preset = _preset(args.preset)
+    df = read_table(args.data, missing_markers(args.missing), _used_columns(args, preset))
     options = _model_options(args)
     check_out_folder(args.out)
     if preset is not None:
@@ -322,14 +333,24 @@ def cmd_compare(args) -> int:
                 f"wrote {named_file}: the {preset.n_classes}-class model, classes named "
                 "as published"
             )
+        elif preset is not None:
+            why = (
+                f"--classes {args.classes} leaves out its {preset.n_classes} classes"
+                if preset.n_classes not in res.models
+                else "--columns changed its indicators"
+            )
+            print(
+                f"no model_{preset.n_classes}_{preset.name}.json (the published model with "
+                f"its classes named): {why}"
+            )
     return 0
 
 
 def cmd_fit(args) -> int:
     import lca
 
-    df = read_table(args.data, missing_markers(args.missing))
     preset = _preset(args.preset)
+    df = read_table(args.data, missing_markers(args.missing), _used_columns(args, preset))
     if preset is not None:
         preset_columns(preset, df, args.data)
         if args.columns is not None:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .encoding import DataError, check_bool_number_mix
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceWarning, user_stacklevel
 
 #: How :func:`crosstab` places respondents in classes.
 CROSSTAB_KINDS = ("modal", "proportional", "bch", "ml")
@@ -452,7 +452,7 @@ def bootstrap_lr(
             f"{not_converged} of {2 * n_bootstrap} bootstrap fits ({n_classes - 1} and "
             f"{n_classes} classes) did not converge; raise max_iter for a sharper p-value",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     statistic = 2.0 * (loglik_alt - null_model.loglik_)
     p_value = (1.0 + np.count_nonzero(stats >= statistic)) / (n_bootstrap + 1.0)

@@ -50,7 +50,7 @@ import pandas as pd
 from scipy import stats
 
 from .encoding import DataError
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceWarning, user_stacklevel
 from .three_step import (
     ASSIGNMENTS,
     _check_every_class_assigned,
@@ -294,7 +294,7 @@ def ml_normal(post, share, d, y, w, max_iter: int = 10_000, tol: float = 1e-12) 
             f"the ML correction for a distal outcome did not converge in {n_iter} EM "
             "iterations; compare correction='bch'",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     return theta, log_d, used
 
@@ -588,7 +588,7 @@ def distal_means(
                 f"the class means of distal outcome {name!r} have a singular covariance (it is "
                 "constant within some classes), so some Wald tests are NaN",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         wald.append((name, *test))
         for s, t, *rest in pairwise_tests(mean, cov):

@@ -53,18 +53,15 @@ from scipy import stats
 
 from .distal import Z95, _step1_derivative, check_options, step2, text_header
 from .encoding import DataError
+from .exceptions import user_stacklevel
 from .three_step import (
     _check_not_time,
+    _scalar,
     classification_errors,
     ml_distal_shares,
 )
 
 CORRECTIONS = ("ml", "bch", "none")
-
-
-def _plain(label):
-    """A NumPy scalar label as the Python value it holds, for messages."""
-    return label.item() if isinstance(label, np.generic) else label
 
 
 #: An ML proportion or class size under this is taken to be on the boundary (0), where
@@ -469,18 +466,18 @@ def distal_proportions(
                     "singular, so they have no standard errors; its standard errors and Wald "
                     "test are NaN: merge rare categories, or use correction='bch'",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
             elif fixed.any():
                 c, s = (int(v[0]) for v in np.nonzero(fixed))
                 warnings.warn(
                     f"{int(fixed.sum())} ML proportion(s) of distal outcome {name!r} are at 0 "
-                    f"(category {_plain(labels[c])!r} in class {classes[s]}: nobody in that class "
+                    f"(category {_scalar(labels[c])!r} in class {classes[s]}: nobody in that class "
                     "has it, by the corrected estimates); they are held at 0 with no standard "
                     "error (NaN), the others' standard errors and the Wald test take them as "
                     "fixed. Merge rare categories to avoid it",
                     UserWarning,
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
             if parts is not None and step1 is not None:
                 inv, jac, p_hat, free = parts
@@ -545,7 +542,7 @@ def distal_proportions(
                 f"the class proportions of distal outcome {name!r} have a singular covariance "
                 "(constant within some classes), so its Wald test is NaN",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         elif np.isnan(test[0]) and parts is not None:
             warnings.warn(
@@ -554,7 +551,7 @@ def distal_proportions(
                 "where the test's large-sample theory does not hold; merge rare categories, "
                 "or test with correction='bch'",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         wald.append((name, *test))
         covariance[name] = cov

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ._compress import array_blocks, pattern_table, row_blocks, rows_in_pattern
+from .exceptions import user_stacklevel
 
 #: Default limit of distinct values before a column is taken for continuous.
 MAX_CATEGORIES = 50
@@ -349,7 +350,7 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
             f"column {name!r} has one category only ({labels[0]!r}); it carries no "
             "information about the classes",
             UserWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
     return Indicator(name=name, categories=tuple(labels), ordered=ordered)
 
@@ -361,6 +362,11 @@ def learn_indicators(
 ) -> list[Indicator]:
     """Learn the indicators (names and category labels) of a data frame."""
     check_frame(df)
+    if categories is not None and not isinstance(categories, Mapping):
+        raise TypeError(
+            "categories= maps column names to their labels in order, e.g. "
+            f"categories={{'q1': ['low', 'mid', 'high']}}; got a {type(categories).__name__}"
+        )
     categories = dict(categories or {})
     unknown = [c for c in categories if c not in df.columns]
     if unknown:

@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the user's line: the first
+    frame, from the function calling ``warnings.warn``, whose file is not in ``lca``.
+
+    A fixed number is right for one call path only: the same warning comes through
+    ``fit``, ``compare``, the command line or the Dask reader at different depths.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
 
 class ConvergenceWarning(UserWarning):
     """The best start did not converge within ``max_iter`` iterations."""

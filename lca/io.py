@@ -154,6 +154,11 @@ def _version() -> str:
 
 def save_model(model, path: str | PathLike) -> None:
     """Write ``model`` to ``path`` atomically (a temporary file, then rename)."""
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"cannot save the model to {os.fspath(path)}: the folder {folder} does not exist"
+        )
     text = json.dumps(model_to_dict(model), indent=1, allow_nan=False)
     tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
     try:

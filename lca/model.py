@@ -28,7 +28,7 @@ from .encoding import (
     name_list,
     text_key,
 )
-from .exceptions import ConvergenceWarning, NotFittedError
+from .exceptions import ConvergenceWarning, NotFittedError, user_stacklevel
 
 
 def _check_int(name, value, low, allow_none=False):
@@ -164,7 +164,7 @@ def some_values(values: pd.Series, n: int = 3) -> str:
     return ", ".join(shown) + (", ..." if len(distinct) > n else "")
 
 
-def warn_unknown_as_missing(data, indicators, codes, stacklevel=3) -> None:
+def warn_unknown_as_missing(data, indicators, codes) -> None:
     """Say how many answers ``unknown="missing"`` read as missing, column by column,
     and which columns had no known answer at all (labels that do not match)."""
     parts, unmatched = [], []
@@ -188,7 +188,7 @@ def warn_unknown_as_missing(data, indicators, codes, stacklevel=3) -> None:
             f". No answer of {unmatched} is a category of the model: do their labels match "
             "the model's (model.indicators_)?"
         )
-    warnings.warn(text, UserWarning, stacklevel=stacklevel)
+    warnings.warn(text, UserWarning, stacklevel=user_stacklevel())
 
 
 @dataclass(frozen=True)
@@ -587,12 +587,16 @@ class LatentClassModel:
         **options
             Constructor arguments recorded with the model.
 
-        Classes keep the order given (they are not re-sorted by size).
+        Classes keep the order given (they are not re-sorted by size). The
+        probabilities of an indicator named in ``ordinal=`` must be of the
+        ordinal model's form, to the rounding of published percentages: they
+        are replaced by the nearest of that form, and refused (ValueError)
+        when those are more than 0.005 away.
         ``fit_stats``, ``classification_table`` and ``avepp`` need data and
         raise on such a model; ``predict``, ``profile``, ``sample`` and
         ``save`` work.
         """
-        from .parameters import given_parameters
+        from .parameters import given_parameters, ordinal_form
 
         sizes, indicators, cond = given_parameters(class_sizes, conditional_probs)
         k = sizes.shape[0]
@@ -602,6 +606,9 @@ class LatentClassModel:
         model._ordinal = model._ordinal_mask(indicators)
         n_cats = [ind.n_categories for ind in indicators]
         model._offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+        for j in np.flatnonzero(model._ordinal):
+            lo, hi = model._offsets[j], model._offsets[j + 1]
+            cond[lo:hi] = ordinal_form(cond[lo:hi], indicators[j].name)
         model._set_parameters(sizes, cond)
         model._stats = None
         model._tables = None
@@ -696,7 +703,6 @@ class LatentClassModel:
             if distributed:
                 raise ValueError(DISTRIBUTED_NEEDS_DASK)
             encoded = self._encode(data, weights)
-        # warnings of _fit_patterns use stacklevel=4: the caller of fit
         return self._fit_encoded(encoded, progress, start_from)
 
     def _start_fit(self, start_from) -> None:
@@ -939,7 +945,7 @@ class LatentClassModel:
                 f"indicators has only {n_cells - 1} free cells: it is not identified "
                 "(different parameters fit equally well); use fewer classes or more indicators",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         empty_classes = np.flatnonzero(class_probs < 1e-10) + 1
         if empty_classes.size:
@@ -948,7 +954,7 @@ class LatentClassModel:
                 f"the model has {n_classes - empty_classes.size} classes and the "
                 "probabilities of an empty class mean nothing; fit fewer classes",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         if not result.converged:
             warnings.warn(
@@ -956,7 +962,7 @@ class LatentClassModel:
                 f"iterations (tol={self.tol}); raise max_iter, or loosen tol if the "
                 "log-likelihood is stable enough for your purpose",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         return self
 
@@ -1287,7 +1293,7 @@ class LatentClassModel:
             estimated_sizes=self.class_sizes_.copy(),
         )
 
-    def _se_inputs(self, data, weights, unknown: str, stacklevel: int = 3):
+    def _se_inputs(self, data, weights, unknown: str):
         """The positional arguments of ``standard_errors.standard_errors`` (patterns,
         weights, posteriors, parameters, priors), and its ``unit``."""
         if data is None:
@@ -1328,7 +1334,7 @@ class LatentClassModel:
                     f"{fitted!r}; standard errors are for the data given. Give the data "
                     "and weights the model was fitted with",
                     UserWarning,
-                    stacklevel=stacklevel,
+                    stacklevel=user_stacklevel(),
                 )
         post, _ = self._pattern_posteriors(patterns)
         if data is None and getattr(self, "_cond_prior", None) is not None:
@@ -1501,7 +1507,14 @@ class LatentClassModel:
 
     @staticmethod
     def _named_columns(values, data, what: str):
-        """``values``, or the columns of ``data`` it names (a str or a list of str)."""
+        """``values``, or the columns of ``data`` it names (a str, or a list, tuple,
+        pandas Index or 1-d array of str)."""
+        if (
+            isinstance(values, (pd.Index, np.ndarray))
+            and values.ndim == 1
+            and all(isinstance(v, str) for v in values)
+        ):
+            values = list(values)
         if not isinstance(values, (str, list, tuple)):
             return values
         if data is None:
@@ -1785,7 +1798,7 @@ class LatentClassModel:
                 "was built from parameters (published estimates, whose error these data do not "
                 "tell); fit the model to the data first, or leave step1_uncertainty=False"
             )
-        args, unit = self._se_inputs(data, weights, unknown, stacklevel=5)
+        args, unit = self._se_inputs(data, weights, unknown)
         lay, cov1, _ = se.parameter_covariance(*args, method="hessian", unit=unit)
         offsets = self._offsets
 
@@ -1824,7 +1837,7 @@ class LatentClassModel:
         data = as_frame(data)
         codes = encode(data, self.indicators_, unknown=unknown)
         if unknown == "missing":
-            warn_unknown_as_missing(data, self.indicators_, codes, stacklevel=4)
+            warn_unknown_as_missing(data, self.indicators_, codes)
         patterns, _, inverse = compress(codes, np.zeros(codes.shape[0]))
         post, ll = self._pattern_posteriors(patterns)
         ll[np.all(patterns < 0, axis=1)] = 0.0  # no answers: log(sum_k P_k) = 0, not -1e-16
@@ -1835,7 +1848,7 @@ class LatentClassModel:
                 "(probabilities estimated as exactly 0, as maximum likelihood can); their "
                 "posterior is set to the class sizes. Fit with bayes_constant > 0 to avoid this",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         if with_patterns:
             return post[inverse], ll[inverse], (patterns, inverse)

@@ -72,3 +72,43 @@ def given_parameters(class_sizes, conditional_probs) -> tuple[np.ndarray, list, 
         indicators.append(Indicator(name=name, categories=labels, ordered=True))
         blocks.append(arr)
     return sizes, indicators, np.vstack(blocks)
+
+
+#: How far (absolute) given probabilities of an ordinal indicator may be from the ordinal
+#: model's nearest ones: half a percentage point, the rounding of published percentages.
+ORDINAL_ROUNDING = 0.005
+
+
+def ordinal_form(block: np.ndarray, name) -> np.ndarray:
+    """The probabilities (C, K) of an ordinal indicator as the ordinal model gives them.
+
+    The ordinal model (Latent GOLD's adjacent-category logit with scores 0..C-1) has
+    ``log P(c + 1 | k) - log P(c | k) = alpha_c + beta_k``: the log-ratios of adjacent
+    categories are additive in category and class. Given probabilities are projected
+    onto that form (the additive least-squares fit of their log-ratios); they are refused
+    with a ValueError when that moves any of them by more than ``ORDINAL_ROUNDING`` or
+    when one is 0, which the model cannot give.
+    """
+    if block.shape[0] < 3:  # two categories: every pair of probabilities is ordinal
+        return block
+    if np.any(block <= 0):
+        raise ValueError(
+            f"conditional_probs[{name!r}] holds a probability of 0, which the ordinal model "
+            "cannot give (every category has a positive probability in every class); give "
+            f"positive probabilities, or leave {name!r} out of ordinal= to treat it as nominal"
+        )
+    ratio = np.diff(np.log(block), axis=0)  # (C - 1, K)
+    additive = ratio.mean(axis=1, keepdims=True) + ratio.mean(axis=0) - ratio.mean()
+    logits = np.vstack([np.zeros((1, block.shape[1])), np.cumsum(additive, axis=0)])
+    projected = np.exp(logits - logits.max(axis=0))
+    projected /= projected.sum(axis=0)
+    moved = float(np.max(np.abs(projected - block)))
+    if moved > ORDINAL_ROUNDING:
+        raise ValueError(
+            f"conditional_probs[{name!r}] are not those of an ordinal indicator: the ordinal "
+            "model's log-ratios of adjacent categories, log P(c+1|k) - log P(c|k), differ "
+            "between classes by the same amount for every c, and the nearest probabilities "
+            f"of that form are up to {moved:.3g} from these; leave {name!r} out of ordinal= "
+            "to treat it as nominal"
+        )
+    return projected

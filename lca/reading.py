@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .exceptions import user_stacklevel
+
 #: What a field of a text column must hold to be read as a missing answer,
 #: besides being empty: R's ``write.csv`` writes NA.
 DEFAULT_MISSING = ("NA",)
@@ -76,13 +78,17 @@ def missing_markers(text: str | None) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def read_table(path: str, missing: Sequence[str] = DEFAULT_MISSING) -> pd.DataFrame:
+def read_table(
+    path: str, missing: Sequence[str] = DEFAULT_MISSING, used: Sequence | None = None
+) -> pd.DataFrame:
     """Read CSV (UTF-8, UTF-8 with BOM, UTF-16, cp1252 or latin-1; optionally
     gzip, bz2 or xz compressed), Parquet, SPSS or Stata.
 
     In a CSV, missing answers are read as the module's docstring says, with
     ``missing`` the markers of text columns. Columns without a name and
     without any answer (the trailing separator Excel writes) are left out.
+    ``used``: the columns that will be used, if known; the warnings about
+    missing-looking answers name only those (every column is read all the same).
     """
     p = Path(path)
     if not p.exists():
@@ -107,6 +113,14 @@ def read_table(path: str, missing: Sequence[str] = DEFAULT_MISSING) -> pd.DataFr
         raise ReadError(f"{path}: cannot read the file ({exc})") from None
     empty = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
     df, read_missing, kept = answers_as_read(df.drop(columns=empty), missing)
+    if used is not None:
+        used = set(used)
+        read_missing = {
+            v: {c: n for c, n in cols.items() if c in used} for v, cols in read_missing.items()
+        }
+        read_missing = {v: cols for v, cols in read_missing.items() if cols}
+        kept = {v: [c for c in cols if c in used] for v, cols in kept.items()}
+        kept = {v: cols for v, cols in kept.items() if cols}
     _warn_missing(path, read_missing, kept)
     return df
 
@@ -211,7 +225,7 @@ def _warn_missing(path, read_missing: dict, kept: dict) -> None:
             "is an answer, give the markers of missing answers with --missing (--missing '' "
             "for empty fields only)",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     if kept:
         parts = [f"{value!r} in {_columns(columns)}" for value, columns in kept.items()]
@@ -219,7 +233,7 @@ def _warn_missing(path, read_missing: dict, kept: dict) -> None:
             f"{path}: kept as answers: {'; '.join(parts)}; if one means a missing answer, "
             "list it with --missing",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

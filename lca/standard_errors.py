@@ -66,6 +66,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .exceptions import user_stacklevel
+
 #: A nominal probability below this is on the boundary: fixed, no standard error.
 BOUNDARY = 1e-10
 #: Without a Bayes constant, so is one whose expected count in its class is below this.
@@ -417,7 +419,7 @@ def _inverse(matrix: np.ndarray, what: str, advice: str) -> tuple[np.ndarray, in
             f"the {what} has rank {rank} of {size}: {advice}; standard errors come from "
             "its pseudo-inverse and are not reliable",
             UserWarning,
-            stacklevel=6,  # the caller of LatentClassModel.standard_errors (or covariate_effects)
+            stacklevel=user_stacklevel(),
         )
     inv = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
     return inv * np.outer(scale, scale), rank

@@ -77,7 +77,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .encoding import DataError
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceWarning, user_stacklevel
 
 CORRECTIONS = ("ml", "bch", "none")
 ASSIGNMENTS = ("modal", "proportional")
@@ -147,7 +147,7 @@ def _check_every_class_assigned(share: np.ndarray, weights: np.ndarray) -> None:
 RARELY_ASSIGNED = 0.25
 
 
-def warn_rarely_assigned(post, share, weights, classes, stacklevel: int = 4) -> None:
+def warn_rarely_assigned(post, share, weights, classes) -> None:
     """Warn of a class far more respondents are in than are assigned to.
 
     With modal assignment, a class that is seldom anyone's most probable
@@ -169,7 +169,7 @@ def warn_rarely_assigned(post, share, weights, classes, stacklevel: int = 4) -> 
             "that class is unstable and its standard errors are large. Consider proportional "
             "assignment or fewer classes",
             UserWarning,
-            stacklevel=stacklevel,
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -251,6 +251,11 @@ def ml_distal_shares(
 # -- covariates as a design matrix ---------------------------------------------------------
 
 
+def _scalar(value):
+    """A NumPy scalar as the Python value it holds, for messages (1.0, not np.float64(1.0))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _is_numeric(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
         values.dtype
@@ -293,7 +298,7 @@ class Design:
             if _is_numeric(values):
                 if np.ptp(_finite_numbers(values, col)) == 0:
                     raise DataError(
-                        f"covariate {col!r} takes one value only ({values.iloc[0]!r}); "
+                        f"covariate {col!r} takes one value only ({_scalar(values.iloc[0])!r}); "
                         "it says nothing about the classes: drop it"
                     )
             else:
@@ -1063,7 +1068,7 @@ def covariate_effects(
             "a coefficient may be heading to infinity (a category of a covariate with nobody "
             "in some class): merge rare categories or drop the covariate",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
     names = [(classes[s], term) for s in free for term in terms]
@@ -1085,14 +1090,14 @@ def covariate_effects(
                 f"{classes[worst]} | in class {classes[worst]}) = {d[worst, worst]:.2f}): compare "
                 "correction='bch' and correction='none' (biased towards no effect)",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         else:
             warnings.warn(
                 f"the step-3 information matrix is singular: {which} not identified (standard "
                 f"errors NaN). {_SINGULAR}",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
     extreme = extreme.ravel() & ~flat
     if extreme.any():
@@ -1104,7 +1109,7 @@ def covariate_effects(
             "and this estimate and its standard error are not reliable; merge rare "
             "categories, drop the covariate, or report it as a boundary rather than an effect",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

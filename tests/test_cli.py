@@ -52,8 +52,8 @@ def test_assign_writes_the_format_its_suffix_names(survey_csv, tmp_path, capsys)
     pytest.importorskip("pyarrow")
     path, data = survey_csv
     model_path = tmp_path / "m.json"
-    assert main(["fit", str(path), "--columns", "PURPOSE,ACCURACY", "--classes", "2",
-                 "--starts", "2", "--out", str(model_path)]) == 0  # fmt: skip
+    assert main(["fit", str(path), "--columns", "PURPOSE,ACCURACY,UNDERSTA,COOPERAT",
+                 "--classes", "2", "--starts", "2", "--out", str(model_path)]) == 0  # fmt: skip
     outs = {s: tmp_path / f"assigned{s}" for s in (".csv", ".parquet", ".tsv")}
     for out in outs.values():
         assert main(["assign", str(model_path), str(path), "--out", str(out)]) == 0
@@ -367,6 +367,17 @@ def test_compare_and_assign_with_a_preset(preset_csv, tmp_path, capsys):
     assert assigned["class_label"].tolist() == expected.tolist()
 
 
+def test_compare_with_a_preset_says_why_no_named_model_was_written(preset_csv, tmp_path, capsys):
+    path, _ = preset_csv
+    out = tmp_path / "out"
+    assert main(["compare", str(path), "--preset", "separation-types", "--classes", "2-3",
+                 "--starts", "2", "--quiet", "--out", str(out)]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "no model_5_separation-types.json" in printed
+    assert "--classes 2-3 leaves out its 5 classes" in printed
+    assert not (out / "model_5_separation-types.json").exists()
+
+
 def test_a_label_outside_the_presets_is_explained_in_command_line_terms(preset_csv, capsys):
     path, data = preset_csv
     column = lca.presets.get("separation-types").indicators[0]
@@ -473,6 +484,31 @@ def _answers(n=60):
             "help": rng.choice(["N/A", "yes", "no"], n),
         }
     )
+
+
+def test_missing_marker_warnings_name_only_the_columns_used(tmp_path, capsys):
+    """With --columns, answers that look missing in columns the fit leaves out are not
+    warned of (the reviewer saw 'None' in 'q4' warned of for --columns q2,q3); every
+    column is still read the same."""
+    frame = _answers()
+    frame["q"] = np.random.default_rng(2).choice(["a", "b"], len(frame))
+    path = tmp_path / "answers.csv"
+    frame.to_csv(path, index=False)
+    with pytest.warns(UserWarning) as record:
+        read_table(str(path), used=["region", "q"])
+    messages = [str(w.message) for w in record]
+    assert any("'NA'" in m and "'region'" in m for m in messages)
+    assert not any("children" in m or "help" in m for m in messages)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = read_table(str(path), used=["q"])  # nothing missing-looking there
+    with pytest.warns(UserWarning):
+        pd.testing.assert_frame_equal(got, read_table(str(path)))
+    capsys.readouterr()
+    assert main(["fit", str(path), "--columns", "help,q", "--classes", "1",
+                 "--out", str(tmp_path / "m.json")]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "'N/A' in 'help'" in err and "children" not in err and "region" not in err
 
 
 def test_only_empty_fields_and_the_missing_markers_are_missing_in_text(tmp_path):

@@ -146,6 +146,40 @@ def test_an_unordered_numeric_categorical_is_scored_in_numeric_order():
     assert rev_fit.loglik_ == pytest.approx(plain.loglik_, rel=1e-9)
 
 
+def test_from_parameters_holds_ordinal_indicators_to_the_ordinal_form():
+    """Probabilities given for an ordinal indicator must be the ordinal model's: exact
+    ones are kept (to rounding), ones rounded to 3 decimals are replaced by the nearest
+    of that form (within 0.005, and then of the form exactly), others and zeros are
+    refused, naming the indicator (they were taken as given, with the ordinal count)."""
+    exact = ordinal_block([0.0, 0.4, -0.3, 0.2], [-1.0, 0.5, 1.5])
+    nominal = [[0.6, 0.3, 0.2], [0.4, 0.7, 0.8]]
+
+    def model(block):
+        return lca.LatentClassModel.from_parameters(
+            [0.5, 0.3, 0.2], {"o": block, "n": nominal}, ordinal=["o"]
+        )
+
+    got = model(exact).conditional_probs_["o"].to_numpy()
+    np.testing.assert_allclose(got, exact, rtol=1e-12)
+    rounded = np.round(exact, 3)
+    rounded[0] += 1 - rounded.sum(axis=0)
+    got = model(rounded).conditional_probs_["o"].to_numpy()
+    assert np.max(np.abs(got - rounded)) < 0.005
+    ratio = np.diff(np.log(got), axis=0)
+    interaction = ratio - ratio.mean(axis=1, keepdims=True) - ratio.mean(axis=0) + ratio.mean()
+    np.testing.assert_allclose(interaction, 0.0, atol=1e-12)
+    # the reviewer's: log-ratio differences between the classes of 2.35 and 1.39
+    with pytest.raises(ValueError, match=r"conditional_probs\['q2'\] are not those of an ordinal"):
+        lca.LatentClassModel.from_parameters(
+            [0.6, 0.4], {"q2": [[0.7, 0.1], [0.2, 0.3], [0.1, 0.6]]}, ordinal=["q2"]
+        )
+    with pytest.raises(ValueError, match=r"'o'\] holds a probability of 0.*leave 'o' out"):
+        model(np.array([[0.5, 0.2, 0.1], [0.5, 0.3, 0.3], [0.0, 0.5, 0.6]]))
+    # two categories are always of the ordinal form
+    binary = model(np.array([[0.9, 0.5, 0.1], [0.1, 0.5, 0.9]]))
+    assert binary.conditional_probs_["o"].to_numpy()[0].tolist() == [0.9, 0.5, 0.1]
+
+
 def test_ordinal_model_round_trips(tmp_path):
     sizes, cond = _ordinal_truth()
     data, _ = lca.simulate(sizes, cond, 600, random_state=8)

@@ -102,6 +102,43 @@ def test_one_category_column_warns_and_the_fit_still_works():
     assert m.n_parameters_ == 1  # (K-1) + K (2-1) + K (1-1)
 
 
+def test_categories_must_map_columns_to_labels():
+    data = pd.DataFrame({"a": ["x", "y", "x"], "b": [1, 2, 2]})
+    with pytest.raises(TypeError, match=r"categories= maps column names.*got a list"):
+        _fit(data, categories=["a"])
+
+
+def test_saving_into_a_folder_that_does_not_exist_names_the_folder(tmp_path):
+    model = _fit(pd.DataFrame({"a": ["x", "y", "x", "y"], "b": [1, 2, 2, 1]}), n_classes=1)
+    target = tmp_path / "nowhere" / "m.json"
+    with pytest.raises(FileNotFoundError, match=r"the folder .*nowhere does not exist"):
+        model.save(target)
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_warnings_point_at_the_users_line_whatever_the_call_path():
+    """The same warning reached through fit, compare and standard_errors is reported at
+    the line of this file that called lca, not inside the library (a fixed stacklevel
+    was right for one path only; the reviewer saw lca/model.py:742)."""
+    data = lca.datasets.load_gss82().assign(const="x")
+    calls = [
+        lambda: lca.LatentClassModel(2, n_starts=2, random_state=0).fit(data),
+        lambda: lca.compare(data, [1, 2], n_starts=2, random_state=0, progress=False),
+    ]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            call()
+        mine = [r for r in record if "one category only" in str(r.message)]
+        assert mine and all(r.filename == __file__ for r in mine), [r.filename for r in mine]
+    model = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(data.drop(columns="const"))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model.standard_errors(data=data.drop(columns="const"), weights=np.full(len(data), 2.0))
+    mine = [r for r in record if "the weights sum to" in str(r.message)]
+    assert mine and all(r.filename == __file__ for r in mine), [r.filename for r in mine]
+
+
 @pytest.mark.parametrize(
     ("values", "pattern"),
     [

@@ -412,7 +412,7 @@ def test_bad_covariates_get_errors_that_name_the_column(sample):
     missing.loc[[7, 9], "x"] = np.nan
     with pytest.raises(lca.DataError, match=r"'x' is missing in 2 row\(s\), the first at row 7"):
         model.covariate_effects(missing)
-    with pytest.raises(lca.DataError, match=r"'k' takes one value only"):
+    with pytest.raises(lca.DataError, match=r"'k' takes one value only \(3\.0\)"):
         model.covariate_effects(cov.assign(k=3.0))
     with pytest.raises(lca.DataError, match=r"'k' has one category only \('same'\)"):
         model.covariate_effects(cov.assign(k="same"))

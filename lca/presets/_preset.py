@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import DataError
+from ..exceptions import user_stacklevel
 from ..model import LatentClassModel, some_values
 
 #: Percentage used for a published "+" (under 0.5 per cent, not zero).
@@ -291,7 +292,7 @@ class Preset:
                 f"answers outside the {self.name!r} preset's labels, fitted as missing "
                 f"(unknown='missing'): {'; '.join(said)}",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         return data.assign(**masked) if masked else data
 
