@@ -25,6 +25,7 @@ from .reading import (
     csv_options,
     first_local_file,
     missing_markers,
+    read_as_written,
     read_table,
 )
 
@@ -450,6 +451,9 @@ def cmd_assign(args) -> int:
     if preset is not None:
         preset_columns(preset, df, path)
     out = _assigned(df, model, args.unknown)
+    written = read_as_written(path)
+    if written is not None:  # the input's columns echoed as written, not as parsed
+        out = out.assign(**{c: written[c].to_numpy() for c in df.columns if c in written})
     index = _keeps_index(out.index)
     if args.out:
         write_table(out, args.out, index=index)

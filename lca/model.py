@@ -333,7 +333,11 @@ class LatentClassModel:
         numeric labels (sorted); other labels of unknown order are refused.
     categories : mapping or None, default=None
         ``{column: [labels in order]}`` to fix the category order (and the
-        allowed labels) of some indicators.
+        allowed labels) of some indicators. Every label given is a category
+        of the model, answered or not: one nobody gave has its parameters
+        counted (in ``n_parameters_``, the information criteria and df),
+        estimated at 0 by maximum likelihood, above 0 with a Bayes constant;
+        leave it out to fit only the categories the data have.
     max_categories : int, default=50
         A column with more distinct values is refused as continuous.
     random_state : int, numpy Generator or None, default=0

@@ -125,6 +125,17 @@ def read_table(
     return df
 
 
+def read_as_written(path: str) -> pd.DataFrame | None:
+    """A CSV's columns as the text written in it (empty fields missing), row for row
+    as :func:`read_table` reads it, for echoing input columns unchanged (1 stays 1,
+    not 1.0, in a column with blanks); None for Parquet, SPSS and Stata files, whose
+    columns are typed already."""
+    p = Path(path)
+    if p.suffix.lower() in (".parquet", ".sav", ".dta"):
+        return None
+    return pd.read_csv(p, dtype=object, **csv_options(*csv_format(p)))
+
+
 def csv_options(encoding: str, sep: str) -> dict:
     """Keyword arguments of ``read_csv`` for a CSV of this format: only empty fields
     are missing there; :func:`answers_as_read` decides about the rest."""

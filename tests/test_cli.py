@@ -418,6 +418,28 @@ def test_assign_with_dask_writes_every_row(survey_csv, tmp_path):
     assert assigned["class"].tolist() == expected.tolist()
 
 
+def test_assign_echoes_the_input_columns_as_written(tmp_path):
+    """A column of integer codes with blanks is float to pandas; assign writes it back
+    as the file has it (1, not 1.0; blanks blank), other columns too ("007" stays)."""
+    rng = np.random.default_rng(0)
+    codes = rng.integers(1, 4, (80, 3)).astype(str)
+    codes[[4, 9], 0] = ""
+    lines = ["id,a,b,c"] + [f"{i:03d},{','.join(row)}" for i, row in enumerate(codes)]
+    path = tmp_path / "ints.csv"
+    path.write_text("\n".join(lines) + "\n")
+    model_path = tmp_path / "m.json"
+    assert main(["fit", str(path), "--columns", "a,b,c", "--classes", "2", "--starts", "2",
+                 "--out", str(model_path)]) == 0  # fmt: skip
+    out = tmp_path / "assigned.csv"
+    assert main(["assign", str(model_path), str(path), "--out", str(out)]) == 0
+    assigned = pd.read_csv(out, dtype=str, keep_default_na=False)
+    written = pd.read_csv(path, dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(assigned[written.columns], written)
+    assert assigned.loc[4, "a"] == "" and assigned.loc[0, "id"] == "000"
+    expected = lca.load(model_path).predict(read_table(str(path)))
+    assert assigned["class"].astype(int).tolist() == expected.tolist()
+
+
 def test_assign_with_dask_echoes_integer_answers_as_written(tmp_path):
     pytest.importorskip("dask.dataframe")
     rng = np.random.default_rng(0)
