@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .encoding import DataError, check_bool_number_mix
+from .encoding import DataError, _whole_floats_to_int, check_bool_number_mix
 from .exceptions import ConvergenceWarning, user_stacklevel
 
 #: How :func:`crosstab` places respondents in classes.
@@ -144,6 +144,8 @@ def _categories(variable: pd.Series) -> list:
     # True == 1 for pandas: refuse them side by side rather than merge them
     name = variable.name if variable.name is not None else "variable"
     check_bool_number_mix(name, variable, labels)
+    # whole floats (integer codes with blanks) are labelled 1, 2, 3 as indicators are
+    labels = _whole_floats_to_int(labels)
     try:
         return sorted(labels)
     except TypeError:  # labels of types that do not compare: order of appearance

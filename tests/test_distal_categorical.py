@@ -376,6 +376,22 @@ def test_a_categorical_keeps_its_order_and_unused_categories_are_left_out(sample
     assert list(res.table().loc["y"].index) == ["c", "a", "b"]
 
 
+def test_whole_float_codes_are_labelled_as_integers(sample):
+    """Codes 1, 2, 3 read as floats (a blank makes the column float) are labelled 1, 2,
+    3 as indicators are, in distal_proportions and crosstab, with the same estimates."""
+    data, model = sample
+    codes = data["y"].map({"a": 1, "b": 2, "c": 3})
+    floats = codes.astype(float).mask(data.index == data.index[5])
+    as_int = model.distal_proportions(
+        codes.astype("Int64").mask(data.index == data.index[5]), missing="omit"
+    )
+    as_float = model.distal_proportions(floats, missing="omit")
+    labels = list(as_float.table().loc["y"].index)
+    assert labels == [1, 2, 3] and all(type(v) is int for v in labels)
+    pd.testing.assert_frame_equal(as_float.proportions, as_int.proportions)
+    assert model.crosstab(floats).index[:3].tolist() == [1, 2, 3]
+
+
 def test_bad_outcomes_and_options_get_clear_errors(sample):
     data, model = sample
     with pytest.raises(DataError, match="'y' has 1 category with positive weight"):
