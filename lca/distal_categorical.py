@@ -52,7 +52,7 @@ import pandas as pd
 from scipy import stats
 
 from .distal import Z95, _step1_derivative, check_options, step2, text_header
-from .encoding import DataError
+from .encoding import MAX_CATEGORIES, DataError
 from .exceptions import user_stacklevel
 from .three_step import (
     _check_not_time,
@@ -387,6 +387,12 @@ def _outcome_codes(values: pd.Series, missing: str) -> tuple[list, np.ndarray]:
             "or recode the missing values as a category of their own"
         )
     categories = _categories(values)
+    if len(categories) > MAX_CATEGORIES:
+        raise DataError(
+            f"distal outcome {name!r} has {len(categories)} distinct values, more than "
+            f"{MAX_CATEGORIES}: it looks continuous; give its class means with "
+            "distal_means, or recode it into categories"
+        )
     lookup = pd.Index(categories, dtype=object)
     codes = lookup.get_indexer(pd.Index(values.to_numpy(dtype=object), dtype=object))
     codes[absent] = -1

@@ -402,6 +402,9 @@ def test_bad_outcomes_and_options_get_clear_errors(sample):
         model.distal_proportions(data["y"], correction="bch", se_method="hessian")
     with pytest.raises(DataError, match="but the data have 1200"):
         model.distal_proportions(data["y"].iloc[:10])
+    age = pd.Series(np.arange(1200) % 80 + 18, index=data.index, name="age")
+    with pytest.raises(DataError, match=r"'age' has 80 distinct values.*distal_means"):
+        model.distal_proportions(age)
 
 
 def test_wald_test_with_proportions_held_at_zero():
