@@ -81,6 +81,11 @@ def weight_values(weights, data: pd.DataFrame) -> np.ndarray:
     n = data.shape[0]
     if weights is None:
         return np.ones(n)
+    if isinstance(weights, str):
+        raise DataError(
+            f"weights={weights!r} is a name, and there is no frame here to take it from; "
+            f"give the weights themselves, one per row, e.g. weights=df[{weights!r}]"
+        )
     if isinstance(weights, pd.Series):
         if len(weights) != n:
             raise DataError(f"weights have {len(weights)} values but the data have {n} rows")

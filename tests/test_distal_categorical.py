@@ -402,6 +402,8 @@ def test_bad_outcomes_and_options_get_clear_errors(sample):
         model.distal_proportions(data["y"], correction="bch", se_method="hessian")
     with pytest.raises(DataError, match="but the data have 1200"):
         model.distal_proportions(data["y"].iloc[:10])
+    with pytest.raises(DataError, match=r"weights='w' is a name.*weights=df\['w'\]"):
+        model.crosstab(data["y"], weights="w")
     age = pd.Series(np.arange(1200) % 80 + 18, index=data.index, name="age")
     with pytest.raises(DataError, match=r"'age' has 80 distinct values.*distal_means"):
         model.distal_proportions(age)
