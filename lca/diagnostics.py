@@ -250,6 +250,10 @@ def crosstab(
     base = weighted.sum(axis=0)
     percent = np.full_like(weighted, np.nan)
     np.divide(100.0 * weighted, base, out=percent, where=base > 0)
+    if kind == "ml":  # a proportion on the boundary, which EM leaves at 1e-9 to 1e-300
+        from .distal_categorical import BOUNDARY
+
+        percent[percent < 100 * BOUNDARY] = 0.0
     unweighted_base = share.sum(axis=0)
     body = np.vstack([percent, base, unweighted_base])
     rows = pd.Index([*labels, WEIGHTED_BASE_ROW, UNWEIGHTED_BASE_ROW], dtype=object)

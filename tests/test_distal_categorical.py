@@ -409,6 +409,26 @@ def test_bad_outcomes_and_options_get_clear_errors(sample):
         model.distal_proportions(age)
 
 
+def test_a_proportion_at_zero_is_exactly_zero_in_the_ml_crosstab_too():
+    """Three well-separated classes, category "c" absent from one of them: the ML
+    proportion there is on the boundary, reported as exactly 0 by distal_proportions
+    and crosstab(kind="ml") alike (EM leaves 1e-9 to 1e-300), the rest equal."""
+    rng = np.random.default_rng(1)
+    cls = rng.integers(0, 3, 600)
+    prof = np.array([[0.95] * 8, [0.05] * 8, [0.95] * 4 + [0.05] * 4])
+    answers = (rng.random((600, 8)) < prof[cls]).astype(int)
+    data = pd.DataFrame(answers, columns=[f"q{j}" for j in range(8)])
+    y = pd.Series(np.array(list("abc"))[rng.integers(0, 3, 600)], name="y")
+    y[(cls == 0) & (y == "c")] = "a"
+    model = lca.LatentClassModel(3, random_state=0).fit(data)
+    with pytest.warns(UserWarning, match="held at 0"):
+        res = model.distal_proportions(y)
+    tab = model.crosstab(y, kind="ml").loc[["a", "b", "c"], [1, 2, 3]]
+    zero = res.table().loc["y"].to_numpy() == 0.0
+    assert zero.sum() == 1 and (tab.to_numpy() == 0.0).sum() == 1
+    np.testing.assert_allclose(tab.to_numpy() / 100, res.table().loc["y"].to_numpy(), rtol=1e-9)
+
+
 def test_wald_test_with_proportions_held_at_zero():
     """Known classes. Classes 1 and 2 all answer "a": their contrasts are 0 with no
     variance, and the test is the generalised Wald test of class 3 against them, 2 df,
