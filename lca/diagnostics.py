@@ -157,6 +157,7 @@ def crosstab(
     variable: pd.Series,
     weights=None,
     kind: str = "modal",
+    rows: tuple | None = None,
 ) -> pd.DataFrame:
     """How an outside variable is distributed within each class.
 
@@ -178,6 +179,10 @@ def crosstab(
         Case weights of the percentages and the weighted base; ``None``
         counts every row once. The model does not keep the weights it was
         fitted with: pass them again to weight the table.
+    rows : (index, posteriors, weights), optional
+        Respondents other than the fitted ones (``LatentClassModel.crosstab``
+        with ``data=``): their index, posterior probabilities and checked
+        weights, which then replace ``weights``.
     kind : {"modal", "proportional", "bch", "ml"}, default="modal"
         ``"modal"`` counts each respondent in its modal class;
         ``"proportional"`` spreads it over the classes by its posterior
@@ -206,12 +211,15 @@ def crosstab(
 
     if kind not in CROSSTAB_KINDS:
         raise ValueError(f"kind must be one of {CROSSTAB_KINDS}, not {kind!r}")
-    index = model._fit_index
+    if rows is None:
+        index = model._fit_index
+        if isinstance(weights, pd.Series):
+            weights = _aligned(weights, index, "weights")
+        w = check_weights(weights, pd.DataFrame(index=index))
+        post = model._pattern_post[model._fit_inverse]
+    else:
+        index, post, w = rows
     variable = _aligned(variable, index, "variable")
-    frame = pd.DataFrame(index=index)
-    if isinstance(weights, pd.Series):
-        weights = _aligned(weights, index, "weights")
-    w = check_weights(weights, frame)
 
     categories = _categories(variable)
     missing = variable.isna().to_numpy()
@@ -232,7 +240,6 @@ def crosstab(
 
     from . import three_step
 
-    post = model._pattern_post[model._fit_inverse]
     if kind in ("bch", "ml"):  # corrected for the error of modal assignment
         modal = three_step.assignment_shares(post, "modal")
         three_step.warn_rarely_assigned(post, modal, w, range(1, post.shape[1] + 1))

@@ -1226,8 +1226,8 @@ class LatentClassModel:
             raise NotFittedError(
                 "this model was loaded from a file or fitted by distributed EM, and keeps no "
                 "pattern table; fit it to the data in memory (pandas, or Dask with "
-                "distributed=False) for bivariate residuals, and to a pandas DataFrame for "
-                "cross-tabulations"
+                "distributed=False) for bivariate residuals; cross-tabulate with "
+                "model.crosstab(variable, data=df)"
             )
 
     def standard_errors(
@@ -1374,22 +1374,39 @@ class LatentClassModel:
         self._check_has_fit_data()
         return bivariate_residuals(self)
 
-    def crosstab(self, variable: pd.Series, weights=None, kind: str = "modal") -> pd.DataFrame:
+    def crosstab(
+        self,
+        variable,
+        weights=None,
+        kind: str = "modal",
+        *,
+        data: pd.DataFrame | None = None,
+        unknown: str = "error",
+    ) -> pd.DataFrame:
         """How an outside variable is distributed within each class.
 
         Parameters
         ----------
-        variable : pandas.Series of shape (n_rows,)
-            One value per row of the data this model was fitted to, indexed
-            like it; missing values are counted in a row ``"Missing"``.
-        weights : array-like of shape (n_rows,), pandas.Series or None
-            Case weights of the table (the model does not keep its own).
+        variable : pandas.Series of shape (n_rows,), or str with ``data``
+            One value per respondent, indexed like the data (those this model
+            was fitted to, or ``data``); or the name of a column of ``data``.
+            Missing values are counted in a row ``"Missing"``.
+        weights : array-like of shape (n_rows,), pandas.Series, str or None
+            Case weights of the table (the model does not keep its own); with
+            ``data``, also the name of its weights column.
         kind : {"modal", "proportional", "bch", "ml"}, default="modal"
             Count each respondent in its modal class, or spread it over the
             classes by its posterior probabilities; or estimate the
             distribution within each class corrected for the classification
             error of modal assignment (bias-adjusted three-step: BCH weights
             or maximum likelihood).
+        data : pandas.DataFrame, optional
+            The respondents' answers to the indicators (other columns are
+            ignored), for a model that keeps no rows (loaded from a file or
+            built from parameters) or for respondents it was not fitted to.
+        unknown : {"error", "missing"}, default="error"
+            With ``data``: an answer outside the model's categories is an
+            error, or read as missing (as in ``predict``).
 
         Returns
         -------
@@ -1399,13 +1416,22 @@ class LatentClassModel:
         """
         from .diagnostics import crosstab
 
-        self._check_has_fit_data()
-        if getattr(self, "_fit_inverse", None) is None:
-            raise NotFittedError(
-                "this model was fitted from a Dask DataFrame and keeps no row-level data; "
-                "cross-tabulate with model.predict(ddf) and Dask instead"
-            )
-        return crosstab(self, variable, weights=weights, kind=kind)
+        if data is None:
+            self._check_has_fit_data()
+            if getattr(self, "_fit_inverse", None) is None:
+                raise NotFittedError(
+                    "this model keeps no row-level data (it was fitted from a Dask "
+                    "DataFrame); give the respondents' answers: model.crosstab(variable, "
+                    "data=df), or cross-tabulate model.predict(ddf) with Dask"
+                )
+            return crosstab(self, variable, weights=weights, kind=kind)
+        self._check_fitted()
+        if isinstance(variable, str):
+            variable = self._named_columns(variable, data, "variable")[variable]
+        _, index, post, row_weights, _ = self._step3_rows(
+            data, weights, unknown, "crosstab", "crosstab(variable, data=df)"
+        )
+        return crosstab(self, variable, kind=kind, rows=(index, post, row_weights))
 
     def covariate_effects(
         self,

@@ -313,3 +313,23 @@ def test_corrected_crosstab_warns_of_a_class_seldom_anyones_modal_class(kind):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         crosstab(model, outcome, kind="modal")
+
+
+def test_crosstab_of_a_loaded_model_with_data_equals_the_fitted_models(gss82_holes, tmp_path):
+    """A model loaded from a file keeps no rows: crosstab(variable, data=df) reads them
+    and gives the fitted model's table, every kind, with weights as values or by name."""
+    data, weights = gss82_holes
+    model = lca.LatentClassModel(3, random_state=0).fit(data, weights=weights)
+    model.save(tmp_path / "m.json")
+    loaded = lca.load(tmp_path / "m.json")
+    rng = np.random.default_rng(1)
+    variable = pd.Series(rng.choice(["x", "y", None], len(data)), index=data.index, name="v")
+    with pytest.raises(lca.NotFittedError, match=r"crosstab\(variable, data=df\)"):
+        loaded.crosstab(variable)
+    framed = data.assign(v=variable, wt=weights)
+    for kind in ("modal", "proportional", "bch", "ml"):
+        expected = model.crosstab(variable, weights=weights, kind=kind)
+        got = loaded.crosstab(variable, weights=weights, kind=kind, data=data)
+        pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
+        by_name = loaded.crosstab("v", weights="wt", kind=kind, data=framed)
+        pd.testing.assert_frame_equal(by_name, expected, rtol=1e-9)
