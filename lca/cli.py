@@ -71,8 +71,18 @@ class CLIError(Exception):
     """An error worth one line to the user."""
 
 
-#: What a table written with --out can be, by the file's suffix.
+#: What a table written with --out can be, by the file's suffix (CSV and TSV also
+#: compressed: ``.csv.gz``, ``.tsv.bz2``, ...).
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".parquet")
+COMPRESSIONS = (".gz", ".bz2", ".xz", ".zip", ".zst")
+
+
+def table_format(path: str) -> str:
+    """The suffix that names a table's format (``.csv`` for ``x.csv.gz``)."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if len(suffixes) > 1 and suffixes[-1] in COMPRESSIONS and suffixes[-2] != ".parquet":
+        return suffixes[-2]
+    return suffixes[-1] if suffixes else ""
 
 
 def check_out_path(path: str | None, option: str = "--out", table: bool = False) -> None:
@@ -85,26 +95,55 @@ def check_out_path(path: str | None, option: str = "--out", table: bool = False)
     folder = Path(path).parent
     if not folder.is_dir():
         raise CLIError(f"{option} {path}: the folder {folder} does not exist")
-    suffix = Path(path).suffix.lower()
+    suffix = table_format(path)
     if table and suffix not in TABLE_SUFFIXES:
         raise CLIError(
             f"{option} {path}: tables are written as CSV (.csv, .txt), tab-separated text "
-            f"(.tsv) or Parquet (.parquet), not {suffix or 'a file without a suffix'}; "
-            "give the file one of those suffixes"
+            f"(.tsv), either compressed (.csv.gz, ...), or Parquet (.parquet), not "
+            f"{suffix or 'a file without a suffix'}; give the file one of those suffixes"
         )
+
+
+def _one_type(values: pd.Index) -> pd.Index:
+    """``values`` as text where they mix types (Parquet columns hold one type)."""
+    if values.dtype != object:
+        return values
+    kinds = {type(v) for v in values if not (isinstance(v, float) and math.isnan(v))}
+    if len(kinds) <= 1:
+        return values
+    return pd.Index([v if isinstance(v, float) and math.isnan(v) else str(v) for v in values])
+
+
+def parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with string column names and no column or index level mixing types
+    (a profile's category level holds ``''`` beside ``0``), as Parquet needs."""
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    for c in frame.columns:
+        frame[c] = _one_type(pd.Index(frame[c])).to_numpy()
+    levels = [
+        _one_type(frame.index.get_level_values(i)).rename(name)
+        for i, name in enumerate(frame.index.names)
+    ]
+    frame.index = pd.MultiIndex.from_arrays(levels) if len(levels) > 1 else levels[0]
+    return frame
 
 
 def write_table(frame: pd.DataFrame, path: str, index: bool = True) -> None:
     """``frame`` to ``path`` in the format its suffix names (see :data:`TABLE_SUFFIXES`)."""
-    suffix = Path(path).suffix.lower()
+    suffix = table_format(path)
     if suffix == ".parquet":
-        if not all(isinstance(c, str) for c in frame.columns):  # Parquet's own rule
-            frame = frame.rename(columns=str)
         try:
-            frame.to_parquet(path, index=index)
+            import pyarrow
         except ImportError as exc:
             raise CLIError(
                 f"{path}: writing Parquet needs pyarrow ({exc}); or write .csv"
+            ) from None
+        try:
+            parquet_ready(frame).to_parquet(path, index=index)
+        except (pyarrow.ArrowException, ValueError, TypeError) as exc:
+            raise CLIError(
+                f"{path}: cannot write this table as Parquet ({exc}); write .csv"
             ) from None
     else:
         frame.to_csv(path, index=index, sep="\t" if suffix == ".tsv" else ",")
@@ -451,9 +490,13 @@ def cmd_assign(args) -> int:
     if preset is not None:
         preset_columns(preset, df, path)
     out = _assigned(df, model, args.unknown)
-    written = read_as_written(path)
-    if written is not None:  # the input's columns echoed as written, not as parsed
-        out = out.assign(**{c: written[c].to_numpy() for c in df.columns if c in written})
+    # into text, the input's columns echoed as written (1 stays 1 in a column with blanks);
+    # into Parquet, typed as read
+    written = None if args.out and table_format(args.out) == ".parquet" else read_as_written(path)
+    if written is not None:
+        for c in df.columns:
+            if c in written:
+                out[c] = written[c].to_numpy()
     index = _keeps_index(out.index)
     if args.out:
         write_table(out, args.out, index=index)

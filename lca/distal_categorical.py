@@ -224,21 +224,18 @@ def cell_hessian(p: np.ndarray, q: np.ndarray, d: np.ndarray, table: np.ndarray)
     comp[:, :, :k] = np.eye(k)[None] - p
     for s in range(k):
         comp[:, s, beta[:, s]] = np.eye(n_cats) - q[:, s]
-    h_alpha = -(np.diag(p) - np.outer(p, p))
-    h_beta = [-(np.diag(q[:, s]) - np.outer(q[:, s], q[:, s])) for s in range(k)]
+    # each term summed over the cells (t, c) with their counts n[t, c] first
     hess = np.zeros((n_par, n_par))
-    for t in range(table.shape[0]):
-        for c in range(n_cats):
-            n_tc = table[t, c]
-            if n_tc == 0:
-                continue
-            rs, g = r[t, c], score[t, c]
-            h = np.zeros((n_par, n_par))
-            h[:k, :k] = h_alpha
-            for s in range(k):
-                h[np.ix_(beta[:, s], beta[:, s])] += rs[s] * h_beta[s]
-            second = np.einsum("s,sa,sb->ab", rs, comp[c], comp[c])
-            hess += n_tc * (h + second - np.outer(g, g))
+    hess[:k, :k] = -table.sum() * (np.diag(p) - np.outer(p, p))
+    in_class = np.einsum("tc,tcs->s", table, r)  # sum_tc n[t, c] r[t, c, s]
+    for s in range(k):
+        block = -(np.diag(q[:, s]) - np.outer(q[:, s], q[:, s]))
+        hess[np.ix_(beta[:, s], beta[:, s])] += in_class[s] * block
+    weight = np.einsum("tc,tcs->cs", table, r)
+    comp = comp.reshape(-1, n_par)
+    hess += (comp * weight.reshape(-1, 1)).T @ comp
+    score = score.reshape(-1, n_par)
+    hess -= (score * table.reshape(-1, 1)).T @ score
     return hess
 
 
@@ -277,10 +274,14 @@ def newton_polish(p, q, d, table, max_steps: int = 20) -> tuple:
     """
     k = len(p)
     full, free = free_logits(p, q)
+    if free.size == 0:  # nothing to move
+        return p, q
     x = full[free]
     ll = table_loglik(p, q, d, table)
     for _ in range(max_steps):
         grad = table_score(p, q, d, table, free)
+        if np.max(np.abs(grad)) <= 1e-12 * table.sum():  # at the maximum already
+            break
         info = -cell_hessian(p, q, d, table)[np.ix_(free, free)]
         try:
             chol = np.linalg.cholesky(info)
@@ -387,9 +388,13 @@ def _outcome_codes(values: pd.Series, missing: str) -> tuple[list, np.ndarray]:
             "or recode the missing values as a category of their own"
         )
     categories = _categories(values)
-    if len(categories) > MAX_CATEGORIES:
+    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    )
+    distinct = values.nunique(dropna=True)
+    if numeric and distinct > MAX_CATEGORIES:
         raise DataError(
-            f"distal outcome {name!r} has {len(categories)} distinct values, more than "
+            f"distal outcome {name!r} has {distinct} distinct numbers, more than "
             f"{MAX_CATEGORIES}: it looks continuous; give its class means with "
             "distal_means, or recode it into categories"
         )

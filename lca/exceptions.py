@@ -16,9 +16,14 @@ def user_stacklevel() -> int:
     ``fit``, ``compare``, the command line or the Dask reader at different depths.
     """
     frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+    while frame is not None and _in_package(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _in_package(filename: str) -> bool:
+    # "<string>", "<stdin>": code run by exec, -c or the REPL, the user's
+    return not filename.startswith("<") and os.path.abspath(filename).startswith(_PACKAGE)
 
 
 class ConvergenceWarning(UserWarning):

@@ -599,8 +599,9 @@ class LatentClassModel:
         Classes keep the order given (they are not re-sorted by size). The
         probabilities of an indicator named in ``ordinal=`` must be of the
         ordinal model's form, to the rounding of published percentages: they
-        are replaced by the nearest of that form, and refused (ValueError)
-        when those are more than 0.005 away.
+        are replaced by the closest of that form (its maximum likelihood fit
+        to them), and refused (ValueError) when those are more than 0.005
+        away.
         ``fit_stats``, ``classification_table`` and ``avepp`` need data and
         raise on such a model; ``predict``, ``profile``, ``sample`` and
         ``save`` work.
@@ -1417,6 +1418,8 @@ class LatentClassModel:
         from .diagnostics import crosstab
 
         if data is None:
+            if unknown != "error":
+                raise ValueError("unknown= goes with data=; the fitted rows are used")
             self._check_has_fit_data()
             if getattr(self, "_fit_inverse", None) is None:
                 raise NotFittedError(
@@ -1542,13 +1545,9 @@ class LatentClassModel:
 
     @staticmethod
     def _named_columns(values, data, what: str):
-        """``values``, or the columns of ``data`` it names (a str, or a list, tuple,
-        pandas Index or 1-d array of str)."""
-        if (
-            isinstance(values, (pd.Index, np.ndarray))
-            and values.ndim == 1
-            and all(isinstance(v, str) for v in values)
-        ):
+        """``values``, or the columns of ``data`` it names (a str, or a list, tuple or
+        pandas Index of names; an array is values, not names)."""
+        if isinstance(values, pd.Index) and not isinstance(values, pd.MultiIndex):
             values = list(values)
         if not isinstance(values, (str, list, tuple)):
             return values

@@ -75,8 +75,55 @@ def given_parameters(class_sizes, conditional_probs) -> tuple[np.ndarray, list, 
 
 
 #: How far (absolute) given probabilities of an ordinal indicator may be from the ordinal
-#: model's nearest ones: half a percentage point, the rounding of published percentages.
+#: model's closest ones: half a percentage point, the rounding of published percentages.
 ORDINAL_ROUNDING = 0.005
+
+
+def _ordinal_fit(block: np.ndarray) -> np.ndarray:
+    """The ordinal model's probabilities (C, K) closest to ``block`` in Kullback-Leibler
+    divergence: its maximum likelihood fit with ``block`` as the counts, by Newton steps
+    (the log-likelihood of a multinomial logit, concave) from the additive fit of the
+    log-ratios of adjacent categories."""
+    n_cats, k = block.shape
+    scores = np.arange(n_cats, dtype=float)
+    with np.errstate(divide="ignore"):
+        ratio = np.diff(np.log(np.maximum(block, 1e-12)), axis=0)
+    # theta = (a_1..a_{C-1}, b_1..b_K); logit[c, k] = a_c + scores[c] b_k, a_0 = 0
+    theta = np.concatenate([np.cumsum(ratio.mean(axis=1) - ratio.mean()), ratio.mean(axis=0)])
+    design = np.zeros((k, n_cats, n_cats - 1 + k))
+    design[:, 1:, : n_cats - 1] = np.eye(n_cats - 1)
+    design[np.arange(k), :, n_cats - 1 + np.arange(k)] = scores
+
+    def fitted(t):
+        logits = design @ t  # (K, C)
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def objective(q):
+        return float(np.sum(block.T * np.log(np.maximum(q, 1e-300))))
+
+    q = fitted(theta)
+    value = objective(q)
+    for _ in range(100):
+        resid = block.T - q  # (K, C)
+        grad = np.einsum("kcp,kc->p", design, resid)
+        if np.max(np.abs(grad)) < 1e-13:
+            break
+        cov = q[:, :, None] * np.eye(n_cats)[None] - q[:, :, None] * q[:, None, :]
+        info = np.einsum("kcp,kcd,kdr->pr", design, cov, design)
+        step = np.linalg.lstsq(info, grad, rcond=None)[0]
+        length = 1.0
+        while length > 1e-8:
+            q_new = fitted(theta + length * step)
+            if objective(q_new) >= value:
+                break
+            length /= 2
+        else:
+            break
+        theta = theta + length * step
+        q, value = q_new, objective(q_new)
+    return q.T
 
 
 def ordinal_form(block: np.ndarray, name) -> np.ndarray:
@@ -84,31 +131,22 @@ def ordinal_form(block: np.ndarray, name) -> np.ndarray:
 
     The ordinal model (Latent GOLD's adjacent-category logit with scores 0..C-1) has
     ``log P(c + 1 | k) - log P(c | k) = alpha_c + beta_k``: the log-ratios of adjacent
-    categories are additive in category and class. Given probabilities are projected
-    onto that form (the additive least-squares fit of their log-ratios); they are refused
-    with a ValueError when that moves any of them by more than ``ORDINAL_ROUNDING`` or
-    when one is 0, which the model cannot give.
+    categories are additive in category and class. Given probabilities are replaced by
+    the model's closest ones (in Kullback-Leibler divergence: its maximum likelihood fit
+    to them), and refused with a ValueError when that moves any of them by more than
+    ``ORDINAL_ROUNDING``. A published 0.000 is such a rounding: the model's value is
+    small but positive. Two categories are of the ordinal form whatever they are.
     """
-    if block.shape[0] < 3:  # two categories: every pair of probabilities is ordinal
+    if block.shape[0] < 3:
         return block
-    if np.any(block <= 0):
-        raise ValueError(
-            f"conditional_probs[{name!r}] holds a probability of 0, which the ordinal model "
-            "cannot give (every category has a positive probability in every class); give "
-            f"positive probabilities, or leave {name!r} out of ordinal= to treat it as nominal"
-        )
-    ratio = np.diff(np.log(block), axis=0)  # (C - 1, K)
-    additive = ratio.mean(axis=1, keepdims=True) + ratio.mean(axis=0) - ratio.mean()
-    logits = np.vstack([np.zeros((1, block.shape[1])), np.cumsum(additive, axis=0)])
-    projected = np.exp(logits - logits.max(axis=0))
-    projected /= projected.sum(axis=0)
-    moved = float(np.max(np.abs(projected - block)))
+    fitted = _ordinal_fit(block)
+    moved = float(np.max(np.abs(fitted - block)))
     if moved > ORDINAL_ROUNDING:
         raise ValueError(
             f"conditional_probs[{name!r}] are not those of an ordinal indicator: the ordinal "
             "model's log-ratios of adjacent categories, log P(c+1|k) - log P(c|k), differ "
-            "between classes by the same amount for every c, and the nearest probabilities "
-            f"of that form are up to {moved:.3g} from these; leave {name!r} out of ordinal= "
-            "to treat it as nominal"
+            "between classes by the same amount for every c, and the closest probabilities "
+            f"of that form (by maximum likelihood) are up to {moved:.3g} from these; leave "
+            f"{name!r} out of ordinal= to treat it as nominal"
         )
-    return projected
+    return fitted

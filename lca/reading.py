@@ -133,7 +133,10 @@ def read_as_written(path: str) -> pd.DataFrame | None:
     p = Path(path)
     if p.suffix.lower() in (".parquet", ".sav", ".dta"):
         return None
-    return pd.read_csv(p, dtype=object, **csv_options(*csv_format(p)))
+    try:
+        return pd.read_csv(p, dtype=object, **csv_options(*csv_format(p)))
+    except (ValueError, OSError) as exc:
+        raise ReadError(f"{path}: cannot read the file ({exc})") from None
 
 
 def csv_options(encoding: str, sep: str) -> dict:

@@ -65,10 +65,59 @@ def test_assign_writes_the_format_its_suffix_names(survey_csv, tmp_path, capsys)
         assert got["respondent"].tolist() == csv["respondent"].tolist()
         assert got["class"].tolist() == csv["class"].tolist()
         np.testing.assert_allclose(got["posterior_1"], csv["posterior_1"], rtol=1e-15)
+    # Parquet keeps the columns typed as read (text outputs echo them as written)
+    assert parquet["wt"].dtype == np.float64
+    np.testing.assert_allclose(parquet["wt"], data["wt"], rtol=1e-15)
+    gz = tmp_path / "assigned.csv.gz"
+    assert main(["assign", str(model_path), str(path), "--out", str(gz)]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(gz), csv)
     capsys.readouterr()
     bad = tmp_path / "assigned.xlsx"
     assert main(["assign", str(model_path), str(path), "--out", str(bad)]) == 2
     assert "not .xlsx" in capsys.readouterr().err and not bad.exists()
+
+
+def test_profile_and_distal_tables_write_as_parquet(election_files, tmp_path, capsys):
+    """A profile's index mixes '' and integer categories, a distal table integer and
+    text categories: Parquet columns hold one type, so such levels are written as text
+    (they raised ArrowTypeError)."""
+    pytest.importorskip("pyarrow")
+    path, model_path, data = election_files
+    coded = tmp_path / "coded.csv"
+    frame = pd.DataFrame(
+        (np.random.default_rng(3).random((300, 4)) < 0.5).astype(int), columns=list("abcd")
+    )
+    frame.to_csv(coded, index=False)
+    profile = tmp_path / "profile.parquet"
+    assert main(["fit", str(coded), "--classes", "1", "--out", str(tmp_path / "m.json"),
+                 "--profile", str(profile)]) == 0  # fmt: skip
+    got = pd.read_parquet(profile)
+    assert len(got) == 1 + 4 * 2  # the class size, then two categories per indicator
+    np.testing.assert_allclose(got["1"].iloc[1:3].to_numpy(), [
+        (frame["a"] == 0).mean(), (frame["a"] == 1).mean()
+    ], rtol=1e-9)  # fmt: skip
+    out = tmp_path / "distal.parquet"
+    assert main(["distal", str(model_path), str(path), "--outcomes", "GENDER,VOTE3",
+                 "--categorical", "--omit-missing", "--out", str(out)]) == 0  # fmt: skip
+    table = pd.read_parquet(out)
+    model = lca.load(model_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = model.distal_proportions(
+            data[["GENDER", "VOTE3"]], data=data, missing="omit"
+        ).proportions
+    np.testing.assert_allclose(table["proportion"], expected["proportion"], rtol=1e-12)
+
+
+def test_assign_echoes_a_column_named_self(tmp_path):
+    frame = pd.DataFrame({"self": ["x", "y"] * 30, "a": [1, 2, 2] * 20, "b": [1, 1, 2] * 20})
+    path = tmp_path / "self.csv"
+    frame.to_csv(path, index=False)
+    assert main(["fit", str(path), "--columns", "a,b", "--classes", "1",
+                 "--out", str(tmp_path / "m.json")]) == 0  # fmt: skip
+    out = tmp_path / "o.csv"
+    assert main(["assign", str(tmp_path / "m.json"), str(path), "--out", str(out)]) == 0
+    assert pd.read_csv(out)["self"].tolist() == frame["self"].tolist()
 
 
 def test_compare_writes_table_and_models(survey_csv, tmp_path, capsys):

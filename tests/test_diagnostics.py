@@ -326,6 +326,8 @@ def test_crosstab_of_a_loaded_model_with_data_equals_the_fitted_models(gss82_hol
     variable = pd.Series(rng.choice(["x", "y", None], len(data)), index=data.index, name="v")
     with pytest.raises(lca.NotFittedError, match=r"crosstab\(variable, data=df\)"):
         loaded.crosstab(variable)
+    with pytest.raises(ValueError, match="unknown= goes with data="):
+        model.crosstab(variable, unknown="missing")
     framed = data.assign(v=variable, wt=weights)
     for kind in ("modal", "proportional", "bch", "ml"):
         expected = model.crosstab(variable, weights=weights, kind=kind)

@@ -331,7 +331,7 @@ def test_outcomes_by_name_aligned_by_index_and_several_at_once(sample):
     data, model = sample
     both = data.assign(y2=2 * data["y"] + 1)
     res = model.distal_means(["y", "y2"], data=both)
-    for names in (pd.Index(["y", "y2"]), np.array(["y", "y2"]), ("y", "y2")):  # any list form
+    for names in (pd.Index(["y", "y2"]), ("y", "y2")):  # any list form
         pd.testing.assert_frame_equal(model.distal_means(names, data=both).means, res.means)
     np.testing.assert_allclose(
         res.means.loc["y2", "mean"], 2 * res.means.loc["y", "mean"] + 1, rtol=1e-10

@@ -405,8 +405,17 @@ def test_bad_outcomes_and_options_get_clear_errors(sample):
     with pytest.raises(DataError, match=r"weights='w' is a name.*weights=df\['w'\]"):
         model.crosstab(data["y"], weights="w")
     age = pd.Series(np.arange(1200) % 80 + 18, index=data.index, name="age")
-    with pytest.raises(DataError, match=r"'age' has 80 distinct values.*distal_means"):
+    with pytest.raises(DataError, match=r"'age' has 80 distinct numbers.*distal_means"):
         model.distal_proportions(age)
+    # what counts is the values there, and numbers only: a Categorical of 60 declared
+    # categories of which 3 are used, and 60 text categories, are tables as before
+    declared = pd.Categorical(data["y"], categories=[*"abc", *(f"x{i}" for i in range(57))])
+    res = model.distal_proportions(pd.Series(declared, index=data.index, name="y"))
+    assert list(res.table().loc["y"].index) == ["a", "b", "c"]
+    many = pd.Series([f"c{i % 60}" for i in range(1200)], index=data.index, name="many")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zero cells among 60 categories
+        assert model.distal_proportions(many, correction="bch").wald.loc["many", "df"] == 118
 
 
 def test_a_proportion_at_zero_is_exactly_zero_in_the_ml_crosstab_too():

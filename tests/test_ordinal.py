@@ -148,9 +148,10 @@ def test_an_unordered_numeric_categorical_is_scored_in_numeric_order():
 
 def test_from_parameters_holds_ordinal_indicators_to_the_ordinal_form():
     """Probabilities given for an ordinal indicator must be the ordinal model's: exact
-    ones are kept (to rounding), ones rounded to 3 decimals are replaced by the nearest
-    of that form (within 0.005, and then of the form exactly), others and zeros are
-    refused, naming the indicator (they were taken as given, with the ordinal count)."""
+    ones are kept (to rounding), ones rounded to 3 decimals (zeros included) are
+    replaced by the closest of that form (within 0.005, and then of the form exactly),
+    others are refused, naming the indicator (they were taken as given, with the
+    ordinal count)."""
     exact = ordinal_block([0.0, 0.4, -0.3, 0.2], [-1.0, 0.5, 1.5])
     nominal = [[0.6, 0.3, 0.2], [0.4, 0.7, 0.8]]
 
@@ -173,7 +174,19 @@ def test_from_parameters_holds_ordinal_indicators_to_the_ordinal_form():
         lca.LatentClassModel.from_parameters(
             [0.6, 0.4], {"q2": [[0.7, 0.1], [0.2, 0.3], [0.1, 0.6]]}, ordinal=["q2"]
         )
-    with pytest.raises(ValueError, match=r"'o'\] holds a probability of 0.*leave 'o' out"):
+    # the reviewer's: an exact ordinal table rounded to 3 decimals, with a cell of 0.001,
+    # which a least-squares fit of the log-ratios moved by 0.005
+    near = np.array([[0.916, 0.328, 0.053], [0.078, 0.265, 0.109],
+                     [0.005, 0.156, 0.164], [0.001, 0.251, 0.674]])  # fmt: skip
+    assert np.max(np.abs(model(near).conditional_probs_["o"].to_numpy() - near)) < 0.001
+    # a published 0.000 is a rounding: the model's value there is small and positive
+    steep = ordinal_block([0.0, 0.0, 0.0], [-4.0, 0.0, 4.0])
+    published = np.round(steep, 3)
+    published[1] += 1 - published.sum(axis=0)
+    assert (published == 0).any()
+    got = model(published).conditional_probs_["o"].to_numpy()
+    assert (got > 0).all() and np.max(np.abs(got - published)) < 0.005
+    with pytest.raises(ValueError, match=r"'o'\] are not those of an ordinal.*leave 'o' out"):
         model(np.array([[0.5, 0.2, 0.1], [0.5, 0.3, 0.3], [0.0, 0.5, 0.6]]))
     # two categories are always of the ordinal form
     binary = model(np.array([[0.9, 0.5, 0.1], [0.1, 0.5, 0.9]]))

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -116,7 +117,7 @@ def test_saving_into_a_folder_that_does_not_exist_names_the_folder(tmp_path):
     assert not (tmp_path / "nowhere").exists()
 
 
-def test_warnings_point_at_the_users_line_whatever_the_call_path():
+def test_warnings_point_at_the_users_line_whatever_the_call_path(monkeypatch):
     """The same warning reached through fit, compare and standard_errors is reported at
     the line of this file that called lca, not inside the library (a fixed stacklevel
     was right for one path only; the reviewer saw lca/model.py:742)."""
@@ -137,6 +138,14 @@ def test_warnings_point_at_the_users_line_whatever_the_call_path():
         model.standard_errors(data=data.drop(columns="const"), weights=np.full(len(data), 2.0))
     mine = [r for r in record if "the weights sum to" in str(r.message)]
     assert mine and all(r.filename == __file__ for r in mine), [r.filename for r in mine]
+    # code run by exec (a notebook cell, python -c) is the user's too, even where the
+    # current folder is the package's (a "<cell>" made absolute would lie inside it)
+    monkeypatch.chdir(Path(lca.__file__).parent)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        exec(compile("lca.LatentClassModel(1).fit(data)", "<cell>", "exec"))
+    mine = [r for r in record if "one category only" in str(r.message)]
+    assert mine and all(r.filename == "<cell>" for r in mine), [r.filename for r in mine]
 
 
 @pytest.mark.parametrize(
