@@ -111,19 +111,21 @@ def largest_residual(bvr: pd.DataFrame) -> float:
 # -- cross-tabulation with an outside variable -----------------------------------------
 
 
-def _aligned(values, index: pd.Index, what: str) -> pd.Series:
-    """``values`` as a Series on the fitted data's index, or a DataError."""
+def _aligned(values, index: pd.Index, what: str, fitted: bool = True) -> pd.Series:
+    """``values`` as a Series on the index of the fitted data (or, ``fitted=False``, of
+    the data given), or a DataError."""
     n = len(index)
+    rows = "fitted row" if fitted else "row of the data"
+    whose = "the model was fitted to" if fitted else "the data have"
+    data = "the fitted data's" if fitted else "the data's"
     if not isinstance(values, pd.Series):
         arr = np.asarray(values, dtype=object)
         if arr.ndim != 1 or arr.shape[0] != n:
-            raise DataError(
-                f"{what} must have one value per fitted row ({n}), got shape {arr.shape}"
-            )
+            raise DataError(f"{what} must have one value per {rows} ({n}), got shape {arr.shape}")
         return pd.Series(arr, index=index)
     if len(values) != n:
         raise DataError(
-            f"{what} has {len(values)} values but the model was fitted to {n} rows; "
+            f"{what} has {len(values)} values but {whose} {n} rows; "
             "pass the variable of the same respondents"
         )
     if values.index.equals(index):
@@ -131,8 +133,8 @@ def _aligned(values, index: pd.Index, what: str) -> pd.Series:
     if index.is_unique and values.index.is_unique and set(values.index) == set(index):
         return values.reindex(index)
     raise DataError(
-        f"{what}'s index is not the fitted data's index; align it (variable.reindex(data.index)) "
-        "or pass variable.to_numpy() if the rows are in the fitted order"
+        f"{what}'s index is not {data} index; align it (variable.reindex(data.index)) "
+        f"or pass variable.to_numpy() if the rows are in the order of the data"
     )
 
 
@@ -219,7 +221,7 @@ def crosstab(
         post = model._pattern_post[model._fit_inverse]
     else:
         index, post, w = rows
-    variable = _aligned(variable, index, "variable")
+    variable = _aligned(variable, index, "variable", fitted=rows is None)
 
     categories = _categories(variable)
     missing = variable.isna().to_numpy()

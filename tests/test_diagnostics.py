@@ -328,6 +328,8 @@ def test_crosstab_of_a_loaded_model_with_data_equals_the_fitted_models(gss82_hol
         loaded.crosstab(variable)
     with pytest.raises(ValueError, match="unknown= goes with data="):
         model.crosstab(variable, unknown="missing")
+    with pytest.raises(lca.DataError, match=rf"has 10 values but the data have {len(data)} rows"):
+        loaded.crosstab(variable.iloc[:10], data=data)
     framed = data.assign(v=variable, wt=weights)
     for kind in ("modal", "proportional", "bch", "ml"):
         expected = model.crosstab(variable, weights=weights, kind=kind)
