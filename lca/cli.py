@@ -120,7 +120,8 @@ def parquet_ready(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     for c in frame.columns:
-        frame[c] = _one_type(pd.Index(frame[c])).to_numpy()
+        if frame[c].dtype == object:  # typed columns (Int64, category, ...) stay as they are
+            frame[c] = _one_type(pd.Index(frame[c])).to_numpy()
     levels = [
         _one_type(frame.index.get_level_values(i)).rename(name)
         for i, name in enumerate(frame.index.names)

@@ -109,6 +109,24 @@ def test_profile_and_distal_tables_write_as_parquet(election_files, tmp_path, ca
     np.testing.assert_allclose(table["proportion"], expected["proportion"], rtol=1e-12)
 
 
+def test_assign_from_parquet_into_parquet_keeps_the_column_types(tmp_path):
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({
+        "a": pd.array([1, 2, None, 1] * 20, dtype="Int64"),
+        "b": [1, 2, 2, 1] * 20,
+        "c": pd.Categorical(["x", "y"] * 40),
+    })  # fmt: skip
+    frame.to_parquet(tmp_path / "in.parquet")
+    assert main(["fit", str(tmp_path / "in.parquet"), "--classes", "1",
+                 "--out", str(tmp_path / "m.json")]) == 0  # fmt: skip
+    out = tmp_path / "o.parquet"
+    assert main(["assign", str(tmp_path / "m.json"), str(tmp_path / "in.parquet"),
+                 "--out", str(out)]) == 0  # fmt: skip
+    got = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(got[frame.columns], frame, check_categorical=False)
+    assert isinstance(got["c"].dtype, pd.CategoricalDtype)
+
+
 def test_assign_echoes_a_column_named_self(tmp_path):
     frame = pd.DataFrame({"self": ["x", "y"] * 30, "a": [1, 2, 2] * 20, "b": [1, 1, 2] * 20})
     path = tmp_path / "self.csv"
