@@ -56,6 +56,7 @@ from .encoding import MAX_CATEGORIES, DataError
 from .exceptions import user_stacklevel
 from .three_step import (
     _check_not_time,
+    _is_numeric,
     _scalar,
     classification_errors,
     ml_distal_shares,
@@ -388,11 +389,8 @@ def _outcome_codes(values: pd.Series, missing: str) -> tuple[list, np.ndarray]:
             "or recode the missing values as a category of their own"
         )
     categories = _categories(values)
-    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-        values.dtype
-    )
     distinct = values.nunique(dropna=True)
-    if numeric and distinct > MAX_CATEGORIES:
+    if _is_numeric(values) and distinct > MAX_CATEGORIES:
         raise DataError(
             f"distal outcome {name!r} has {distinct} distinct numbers, more than "
             f"{MAX_CATEGORIES}: it looks continuous; give its class means with "

@@ -116,8 +116,12 @@ def text_key(value) -> str:
     return str(value).strip()
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _sort_labels(labels: list) -> list:
-    numbers_ = sorted(v for v in labels if isinstance(v, (int, float)) and not isinstance(v, bool))
+    numbers_ = sorted(v for v in labels if _is_number(v))
     bools = sorted(v for v in labels if isinstance(v, bool))
     texts = sorted(v for v in labels if isinstance(v, str))
     return bools + numbers_ + texts
@@ -286,10 +290,6 @@ def explicit_labels(name, order, where: str | None = None) -> list:
     _check_finite(name, labels)
     _check_lookalikes(name, labels)
     return labels
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Indicator:

@@ -18,6 +18,7 @@ from . import _em, _kernels, criteria
 from .encoding import (
     MAX_CATEGORIES,
     DataError,
+    _is_number,
     answered_only_where_weightless,
     check_frame,
     compress,
@@ -990,10 +991,7 @@ class LatentClassModel:
         for j, ind in enumerate(indicators):
             if ind.name not in names:
                 continue
-            numeric = all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in ind.categories
-            )
-            if not (ind.ordered or numeric):
+            if not (ind.ordered or all(_is_number(v) for v in ind.categories)):
                 raise DataError(
                     f"ordinal indicator {ind.name!r} has labels that are not numbers, of "
                     "unknown order "

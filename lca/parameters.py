@@ -86,8 +86,7 @@ def _ordinal_fit(block: np.ndarray) -> np.ndarray:
     log-ratios of adjacent categories."""
     n_cats, k = block.shape
     scores = np.arange(n_cats, dtype=float)
-    with np.errstate(divide="ignore"):
-        ratio = np.diff(np.log(np.maximum(block, 1e-12)), axis=0)
+    ratio = np.diff(np.log(np.maximum(block, 1e-12)), axis=0)
     # theta = (a_1..a_{C-1}, b_1..b_K); logit[c, k] = a_c + scores[c] b_k, a_0 = 0
     theta = np.concatenate([np.cumsum(ratio.mean(axis=1) - ratio.mean()), ratio.mean(axis=0)])
     design = np.zeros((k, n_cats, n_cats - 1 + k))
