@@ -38,8 +38,41 @@ def _num(x):
     return x if math.isfinite(x) else None
 
 
-def _name_ok(name) -> bool:
-    return isinstance(name, (str, int)) and not isinstance(name, bool)
+def _name_to_json(name):
+    """A column name as the file holds it, or None if it cannot be written.
+
+    A str, an int or a finite float is written as it is (JSON tells 1.0 from
+    1); a tuple (a column of a MultiIndex) as a list of such names, which
+    reads back as the tuple, since no column name can be a list.
+    """
+    name = plain_name(name)
+    if isinstance(name, tuple):
+        parts = [_name_to_json(p) for p in name]
+        return parts if parts and all(p is not None for p in parts) else None
+    if isinstance(name, bool) or not isinstance(name, (str, int, float)):
+        return None
+    return name if not isinstance(name, float) or math.isfinite(name) else None
+
+
+def _name_from_json(raw):
+    """The column name :func:`_name_to_json` wrote, or None if ``raw`` is not one."""
+    if isinstance(raw, list):
+        parts = [_name_from_json(p) for p in raw]
+        return tuple(parts) if parts and all(p is not None for p in parts) else None
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        return None
+    return raw if not isinstance(raw, float) or math.isfinite(raw) else None
+
+
+def _names_to_json(names, what: str) -> list:
+    out = [_name_to_json(n) for n in names]
+    for name, raw in zip(names, out):
+        if raw is None:
+            raise TypeError(
+                f"{what} {name!r} cannot be saved: a name in a model file is a str, an int, "
+                "a finite float or a tuple of those; rename the column"
+            )
+    return out
 
 
 def _class_match(model):
@@ -77,19 +110,16 @@ def _read_class_match(raw, k: int, path):
 
 def model_to_dict(model) -> dict:
     """The JSON-ready content of a fitted model."""
-    for ind in model.indicators_:
-        if not _name_ok(ind.name):
-            raise TypeError(
-                f"indicator name {ind.name!r} cannot be saved; rename the columns to str or int"
-            )
+    names = _names_to_json([ind.name for ind in model.indicators_], "indicator name")
     params = model.get_params()
     if params["ordinal"] is not None:
-        params["ordinal"] = name_list(params["ordinal"], "ordinal")
+        params["ordinal"] = _names_to_json(name_list(params["ordinal"], "ordinal"), "ordinal=")
     categories = params.pop("categories")
     if categories is not None:
+        keys = _names_to_json(list(categories), "categories= key")
         categories = [
-            [plain_name(name), [python_label(v) for v in labels]]
-            for name, labels in categories.items()
+            [key, [python_label(v) for v in labels]]
+            for key, labels in zip(keys, categories.values())
         ]
     rs = params["random_state"]
     if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
@@ -105,12 +135,12 @@ def model_to_dict(model) -> dict:
         "n_classes": model.n_classes_,
         "indicators": [
             {
-                "name": ind.name,
+                "name": name,
                 "categories": list(ind.categories),
                 "ordered": ind.ordered,
                 "scale": "ordinal" if is_ordinal else "nominal",
             }
-            for ind, is_ordinal in zip(model.indicators_, model._ordinal)
+            for name, ind, is_ordinal in zip(names, model.indicators_, model._ordinal)
         ],
         "class_sizes": [float(p) for p in model._class_probs],
         "class_labels": getattr(model, "class_labels_", None),
@@ -300,8 +330,8 @@ def model_from_dict(d, path="<dict>"):
     for i, raw in enumerate(raw_inds):
         if not isinstance(raw, dict):
             _fail(path, f"indicator {i} is not an object")
-        name = raw.get("name")
-        if not _name_ok(name):
+        name = _name_from_json(raw.get("name"))
+        if name is None:
             _fail(path, f"indicator {i} has no valid name")
         cats = _get(raw, "categories", list, path)
         if not (1 <= len(cats) <= 32_767):
@@ -426,14 +456,23 @@ def _model_from_options(d: dict, k: int, path):
     unknown = sorted(set(options) - set(names))
     if unknown:
         _fail(path, f"unknown fitting options {unknown}")
+    if options.get("ordinal") is not None:
+        ordinal = options["ordinal"]
+        names = [_name_from_json(n) for n in ordinal] if isinstance(ordinal, list) else [None]
+        if any(n is None for n in names):
+            _fail(path, "option 'ordinal' is malformed")
+        options["ordinal"] = names
     if options.get("categories") is not None:
         cats = options["categories"]
         if not isinstance(cats, list) or not all(
-            isinstance(p, list) and len(p) == 2 and _name_ok(p[0]) and isinstance(p[1], list)
+            isinstance(p, list)
+            and len(p) == 2
+            and _name_from_json(p[0]) is not None
+            and isinstance(p[1], list)
             for p in cats
         ):
             _fail(path, "option 'categories' is malformed")
-        options["categories"] = {p[0]: p[1] for p in cats}
+        options["categories"] = {_name_from_json(p[0]): p[1] for p in cats}
     model = LatentClassModel(**options)
     try:
         model._validate_params()

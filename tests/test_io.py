@@ -70,6 +70,41 @@ def test_numpy_column_names_in_options_are_saved_as_plain_names(tmp_path):
     pd.testing.assert_frame_equal(model.predict_proba(data), loaded.predict_proba(data))
 
 
+def test_tuple_and_float_column_names_round_trip(tmp_path):
+    """A MultiIndex's tuples and float names save and load, in options too."""
+    rng = np.random.default_rng(1)
+    codes = rng.integers(1, 4, (150, 4))
+    columns = pd.MultiIndex.from_tuples([("wave1", 1), ("wave1", 2), ("wave2", 1), ("w", 2)])
+    data = pd.DataFrame(codes, columns=columns)
+    model = lca.LatentClassModel(
+        2, n_starts=2, ordinal=[("wave1", 2)], categories={("wave2", 1): [3, 2, 1]}
+    ).fit(data)
+    path = _save(model, tmp_path)
+    assert json.loads(path.read_text())["indicators"][0]["name"] == ["wave1", 1]
+    loaded = lca.load(path)
+    assert [i.name for i in loaded.indicators_] == list(columns)
+    assert loaded.get_params()["ordinal"] == [("wave1", 2)]
+    assert loaded.get_params()["categories"] == {("wave2", 1): [3, 2, 1]}
+    a, b = model.predict_proba(data), loaded.predict_proba(data)
+    assert np.array_equal(a.to_numpy(), b.to_numpy())
+
+    floats = pd.DataFrame(codes, columns=[0.5, 1.0, 2.0, 2.5])
+    model = lca.LatentClassModel(2, n_starts=2).fit(floats)
+    loaded = lca.load(_save(model, tmp_path))
+    names = [i.name for i in loaded.indicators_]
+    assert names == [0.5, 1.0, 2.0, 2.5] and all(type(n) is float for n in names)
+    assert np.array_equal(model.predict_proba(floats), loaded.predict_proba(floats))
+
+
+def test_unwritable_column_name_is_refused_at_save(tmp_path):
+    codes = np.random.default_rng(2).integers(1, 3, (100, 4))
+    data = pd.DataFrame(codes, columns=[b"q1", "q2", "q3", "q4"])
+    model = lca.LatentClassModel(2, n_starts=2).fit(data)
+    with pytest.raises(TypeError, match=r"indicator name b'q1' cannot be saved.*rename the column"):
+        model.save(tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()
+
+
 def test_model_from_parameters_round_trips(tmp_path):
     m = lca.LatentClassModel.from_parameters([0.5, 0.5], {"q": [[0.9, 0.2], [0.1, 0.8]]})
     loaded = lca.load(_save(m, tmp_path))
@@ -120,6 +155,9 @@ def _swap_rows(d):
         (_set("options", "n_classes", value=7), "disagrees"),
         (_set("options", "__class__", value="os.system"), "unknown fitting options"),
         (_set("indicators", 0, "categories", value=[{"x": 1}]), "invalid category label"),
+        (_set("indicators", 0, "name", value={"x": 1}), "indicator 0 has no valid name"),
+        (_set("indicators", 0, "name", value=[]), "indicator 0 has no valid name"),
+        (_set("options", "ordinal", value=[[]]), "option 'ordinal' is malformed"),
         (_set("fit_stats", "bic", value="oops"), "not a number"),
         (_set("class_match", value={"label": ["a", "b", "c"]}), "class_match must hold"),
     ],
