@@ -90,7 +90,11 @@ def weight_values(weights, data: pd.DataFrame) -> np.ndarray:
     if isinstance(weights, pd.Series):
         if len(weights) != n:
             raise DataError(f"weights have {len(weights)} values but the data have {n} rows")
-        if not weights.index.equals(data.index):
+        index = data.index
+        if not weights.index.equals(index):
+            if index.is_unique and weights.index.is_unique and set(weights.index) == set(index):
+                weights = weights.reindex(index)  # the same respondents in another order
+        if not weights.index.equals(index):
             raise DataError(
                 "the weights' index is not aligned with the data's index; pass "
                 "weights.reindex(data.index) or weights.to_numpy() if the order is right"
@@ -661,10 +665,12 @@ class LatentClassModel:
             as ``"True"``, ``"1.5"``; build the frame under
             ``dask.config.set({"dataframe.convert-string": False})`` to keep
             them.)
-        weights : array-like of shape (n_respondents,), str or None
+        weights : array-like of shape (n_respondents,), pandas.Series, str or None
             Non-negative case weights (survey weights or frequencies), or the
             name of a column of ``data`` holding them (that column is then
-            not an indicator; the only form a Dask DataFrame takes). The
+            not an indicator; the only form a Dask DataFrame takes). A Series
+            is matched to the rows by its index (the same labels in another
+            order are reordered; other labels are refused). The
             likelihood, class sizes, profiles and every statistic are
             weighted; N in BIC, CAIC and SABIC is the sum of the weights.
         y : None

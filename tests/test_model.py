@@ -269,6 +269,24 @@ def test_weights_may_be_a_column(gss82):
     assert b.n_obs_ == pytest.approx(w.sum())
 
 
+def test_weights_series_in_another_order_is_aligned_by_label(gss82):
+    """A weights Series over the same respondents in another order is matched by label."""
+    w = pd.Series(np.random.default_rng(0).uniform(0.5, 1.5, len(gss82)), index=gss82.index)
+    shuffled = w.sample(frac=1.0, random_state=2)
+    assert not shuffled.index.equals(gss82.index)
+    a = lca.LatentClassModel(2, n_starts=3).fit(gss82, weights=w)
+    b = lca.LatentClassModel(2, n_starts=3).fit(gss82, weights=shuffled)
+    assert a.loglik_ == b.loglik_
+    variable = gss82.iloc[:, 0]
+    pd.testing.assert_frame_equal(
+        a.crosstab(variable, weights=w, data=gss82),
+        a.crosstab(variable, weights=shuffled, data=gss82),
+    )
+    # the same length but other labels is still refused
+    with pytest.raises(lca.DataError, match="not aligned"):
+        a.crosstab(variable, weights=w.set_axis(w.index + 10_000), data=gss82)
+
+
 def test_shuffling_rows_changes_nothing(gss82):
     shuffled = gss82.sample(frac=1.0, random_state=5)
     a = lca.LatentClassModel(3, n_starts=6).fit(gss82)
