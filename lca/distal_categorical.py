@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from .distal import Z95, _step1_derivative, check_options, step2, text_header
 from .encoding import MAX_CATEGORIES, DataError
@@ -71,6 +71,29 @@ CORRECTIONS = ("ml", "bch", "none")
 BOUNDARY = 1e-8
 
 
+def proportion_limits(prop: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% limits of proportions, normal on the logit scale (the delta method).
+
+    ``expit(logit(p) -/+ z se / (p (1 - p)))``: the limits stay inside 0-1
+    and are not symmetric near the bounds, as Stata's ``proportion`` and R
+    survey's ``svyciprop(method = "logit")`` give them; the symmetric
+    ``p -/+ z se`` can leave 0-1 for a small class or a rare category. A
+    proportion with no standard error (NaN) has NaN limits; one with a zero
+    standard error, itself as both. A BCH proportion outside 0-1 (the
+    correction can leave the range) or at 0 or 1 has no logit: it gets the
+    symmetric normal limits.
+    """
+    prop = np.asarray(prop, dtype=float)
+    se = np.asarray(se, dtype=float)
+    inside = (prop > 0.0) & (prop < 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit = np.log(prop) - np.log1p(-prop)
+        half = Z95 * se / (prop * (1.0 - prop))
+        lower = np.where(inside, special.expit(logit - half), prop - Z95 * se)
+        upper = np.where(inside, special.expit(logit + half), prop + Z95 * se)
+    return lower, upper
+
+
 @dataclass(frozen=True)
 class DistalProportions:
     """Class distributions of categorical distal outcomes (step 3).
@@ -79,8 +102,9 @@ class DistalProportions:
     ----------
     proportions : pandas.DataFrame
         Index (outcome, category, class); columns ``proportion``, ``se``,
-        ``ci_lower`` and ``ci_upper`` (95%, normal). Only the categories
-        observed among the rows used appear.
+        ``ci_lower`` and ``ci_upper`` (95%, on the logit scale, so within
+        0-1: :func:`proportion_limits`). Only the categories observed among
+        the rows used appear.
     wald : pandas.DataFrame
         One row per outcome: the Wald ``statistic`` that the outcome's
         distribution is the same in every class, its ``df`` ((K - 1)(C -
@@ -526,6 +550,7 @@ def distal_proportions(
         if correction == "ml":  # held at 0: EM leaves 1e-9 to 1e-300 there
             se = np.where(prop <= BOUNDARY, np.nan, se)
             prop = np.where(prop <= BOUNDARY, 0.0, prop)
+        lower, upper = proportion_limits(prop, se)
         index = pd.MultiIndex.from_arrays(
             [
                 [name] * prop.size,
@@ -539,8 +564,8 @@ def distal_proportions(
                 {
                     "proportion": prop,
                     "se": se,
-                    "ci_lower": prop - Z95 * se,
-                    "ci_upper": prop + Z95 * se,
+                    "ci_lower": lower,
+                    "ci_upper": upper,
                 },
                 index=index,
             )

@@ -1758,7 +1758,8 @@ class LatentClassModel:
         -------
         lca.distal_categorical.DistalProportions
             ``proportions`` (outcome, category, class) with ``se``,
-            ``ci_lower``, ``ci_upper``; ``wald`` per outcome ((K-1)(C-1) df);
+            95% limits ``ci_lower``, ``ci_upper`` (logit scale, inside 0-1);
+            ``wald`` per outcome ((K-1)(C-1) df);
             ``classification_errors``; ``table()``.
 
         Notes

@@ -88,6 +88,37 @@ def test_known_classes_give_group_proportions_and_binomial_standard_errors():
         assert res.wald.loc["y", "p_value"] == pytest.approx(chi2.sf(stat, 2), rel=1e-6)
 
 
+def test_limits_are_normal_on_the_logit_scale_and_stay_inside_0_1():
+    """Known classes, a rare category (2 of 60): the limits are expit(logit q -/+ 1.96 se /
+    (q (1 - q))) with the binomial se, inside 0-1 where q -/+ 1.96 se is not."""
+    cls = np.repeat([0, 1, 2], [60, 90, 50])
+    y = np.array(["no"] * 200, dtype=object)
+    y[[0, 1]] = "yes"
+    y[60:105] = "yes"
+    y[150:170] = "yes"
+    q = np.array([2 / 60, 45 / 90, 20 / 50])
+    se = np.sqrt(q * (1 - q) / np.array([60, 90, 50]))
+    z = 1.959963984540054
+    half = z * se / (q * (1 - q))
+    logit = np.log(q / (1 - q))
+    expected_lower = 1 / (1 + np.exp(-(logit - half)))
+    expected_upper = 1 / (1 + np.exp(-(logit + half)))
+    assert q[0] - z * se[0] < 0 < expected_lower[0]  # the symmetric limit would leave 0-1
+    for correction in ("ml", "bch", "none"):
+        res = distal_categorical.distal_proportions(
+            np.eye(3)[cls], pd.DataFrame({"y": y}), np.ones(200), CLASSES, correction=correction
+        )
+        got = res.proportions.loc[("y", "yes")]
+        np.testing.assert_allclose(got["ci_lower"], expected_lower, rtol=1e-6)
+        np.testing.assert_allclose(got["ci_upper"], expected_upper, rtol=1e-6)
+    # no logit outside 0-1 (BCH can go there) or at a bound: the symmetric limits
+    lower, upper = distal_categorical.proportion_limits(
+        np.array([-0.01, 0.0, 1.0, 0.3]), np.array([0.02, 0.0, np.nan, np.nan])
+    )
+    np.testing.assert_allclose(lower, [-0.01 - z * 0.02, 0.0, np.nan, np.nan])
+    np.testing.assert_allclose(upper, [-0.01 + z * 0.02, 0.0, np.nan, np.nan])
+
+
 def test_bch_proportions_equal_bch_means_of_each_categorys_indicator(sample):
     """A category's BCH proportion is the BCH mean of its 0/1 indicator (lca.distal, a
     separate implementation), standard errors included, with weights."""
