@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .encoding import DataError, _whole_floats_to_int, check_bool_number_mix
-from .exceptions import ConvergenceWarning, user_stacklevel
+from .exceptions import ConvergenceWarning, user_frame, warn, warnings_from
 
 #: How :func:`crosstab` places respondents in classes.
 CROSSTAB_KINDS = ("modal", "proportional", "bch", "ml")
@@ -359,6 +359,12 @@ def bootstrap_seed(random_state) -> int | None:
     )
 
 
+def _replicate_from(caller, *args):
+    """:func:`_replicate`, its warnings pointing at ``caller`` (the user's frame)."""
+    with warnings_from(caller):
+        return _replicate(*args)
+
+
 def _replicate(null_model, missing, weights, n_classes, seed, fit_options, split_starts=True):
     """LR statistic on one sample drawn from the K-1 class model.
 
@@ -442,9 +448,11 @@ def bootstrap_lr(
 
     children = np.random.SeedSequence(seed, spawn_key=(n_classes,)).spawn(n_bootstrap)
     fit_options = {**fit_options, "n_jobs": 1}
+    # warnings of the fits in joblib's threads point at the user's line, not into joblib
+    caller = user_frame()
     tasks = (
-        delayed(_replicate)(
-            null_model, missing, weights, n_classes, child, fit_options, split_starts
+        delayed(_replicate_from)(
+            caller, null_model, missing, weights, n_classes, child, fit_options, split_starts
         )
         for child in children
     )
@@ -463,11 +471,10 @@ def bootstrap_lr(
     stats = np.array([r[0] for r in results], dtype=float)
     not_converged = int(sum(r[1] for r in results))
     if not_converged:
-        warnings.warn(
+        warn(
             f"{not_converged} of {2 * n_bootstrap} bootstrap fits ({n_classes - 1} and "
             f"{n_classes} classes) did not converge; raise max_iter for a sharper p-value",
             ConvergenceWarning,
-            stacklevel=user_stacklevel(),
         )
     statistic = 2.0 * (loglik_alt - null_model.loglik_)
     p_value = (1.0 + np.count_nonzero(stats >= statistic)) / (n_bootstrap + 1.0)

@@ -42,7 +42,6 @@ Latent GOLD's Step3 report.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +49,7 @@ import pandas as pd
 from scipy import stats
 
 from .encoding import DataError
-from .exceptions import ConvergenceWarning, user_stacklevel
+from .exceptions import ConvergenceWarning, warn
 from .three_step import (
     ASSIGNMENTS,
     _check_every_class_assigned,
@@ -290,11 +289,10 @@ def ml_normal(post, share, d, y, w, max_iter: int = 10_000, tol: float = 1e-12) 
         raise failure
     theta, _, converged, n_iter = best
     if not converged:
-        warnings.warn(
+        warn(
             f"the ML correction for a distal outcome did not converge in {n_iter} EM "
             "iterations; compare correction='bch'",
             ConvergenceWarning,
-            stacklevel=user_stacklevel(),
         )
     return theta, log_d, used
 
@@ -584,11 +582,10 @@ def distal_means(
         )
         test = wald_equal(mean, cov)
         if np.isnan(test[0]):
-            warnings.warn(
+            warn(
                 f"the class means of distal outcome {name!r} have a singular covariance (it is "
                 "constant within some classes), so some Wald tests are NaN",
                 UserWarning,
-                stacklevel=user_stacklevel(),
             )
         wald.append((name, *test))
         for s, t, *rest in pairwise_tests(mean, cov):

@@ -44,7 +44,6 @@ step 1's estimation error as in :mod:`lca.distal`.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +52,7 @@ from scipy import special, stats
 
 from .distal import Z95, _step1_derivative, check_options, step2, text_header
 from .encoding import MAX_CATEGORIES, DataError
-from .exceptions import user_stacklevel
+from .exceptions import warn
 from .three_step import (
     _check_not_time,
     _is_numeric,
@@ -494,23 +493,21 @@ def distal_proportions(
             )
             fixed = q <= BOUNDARY
             if parts is None:
-                warnings.warn(
+                warn(
                     f"the information of the ML proportions of distal outcome {name!r} is "
                     "singular, so they have no standard errors; its standard errors and Wald "
                     "test are NaN: merge rare categories, or use correction='bch'",
                     UserWarning,
-                    stacklevel=user_stacklevel(),
                 )
             elif fixed.any():
                 c, s = (int(v[0]) for v in np.nonzero(fixed))
-                warnings.warn(
+                warn(
                     f"{int(fixed.sum())} ML proportion(s) of distal outcome {name!r} are at 0 "
                     f"(category {_scalar(labels[c])!r} in class {classes[s]}: nobody in that class "
                     "has it, by the corrected estimates); they are held at 0 with no standard "
                     "error (NaN), the others' standard errors and the Wald test take them as "
                     "fixed. Merge rare categories to avoid it",
                     UserWarning,
-                    stacklevel=user_stacklevel(),
                 )
             if parts is not None and step1 is not None:
                 inv, jac, p_hat, free = parts
@@ -572,20 +569,18 @@ def distal_proportions(
         )
         test = wald_same_distribution(q, cov)
         if np.isnan(test[0]) and correction != "ml":
-            warnings.warn(
+            warn(
                 f"the class proportions of distal outcome {name!r} have a singular covariance "
                 "(constant within some classes), so its Wald test is NaN",
                 UserWarning,
-                stacklevel=user_stacklevel(),
             )
         elif np.isnan(test[0]) and parts is not None:
-            warnings.warn(
+            warn(
                 f"the Wald test of distal outcome {name!r} is NaN: its proportions at 0 or 1 "
                 "(held fixed, without sampling variance) make some classes differ for certain, "
                 "where the test's large-sample theory does not hold; merge rare categories, "
                 "or test with correction='bch'",
                 UserWarning,
-                stacklevel=user_stacklevel(),
             )
         wald.append((name, *test))
         covariance[name] = cov

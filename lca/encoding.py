@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -34,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ._compress import array_blocks, pattern_table, row_blocks, rows_in_pattern
-from .exceptions import user_stacklevel
+from .exceptions import warn
 
 #: Default limit of distinct values before a column is taken for continuous.
 MAX_CATEGORIES = 50
@@ -346,11 +345,10 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
             "max_categories if it really is categorical"
         )
     if len(labels) == 1:
-        warnings.warn(
+        warn(
             f"column {name!r} has one category only ({labels[0]!r}); it carries no "
             "information about the classes",
             UserWarning,
-            stacklevel=user_stacklevel(),
         )
     return Indicator(name=name, categories=tuple(labels), ordered=ordered)
 

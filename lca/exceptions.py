@@ -2,10 +2,58 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
+import warnings
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: ``frame`` of this thread: the user's line that warnings raised here point at, for a
+#: thread that lca started (its own stack leads to the thread pool, not to the user)
+_CALLER = threading.local()
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn`` at the user's line (:func:`user_stacklevel`).
+
+    In a worker thread that lca started under :func:`warnings_from`, the line
+    is the one that called lca in the thread that started it.
+    """
+    frame = getattr(_CALLER, "frame", None)
+    if frame is None:
+        warnings.warn(message, category, stacklevel=user_stacklevel())
+        return
+    module_globals = frame.f_globals
+    warnings.warn_explicit(
+        message,
+        category,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=module_globals.get("__name__", "<string>"),
+        registry=module_globals.setdefault("__warningregistry__", {}),
+        module_globals=module_globals,
+    )
+
+
+def user_frame():
+    """The frame of the user's line that called lca, in this thread."""
+    frame = sys._getframe(1)
+    while frame is not None and _in_package(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame
+
+
+@contextlib.contextmanager
+def warnings_from(frame):
+    """Within it, :func:`warn` in this thread points at ``frame`` (from :func:`user_frame`
+    in the thread that handed this one its work)."""
+    previous = getattr(_CALLER, "frame", None)
+    _CALLER.frame = frame
+    try:
+        yield
+    finally:
+        _CALLER.frame = previous
 
 
 def user_stacklevel() -> int:

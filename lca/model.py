@@ -29,7 +29,7 @@ from .encoding import (
     name_list,
     text_key,
 )
-from .exceptions import ConvergenceWarning, NotFittedError, user_stacklevel
+from .exceptions import ConvergenceWarning, NotFittedError, warn
 
 
 def _check_int(name, value, low, allow_none=False):
@@ -198,7 +198,7 @@ def warn_unknown_as_missing(data, indicators, codes) -> None:
             f". No answer of {unmatched} is a category of the model: do their labels match "
             "the model's (model.indicators_)?"
         )
-    warnings.warn(text, UserWarning, stacklevel=user_stacklevel())
+    warn(text, UserWarning)
 
 
 @dataclass(frozen=True)
@@ -957,29 +957,26 @@ class LatentClassModel:
         self.n_starts_at_best_ = result.n_starts_at_best
         self.start_objectives_ = result.final_objectives
         if n_par > n_cells - 1:
-            warnings.warn(
+            warn(
                 f"the model has {n_par} free parameters but the cross-table of the "
                 f"indicators has only {n_cells - 1} free cells: it is not identified "
                 "(different parameters fit equally well); use fewer classes or more indicators",
                 UserWarning,
-                stacklevel=user_stacklevel(),
             )
         empty_classes = np.flatnonzero(class_probs < 1e-10) + 1
         if empty_classes.size:
-            warnings.warn(
+            warn(
                 f"class {', '.join(map(str, empty_classes))} is empty (size < 1e-10): in effect "
                 f"the model has {n_classes - empty_classes.size} classes and the "
                 "probabilities of an empty class mean nothing; fit fewer classes",
                 UserWarning,
-                stacklevel=user_stacklevel(),
             )
         if not result.converged:
-            warnings.warn(
+            warn(
                 f"the best start did not converge within max_iter={self.max_iter} EM "
                 f"iterations (tol={self.tol}); raise max_iter, or loosen tol if the "
                 "log-likelihood is stable enough for your purpose",
                 ConvergenceWarning,
-                stacklevel=user_stacklevel(),
             )
         return self
 
@@ -1343,12 +1340,11 @@ class LatentClassModel:
             fitted = getattr(self, "n_obs_", None)
             total = float(np.sum(row_weights))
             if fitted is not None and not math.isclose(total, fitted, rel_tol=1e-9):
-                warnings.warn(
+                warn(
                     f"the weights sum to {total!r} but the model was fitted to N = "
                     f"{fitted!r}; standard errors are for the data given. Give the data "
                     "and weights the model was fitted with",
                     UserWarning,
-                    stacklevel=user_stacklevel(),
                 )
         post, _ = self._pattern_posteriors(patterns)
         if data is None and getattr(self, "_cond_prior", None) is not None:
@@ -1882,12 +1878,11 @@ class LatentClassModel:
         ll[np.all(patterns < 0, axis=1)] = 0.0  # no answers: log(sum_k P_k) = 0, not -1e-16
         impossible = int(np.sum(~np.isfinite(ll[inverse])))
         if impossible:
-            warnings.warn(
+            warn(
                 f"{impossible} row(s) have answers that are impossible under every class "
                 "(probabilities estimated as exactly 0, as maximum likelihood can); their "
                 "posterior is set to the class sizes. Fit with bayes_constant > 0 to avoid this",
                 UserWarning,
-                stacklevel=user_stacklevel(),
             )
         if with_patterns:
             return post[inverse], ll[inverse], (patterns, inverse)

@@ -24,13 +24,12 @@ import gzip
 import io
 import lzma
 import math
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from .exceptions import user_stacklevel
+from .exceptions import warn
 
 #: What a field of a text column must hold to be read as a missing answer,
 #: besides being empty: R's ``write.csv`` writes NA.
@@ -234,20 +233,18 @@ def _warn_missing(path, read_missing: dict, kept: dict) -> None:
             parts.append(
                 f"{value!r} ({n} answer{'' if n == 1 else 's'} in {_columns(list(columns))})"
             )
-        warnings.warn(
+        warn(
             f"{path}: read as missing answers in text columns: {'; '.join(parts)}; if one "
             "is an answer, give the markers of missing answers with --missing (--missing '' "
             "for empty fields only)",
             UserWarning,
-            stacklevel=user_stacklevel(),
         )
     if kept:
         parts = [f"{value!r} in {_columns(columns)}" for value, columns in kept.items()]
-        warnings.warn(
+        warn(
             f"{path}: kept as answers: {'; '.join(parts)}; if one means a missing answer, "
             "list it with --missing",
             UserWarning,
-            stacklevel=user_stacklevel(),
         )
 
 

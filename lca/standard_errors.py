@@ -60,13 +60,12 @@ get a standard error.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .exceptions import user_stacklevel
+from .exceptions import warn
 
 #: A nominal probability below this is on the boundary: fixed, no standard error.
 BOUNDARY = 1e-10
@@ -415,11 +414,10 @@ def _inverse(matrix: np.ndarray, what: str, advice: str) -> tuple[np.ndarray, in
     keep = values > RANK_TOL
     rank = int(np.sum(keep))
     if rank < size:
-        warnings.warn(
+        warn(
             f"the {what} has rank {rank} of {size}: {advice}; standard errors come from "
             "its pseudo-inverse and are not reliable",
             UserWarning,
-            stacklevel=user_stacklevel(),
         )
     inv = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
     return inv * np.outer(scale, scale), rank

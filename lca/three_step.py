@@ -77,7 +77,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .encoding import DataError
-from .exceptions import ConvergenceWarning, user_stacklevel
+from .exceptions import ConvergenceWarning, warn
 
 CORRECTIONS = ("ml", "bch", "none")
 ASSIGNMENTS = ("modal", "proportional")
@@ -162,14 +162,13 @@ def warn_rarely_assigned(post, share, weights, classes) -> None:
     rare = np.flatnonzero((assigned > 0) & (assigned < RARELY_ASSIGNED * size))
     if rare.size:
         s = int(rare[0])
-        warnings.warn(
+        warn(
             f"class {classes[s]} holds {size[s]:.1%} of the respondents by their posteriors "
             f"but is the most probable class of only {assigned[s]:.1%}; the correction for "
             "classification error rests on few respondents there, so what it estimates for "
             "that class is unstable and its standard errors are large. Consider proportional "
             "assignment or fewer classes",
             UserWarning,
-            stacklevel=user_stacklevel(),
         )
 
 
@@ -1063,12 +1062,11 @@ def covariate_effects(
     cov = back @ np.where(np.isnan(cov), 0.0, cov) @ back.T
     cov[flat, :] = cov[:, flat] = np.nan
     if not converged:
-        warnings.warn(
+        warn(
             f"the step-3 regression did not converge in {res.nit} iterations ({res.message}); "
             "a coefficient may be heading to infinity (a category of a covariate with nobody "
             "in some class): merge rare categories or drop the covariate",
             ConvergenceWarning,
-            stacklevel=user_stacklevel(),
         )
 
     names = [(classes[s], term) for s in free for term in terms]
@@ -1078,7 +1076,7 @@ def covariate_effects(
         modal_ml = correction == "ml" and assignment == "modal"
         if modal_ml and _uncorrected_identified(args, assigned):
             worst = int(np.argmin(np.diag(d)))
-            warnings.warn(
+            warn(
                 f"step 3: {which} not identified (standard errors NaN). The ML correction's "
                 "likelihood has its maximum at infinity or on a flat ridge, a sharp boundary "
                 "between latent classes, although the covariates do not separate the "
@@ -1090,26 +1088,23 @@ def covariate_effects(
                 f"{classes[worst]} | in class {classes[worst]}) = {d[worst, worst]:.2f}): compare "
                 "correction='bch' and correction='none' (biased towards no effect)",
                 UserWarning,
-                stacklevel=user_stacklevel(),
             )
         else:
-            warnings.warn(
+            warn(
                 f"the step-3 information matrix is singular: {which} not identified (standard "
                 f"errors NaN). {_SINGULAR}",
                 UserWarning,
-                stacklevel=user_stacklevel(),
             )
     extreme = extreme.ravel() & ~flat
     if extreme.any():
         which = ", ".join(f"class {c} {t}" for (c, t), f in zip(names, extreme) if f)
-        warnings.warn(
+        warn(
             f"near-perfect separation in step 3: {which} changes the log-odds by over "
             f"{EXTREME_LOGIT:g} (per interquartile range of a numeric covariate), a class "
             "boundary with almost no overlap. The likelihood may have its maximum at infinity "
             "and this estimate and its standard error are not reliable; merge rare "
             "categories, drop the covariate, or report it as a boundary rather than an effect",
             UserWarning,
-            stacklevel=user_stacklevel(),
         )
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -103,6 +103,20 @@ def test_one_category_column_warns_and_the_fit_still_works():
     assert m.n_parameters_ == 1  # (K-1) + K (2-1) + K (1-1)
 
 
+def test_warnings_of_bootstrap_fits_in_threads_point_at_the_users_line():
+    """BLRT's bootstrap fits run in joblib's threads, whose stacks lead into joblib: their
+    warnings (here: 3 classes on 3 binary items are not identified) point at the line of
+    this file that called lca, as the data's own fits do."""
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(rng.integers(0, 2, (300, 3)), columns=["a", "b", "c"])
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        lca.blrt(data, n_classes=3, n_bootstrap=4, n_jobs=2, random_state=0)
+    mine = [r for r in record if "not identified" in str(r.message)]
+    assert len(mine) > 2  # the data's 3-class fit and those of the samples
+    assert all(r.filename == __file__ for r in mine), {r.filename for r in mine}
+
+
 def test_categories_must_map_columns_to_labels():
     data = pd.DataFrame({"a": ["x", "y", "x"], "b": [1, 2, 2]})
     with pytest.raises(TypeError, match=r"categories= maps column names.*got a list"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from importlib import resources
 
@@ -10,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..encoding import DataError
-from ..exceptions import user_stacklevel
+from ..exceptions import warn
 from ..model import LatentClassModel, some_values
 
 #: Percentage used for a published "+" (under 0.5 per cent, not zero).
@@ -288,11 +287,10 @@ class Preset:
             masked[column] = values.astype(object).mask(outside)
             said.append(f"{int(outside.sum())} in {column!r} ({some_values(values[outside])})")
         if said:
-            warnings.warn(
+            warn(
                 f"answers outside the {self.name!r} preset's labels, fitted as missing "
                 f"(unknown='missing'): {'; '.join(said)}",
                 UserWarning,
-                stacklevel=user_stacklevel(),
             )
         return data.assign(**masked) if masked else data
 
