@@ -886,7 +886,7 @@ def _set_path(content, keys, value):
         (("conditional_probs", 0, 0), [None, 0.5], "not finite"),
         (("conditional_probs",), [], "0 blocks for 3 indicators"),
         (("indicators", 0, "name"), None, "indicator 0 has no valid name"),
-        (("indicators", 0, "name"), 1.5, "indicator 0 has no valid name"),
+        (("indicators", 0, "name"), True, "indicator 0 has no valid name"),
         (("indicators", 1, "name"), "q1", "two indicators have the same name"),
         (("indicators", 0, "categories"), [], "has 0 categories"),
         (("indicators", 0, "categories"), ["yes", " yes"], "repeats a category label"),
