@@ -51,6 +51,38 @@ def test_reference_model_assigns_as_well_as_the_truth_allows(preset):
     assert set(labels) <= set(preset.class_labels)
 
 
+def test_classes_of_data_without_the_typology_are_flagged_unmatched():
+    """Answers shuffled column by column hold no classes: the fitted classes are far from
+    the published profiles (mean total-variation distance, recomputed here), and those
+    beyond MATCH_THRESHOLD are labelled "(no match)" and named in a warning."""
+    from lca.presets._preset import MATCH_THRESHOLD, NO_MATCH
+
+    preset = lca.presets.get("separation-types")
+    data, _ = preset.simulate(2767, random_state=1)
+    rng = np.random.default_rng(0)
+    shuffled = data.apply(lambda s: pd.Series(rng.permutation(s.to_numpy()), dtype=s.dtype))
+    with pytest.warns(UserWarning, match=r"fitted classes match no published 'separation-types'"):
+        model = preset.fit(shuffled, n_starts=4, random_state=0)
+    published = preset.conditional_probs()
+    distance = np.mean(
+        [
+            0.5
+            * np.abs(
+                published[ind].to_numpy()
+                - model.conditional_probs_[ind].reindex(published[ind].index).to_numpy()
+            ).sum(axis=0)
+            for ind in preset.indicators
+        ],
+        axis=0,
+    )  # published class k against fitted class k, as renumbered
+    np.testing.assert_allclose(model.class_match_["distance"], distance, rtol=1e-12)
+    far = distance > MATCH_THRESHOLD
+    assert far.sum() >= 3
+    expected = [f"{n} {NO_MATCH}" if f else n for n, f in zip(preset.class_labels, far)]
+    assert model.class_labels_ == expected
+    assert set(model.predict(shuffled, labels=True)) <= set(expected)
+
+
 def test_refit_recovers_the_published_classes(preset):
     data, truth = preset.simulate(2767, random_state=3)
     model = preset.fit(data, n_starts=16, random_state=0)
@@ -175,6 +207,8 @@ def test_categories_given_to_fit_replace_the_published_labels_of_that_column():
     published = (preset.published_fit()["aic3"] - preset.published_fit()["aic"]).tolist()
     with warnings.catch_warnings():  # 5 iterations: only the parameter count is used
         warnings.simplefilter("ignore", lca.ConvergenceWarning)
+        # 5 iterations from one start may also leave a class unmatched
+        warnings.filterwarnings("ignore", r"\d+ of the 5 fitted classes match no", UserWarning)
         counts = [
             preset.fit(
                 data, n_classes=k, categories={"time_since_separation": labels}, n_starts=1,

@@ -21,6 +21,8 @@ ZERO_PERCENT = 0.1
 #: A fitted class whose mean total-variation distance to its published match
 #: is above this does not match any published class.
 MATCH_THRESHOLD = 0.25
+#: Appended to the published name of a fitted class that matches no published class.
+NO_MATCH = "(no match)"
 
 
 def published_probabilities(values) -> np.ndarray:
@@ -179,7 +181,8 @@ class Preset:
         total-variation distance between profiles, renumbered in the
         published order and named (``class_labels_``). ``class_match_`` says
         how close each match is; a class whose distance exceeds
-        ``MATCH_THRESHOLD`` is flagged as matching none. With another
+        ``MATCH_THRESHOLD`` matches none: its label is the nearest published
+        name followed by ``NO_MATCH``, and a warning names it. With another
         ``n_classes`` there is nothing to match: the classes are numbered by
         size, as any model's, and the model has no ``class_labels_`` or
         ``class_match_``.
@@ -259,8 +262,26 @@ class Preset:
             index=pd.RangeIndex(1, self.n_classes + 1, name="class"),
         )
         match["matched"] = match["distance"] <= MATCH_THRESHOLD
-        model._reorder_classes(order, labels=self.class_labels)
+        labels = [
+            name if ok else f"{name} {NO_MATCH}"
+            for name, ok in zip(self.class_labels, match["matched"])
+        ]
+        model._reorder_classes(order, labels=labels)
         model.class_match_ = match
+        unmatched = match.loc[~match["matched"]]
+        if len(unmatched):
+            which = ", ".join(
+                f"{k} (nearest: {row.label!r}, distance {row.distance:.3f})"
+                for k, row in unmatched.iterrows()
+            )
+            warn(
+                f"{len(unmatched)} of the {self.n_classes} fitted classes match no published "
+                f"{self.name!r} class (mean distance between profiles above "
+                f"{MATCH_THRESHOLD}): class {which}. Their labels say {NO_MATCH}; "
+                "model.class_match_ has every distance. These data may not hold the "
+                "published typology (other questions, another population, or too few classes)",
+                UserWarning,
+            )
         return model
 
     def _published_labels_only(
