@@ -12,6 +12,7 @@ import math
 import os
 import re
 import sys
+import textwrap
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,8 +52,14 @@ _IN_COMMAND_LINE_WORDS = (
     ("or raise max_categories if it really is categorical", "or leave it out with --columns"),
     # categories= reaches the command line only from a preset
     ("not among the labels given in categories=", "not among the preset's labels"),
-    ("; add it there, or recode it", "; recode it to one of them"),
-    (", or pass unknown='missing' to fit such answers as missing", ""),
+    (
+        "; add it there, or recode it",
+        "; recode it to one of them, or pass --unknown missing to fit such answers as missing",
+    ),
+    (
+        "or pass unknown='missing' to fit such answers",
+        "or pass --unknown missing to fit such answers",
+    ),
     ("drop or impute them, or code", "leave them out with --drop-missing, impute them, or code"),
     ("pass missing='omit' to leave them out", "pass --omit-missing to leave them out"),
 )
@@ -296,6 +303,15 @@ def preset_columns(preset, df: pd.DataFrame, path: str) -> None:
         )
 
 
+def _check_unknown(args, preset) -> None:
+    """``fit`` and ``compare`` know only a preset's labels; without one every answer is known."""
+    if args.unknown != "error" and preset is None:
+        raise CLIError(
+            "--unknown goes with --preset (answers outside its published labels); without a "
+            "preset every answer in the data is a category"
+        )
+
+
 def _preset_ordinal(preset, given: list, columns) -> list:
     """The preset's ordinal indicators among ``columns``, then those ``--ordinal`` adds."""
     return [c for c in preset.ordinal if c in columns] + [
@@ -326,11 +342,13 @@ def cmd_compare(args) -> int:
         if args.columns is None:
             args.columns = ",".join(preset.indicators)
     data, w = select_columns(df, args.columns, args.weights, args.data)
+    _check_unknown(args, preset)
     if preset is not None:  # the preset's scale types and category orders, for the columns used
         options.update(
             ordinal=_preset_ordinal(preset, options["ordinal"], data.columns),
             categories={c: v for c, v in preset.categories.items() if c in data.columns},
         )
+        data = preset.published_labels_only(data, args.unknown)
     if args.blrt < 0:
         raise CLIError(f"--blrt {args.blrt}: give the number of bootstrap samples (0 for none)")
     res = lca.compare(
@@ -364,6 +382,11 @@ def cmd_compare(args) -> int:
     if preset is not None:
         print(f"\nPublished ({preset.fit_title}; chosen: {preset.n_classes} classes):")
         print(preset.published_fit().to_string())
+        notes = preset.notes.replace(  # the Python advice, as the command line gives it
+            "pass unknown='missing' to fit() or to reference_model().predict()",
+            "pass --unknown missing to compare, fit or assign",
+        )
+        print("\n" + textwrap.fill(f"Notes on the published tables: {notes}", 88))
     if args.out:
         out = Path(args.out)
         res.table.to_csv(out / "comparison.csv")
@@ -406,14 +429,22 @@ def cmd_fit(args) -> int:
     if len(classes) != 1:
         raise CLIError("fit takes one number of classes; use 'lca compare' for a range")
     options = _model_options(args)
+    _check_unknown(args, preset)
     if preset is not None:  # the published model's settings; classes named as published
         options["ordinal"] = _preset_ordinal(preset, options["ordinal"], data.columns)
-        model = preset.fit(data, weights=w, n_classes=classes[0], **options)
+        model = preset.fit(data, weights=w, n_classes=classes[0], unknown=args.unknown, **options)
     else:
         model = lca.LatentClassModel(classes[0], **options).fit(data, weights=w)
     stats = model.fit_stats()
     print(stats.to_string(float_format=lambda v: f"{v:.4f}"))
     print("\nclass sizes: " + ", ".join(f"{c}: {v:.3f}" for c, v in model.class_sizes_.items()))
+    match = getattr(model, "class_match_", None)
+    if match is not None:
+        print(
+            f"\nclasses matched to the published ones (mean distance between profiles; above "
+            f"{lca.presets.MATCH_THRESHOLD}: no match):"
+        )
+        print(match.to_string(float_format=lambda v: f"{v:.3f}"))
     model.save(args.out)
     print(f"wrote {args.out}")
     if args.profile is not None:
@@ -678,6 +709,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--split-merge", type=int, default=0, metavar="M",
             help="after the starts, try up to M split-and-merge moves on the best solution "
             "(default 0; a few dozen find higher maxima of models with many classes)",
+        )  # fmt: skip
+        p.add_argument(
+            "--unknown", choices=["error", "missing"], default="error",
+            help="with --preset: answers outside its published labels are refused (default) "
+            "or fitted as missing answers",
         )  # fmt: skip
         p.add_argument(
             "--pattern-starts", type=int, default=20, metavar="P",

@@ -452,8 +452,40 @@ def test_a_label_outside_the_presets_is_explained_in_command_line_terms(preset_c
     argv = ["compare", str(path), "--preset", "separation-types", "--classes", "2", "--quiet"]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "not among the preset's labels" in err and "recode it to one of them" in err
-    assert "categories=" not in err
+    assert "preset's labels" in err and "recode it to one of them" in err
+    assert "pass --unknown missing" in err
+    assert "categories=" not in err and "unknown='missing'" not in err
+
+
+def test_unknown_missing_fits_a_presets_outside_labels_as_missing(preset_csv, tmp_path, capsys):
+    """--unknown missing on fit and compare: the fit of the data with those answers
+    missing; the preset's notes and the class match are printed; without a preset the
+    option is refused."""
+    path, data = preset_csv
+    column = "time_since_separation"
+    bad = data.astype(object)
+    bad.loc[bad.index[:5], column] = "2 years - 3 years"  # the category the report lost
+    bad.to_csv(path, index=False)
+    model_path = tmp_path / "m.json"
+    argv = ["fit", str(path), "--preset", "separation-types", "--starts", "2", "--out"]
+    assert main([*argv, str(model_path), "--unknown", "missing"]) == 0
+    captured = capsys.readouterr()
+    assert "fitted as missing" in captured.err and f"5 in {column!r}" in captured.err
+    assert "classes matched to the published ones" in captured.out
+    masked = bad.assign(**{column: bad[column].mask(bad.index < 5)})
+    expected = lca.presets.get("separation-types").fit(
+        masked.drop(columns="id"), n_starts=2, random_state=0
+    )
+    assert lca.load(model_path).loglik_ == expected.loglik_
+    argv = ["compare", str(path), "--preset", "separation-types", "--classes", "2", "--quiet"]
+    assert main([*argv, "--unknown", "missing", "--starts", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Notes on the published tables" in out and "pass --unknown missing" in " ".join(
+        out.split()
+    )
+    assert main(["fit", str(path), "--classes", "2", "--out", str(model_path),
+                 "--unknown", "missing"]) == 2  # fmt: skip
+    assert "--unknown goes with --preset" in capsys.readouterr().err
 
 
 def test_preset_columns_absent_is_one_line(preset_csv, tmp_path, capsys):

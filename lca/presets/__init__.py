@@ -15,7 +15,7 @@ package data; :class:`Preset` documents how they are turned into a model.
 
 from __future__ import annotations
 
-from ._preset import Preset, published_probabilities
+from ._preset import MATCH_THRESHOLD, NO_MATCH, Preset, published_probabilities
 
 _REGISTRY = {
     "separation-types": dict(
@@ -94,4 +94,4 @@ def get(name: str) -> Preset:
     return Preset(**spec)
 
 
-__all__ = ["Preset", "get", "names", "published_probabilities"]
+__all__ = ["MATCH_THRESHOLD", "NO_MATCH", "Preset", "get", "names", "published_probabilities"]

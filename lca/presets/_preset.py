@@ -220,7 +220,7 @@ class Preset:
         if given is not None:  # per column: a caller's labels replace the published ones
             settings["categories"] = {**self.categories, **dict(given)}
         settings.update(options)
-        data = self._published_labels_only(data, unknown, settings["categories"])
+        data = self.published_labels_only(data, unknown, settings["categories"])
         columns = self.indicators + ([weights] if isinstance(weights, str) else [])
         model = LatentClassModel(**settings).fit(data[columns], weights=weights)
         if model.n_classes_ != self.n_classes:
@@ -284,12 +284,30 @@ class Preset:
             )
         return model
 
-    def _published_labels_only(
-        self, data: pd.DataFrame, unknown: str, categories: dict
+    def published_labels_only(
+        self, data: pd.DataFrame, unknown: str = "error", categories: dict | None = None
     ) -> pd.DataFrame:
-        """``data`` whose indicators hold only the labels of ``categories`` (the preset's,
-        or a caller's override): other answers refused (``unknown="error"``) or made
-        missing (``"missing"``)."""
+        """``data`` whose indicators hold only the preset's labels.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Answers; columns that are not the preset's indicators are left as they are.
+        unknown : {"error", "missing"}, default="error"
+            Other answers: refused (a ``DataError`` naming the column, the
+            value and its number of rows) or made missing, with a warning
+            counting them.
+        categories : dict, optional
+            Labels per column instead of the preset's (``categories``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``data``, or a copy with the outside answers missing.
+        """
+        if unknown not in ("error", "missing"):
+            raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
+        categories = self.categories if categories is None else categories
         masked, said = {}, []
         for column, labels in categories.items():
             if column not in data.columns:
