@@ -191,6 +191,12 @@ def _check_lookalikes(name, labels: list) -> None:
     seen: dict[str, object] = {}
     for v in labels:
         key = text_key(v)
+        if key in seen and isinstance(v, str) and isinstance(seen[key], str):
+            raise DataError(
+                f"column {name!r} holds {seen[key]!r} and {v!r}, which differ only in spaces "
+                f"around the text; strip them (df[{name!r}].str.strip()) or recode them to one "
+                "label"
+            )
         if key in seen:
             raise DataError(
                 f"column {name!r} mixes {seen[key]!r} ({type(seen[key]).__name__}) and {v!r} "

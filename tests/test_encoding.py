@@ -64,6 +64,10 @@ def test_missing_indicator_column_is_named():
         (pd.DataFrame([[1, 2]], columns=["a", "a"]), "more than once"),
         (pd.DataFrame({"a": [1, 2], "b": [np.nan, np.nan]}), "column 'b' has no answers"),
         (pd.DataFrame({"a": [1, "1", 2]}), "column 'a' mixes 1"),
+        (
+            pd.DataFrame({"a": ["Good ", "Good", "Bad"]}),
+            r"column 'a' holds 'Good ' and 'Good', which differ only in spaces.*\.str\.strip\(\)",
+        ),
         (pd.DataFrame({"a": [1.0, np.inf]}), "column 'a' holds the infinite value inf"),
         (pd.DataFrame({"age": np.arange(80)}), "column 'age' has 80 distinct values"),
     ],
