@@ -378,7 +378,13 @@ def cmd_compare(args) -> int:
                 named.save(named_file)
     columns = SCREEN_COLUMNS + (["blrt_p"] if "blrt_p" in res.table else [])
     print(_fmt_table(res.table[columns]))
-    print(f"\nLowest BIC: {res.best('bic')} classes")
+    best, tried = res.best("bic"), sorted(res.models)
+    edge = ""
+    if len(tried) > 1 and best == tried[-1]:
+        edge = " (the most classes tried: BIC may fall further; try more with --classes)"
+    elif len(tried) > 1 and best == tried[0] and best > 1:
+        edge = " (the fewest classes tried: BIC may be lower with fewer; try --classes 1-...)"
+    print(f"\nLowest BIC: {best} classes{edge}")
     if preset is not None:
         print(f"\nPublished ({preset.fit_title}; chosen: {preset.n_classes} classes):")
         print(preset.published_fit().to_string())

@@ -209,6 +209,20 @@ def test_latin1_and_bom_csv_are_read(tmp_path):
         assert model.indicators_[0].categories == ("Non", "Très")
 
 
+def test_lowest_bic_at_the_edge_of_the_range_says_so(survey_csv, tmp_path, capsys):
+    path, _ = survey_csv
+    argv = ["compare", str(path), "--columns", "PURPOSE,ACCURACY,UNDERSTA,COOPERAT",
+            "--starts", "3", "--quiet", "--out", str(tmp_path / "o"), "--classes"]  # fmt: skip
+    assert main([*argv, "1-2"]) == 0
+    table = pd.read_csv(tmp_path / "o" / "comparison.csv", index_col=0)
+    assert table["bic"].idxmin() == 2  # 2 classes fit these items far better than 1
+    assert "Lowest BIC: 2 classes (the most classes tried" in capsys.readouterr().out
+    assert main([*argv, "1-4"]) == 0
+    printed = capsys.readouterr().out
+    best = pd.read_csv(tmp_path / "o" / "comparison.csv", index_col=0)["bic"].idxmin()
+    assert 1 < best < 4 and f"Lowest BIC: {best} classes\n" in printed
+
+
 def test_demo_runs_in_a_subprocess():
     result = subprocess.run(
         [sys.executable, "-m", "lca.cli", "demo"], capture_output=True, text=True, timeout=300
