@@ -733,7 +733,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--out",
         help="folder for the table and the models; each model is written as soon as it is "
-        "fitted, and a rerun with the same data and options reuses the finished ones",
+        "fitted, and a rerun with the same data and options reuses the finished ones (models "
+        "there of other data or options are fitted again and replaced, with a warning)",
     )
     compare.add_argument(
         "--blrt", type=int, default=0, metavar="N",

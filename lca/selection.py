@@ -34,7 +34,7 @@ from .diagnostics import (
     missing_mask,
 )
 from .encoding import python_label
-from .exceptions import ModelFileError
+from .exceptions import ModelFileError, warn
 from .model import (
     DISTRIBUTED_NEEDS_DASK,
     LatentClassModel,
@@ -77,12 +77,16 @@ class Comparison:
         K classes (empty without ``blrt=True``).
     reused : tuple of int
         Numbers of classes whose model was reused from ``checkpoint_dir``.
+    replaced : tuple of int
+        Numbers of classes whose model in ``checkpoint_dir`` was of another
+        fit (other data or options) and was fitted again and overwritten.
     """
 
     table: pd.DataFrame
     models: dict = field(default_factory=dict)
     blrt: dict = field(default_factory=dict)
     reused: tuple = ()
+    replaced: tuple = ()
 
     def best(self, criterion: str = "bic") -> int:
         """The number of classes with the best value of ``criterion``.
@@ -183,7 +187,8 @@ def compare(
         test (``model_K.row.json``). A later call with the same data and
         options reuses the finished ones, so an interrupted run loses at most
         the model in progress; a model fitted to other data or with other
-        options (``n_jobs`` aside) is fitted again and overwritten.
+        options (``n_jobs`` aside) is fitted again and overwritten, with a
+        warning (``replaced`` lists them).
     split_starts : bool, default=True
         Also start each K from the K-1 class model of the sweep with one of
         its classes split in two (K-1 extra starts, beside the random ones;
@@ -298,7 +303,7 @@ def compare(
 
     models: dict[int, LatentClassModel] = {}
     rows: dict[int, dict] = {}
-    reused = []
+    reused, replaced = [], []
     for k in tqdm(ks, desc="classes", disable=not progress, leave=False):
         smaller = models.get(k - 1) if split_starts else None
         # a saved model counts only if it was split from the same K-1 model as now
@@ -307,6 +312,16 @@ def compare(
             models[k], rows[k] = cached
             reused.append(k)
             continue
+        if store is not None and store.model_path(k).exists():
+            if not replaced:  # before the fit, so that an unwanted run can be stopped
+                warn(
+                    f"{store.folder} holds a model_{k}.json that this run cannot reuse (fitted "
+                    "to other data, with other options or from another smaller model): it is "
+                    "fitted again and replaced, as are any others like it (give another "
+                    "checkpoint folder to keep them)",
+                    UserWarning,
+                )
+            replaced.append(k)
         model = fit(k, smaller)
         models[k] = model
         rows[k] = _row(model)
@@ -365,7 +380,9 @@ def compare(
         [rows[k] for k in ks], index=pd.Index(ks, name="n_classes"), columns=columns
     )
     table = table.astype({"n_parameters": int, "n_starts_at_best": int, "converged": bool})
-    return Comparison(table=table, models=models, blrt=tests, reused=tuple(reused))
+    return Comparison(
+        table=table, models=models, blrt=tests, reused=tuple(reused), replaced=tuple(replaced)
+    )
 
 
 def _objective(model: LatentClassModel) -> float:

@@ -148,17 +148,26 @@ def test_checkpoint_reuses_finished_models(gss82, tmp_path):
     )
 
 
+def _replacing(data, folder, **kw):
+    """``_run``, which must warn that it replaces every model of the folder."""
+    with pytest.warns(UserWarning, match=r"holds a model_1.json that this run cannot reuse"):
+        res = _run(data, folder, **kw)
+    assert res.reused == () and res.replaced == (1, 2, 3)
+    return res
+
+
 def test_checkpoint_refits_when_options_or_data_change(gss82, tmp_path):
-    _run(gss82, tmp_path)
-    assert _run(gss82, tmp_path, n_starts=4).reused == ()
-    assert _run(gss82, tmp_path, n_starts=4).reused == (1, 2, 3)
+    assert _run(gss82, tmp_path).replaced == ()  # an empty folder
+    _replacing(gss82, tmp_path, n_starts=4)
+    again = _run(gss82, tmp_path, n_starts=4)
+    assert again.reused == (1, 2, 3) and again.replaced == ()
     changed = gss82.copy()
     other = next(c for c in gss82["PURPOSE"].cat.categories if c != gss82.loc[0, "PURPOSE"])
     changed.loc[0, "PURPOSE"] = other
-    assert _run(changed, tmp_path, n_starts=4).reused == ()
+    _replacing(changed, tmp_path, n_starts=4)
     w = np.ones(len(gss82))
     w[0] = 2.0
-    assert _run(gss82, tmp_path, n_starts=4, weights=w).reused == ()
+    _replacing(gss82, tmp_path, n_starts=4, weights=w)
 
 
 def test_checkpoint_ignores_damaged_and_mismatched_files(gss82, tmp_path):
@@ -169,8 +178,7 @@ def test_checkpoint_ignores_damaged_and_mismatched_files(gss82, tmp_path):
     row3["row"]["loglik"] += 1.0  # the model file no longer matches its row
     (tmp_path / "model_3.row.json").write_text(json.dumps(row3))
     (tmp_path / "model_3.json.tmp999").write_text("left by a killed run")
-    res = _run(gss82, tmp_path)
-    assert res.reused == ()
+    _replacing(gss82, tmp_path)
     assert not (tmp_path / "model_3.json.tmp999").exists()
     assert _run(gss82, tmp_path).reused == (1, 2, 3)
 

@@ -156,8 +156,9 @@ def test_checkpoint_written_without_split_starts_is_not_reused_with_them(gss82, 
     first = lca.compare(gss82, range(1, 4), split_starts=False, **opts)
     assert first.reused == ()
     assert lca.compare(gss82, range(1, 4), split_starts=False, **opts).reused == (1, 2, 3)
-    split = lca.compare(gss82, range(1, 4), **opts)
-    assert split.reused == ()
+    with pytest.warns(UserWarning, match="holds a model_1.json that this run cannot reuse"):
+        split = lca.compare(gss82, range(1, 4), **opts)
+    assert split.reused == () and split.replaced == (1, 2, 3)
     # resuming: model 3 refitted from model 2 read back from its file gives the same fit
     (tmp_path / "model_3.json").unlink()
     resumed = lca.compare(gss82, range(1, 4), **opts)
@@ -276,7 +277,8 @@ def test_checkpoint_of_a_sweep_with_gaps_is_not_reused_for_split_starts(gss82, t
     compare(range(2, 5)) in the same folder must fit it again."""
     kw = dict(n_starts=2, bayes_constant=0, progress=False, checkpoint_dir=tmp_path)
     lca.compare(gss82, [2, 4], **kw)
-    extended = lca.compare(gss82, range(2, 5), **kw)
-    assert extended.reused == (2,)
+    with pytest.warns(UserWarning, match="holds a model_4.json that this run cannot reuse"):
+        extended = lca.compare(gss82, range(2, 5), **kw)
+    assert extended.reused == (2,) and extended.replaced == (4,)  # 3 is new
     alone = lca.compare(gss82, range(2, 5), n_starts=2, bayes_constant=0, progress=False)
     pd.testing.assert_frame_equal(extended.table, alone.table)
