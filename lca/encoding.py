@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,11 @@ class Indicator:
     name: Hashable
     categories: tuple
     ordered: bool = False
+    #: In order, the labels the data's own order puts between answered categories
+    #: but nobody gave (an ordered Categorical's unused categories, the missing
+    #: integers between integer codes): ordinal scores are equidistant over
+    #: ``categories``, so these move the scores. Found when learning from data only.
+    skipped: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def n_categories(self) -> int:
@@ -299,6 +304,7 @@ def explicit_labels(name, order, where: str | None = None) -> list:
 
 def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Indicator:
     ordered = False
+    skipped: list = []
     if order is not None:
         labels = explicit_labels(name, order)
         exact, by_text = _code_lookup(labels)
@@ -323,12 +329,12 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
     elif isinstance(column.dtype, pd.CategoricalDtype):
         present = _categories_present(column)
         cats = column.cat.categories
-        labels = [
-            _column_label(name, v)
-            for v, used in zip(_plain_values(cats, cats.dtype), present)
-            if used
-        ]
+        declared = [_column_label(name, v) for v in _plain_values(cats, cats.dtype)]
+        labels = [v for v, used in zip(declared, present) if used]
         ordered = bool(column.cat.ordered)
+        if ordered and present.any():
+            first, last = np.flatnonzero(present)[[0, -1]]
+            skipped = [v for v, used in zip(declared[first:last], present[first:last]) if not used]
         _check_finite(name, labels)
         _check_lookalikes(name, labels)
         if not ordered and all(_is_number(v) for v in labels):
@@ -344,6 +350,8 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
         labels = _sort_labels(_whole_floats_to_int(labels))
     if not labels:
         raise DataError(f"column {name!r} has no answers at all (every value is missing); drop it")
+    if order is None and not ordered:
+        skipped = _integer_gaps(labels)
     if len(labels) > max_categories:
         raise DataError(
             f"column {name!r} has {len(labels)} distinct values, more than max_categories="
@@ -356,7 +364,23 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
             "information about the classes",
             UserWarning,
         )
-    return Indicator(name=name, categories=tuple(labels), ordered=ordered)
+    return Indicator(name=name, categories=tuple(labels), ordered=ordered, skipped=tuple(skipped))
+
+
+#: Most missing integers :func:`_integer_gaps` lists (a code such as 99 beside 1..5).
+MAX_GAPS = 1000
+
+
+def _integer_gaps(labels: list) -> list:
+    """The integers between the smallest and the largest of integer ``labels`` that are not
+    among them (none unless every label is an int)."""
+    if len(labels) < 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in labels):
+        return []
+    low, high = min(labels), max(labels)
+    if high - low + 1 - len(labels) > MAX_GAPS:
+        return []
+    present = set(labels)
+    return [v for v in range(low, high + 1) if v not in present]
 
 
 def learn_indicators(

@@ -201,6 +201,30 @@ def warn_unknown_as_missing(data, indicators, codes) -> None:
     warn(text, UserWarning)
 
 
+def _warn_skipped_scores(indicators, ordinal) -> None:
+    """Warn where an ordinal indicator's scores skip a category nobody gave."""
+    for ind, is_ordinal in zip(indicators, ordinal):
+        if not (is_ordinal and ind.skipped):
+            continue
+        if ind.ordered:  # an ordered Categorical's unused categories
+            keep = f"list(df[{ind.name!r}].cat.categories)"
+        else:
+            full = sorted([*ind.categories, *ind.skipped])
+            keep = repr(full) if len(full) <= 20 else "[every category in order]"
+
+        def listed(values, n=6):
+            return ", ".join(map(repr, values[:n])) + (", ..." if len(values) > n else "")
+
+        warn(
+            f"ordinal indicator {ind.name!r}: nobody gave {listed(ind.skipped)}, between "
+            f"its answered categories {listed(ind.categories)}, which alone are scored, "
+            "equidistantly, so the categories above a gap move down. To keep every "
+            f"category's place (and count its parameters), give categories={{{ind.name!r}: "
+            f"{keep}}}",
+            UserWarning,
+        )
+
+
 @dataclass(frozen=True)
 class EncodedData:
     """Data compressed to distinct answer patterns, ready for any number of fits.
@@ -869,6 +893,7 @@ class LatentClassModel:
         class_prior, cond_prior = dirichlet_priors(marg, offsets, n_classes, b, a)
 
         ordinal = self._ordinal_mask(indicators)
+        _warn_skipped_scores(indicators, ordinal)
         rng = np.random.default_rng(self.random_state)
         starts = [_em.random_start(rng, n_classes, offsets, ordinal) for _ in range(self.n_starts)]
         if start_from is not None:

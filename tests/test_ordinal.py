@@ -1,5 +1,7 @@
 """Ordinal indicators (Latent GOLD's ordinal scale type)."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -144,6 +146,43 @@ def test_an_unordered_numeric_categorical_is_scored_in_numeric_order():
     rev_fit = lca.LatentClassModel(2, ordinal="o", random_state=0).fit(rev)
     assert rev_fit.indicators_[-1].categories == (3, 2, 1)
     assert rev_fit.loglik_ == pytest.approx(plain.loglik_, rel=1e-9)
+
+
+def test_a_category_nobody_gave_inside_an_ordinal_scale_is_warned_about():
+    """Nobody answers 3 of 1..5: the scores are equidistant over 1, 2, 4, 5 (a model other
+    than 1..5 with 3 kept, whose likelihood differs), and a warning says so and how to keep
+    3's place, for integer codes, an ordered Categorical and text labels; not for a
+    nominal indicator, nor with the categories given, nor without a gap."""
+    rng = np.random.default_rng(0)
+    n = 800
+    cls = rng.integers(0, 2, n)
+    data = pd.DataFrame(
+        {f"q{j}": (rng.random(n) < np.where(cls == 0, 0.8, 0.2)).astype(int) for j in range(4)}
+    )
+    data["a"] = np.where(cls == 0, rng.choice([1, 2], n), rng.choice([4, 5], n))
+    expected = (
+        r"ordinal indicator 'a': nobody gave 3, between its answered categories 1, 2, 4, 5"
+        r".*categories=\{'a': \[1, 2, 3, 4, 5\]\}"
+    )
+    with pytest.warns(UserWarning, match=expected):
+        gapped = lca.LatentClassModel(2, ordinal=["a"]).fit(data)
+    kept = lca.LatentClassModel(2, ordinal=["a"], categories={"a": [1, 2, 3, 4, 5]}).fit(data)
+    assert kept.indicators_[-1].categories == (1, 2, 3, 4, 5)
+    assert abs(kept.loglik_ - gapped.loglik_) > 0.01  # two different models
+    declared = data.assign(a=pd.Categorical(data["a"], categories=[1, 2, 3, 4, 5], ordered=True))
+    with pytest.warns(UserWarning, match=r"give categories=\{'a': list\(df\['a'\]\.cat"):
+        lca.LatentClassModel(2, ordinal=["a"]).fit(declared)
+    labels = np.array(["never", "rarely", "often", "always"])
+    text = data.assign(
+        a=pd.Categorical(labels[np.where(cls == 0, 0, 3)], categories=labels, ordered=True)
+    )
+    with pytest.warns(UserWarning, match=r"nobody gave 'rarely', 'often', between"):
+        lca.LatentClassModel(2, ordinal=["a"]).fit(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lca.LatentClassModel(2).fit(data)  # nominal: nothing is scored
+        lca.LatentClassModel(2, ordinal=["a"], categories={"a": [1, 2, 3, 4, 5]}).fit(data)
+        lca.LatentClassModel(2, ordinal=["a"]).fit(data.assign(a=data["a"].clip(upper=3)))
 
 
 def test_from_parameters_holds_ordinal_indicators_to_the_ordinal_form():
