@@ -67,11 +67,24 @@ _IN_COMMAND_LINE_WORDS = (
 #: The same for advice with a variable part (regular expressions).
 _IN_COMMAND_LINE_PATTERNS = (
     (
+        r"make it missing first \(df\[.*?\] < 0\)\)",
+        "list it with --missing (for example --missing NA,-9)",
+    ),
+    (
         r"; give the order with an ordered pandas Categorical .* or with categories=\{.*?\]\}",
         "; a CSV keeps no category order: recode its answers as numbers 1..C in order, "
         "or leave it out of --ordinal",
     ),
 )
+
+
+def in_command_line_words(message: str) -> str:
+    """A library message with its Python advice as the command line gives it."""
+    for library, command_line in _IN_COMMAND_LINE_WORDS:
+        message = message.replace(library, command_line)
+    for library, command_line in _IN_COMMAND_LINE_PATTERNS:
+        message = re.sub(library, command_line, message)
+    return message
 
 
 class CLIError(Exception):
@@ -866,7 +879,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def one_line_warning(message, category, filename, lineno, file=None, line=None):
-        text = " ".join(str(message).split())
+        text = in_command_line_words(" ".join(str(message).split()))
         print(f"lca {args.command}: warning: {text}", file=sys.stderr if file is None else file)
 
     try:
@@ -881,11 +894,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CLIError, ReadError, lca.DataError, lca.ModelFileError, ValueError, OSError) as exc:
         if args.debug:
             raise
-        message = " ".join(str(exc).split())  # one line, whatever the exception holds
-        for library, command_line in _IN_COMMAND_LINE_WORDS:
-            message = message.replace(library, command_line)
-        for library, command_line in _IN_COMMAND_LINE_PATTERNS:
-            message = re.sub(library, command_line, message)
+        message = in_command_line_words(" ".join(str(exc).split()))  # one line
         print(f"lca {args.command}: error: {message}", file=sys.stderr)
         return 2
 

@@ -348,6 +348,7 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
         _check_finite(name, labels)
         _check_lookalikes(name, labels)
         labels = _sort_labels(_whole_floats_to_int(labels))
+        _warn_negative_codes(name, labels)
     if not labels:
         raise DataError(f"column {name!r} has no answers at all (every value is missing); drop it")
     if order is None and not ordered:
@@ -365,6 +366,25 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
             UserWarning,
         )
     return Indicator(name=name, categories=tuple(labels), ordered=ordered, skipped=tuple(skipped))
+
+
+def _warn_negative_codes(name, labels: list) -> None:
+    """Warn about negative codes apart from a column's other codes (-9 beside 1..5), which
+    survey files often use for "don't know" or "refused" (SPSS and Stata missing values
+    exported as numbers)."""
+    if not labels or not all(_is_number(v) for v in labels):
+        return
+    negative = [v for v in labels if v < 0]
+    rest = [v for v in labels if v >= 0]
+    if not negative or not rest or min(rest) - max(negative) <= 1:
+        return  # none, only negatives, or a scale through zero (-2..2)
+    shown = ", ".join(map(repr, negative[:5])) + (", ..." if len(negative) > 5 else "")
+    warn(
+        f"column {name!r} holds {shown} apart from its other codes ({min(rest)!r} to "
+        f"{max(rest)!r}); it is a category of the model. If it means a missing answer (as "
+        f"-9 or -1 often do), make it missing first (df[{name!r}].mask(df[{name!r}] < 0))",
+        UserWarning,
+    )
 
 
 #: Most missing integers :func:`_integer_gaps` lists (a code such as 99 beside 1..5).

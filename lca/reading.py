@@ -4,7 +4,8 @@ separator), Parquet, SPSS and Stata.
 A CSV holds text, so what is a missing answer and what is a number has to be
 decided column by column:
 
-- an empty field is a missing answer;
+- an empty field is a missing answer, and so is a blank one (spaces only, as
+  SPSS exports write an empty text answer);
 - in a column of numbers (or of True/False), every string pandas reads as
   missing (``NA``, ``NaN``, ``#N/A``, ``null``, ...) is a missing answer too,
   as it would be in pandas: a column of numbers has no answer "None";
@@ -172,6 +173,7 @@ def answers_as_read(
         values = [v for v in col.dropna().unique() if isinstance(v, str)]
         numbers = _numbers(values)
         marked = {v for v in values if v in markers or numbers.get(v, math.nan) in numeric_markers}
+        marked |= {v for v in values if not v.strip()}  # blank: spaces only, as empty
         answers = [v for v in values if v not in marked and v not in PANDAS_MISSING]
         kind = kinds.get(c)
         if kind is None:
@@ -226,6 +228,17 @@ def _columns(names: list) -> str:
 
 def _warn_missing(path, read_missing: dict, kept: dict) -> None:
     """One warning for markers read as missing in text columns, one for answers kept."""
+    blanks: dict = {}
+    for value in [v for v in read_missing if not v.strip()]:
+        for column, n in read_missing.pop(value).items():
+            blanks[column] = blanks.get(column, 0) + n
+    if blanks:
+        n = sum(blanks.values())
+        warn(
+            f"{path}: read as missing answers: {n} blank field{'' if n == 1 else 's'} (spaces "
+            f"only) in text columns {_columns(list(blanks))}, as empty fields are",
+            UserWarning,
+        )
     if read_missing:
         parts = []
         for value, columns in read_missing.items():

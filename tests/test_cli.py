@@ -646,6 +646,28 @@ def test_missing_marker_warnings_name_only_the_columns_used(tmp_path, capsys):
     assert "'N/A' in 'help'" in err and "children" not in err and "region" not in err
 
 
+def test_blank_fields_are_missing_and_negative_codes_are_warned_about(tmp_path, capsys):
+    """A field of spaces only (as SPSS writes an empty text answer) is missing as an empty
+    one is: a column of numbers with one stays numbers (it became text labels '1', '2',
+    ' '), and the count is said for text columns. A -9 beside codes 1..2 is a category
+    unless listed with --missing, and a warning says so in command-line words."""
+    path = tmp_path / "blank.csv"
+    path.write_text("a,b,c,d\nx,1,1,2\n ,2,1,1\ny, ,2,2\nx,1,-9,1\n   ,2,1,2\ny,1,2,1\n")
+    with pytest.warns(UserWarning, match=r"2 blank fields \(spaces only\) in text columns 'a'"):
+        got = read_table(str(path))
+    assert got["a"].isna().tolist() == [False, True, False, False, True, False]
+    assert pd.api.types.is_float_dtype(got["b"]) and got["b"].isna().sum() == 1
+    out = str(tmp_path / "m.json")
+    assert main(["fit", str(path), "--classes", "1", "--out", out]) == 0
+    err = capsys.readouterr().err
+    assert "column 'c' holds -9 apart from its other codes (1 to 2)" in err
+    assert "list it with --missing (for example --missing NA,-9)" in err and "df[" not in err
+    assert lca.load(out).indicators_[2].categories == (-9, 1, 2)
+    assert main(["fit", str(path), "--classes", "1", "--out", out, "--missing", "NA,-9"]) == 0
+    assert "holds -9" not in capsys.readouterr().err
+    assert lca.load(out).indicators_[2].categories == (1, 2)
+
+
 def test_only_empty_fields_and_the_missing_markers_are_missing_in_text(tmp_path):
     frame = _answers()
     frame.loc[[3, 7], "help"] = np.nan  # written as empty fields

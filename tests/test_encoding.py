@@ -1,5 +1,7 @@
 """Labels <-> codes, input checks and pattern compression."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -119,3 +121,16 @@ def test_compress_many_indicators_beyond_int64_key():
     patterns, _, inv = compress(codes, np.ones(500))
     assert np.array_equal(patterns[inv], codes)
     assert len(patterns) == len(np.unique(codes, axis=0))
+
+
+def test_negative_codes_apart_from_the_others_are_warned_about():
+    """-9 beside 1..5 is often a missing-value code exported as a number: kept as a
+    category, with a warning; a scale through zero or of negatives only is not warned."""
+    with pytest.warns(UserWarning, match=r"column 'q' holds -9, -8 apart from its other codes"):
+        (ind,) = learn_indicators(pd.DataFrame({"q": [1, 2, 5, -9, -8, 3]}))
+    assert ind.categories == (-9, -8, 1, 2, 3, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        learn_indicators(pd.DataFrame({"q": [-2, -1, 0, 1, 2]}))
+        learn_indicators(pd.DataFrame({"q": [-1, 0, 1, 2]}))  # -1 next to 0
+        learn_indicators(pd.DataFrame({"q": [-3, -2, -1]}))
