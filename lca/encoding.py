@@ -558,12 +558,16 @@ def _categorical_code_blocks(ind: Indicator, column: pd.Series, unknown: str, dt
     exact, by_text = _code_lookup(ind.categories)
     lookup = np.full(n_cats + 1, -1, dtype=dtype)  # last: missing (code -1)
     errors = {}
+    codes = cat.codes
     for c, value in enumerate(values):
+
+        def first_row(c=c):
+            return column.index[int(np.argmax(codes == c))]
+
         try:
-            lookup[c] = _value_code(ind, value, exact, by_text, unknown)
+            lookup[c] = _value_code(ind, value, exact, by_text, unknown, first_row)
         except DataError as exc:
             errors[c] = exc
-    codes = cat.codes
     if errors:
         # raise what the first such category to occur would raise
         bad = np.zeros(n_cats + 1, dtype=bool)
@@ -576,8 +580,17 @@ def _categorical_code_blocks(ind: Indicator, column: pd.Series, unknown: str, dt
         yield start, stop, lookup[codes[start:stop]]
 
 
-def _value_code(ind: Indicator, value, exact: dict, by_text: dict, unknown: str) -> int:
-    """Code of one distinct value of a column (-1 if missing); raises if it has none."""
+def _plain(label):
+    """A row label as a message shows it: numpy scalars as Python values."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _value_code(ind: Indicator, value, exact: dict, by_text: dict, unknown: str, where=None) -> int:
+    """Code of one distinct value of a column (-1 if missing); raises if it has none.
+
+    ``where``: a function giving the label of the first row holding ``value``, for the
+    message (called only then).
+    """
     if _is_missing(value):
         return -1
     try:
@@ -598,8 +611,9 @@ def _value_code(ind: Indicator, value, exact: dict, by_text: dict, unknown: str)
         if unknown == "missing":
             return -1
         shown = value if label is None else label
+        row = f" (first at row {_plain(where())!r})" if where is not None else ""
         raise DataError(
-            f"column {ind.name!r} holds {shown!r}, a category the model does not have "
+            f"column {ind.name!r} holds {shown!r}{row}, a category the model does not have "
             f"(known: {list(ind.categories)!r}); recode it, or pass "
             "unknown='missing' to treat it as a missing answer"
         )
@@ -614,7 +628,11 @@ def _encode_values(ind: Indicator, column: pd.Series, unknown: str, dtype) -> np
     lookup = np.empty(len(uniques) + 1, dtype=dtype)
     lookup[-1] = -1  # pd.factorize's missing sentinel
     for u, value in enumerate(uniques):
-        lookup[u] = _value_code(ind, value, exact, by_text, unknown)
+
+        def first_row(u=u):
+            return column.index[int(np.argmax(fcodes == u))]
+
+        lookup[u] = _value_code(ind, value, exact, by_text, unknown, first_row)
     return lookup[fcodes]
 
 

@@ -580,9 +580,15 @@ def test_text_that_differs_is_not_guessed(fitted, small, value, shown):
     new = small.head(3).astype(object)
     new.loc[1, "q2"] = value
     with pytest.raises(
-        lca.DataError, match=rf"column 'q2' holds {shown}, a category the model does not have"
+        lca.DataError,
+        match=rf"column 'q2' holds {shown} \(first at row 1\), a category the model does not",
     ):
         fitted.predict(new)
+    # the row is named by its label, in a Categorical column too
+    labelled = new.set_axis(["a", "b", "c"])
+    for frame in (labelled, labelled.astype({"q2": "category"})):
+        with pytest.raises(lca.DataError, match=rf"holds {shown} \(first at row 'b'\)"):
+            fitted.predict(frame)
     with pytest.warns(UserWarning, match="read as missing: 1 in 'q2'"):
         post = fitted.predict_proba(new, unknown="missing")
     np.testing.assert_allclose(post.sum(axis=1), 1.0)
@@ -1160,7 +1166,7 @@ def test_read_table_keeps_accented_headers_and_labels(accents, tmp_path):
         (["assign", "{dir}/nope.json", "{csv}"], "cannot read model file"),
         (["assign", "{model}", "{dir}/nope.csv"], "nope.csv: no such file"),
         (["assign", "{model}", "{onecol}"], "['Région'] missing from the data"),
-        (["assign", "{model}", "{unseen}"], "holds 'Excellent', a category the model does not"),
+        (["assign", "{model}", "{unseen}"], "holds 'Excellent' (first at row 0), a category"),
     ],
 )  # fmt: skip
 def test_more_cli_errors_are_one_line(accents, tmp_path, capsys, argv, message):
