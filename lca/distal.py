@@ -70,6 +70,9 @@ Z95 = float(stats.norm.ppf(0.975))
 HESSIAN_STEP = 1e-5
 #: A class standard deviation below this share of the outcome's is a collapsed class.
 SD_FLOOR = 1e-6
+#: Below this, a sum of scaled probabilities is computed again in log space (it might
+#: have lost digits to underflow).
+PRODUCT_FLOOR = 1e-250
 
 
 def text_header(result, title: str) -> str:
@@ -193,15 +196,28 @@ def _ml_pieces(theta, share, log_d, y, used):
         top = np.max(joint, axis=1, keepdims=True)
         lse = np.log(np.sum(np.exp(joint - top), axis=1)) + top[:, 0]
         return lse, np.exp(joint - lse[:, None]), log_pi, mean, sd
-    ll = np.zeros(len(y))
-    resp = np.zeros((len(y), k))
-    for t in used:
-        joint = log_pi + log_d[:, t] + log_f  # (n, S)
-        top = np.max(joint, axis=1, keepdims=True)
-        lse = np.log(np.sum(np.exp(joint - top), axis=1)) + top[:, 0]
-        a = share[:, t]
-        ll += a * lse
-        resp += a[:, None] * np.exp(joint - lse[:, None])
+    # exp(log pi_s + log D_st + log f_is) = F_is C_ts with F the densities scaled by their
+    # row maximum: every row's T sums over s are one matrix product, from one exponential
+    # per (row, class) instead of 2 T (a row whose sum could have underflowed is done
+    # again in log space)
+    top = np.max(log_f, axis=1)
+    f = np.exp(log_f - top[:, None])  # (n, S), each row's largest 1
+    log_c = log_pi + log_d[:, used].T  # (T, S)
+    sums = f @ np.exp(log_c).T  # (n, T)
+    a = share[:, used]
+    given = a > 0
+    slow = np.flatnonzero(np.any(given & (sums < PRODUCT_FLOOR), axis=1))
+    sums[slow] = 1.0  # these rows are done below
+    ratio = np.divide(a, sums, out=np.zeros_like(sums), where=given)
+    ll = np.sum(np.where(given, a * np.log(sums), 0.0), axis=1) + top * a.sum(axis=1)
+    resp = f * (ratio @ np.exp(log_c))
+    for i in slow:
+        ll[i], resp[i] = 0.0, 0.0
+        for t in np.flatnonzero(given[i]):
+            joint = log_c[t] + log_f[i]
+            lse = np.logaddexp.reduce(joint)
+            ll[i] += a[i, t] * lse
+            resp[i] += a[i, t] * np.exp(joint - lse)
     return ll, resp, log_pi, mean, sd
 
 

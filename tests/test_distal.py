@@ -416,6 +416,42 @@ def test_ml_scores_are_the_derivatives_of_each_rows_log_likelihood(assignment):
         np.testing.assert_allclose(g[:, j], (plus - minus) / (2 * h), rtol=1e-6, atol=1e-8)
 
 
+def test_ml_pieces_by_matrix_products_equal_the_plain_sums():
+    """``_ml_pieces`` with shares: the log-likelihood terms sum_t a_it log sum_s pi_s D_st
+    f_s(y_i) and the responsibilities, written out as plain loops over rows, t and s, also
+    where some sums are below 1e-300 (D_st of exp(-720)) and so computed in log space, and
+    with a class no row is assigned to (left out of ``used``)."""
+    rng = np.random.default_rng(3)
+    n, k = 40, 4
+    share = rng.dirichlet(np.ones(k), size=n)
+    share[:, 3] = 0.0
+    share[:20, 1] = 0.0  # rows 20-39 give t = 1 a share: their sums are done in log space
+    share /= share.sum(axis=1, keepdims=True)
+    log_d = np.log(rng.dirichlet(np.ones(k), size=k))  # rows s, columns t
+    log_d[0, 1] = log_d[1, 1] = log_d[2, 1] = -720.0  # t = 1 almost impossible but from s=3
+    log_d[3, 1] = -720.0
+    y = rng.normal(size=n) * 3
+    y[:3] = 40.0  # far in the tails: tiny densities
+    used = np.array([0, 1, 2])
+    theta = rng.normal(scale=0.5, size=3 * k - 1)
+    ll, resp, log_pi, mean, sd = distal._ml_pieces(theta, share, log_d, y, used)
+    log_f = norm.logpdf(y[:, None], mean, sd)
+    ll_ref, resp_ref = np.zeros(n), np.zeros((n, k))
+    for i in range(n):
+        for t in used:
+            terms = [log_pi[s] + log_d[s, t] + log_f[i, s] for s in range(k)]
+            top = max(terms)
+            lse = top + np.log(sum(np.exp(v - top) for v in terms))
+            ll_ref[i] += share[i, t] * lse
+            for s in range(k):
+                resp_ref[i, s] += share[i, t] * np.exp(terms[s] - lse)
+    np.testing.assert_allclose(ll, ll_ref, rtol=1e-12)
+    np.testing.assert_allclose(resp, resp_ref, rtol=1e-10, atol=1e-300)
+    sums = np.exp(log_f - log_f.max(axis=1, keepdims=True)) @ np.exp(log_pi + log_d.T).T
+    slow = np.any((share > 0) & (sums < distal.PRODUCT_FLOOR), axis=1)
+    assert slow[20:].all() and not slow[:20].any()  # both paths were taken
+
+
 @pytest.mark.parametrize("correction", ["bch", "ml"])
 def test_step1_covariance_equals_cov3_plus_refitted_jacobian(sample, correction):
     """The step-1 term through distal_means, on an outcome of scale 5 (ML standardises
