@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 from . import datasets, presets
 from .diagnostics import BLRTResult, blrt
 from .encoding import DataError
-from .exceptions import ConvergenceWarning, ModelFileError, NotFittedError
+from .exceptions import ConvergenceWarning, DataWarning, ModelFileError, NotFittedError
 from .io import load
 from .model import LatentClassModel
 from .selection import Comparison, compare
@@ -24,6 +24,7 @@ __all__ = [
     "Comparison",
     "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "LatentClassModel",
     "ModelFileError",
     "NotFittedError",

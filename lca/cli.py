@@ -689,7 +689,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--missing", metavar="MARKERS",
             help="CSV: comma-separated strings that mean a missing answer, besides an empty "
-            "field (default: NA, as R writes it; --missing '' for empty fields only)",
+            "or blank field (default: NA, as R writes it; --missing '' for empty and blank "
+            "fields only)",
         )  # fmt: skip
 
     def step3_args(parser):

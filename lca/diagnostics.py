@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .encoding import DataError, _whole_floats_to_int, check_bool_number_mix
-from .exceptions import ConvergenceWarning, user_frame, warn, warnings_from
+from .exceptions import ConvergenceWarning, user_location, warn, warnings_from
 
 #: How :func:`crosstab` places respondents in classes.
 CROSSTAB_KINDS = ("modal", "proportional", "bch", "ml")
@@ -360,8 +360,10 @@ def bootstrap_seed(random_state) -> int | None:
 
 
 def _replicate_from(caller, *args):
-    """:func:`_replicate`, its warnings pointing at ``caller`` (the user's frame)."""
-    with warnings_from(caller):
+    """:func:`_replicate`, its warnings pointing at ``caller`` (the user's line), without
+    those about the data as given (a sample drawn from the model: the user saw them for
+    the real data, and they would come once per sample)."""
+    with warnings_from(caller, quiet_data=True):
         return _replicate(*args)
 
 
@@ -449,7 +451,7 @@ def bootstrap_lr(
     children = np.random.SeedSequence(seed, spawn_key=(n_classes,)).spawn(n_bootstrap)
     fit_options = {**fit_options, "n_jobs": 1}
     # warnings of the fits in joblib's threads point at the user's line, not into joblib
-    caller = user_frame()
+    caller = user_location()
     tasks = (
         delayed(_replicate_from)(
             caller, null_model, missing, weights, n_classes, child, fit_options, split_starts

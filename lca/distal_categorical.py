@@ -102,8 +102,9 @@ class DistalProportions:
     proportions : pandas.DataFrame
         Index (outcome, category, class); columns ``proportion``, ``se``,
         ``ci_lower`` and ``ci_upper`` (95%, on the logit scale, so within
-        0-1: :func:`proportion_limits`). Only the categories observed among
-        the rows used appear.
+        0-1, except around a BCH proportion at or beyond 0 or 1:
+        :func:`proportion_limits`). Only the categories observed among the
+        rows used appear.
     wald : pandas.DataFrame
         One row per outcome: the Wald ``statistic`` that the outcome's
         distribution is the same in every class, its ``df`` ((K - 1)(C -

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ._compress import array_blocks, pattern_table, row_blocks, rows_in_pattern
-from .exceptions import warn
+from .exceptions import DataWarning, warn
 
 #: Default limit of distinct values before a column is taken for continuous.
 MAX_CATEGORIES = 50
@@ -82,9 +82,12 @@ def python_label(value):
 
 
 def plain_name(name):
-    """A column name as a plain Python value: numpy ints and strs as int and str."""
+    """A column name as a plain Python value: numpy ints, floats and strs as int, float
+    and str."""
     if isinstance(name, np.integer):
         return int(name)
+    if isinstance(name, np.floating):
+        return float(name)
     if isinstance(name, np.str_):
         return str(name)
     return name
@@ -348,11 +351,15 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
         _check_finite(name, labels)
         _check_lookalikes(name, labels)
         labels = _sort_labels(_whole_floats_to_int(labels))
-        _warn_negative_codes(name, labels)
     if not labels:
         raise DataError(f"column {name!r} has no answers at all (every value is missing); drop it")
     if order is None and not ordered:
-        skipped = _integer_gaps(labels)
+        scale = [v for v in labels if not _is_apart(v, labels)]
+        # a scale without a middle (-2, -1, 1, 2) has no category 0 to give
+        mirrored = {-v for v in scale if _is_number(v) and v < 0} == {
+            v for v in scale if _is_number(v) and v > 0
+        }
+        skipped = [v for v in _integer_gaps(scale) if not (v == 0 and mirrored)]
     if len(labels) > max_categories:
         raise DataError(
             f"column {name!r} has {len(labels)} distinct values, more than max_categories="
@@ -363,8 +370,10 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
         warn(
             f"column {name!r} has one category only ({labels[0]!r}); it carries no "
             "information about the classes",
-            UserWarning,
+            DataWarning,
         )
+    if order is None and not isinstance(column.dtype, pd.CategoricalDtype):
+        _warn_negative_codes(name, labels)
     return Indicator(name=name, categories=tuple(labels), ordered=ordered, skipped=tuple(skipped))
 
 
@@ -372,19 +381,31 @@ def _warn_negative_codes(name, labels: list) -> None:
     """Warn about negative codes apart from a column's other codes (-9 beside 1..5), which
     survey files often use for "don't know" or "refused" (SPSS and Stata missing values
     exported as numbers)."""
-    if not labels or not all(_is_number(v) for v in labels):
+    negative = [v for v in labels if _is_apart(v, labels)]
+    if not negative:
         return
-    negative = [v for v in labels if v < 0]
     rest = [v for v in labels if v >= 0]
-    if not negative or not rest or min(rest) - max(negative) <= 1:
-        return  # none, only negatives, or a scale through zero (-2..2)
     shown = ", ".join(map(repr, negative[:5])) + (", ..." if len(negative) > 5 else "")
     warn(
         f"column {name!r} holds {shown} apart from its other codes ({min(rest)!r} to "
         f"{max(rest)!r}); it is a category of the model. If it means a missing answer (as "
         f"-9 or -1 often do), make it missing first (df[{name!r}].mask(df[{name!r}] < 0))",
-        UserWarning,
+        DataWarning,
     )
+
+
+def _is_apart(value, labels: list) -> bool:
+    """Whether ``value`` is a negative code apart from the other codes of an all-numeric
+    ``labels`` (-9 or -1 beside 1..5): not on a scale through or around zero (-2..2;
+    -1/+1 and -2, -1, 1, 2, whose negatives mirror its positives), nor among negatives
+    only."""
+    if not (_is_number(value) and value < 0) or not all(_is_number(v) for v in labels):
+        return False
+    negative = [v for v in labels if v < 0]
+    rest = [v for v in labels if v >= 0]
+    if not rest or min(rest) - max(negative) <= 1:
+        return False  # only negatives, or a scale through zero
+    return {-v for v in negative} != set(rest) - {0}
 
 
 #: Most missing integers :func:`_integer_gaps` lists (a code such as 99 beside 1..5).

@@ -29,7 +29,7 @@ from .encoding import (
     name_list,
     text_key,
 )
-from .exceptions import ConvergenceWarning, NotFittedError, warn
+from .exceptions import ConvergenceWarning, DataWarning, NotFittedError, warn
 
 
 def _check_int(name, value, low, allow_none=False):
@@ -91,9 +91,10 @@ def weight_values(weights, data: pd.DataFrame) -> np.ndarray:
         if len(weights) != n:
             raise DataError(f"weights have {len(weights)} values but the data have {n} rows")
         index = data.index
-        if not weights.index.equals(index):
-            if index.is_unique and weights.index.is_unique and set(weights.index) == set(index):
-                weights = weights.reindex(index)  # the same respondents in another order
+        if not weights.index.equals(index) and index.is_unique and weights.index.is_unique:
+            order = weights.index.get_indexer(index)  # -1: a row label the weights lack
+            if (order >= 0).all():  # the same respondents in another order
+                weights = weights.iloc[order].set_axis(index)
         if not weights.index.equals(index):
             raise DataError(
                 "the weights' index is not aligned with the data's index; pass "
@@ -204,7 +205,11 @@ def warn_unknown_as_missing(data, indicators, codes) -> None:
 def _warn_skipped_scores(indicators, ordinal) -> None:
     """Warn where an ordinal indicator's scores skip a category nobody gave."""
     for ind, is_ordinal in zip(indicators, ordinal):
-        if not (is_ordinal and ind.skipped):
+        # two categories have one score difference whatever their scores; many gaps (1..5
+        # and 99) are a code apart from the scale, not categories nobody gave
+        if not (is_ordinal and ind.skipped) or ind.n_categories < 3:
+            continue
+        if len(ind.skipped) > ind.n_categories:
             continue
         if ind.ordered:  # an ordered Categorical's unused categories
             keep = f"list(df[{ind.name!r}].cat.categories)"
@@ -221,7 +226,7 @@ def _warn_skipped_scores(indicators, ordinal) -> None:
             "equidistantly, so the categories above a gap move down. To keep every "
             f"category's place (and count its parameters), give categories={{{ind.name!r}: "
             f"{keep}}}",
-            UserWarning,
+            DataWarning,
         )
 
 
@@ -787,6 +792,8 @@ class LatentClassModel:
             if name is not None:
                 raise answered_only_where_weightless(name)
         indicators = learn_indicators(source, self.categories, self.max_categories)
+        # once per data, not per fit (compare fits many models to one encoding)
+        _warn_skipped_scores(indicators, self._ordinal_mask(indicators))
         # encoded straight into patterns: no (rows x indicators) codes are held,
         # and the per-row weights are summed into pattern_weights
         patterns, pattern_weights, inverse = encode_patterns(
@@ -893,7 +900,6 @@ class LatentClassModel:
         class_prior, cond_prior = dirichlet_priors(marg, offsets, n_classes, b, a)
 
         ordinal = self._ordinal_mask(indicators)
-        _warn_skipped_scores(indicators, ordinal)
         rng = np.random.default_rng(self.random_state)
         starts = [_em.random_start(rng, n_classes, offsets, ordinal) for _ in range(self.n_starts)]
         if start_from is not None:
@@ -1779,7 +1785,8 @@ class LatentClassModel:
         -------
         lca.distal_categorical.DistalProportions
             ``proportions`` (outcome, category, class) with ``se``,
-            95% limits ``ci_lower``, ``ci_upper`` (logit scale, inside 0-1);
+            95% limits ``ci_lower``, ``ci_upper`` (logit scale, inside 0-1
+            except around a BCH proportion at or beyond 0 or 1);
             ``wald`` per outcome ((K-1)(C-1) df);
             ``classification_errors``; ``table()``.
 

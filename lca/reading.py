@@ -249,7 +249,7 @@ def _warn_missing(path, read_missing: dict, kept: dict) -> None:
         warn(
             f"{path}: read as missing answers in text columns: {'; '.join(parts)}; if one "
             "is an answer, give the markers of missing answers with --missing (--missing '' "
-            "for empty fields only)",
+            "for empty and blank fields only)",
             UserWarning,
         )
     if kept:

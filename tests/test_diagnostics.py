@@ -337,3 +337,19 @@ def test_crosstab_of_a_loaded_model_with_data_equals_the_fitted_models(gss82_hol
         pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
         by_name = loaded.crosstab("v", weights="wt", kind=kind, data=framed)
         pd.testing.assert_frame_equal(by_name, expected, rtol=1e-9)
+
+
+def test_blrt_runs_under_a_process_backend_of_joblib():
+    """A user's joblib backend of processes (loky) sends BLRT's tasks to other processes:
+    they must pickle (a frame object in them did not), and give the threads' result."""
+    import joblib
+
+    rng = np.random.default_rng(0)
+    cls = rng.integers(0, 2, 200)
+    data = pd.DataFrame(
+        {f"q{j}": (rng.random(200) < np.where(cls == 0, 0.8, 0.2)).astype(int) for j in range(4)}
+    )
+    threads = lca.blrt(data, n_classes=2, n_bootstrap=3, n_jobs=2, random_state=0)
+    with joblib.parallel_config(backend="loky"):
+        processes = lca.blrt(data, n_classes=2, n_bootstrap=3, n_jobs=2, random_state=0)
+    np.testing.assert_array_equal(processes.bootstrap_statistics, threads.bootstrap_statistics)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import lca
 from lca.encoding import DataError, compress, encode, learn_indicators
 
 
@@ -129,8 +130,20 @@ def test_negative_codes_apart_from_the_others_are_warned_about():
     with pytest.warns(UserWarning, match=r"column 'q' holds -9, -8 apart from its other codes"):
         (ind,) = learn_indicators(pd.DataFrame({"q": [1, 2, 5, -9, -8, 3]}))
     assert ind.categories == (-9, -8, 1, 2, 3, 5)
+    with pytest.warns(lca.DataWarning, match=r"holds -1 apart from its other codes \(1 to 5\)"):
+        learn_indicators(pd.DataFrame({"q": [-1, 1, 2, 3, 4, 5]}))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         learn_indicators(pd.DataFrame({"q": [-2, -1, 0, 1, 2]}))
         learn_indicators(pd.DataFrame({"q": [-1, 0, 1, 2]}))  # -1 next to 0
         learn_indicators(pd.DataFrame({"q": [-3, -2, -1]}))
+        learn_indicators(pd.DataFrame({"q": [-1, 1, 1]}))  # a -1/+1 item
+        (ind,) = learn_indicators(pd.DataFrame({"q": [-2, -1, 1, 2]}))  # no middle
+        assert ind.skipped == ()  # and no 0 to give
+        # a continuous column is refused before any warning about its codes
+        with pytest.raises(DataError, match="199 distinct values"):
+            learn_indicators(pd.DataFrame({"q": [-5, *range(2, 200)]}))
+    # the codes of the scale without the one apart: nobody gave 3 and 4, not -8..0
+    with pytest.warns(lca.DataWarning, match="holds -9"):
+        (ind,) = learn_indicators(pd.DataFrame({"q": [-9, 1, 2, 5]}))
+    assert ind.skipped == (3, 4)

@@ -88,7 +88,7 @@ def test_tuple_and_float_column_names_round_trip(tmp_path):
     a, b = model.predict_proba(data), loaded.predict_proba(data)
     assert np.array_equal(a.to_numpy(), b.to_numpy())
 
-    floats = pd.DataFrame(codes, columns=[0.5, 1.0, 2.0, 2.5])
+    floats = pd.DataFrame(codes, columns=np.array([0.5, 1.0, 2.0, 2.5], dtype=np.float32))
     model = lca.LatentClassModel(2, n_starts=2).fit(floats)
     loaded = lca.load(_save(model, tmp_path))
     names = [i.name for i in loaded.indicators_]

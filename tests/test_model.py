@@ -282,9 +282,12 @@ def test_weights_series_in_another_order_is_aligned_by_label(gss82):
         a.crosstab(variable, weights=w, data=gss82),
         a.crosstab(variable, weights=shuffled, data=gss82),
     )
-    # the same length but other labels is still refused
+    # the same length but other labels is still refused, True and False among them
     with pytest.raises(lca.DataError, match="not aligned"):
         a.crosstab(variable, weights=w.set_axis(w.index + 10_000), data=gss82)
+    two = gss82.head(2).reset_index(drop=True)
+    with pytest.raises(lca.DataError, match="not aligned"):
+        a.crosstab(two.iloc[:, 0], weights=pd.Series([1.0, 2.0], index=[True, False]), data=two)
 
 
 def test_shuffling_rows_changes_nothing(gss82):

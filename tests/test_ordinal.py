@@ -174,15 +174,43 @@ def test_a_category_nobody_gave_inside_an_ordinal_scale_is_warned_about():
         lca.LatentClassModel(2, ordinal=["a"]).fit(declared)
     labels = np.array(["never", "rarely", "often", "always"])
     text = data.assign(
-        a=pd.Categorical(labels[np.where(cls == 0, 0, 3)], categories=labels, ordered=True)
+        a=pd.Categorical(
+            labels[np.where(cls == 0, rng.choice([0, 2], n), 3)], categories=labels, ordered=True
+        )
     )
-    with pytest.warns(UserWarning, match=r"nobody gave 'rarely', 'often', between"):
+    with pytest.warns(
+        UserWarning, match=r"nobody gave 'rarely', between its answered categories 'never', 'often'"
+    ):
         lca.LatentClassModel(2, ordinal=["a"]).fit(text)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         lca.LatentClassModel(2).fit(data)  # nominal: nothing is scored
         lca.LatentClassModel(2, ordinal=["a"], categories={"a": [1, 2, 3, 4, 5]}).fit(data)
         lca.LatentClassModel(2, ordinal=["a"]).fit(data.assign(a=data["a"].clip(upper=3)))
+        # two answered categories: any two scores are the same model
+        lca.LatentClassModel(2, ordinal=["a"]).fit(data.assign(a=np.where(cls == 0, 1, 3)))
+        # more gaps than categories (1, 2, 4, 5 and 99): a code apart, not a gapped scale
+        codes = data["a"].where(rng.random(n) > 0.05, 99)
+        lca.LatentClassModel(2, ordinal=["a"]).fit(data.assign(a=codes))
+
+
+def test_the_gap_warning_comes_once_per_data_not_per_model_or_bootstrap_sample():
+    """compare fits 2 models and BLRT 2 x 4 more, all to data whose ordinal scale skips 3:
+    one warning (the samples drawn from the model say nothing about the data)."""
+    rng = np.random.default_rng(1)
+    n = 300
+    cls = rng.integers(0, 2, n)
+    data = pd.DataFrame(
+        {f"q{j}": (rng.random(n) < np.where(cls == 0, 0.8, 0.2)).astype(int) for j in range(3)}
+    )
+    data["a"] = np.where(cls == 0, rng.choice([1, 2], n), rng.choice([4, 5], n))
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        lca.compare(data, range(1, 3), ordinal=["a"], blrt=True, n_bootstrap=4, n_jobs=2,
+                    n_starts=2, progress=False)  # fmt: skip
+    gaps = [r for r in record if "nobody gave" in str(r.message)]
+    assert len(gaps) == 1 and gaps[0].category is lca.DataWarning
+    assert gaps[0].filename == __file__
 
 
 def test_from_parameters_holds_ordinal_indicators_to_the_ordinal_form():

@@ -21,7 +21,7 @@ ZERO_PERCENT = 0.1
 #: A fitted class whose mean total-variation distance to its published match
 #: is above this does not match any published class.
 MATCH_THRESHOLD = 0.25
-#: Appended to the published name of a fitted class that matches no published class.
+#: Appended to the published name a fitted class was paired with when it matches none.
 NO_MATCH = "(no match)"
 
 
@@ -181,8 +181,8 @@ class Preset:
         total-variation distance between profiles, renumbered in the
         published order and named (``class_labels_``). ``class_match_`` says
         how close each match is; a class whose distance exceeds
-        ``MATCH_THRESHOLD`` matches none: its label is the nearest published
-        name followed by ``NO_MATCH``, and a warning names it. With another
+        ``MATCH_THRESHOLD`` matches none: its label is the published name it
+        was paired with followed by ``NO_MATCH``, and a warning names it. With another
         ``n_classes`` there is nothing to match: the classes are numbered by
         size, as any model's, and the model has no ``class_labels_`` or
         ``class_match_``.
@@ -271,7 +271,7 @@ class Preset:
         unmatched = match.loc[~match["matched"]]
         if len(unmatched):
             which = ", ".join(
-                f"{k} (nearest: {row.label!r}, distance {row.distance:.3f})"
+                f"{k} (paired with {row.label!r}, distance {row.distance:.3f})"
                 for k, row in unmatched.iterrows()
             )
             warn(
