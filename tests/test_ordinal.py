@@ -148,6 +148,20 @@ def test_an_unordered_numeric_categorical_is_scored_in_numeric_order():
     assert rev_fit.loglik_ == pytest.approx(plain.loglik_, rel=1e-9)
 
 
+def _gapped(rng, n, n_binary):
+    """Two classes, ``n_binary`` 0/1 items and ``a`` in 1, 2 (class 0) or 4, 5 (class 1):
+    nobody gives 3. Returns the data and the classes."""
+    cls = rng.integers(0, 2, n)
+    data = pd.DataFrame(
+        {
+            f"q{j}": (rng.random(n) < np.where(cls == 0, 0.8, 0.2)).astype(int)
+            for j in range(n_binary)
+        }
+    )
+    data["a"] = np.where(cls == 0, rng.choice([1, 2], n), rng.choice([4, 5], n))
+    return data, cls
+
+
 def test_a_category_nobody_gave_inside_an_ordinal_scale_is_warned_about():
     """Nobody answers 3 of 1..5: the scores are equidistant over 1, 2, 4, 5 (a model other
     than 1..5 with 3 kept, whose likelihood differs), and a warning says so and how to keep
@@ -155,11 +169,7 @@ def test_a_category_nobody_gave_inside_an_ordinal_scale_is_warned_about():
     nominal indicator, nor with the categories given, nor without a gap."""
     rng = np.random.default_rng(0)
     n = 800
-    cls = rng.integers(0, 2, n)
-    data = pd.DataFrame(
-        {f"q{j}": (rng.random(n) < np.where(cls == 0, 0.8, 0.2)).astype(int) for j in range(4)}
-    )
-    data["a"] = np.where(cls == 0, rng.choice([1, 2], n), rng.choice([4, 5], n))
+    data, cls = _gapped(rng, n, 4)
     expected = (
         r"ordinal indicator 'a': nobody gave 3, between its answered categories 1, 2, 4, 5"
         r".*categories=\{'a': \[1, 2, 3, 4, 5\]\}"
@@ -197,13 +207,7 @@ def test_a_category_nobody_gave_inside_an_ordinal_scale_is_warned_about():
 def test_the_gap_warning_comes_once_per_data_not_per_model_or_bootstrap_sample():
     """compare fits 2 models and BLRT 2 x 4 more, all to data whose ordinal scale skips 3:
     one warning (the samples drawn from the model say nothing about the data)."""
-    rng = np.random.default_rng(1)
-    n = 300
-    cls = rng.integers(0, 2, n)
-    data = pd.DataFrame(
-        {f"q{j}": (rng.random(n) < np.where(cls == 0, 0.8, 0.2)).astype(int) for j in range(3)}
-    )
-    data["a"] = np.where(cls == 0, rng.choice([1, 2], n), rng.choice([4, 5], n))
+    data, _ = _gapped(np.random.default_rng(1), 300, 3)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         lca.compare(data, range(1, 3), ordinal=["a"], blrt=True, n_bootstrap=4, n_jobs=2,
