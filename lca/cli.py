@@ -67,6 +67,11 @@ _IN_COMMAND_LINE_WORDS = (
 #: The same for advice with a variable part (regular expressions).
 _IN_COMMAND_LINE_PATTERNS = (
     (
+        r"To keep every category's place \(and count its parameters\), give categories=\{.*\}",
+        "The command line cannot declare a category nobody gave: if the scores should keep "
+        "its place, fit from Python with categories=; or leave the column out of --ordinal",
+    ),
+    (
         r"make it missing first \(df\[.*?\] < 0\)\)",
         "list it with --missing (for example --missing NA,-9)",
     ),

@@ -668,6 +668,22 @@ def test_blank_fields_are_missing_and_negative_codes_are_warned_about(tmp_path, 
     assert lca.load(out).indicators_[2].categories == (1, 2)
 
 
+def test_the_ordinal_gap_warning_speaks_of_the_command_line(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    cls = rng.integers(0, 2, 300)
+    frame = pd.DataFrame(
+        {f"q{j}": (rng.random(300) < np.where(cls == 0, 0.8, 0.2)).astype(int) for j in range(3)}
+    )
+    frame["a"] = np.where(cls == 0, rng.choice([1, 2], 300), rng.choice([4, 5], 300))
+    path = tmp_path / "gap.csv"
+    frame.to_csv(path, index=False)
+    out = str(tmp_path / "m.json")
+    assert main(["fit", str(path), "--classes", "2", "--ordinal", "a", "--out", out]) == 0
+    err = capsys.readouterr().err
+    assert "ordinal indicator 'a': nobody gave 3" in err
+    assert "leave the column out of --ordinal" in err and "categories={" not in err
+
+
 def test_only_empty_fields_and_the_missing_markers_are_missing_in_text(tmp_path):
     frame = _answers()
     frame.loc[[3, 7], "help"] = np.nan  # written as empty fields
