@@ -66,8 +66,6 @@ SE_METHODS = ("hessian", "robust")
 MISSING = ("error", "omit")
 #: Two-sided 95% normal quantile of the confidence limits.
 Z95 = float(stats.norm.ppf(0.975))
-#: Central-difference step of the ML Hessian, in the standardised outcome's units.
-HESSIAN_STEP = 1e-5
 #: A class standard deviation below this share of the outcome's is a collapsed class.
 SD_FLOOR = 1e-6
 #: Below this, a sum of scaled probabilities is computed again in log space (it might
@@ -313,20 +311,69 @@ def ml_normal(post, share, d, y, w, max_iter: int = 10_000, tol: float = 1e-12) 
     return theta, log_d, used
 
 
+def ml_hessian(theta, share, log_d, y, w, used) -> np.ndarray:
+    """The Hessian of ``sum_i w_i l_i(theta)``, analytically.
+
+    With ``u_ist = log pi_s + log D_st + log f_s(y_i)`` and ``r_ist = P(s | t, y_i)``,
+    each term ``a_it log sum_s exp(u_ist)`` has the Hessian ``a_it (E_r[grad^2 u] +
+    Var_r[grad u])``: the mean over classes of the second derivatives, plus the
+    covariance of the gradients, under the responsibilities. The gradient of ``u_is``
+    is ``e_s - pi`` in the logits (``eta_2..K``), ``z_is / sd_s`` in ``mu_s`` and
+    ``z_is^2 - 1`` in ``log sd_s``; its second derivatives ``-(diag pi - pi pi')``,
+    ``-1 / sd_s^2``, ``-2 z_is / sd_s`` and ``-2 z_is^2``.
+    """
+    k = log_d.shape[0]
+    eta = np.concatenate([[0.0], theta[: k - 1]])
+    log_pi = eta - np.logaddexp.reduce(eta)
+    mean, sd = theta[k - 1 : 2 * k - 1], np.exp(theta[2 * k - 1 :])
+    if share.ndim == 1:  # each row's one assigned class
+        terms = [(w, _ml_pieces(theta, share, log_d, y, used)[1], y)]
+    else:
+        log_f = _normal_log_density(y, mean, sd)
+        terms = []
+        for t in used:
+            keep = (w * share[:, t]) > 0
+            joint = log_pi + log_d[:, t] + log_f[keep]
+            resp = np.exp(joint - np.max(joint, axis=1, keepdims=True))
+            resp /= resp.sum(axis=1, keepdims=True)
+            terms.append(((w * share[:, t])[keep], resp, y[keep]))
+    pi = np.exp(log_pi)
+    hess = np.zeros((3 * k - 1, 3 * k - 1))
+    for c, r, yt in terms:
+        z = (yt[:, None] - mean) / sd
+        gm, gs = z / sd, z**2 - 1.0  # d u_is / d mu_s, d log sd_s (n, S)
+        # each row's mean gradient under r, (n, 3K - 1)
+        g = np.hstack([r[:, 1:] - pi[1:], r * gm, r * gs])
+        hess -= g.T @ (c[:, None] * g)  # minus the mean gradients' outer products
+        cr = c[:, None] * r  # (n, S)
+        n_s = cr.sum(axis=0)  # sum_i c_i r_is
+        # plus the mean of the gradients' outer products, block by block (a gradient
+        # g_is has class s's mu and log sd only)
+        v = np.eye(k)[:, 1:] - pi[1:]  # (S, K - 1): e_s - pi in the logits
+        hess[: k - 1, : k - 1] += (v.T * n_s) @ v
+        hess[: k - 1, k - 1 : 2 * k - 1] += v.T * (cr * gm).sum(axis=0)
+        hess[: k - 1, 2 * k - 1 :] += v.T * (cr * gs).sum(axis=0)
+        mm = (cr * gm * gm).sum(axis=0)
+        ms = (cr * gm * gs).sum(axis=0)
+        ss = (cr * gs * gs).sum(axis=0)
+        # and the mean second derivatives
+        hess[: k - 1, : k - 1] -= c.sum() * (np.diag(pi[1:]) - np.outer(pi[1:], pi[1:]))
+        mm -= n_s / sd**2
+        ms -= (cr * 2.0 * z / sd).sum(axis=0)
+        ss -= (cr * 2.0 * z**2).sum(axis=0)
+        idx = np.arange(k)
+        hess[k - 1 + idx, k - 1 + idx] += mm
+        hess[k - 1 + idx, 2 * k - 1 + idx] += ms
+        hess[2 * k - 1 + idx, 2 * k - 1 + idx] += ss
+    # the blocks above the diagonal were filled: mirror them
+    upper = np.triu(hess, 1)
+    return np.diag(np.diag(hess)) + upper + upper.T
+
+
 def ml_covariance(theta, share, log_d, y, w, used, se_method: str) -> tuple:
     """``(cov, inv)``: the covariance of ``theta`` (minus the inverse Hessian, or the
     sandwich) and minus the inverse Hessian."""
-    p = theta.size
-
-    def total_score(t):
-        return w @ _ml_scores(t, share, log_d, y, used)
-
-    hess = np.empty((p, p))
-    for j in range(p):
-        step = np.zeros(p)
-        step[j] = HESSIAN_STEP
-        hess[:, j] = (total_score(theta + step) - total_score(theta - step)) / (2 * HESSIAN_STEP)
-    hess = 0.5 * (hess + hess.T)
+    hess = ml_hessian(theta, share, log_d, y, w, used)
     try:
         np.linalg.cholesky(-hess)
     except np.linalg.LinAlgError:

@@ -416,6 +416,34 @@ def test_ml_scores_are_the_derivatives_of_each_rows_log_likelihood(assignment):
         np.testing.assert_allclose(g[:, j], (plus - minus) / (2 * h), rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("assignment", ["modal", "proportional"])
+def test_ml_analytic_hessian_equals_differences_of_the_scores(assignment):
+    """ml_hessian against central differences of the summed (weighted) scores, which are
+    themselves checked against the log-likelihood's differences above; away from the
+    maximum, so that every term counts."""
+    rng = np.random.default_rng(10)
+    n, k = 300, 4
+    post = rng.dirichlet(np.ones(k) * 0.5, size=n)
+    share = three_step.assignment_shares(post, assignment)
+    w = rng.uniform(0.5, 2.0, size=n)
+    log_d = np.log(three_step.classification_errors(post, share, w))
+    y = rng.normal(size=n)
+    used = np.arange(k)
+    theta = rng.normal(scale=0.5, size=3 * k - 1)
+    form = distal._compact(share)
+    assert form.ndim == (1 if assignment == "modal" else 2)
+    got = distal.ml_hessian(theta, form, log_d, y, w, used)
+    p, h = theta.size, 1e-5
+    expected = np.empty((p, p))
+    for j in range(p):
+        e = h * np.eye(p)[j]
+        plus = w @ distal._ml_scores(theta + e, form, log_d, y, used)
+        minus = w @ distal._ml_scores(theta - e, form, log_d, y, used)
+        expected[:, j] = (plus - minus) / (2 * h)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+    assert np.array_equal(got, got.T)
+
+
 def test_ml_pieces_by_matrix_products_equal_the_plain_sums():
     """``_ml_pieces`` with shares: the log-likelihood terms sum_t a_it log sum_s pi_s D_st
     f_s(y_i) and the responsibilities, written out as plain loops over rows, t and s, also
