@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .encoding import DataError
+from .encoding import DataError, plain_name
 from .exceptions import ConvergenceWarning, warn
 from .three_step import (
     ASSIGNMENTS,
@@ -453,9 +453,9 @@ def _outcome_values(values: pd.Series, missing: str) -> np.ndarray:
     infinite = np.isinf(y)
     if infinite.any():
         i = int(np.flatnonzero(infinite)[0])
+        row = plain_name(values.index[i])
         raise DataError(
-            f"distal outcome {name!r} holds {float(y[i])!r} at row {values.index[i]!r}; "
-            "outcomes must be finite"
+            f"distal outcome {name!r} holds {float(y[i])!r} at row {row!r}; outcomes must be finite"
         )
     absent = np.isnan(y)
     if absent.any() and missing == "error":

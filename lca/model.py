@@ -27,6 +27,7 @@ from .encoding import (
     encode_patterns,
     learn_indicators,
     name_list,
+    plain_name,
     text_key,
 )
 from .exceptions import ConvergenceWarning, DataWarning, NotFittedError, warn
@@ -112,14 +113,16 @@ def weight_values(weights, data: pd.DataFrame) -> np.ndarray:
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        row = plain_name(data.index[i])
         raise DataError(
-            f"weights hold {float(values[i])!r} at row {data.index[i]!r} ({int(bad.sum())} "
+            f"weights hold {float(values[i])!r} at row {row!r} ({int(bad.sum())} "
             "non-finite values); give every row a finite weight (0 to leave it out)"
         )
     if (values < 0).any():
         i = int(np.flatnonzero(values < 0)[0])
+        row = plain_name(data.index[i])
         raise DataError(
-            f"weights hold the negative value {float(values[i])!r} at row {data.index[i]!r}; "
+            f"weights hold the negative value {float(values[i])!r} at row {row!r}; "
             "weights must be >= 0"
         )
     return values

@@ -76,7 +76,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .encoding import DataError
+from .encoding import DataError, plain_name
 from .exceptions import ConvergenceWarning, warn
 
 CORRECTIONS = ("ml", "bch", "none")
@@ -360,8 +360,9 @@ class Design:
             pos[(pos >= 0) & (_bool_values(values) != level_bool[pos])] = -1
             if (pos < 0).any():
                 i = int(np.flatnonzero(pos < 0)[0])
+                row = plain_name(values.index[i])
                 raise DataError(
-                    f"covariate {var!r} holds {objects[i]!r} at row {values.index[i]!r}, a "
+                    f"covariate {var!r} holds {objects[i]!r} at row {row!r}, a "
                     f"category the regression was not fitted with ({_plain(levels)}); recode it"
                 )
             for j in range(1, len(levels)):
@@ -391,8 +392,9 @@ def _finite_numbers(values: pd.Series, name) -> np.ndarray:
     finite = np.isfinite(numbers)
     if not finite.all():
         i = int(np.flatnonzero(~finite)[0])
+        row = plain_name(values.index[i])
         raise DataError(
-            f"covariate {name!r} holds {float(numbers[i])!r} at row {values.index[i]!r}; "
+            f"covariate {name!r} holds {float(numbers[i])!r} at row {row!r}; "
             "covariates must be finite"
         )
     return numbers
