@@ -62,6 +62,27 @@ def _wrap(text, width: int, max_lines: int) -> str:
     return "\n".join(lines)
 
 
+def _wrap_all(texts, width: int, max_lines: int) -> list:
+    """:func:`_wrap` of each text, kept distinct: two texts that would be cut to the same
+    label show their ends instead ("I agree with…on housing", "…on health"), and
+    labels still alike get their position, so that no two bars or rows read the same."""
+    labels = [_wrap(t, width, max_lines) for t in texts]
+    for label in set(labels):
+        alike = [i for i, x in enumerate(labels) if x == label]
+        if len(alike) < 2:
+            continue
+        for i in alike:
+            text = " ".join(str(texts[i]).split())
+            half = max(1, (width - 1) // 2)
+            if len(text) > width:
+                text = text[:half].rstrip() + "…" + text[-half:].lstrip()
+            labels[i] = text
+        if len({labels[i] for i in alike}) < len(alike):  # still alike: number them
+            for n, i in enumerate(alike, 1):
+                labels[i] = f"{labels[i]} [{n}]"
+    return labels
+
+
 def _class_colors(plt, k: int) -> list:
     """One colour per class: qualitative palettes up to 20, then evenly spaced hues."""
     if k > 20:
@@ -156,7 +177,7 @@ def _profile_bars(plt, model, scale, class_names, ncols, figsize, title):
         ax.set_title(_wrap(ind.name, 42, 3), fontsize="medium")
         ax.set_xticks(x)
         room = max(4, 48 // ind.n_categories)  # characters per category, about
-        labels = [_wrap(cat, room, 3) for cat in ind.categories]
+        labels = _wrap_all(ind.categories, room, 3)
         long = any(
             label.endswith("\u2026") or len(line) > room
             for label in labels
@@ -164,7 +185,7 @@ def _profile_bars(plt, model, scale, class_names, ncols, figsize, title):
         )
         many = ind.n_categories > 8  # upright labels would overprint
         if long or many:
-            labels = [_wrap(cat, 20 if many else 28, 1) for cat in ind.categories]  # one line
+            labels = _wrap_all(ind.categories, 20 if many else 28, 1)  # one line
         ax.set_xticklabels(
             labels,
             rotation=90 if many else 30 if long else 0,
@@ -190,9 +211,9 @@ def _profile_heatmap(plt, model, scale, class_names, figsize):
     values = scale * model._cond_probs
     n_rows, k = values.shape
     labels = [
-        f"{_wrap(ind.name, 40, 1)}: {_wrap(cat, 40, 1)}"
+        f"{_wrap(ind.name, 40, 1)}: {cat}"
         for ind in model.indicators_
-        for cat in ind.categories
+        for cat in _wrap_all(ind.categories, 40, 1)
     ]
     if figsize is None:
         figsize = (2.0 + 1.1 * k + 0.08 * max(len(s) for s in labels), 1.2 + 0.28 * n_rows)

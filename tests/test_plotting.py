@@ -173,3 +173,33 @@ def test_thirty_categories_get_labels_that_do_not_overprint():
     for left, right in itertools.pairwise(ticks):
         assert left.x1 <= right.x0 + 0.5
     assert all(t.y0 >= 0 for t in ticks)  # inside the figure
+
+
+def test_labels_cut_to_the_same_text_stay_distinct():
+    """Two answers that differ only after the cut ("...on housing", "...on health") must
+    not read the same under their bars or on their heatmap rows."""
+    rng = np.random.default_rng(0)
+    answers = np.array(
+        [
+            "I agree with the government's policy on housing",
+            "I agree with the government's policy on health",
+            "I disagree",
+        ]
+    )
+    data = pd.DataFrame({f"q{j}": answers[rng.integers(0, 3, 200)] for j in range(4)})
+    model = lca.LatentClassModel(2, n_starts=2).fit(data)
+    fig = model.plot_profile()
+    for ax in fig.axes:
+        if ax.get_visible() and ax.get_xticklabels():
+            ticks = [t.get_text() for t in ax.get_xticklabels()]
+            assert len(set(ticks)) == 3, ticks
+            assert any("housing" in t for t in ticks) and any("health" in t for t in ticks)
+    plt.close(fig)
+    fig = model.plot_profile(kind="heatmap")
+    rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(set(rows)) == len(rows) == 12
+    plt.close(fig)
+    assert plotting._wrap_all(["a" * 30 + "x", "a" * 31 + "x"], 10, 1) == [
+        "aaaa\u2026aaax [1]",
+        "aaaa\u2026aaax [2]",
+    ]
