@@ -228,33 +228,81 @@ def _ml_scores(theta, share, log_d, y, used) -> np.ndarray:
     return np.hstack([g_eta, resp * z / sd, resp * (z**2 - 1.0)])
 
 
-def _ml_em(theta, share, log_d, y, w, used, max_iter: int, tol: float) -> tuple:
+def _ml_map(theta, share, log_d, y, w, used) -> tuple:
+    """One EM step: ``(next theta, log-likelihood at theta)``; a DataError where the step
+    would empty a class or collapse it onto one value."""
+    ll, resp, *_ = _ml_pieces(theta, share, log_d, y, used)
+    loglik = float(w @ ll)
+    r = w[:, None] * resp
+    size = r.sum(axis=0)
+    if np.any(size <= 0):
+        raise DataError(
+            "the ML correction emptied a class of the distal outcome's rows; use correction='bch'"
+        )
+    mean = (y @ r) / size
+    sd = np.sqrt(np.sum(r * (y[:, None] - mean) ** 2, axis=0) / size)
+    if np.any(sd < SD_FLOOR):
+        s = int(np.argmin(sd))
+        raise DataError(
+            f"the ML correction collapsed class {s + 1} onto a single value of the outcome "
+            "(its standard deviation went to 0, where the normal likelihood has no "
+            "maximum); use correction='bch'"
+        )
+    log_size = np.log(size)
+    return np.concatenate([log_size[1:] - log_size[0], mean, np.log(sd)]), loglik
+
+
+def _ml_em(
+    theta, share, log_d, y, w, used, max_iter: int, tol: float, accelerate: bool = True
+) -> tuple:
+    """EM from ``theta`` to ``(theta, loglik, converged, E-steps)``.
+
+    With ``accelerate``, SQUAREM (Varadhan & Roland 2008, step S3) on the unconstrained
+    ``theta``: from x0, two EM steps x1, x2, the extrapolation x' = x0 - 2 a r + a^2 v
+    (r = x1 - x0, v = x2 - 2 x1 + x0, a = -|r| / |v|, at most -1), kept only if its
+    log-likelihood is at least x1's and its EM step succeeds (else x2); so the
+    log-likelihood of the points kept never falls. It stops, as plain EM does, when an
+    E-step raises the log-likelihood by at most ``tol`` (relative).
+    """
     prev = -np.inf
-    for n_iter in range(1, max_iter + 1):
-        ll, resp, *_ = _ml_pieces(theta, share, log_d, y, used)
-        loglik = float(w @ ll)
-        r = w[:, None] * resp
-        size = r.sum(axis=0)
-        if np.any(size <= 0):
-            raise DataError(
-                "the ML correction emptied a class of the distal outcome's rows; use "
-                "correction='bch'"
-            )
-        mean = (y @ r) / size
-        sd = np.sqrt(np.sum(r * (y[:, None] - mean) ** 2, axis=0) / size)
-        if np.any(sd < SD_FLOOR):
-            s = int(np.argmin(sd))
-            raise DataError(
-                f"the ML correction collapsed class {s + 1} onto a single value of the outcome "
-                "(its standard deviation went to 0, where the normal likelihood has no "
-                "maximum); use correction='bch'"
-            )
-        log_size = np.log(size)
-        theta = np.concatenate([log_size[1:] - log_size[0], mean, np.log(sd)])
-        if loglik - prev <= tol * abs(loglik):
-            return theta, loglik, True, n_iter
+    n_iter = 0
+
+    def step(x):
+        nonlocal n_iter
+        n_iter += 1
+        return _ml_map(x, share, log_d, y, w, used)
+
+    def done(loglik) -> bool:
+        return loglik - prev <= tol * abs(loglik)
+
+    while n_iter < max_iter:
+        x1, loglik = step(theta)
+        if done(loglik):
+            return x1, loglik, True, n_iter
         prev = loglik
-    return theta, loglik, False, max_iter
+        if not accelerate or n_iter + 2 > max_iter:
+            theta = x1
+            continue
+        x2, loglik1 = step(x1)
+        if done(loglik1):
+            return x2, loglik1, True, n_iter
+        prev = loglik1
+        r, v = x1 - theta, x2 - 2.0 * x1 + theta
+        norm_v = np.sqrt(v @ v)
+        alpha = min(-1.0, -np.sqrt(r @ r) / norm_v) if norm_v > 0 else -1.0
+        proposal = theta - 2.0 * alpha * r + alpha**2 * v
+        try:
+            x3, loglik_p = step(proposal)
+        except DataError:  # the extrapolation emptied or collapsed a class
+            theta = x2
+            continue
+        if np.isfinite(loglik_p) and loglik_p >= loglik1:
+            if done(loglik_p):
+                return x3, loglik_p, True, n_iter
+            prev, theta = loglik_p, x3
+        else:
+            theta = x2
+    return theta, prev, False, n_iter
 
 
 def _start(pi, mean, sd) -> np.ndarray:
