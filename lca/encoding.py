@@ -601,11 +601,6 @@ def _categorical_code_blocks(ind: Indicator, column: pd.Series, unknown: str, dt
         yield start, stop, lookup[codes[start:stop]]
 
 
-def _plain(label):
-    """A row label as a message shows it: numpy scalars as Python values."""
-    return label.item() if isinstance(label, np.generic) else label
-
-
 def _value_code(ind: Indicator, value, exact: dict, by_text: dict, unknown: str, where=None) -> int:
     """Code of one distinct value of a column (-1 if missing); raises if it has none.
 
@@ -632,7 +627,7 @@ def _value_code(ind: Indicator, value, exact: dict, by_text: dict, unknown: str,
         if unknown == "missing":
             return -1
         shown = value if label is None else label
-        row = f" (first at row {_plain(where())!r})" if where is not None else ""
+        row = f" (first at row {plain_name(where())!r})" if where is not None else ""
         raise DataError(
             f"column {ind.name!r} holds {shown!r}{row}, a category the model does not have "
             f"(known: {list(ind.categories)!r}); recode it, or pass "
