@@ -29,7 +29,11 @@ then the BCH means (lca also their standard errors and Wald tests). Timed
 from the data frame to the means; the largest difference of the means, after
 matching the classes, is printed too.
 
-    python benchmarks/bench_three_step.py                 # all three parts
+Part 4, ML class means of a normal distal outcome (``distal_means``, modal and
+proportional assignment) for N = 3,000 and 100,000 and K = 5 and 10, on posteriors
+drawn as in part 1.
+
+    python benchmarks/bench_three_step.py                 # all four parts
     python benchmarks/bench_three_step.py --part 1 --repeats 3
 """
 
@@ -208,9 +212,38 @@ def part3(repeats: int) -> None:
         )
 
 
+#: Part 4: (N, K) of the ML class means of a normal distal outcome.
+DISTAL_SIZES = ((3_000, 5), (100_000, 5), (100_000, 10))
+
+
+def part4(repeats: int) -> None:
+    """ML class means of a normal distal outcome (``lca.distal.distal_means``), modal
+    and proportional assignment, Hessian standard errors: posteriors as in part 1,
+    the outcome Normal(0.3 s, 1) in each row's most probable class s (0-based)."""
+    from lca import distal
+
+    print("| N | K | ML, modal | ML, proportional |")
+    print("|---:|---:|---:|---:|")
+    for n, k in DISTAL_SIZES:
+        rng = np.random.default_rng(0)
+        logits = 2.0 * rng.normal(size=(n, k))
+        post = np.exp(logits - logits.max(axis=1, keepdims=True))
+        post /= post.sum(axis=1, keepdims=True)
+        y = pd.DataFrame({"y": rng.normal(0.3 * post.argmax(axis=1), 1.0)})
+        row = []
+        for assignment in ("modal", "proportional"):
+            means = partial(
+                distal.distal_means, post, y, np.ones(n), pd.RangeIndex(1, k + 1),
+                correction="ml", assignment=assignment,
+            )  # fmt: skip
+            seconds, _ = median_time(means, repeats)
+            row.append(f"{seconds:.2f} s")
+        print(f"| {n:,} | {k} | {row[0]} | {row[1]} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", type=int, choices=(1, 2, 3), help="one part only")
+    parser.add_argument("--part", type=int, choices=(1, 2, 3, 4), help="one part only")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     print(f"lca {lca.__version__}")
@@ -220,6 +253,8 @@ def main() -> None:
         part2(args.repeats)
     if args.part in (None, 3):
         part3(args.repeats)
+    if args.part in (None, 4):
+        part4(args.repeats)
 
 
 if __name__ == "__main__":
