@@ -164,6 +164,9 @@ def encode_dask(model, ddf, weights=None, distributed=None):
     # categories come from rows that count (positive weight), as for pandas
     source = ddf[positive][data_cols] if weights is not None else ddf[data_cols]
     indicators = learn_indicators_dask(source, model.categories, model.max_categories, full)
+    from .model import _warn_skipped_scores  # as the pandas encoding warns
+
+    _warn_skipped_scores(indicators, model._ordinal_mask(indicators))
     n_ind = len(indicators)
     local = ddf.map_partitions(
         _partition_patterns, indicators, weights, meta=_meta(n_ind)

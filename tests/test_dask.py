@@ -265,3 +265,19 @@ def test_distributed_split_merge_equals_pandas(client, survey):
     plain = lca.LatentClassModel(4, **{**opts, "split_merge": 0}).fit(survey, weights="wt")
     assert on_dask.loglik_ == pytest.approx(on_pandas.loglik_, rel=1e-9)
     assert on_pandas.loglik_ + on_pandas.log_prior_ >= plain.loglik_ + plain.log_prior_ - 1e-9
+
+
+def test_dask_warns_of_a_gap_in_an_ordinal_scale_as_pandas_does():
+    rng = np.random.default_rng(0)
+    cls = rng.integers(0, 2, 300)
+    data = pd.DataFrame(
+        {f"q{j}": (rng.random(300) < np.where(cls == 0, 0.8, 0.2)).astype(int) for j in range(3)}
+    )
+    data["a"] = np.where(cls == 0, rng.choice([1, 2], 300), rng.choice([4, 5], 300))
+    ddf = dd.from_pandas(data, npartitions=3)
+    with pytest.warns(lca.DataWarning, match="ordinal indicator 'a': nobody gave 3"):
+        on_dask = lca.LatentClassModel(2, ordinal=["a"], n_starts=2).fit(ddf)
+    on_pandas = lca.LatentClassModel(2, ordinal=["a"], n_starts=2)
+    with pytest.warns(lca.DataWarning, match="ordinal indicator 'a': nobody gave 3"):
+        on_pandas.fit(data)
+    assert on_dask.loglik_ == pytest.approx(on_pandas.loglik_, rel=1e-12)
