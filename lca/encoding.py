@@ -353,19 +353,20 @@ def _learn_indicator(name, column: pd.Series, order, max_categories: int) -> Ind
         labels = _sort_labels(_whole_floats_to_int(labels))
     if not labels:
         raise DataError(f"column {name!r} has no answers at all (every value is missing); drop it")
-    if order is None and not ordered:
-        scale = [v for v in labels if not _is_apart(v, labels)]
-        # a scale without a middle (-2, -1, 1, 2) has no category 0 to give
-        mirrored = {-v for v in scale if _is_number(v) and v < 0} == {
-            v for v in scale if _is_number(v) and v > 0
-        }
-        skipped = [v for v in _integer_gaps(scale) if not (v == 0 and mirrored)]
     if len(labels) > max_categories:
         raise DataError(
             f"column {name!r} has {len(labels)} distinct values, more than max_categories="
             f"{max_categories}: it looks continuous. Recode it into categories, or raise "
             "max_categories if it really is categorical"
         )
+    if order is None and not ordered:
+        apart = set(_apart_codes(labels))
+        scale = [v for v in labels if v not in apart]
+        # a scale without a middle (-2, -1, 1, 2) has no category 0 to give
+        mirrored = {-v for v in scale if _is_number(v) and v < 0} == {
+            v for v in scale if _is_number(v) and v > 0
+        }
+        skipped = [v for v in _integer_gaps(scale) if not (v == 0 and mirrored)]
     if len(labels) == 1:
         warn(
             f"column {name!r} has one category only ({labels[0]!r}); it carries no "
@@ -381,7 +382,7 @@ def _warn_negative_codes(name, labels: list) -> None:
     """Warn about negative codes apart from a column's other codes (-9 beside 1..5), which
     survey files often use for "don't know" or "refused" (SPSS and Stata missing values
     exported as numbers)."""
-    negative = [v for v in labels if _is_apart(v, labels)]
+    negative = _apart_codes(labels)
     if not negative:
         return
     rest = [v for v in labels if v >= 0]
@@ -394,18 +395,19 @@ def _warn_negative_codes(name, labels: list) -> None:
     )
 
 
-def _is_apart(value, labels: list) -> bool:
-    """Whether ``value`` is a negative code apart from the other codes of an all-numeric
-    ``labels`` (-9 or -1 beside 1..5): not on a scale through or around zero (-2..2;
-    -1/+1 and -2, -1, 1, 2, whose negatives mirror its positives), nor among negatives
-    only."""
-    if not (_is_number(value) and value < 0) or not all(_is_number(v) for v in labels):
-        return False
+def _apart_codes(labels: list) -> list:
+    """The negative codes apart from the other codes of an all-numeric ``labels`` (-9 or
+    -1 beside 1..5): none on a scale through or around zero (-2..2; -1/+1 and -2, -1,
+    1, 2, whose negatives mirror its positives), nor among negatives only."""
+    if not all(_is_number(v) for v in labels):
+        return []
     negative = [v for v in labels if v < 0]
     rest = [v for v in labels if v >= 0]
-    if not rest or min(rest) - max(negative) <= 1:
-        return False  # only negatives, or a scale through zero
-    return {-v for v in negative} != set(rest) - {0}
+    if not negative or not rest or min(rest) - max(negative) <= 1:
+        return []  # none, only negatives, or a scale through zero
+    if {-v for v in negative} == set(rest) - {0}:
+        return []
+    return negative
 
 
 #: Most missing integers :func:`_integer_gaps` lists (a code such as 99 beside 1..5).
