@@ -877,30 +877,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _file_lines(args):
-    """A function that adds the file line to every "row N" of a message about a CSV.
-
-    A CSV's rows are labelled 0, 1, ... as read, so row N is line N + 2 of the file
-    (after the header), as a spreadsheet numbers it, unless a field holds a line
-    break; a Parquet, SPSS or Stata file's rows keep their own labels.
-    """
-    data = getattr(args, "data", None)
-    if data is None and getattr(args, "inputs", None) and not getattr(args, "dask", False):
-        data = args.inputs[-1]
-    suffixes = [x.lower() for x in Path(str(data)).suffixes] if data else []
-    if not suffixes or suffixes[-1] in (".parquet", ".sav", ".dta") or ".csv" not in suffixes:
-        return lambda message: message
-
-    def add(message: str) -> str:
-        return re.sub(
-            r"\bat row (\d+)\b",
-            lambda m: f"at row {m[1]}, line {int(m[1]) + 2} of the file",
-            message,
-        )
-
-    return add
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     import lca
@@ -908,10 +884,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
 
-    lines = _file_lines(args)
-
     def one_line_warning(message, category, filename, lineno, file=None, line=None):
-        text = lines(in_command_line_words(" ".join(str(message).split())))
+        text = in_command_line_words(" ".join(str(message).split()))
         print(f"lca {args.command}: warning: {text}", file=sys.stderr if file is None else file)
 
     try:
@@ -926,7 +900,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CLIError, ReadError, lca.DataError, lca.ModelFileError, ValueError, OSError) as exc:
         if args.debug:
             raise
-        message = lines(in_command_line_words(" ".join(str(exc).split())))  # one line
+        message = in_command_line_words(" ".join(str(exc).split()))  # one line
         print(f"lca {args.command}: error: {message}", file=sys.stderr)
         return 2
 

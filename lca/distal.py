@@ -252,57 +252,22 @@ def _ml_map(theta, share, log_d, y, w, used) -> tuple:
     return np.concatenate([log_size[1:] - log_size[0], mean, np.log(sd)]), loglik
 
 
-def _ml_em(
-    theta, share, log_d, y, w, used, max_iter: int, tol: float, accelerate: bool = True
-) -> tuple:
-    """EM from ``theta`` to ``(theta, loglik, converged, E-steps)``.
-
-    With ``accelerate``, SQUAREM (Varadhan & Roland 2008, step S3) on the unconstrained
-    ``theta``: from x0, two EM steps x1, x2, the extrapolation x' = x0 - 2 a r + a^2 v
-    (r = x1 - x0, v = x2 - 2 x1 + x0, a = -|r| / |v|, at most -1), kept only if its
-    log-likelihood is at least x1's and its EM step succeeds (else x2); so the
-    log-likelihood of the points kept never falls. It stops, as plain EM does, when an
+def _ml_em(theta, share, log_d, y, w, used, max_iter: int, tol: float) -> tuple:
+    """Plain EM from ``theta`` to ``(theta, loglik, converged, E-steps)``: it stops when an
     E-step raises the log-likelihood by at most ``tol`` (relative).
+
+    Not accelerated: SQUAREM, tried here, ended at a lower local maximum than plain EM
+    from the same start in 4 of 396 simulated cases (6-8 classes, 300 rows; a review's
+    finding), which changes the class means.
     """
     prev = -np.inf
-    n_iter = 0
-
-    def step(x):
-        nonlocal n_iter
-        n_iter += 1
-        return _ml_map(x, share, log_d, y, w, used)
-
-    def done(loglik) -> bool:
-        return loglik - prev <= tol * abs(loglik)
-
-    while n_iter < max_iter:
-        x1, loglik = step(theta)
-        if done(loglik):
-            return x1, loglik, True, n_iter
+    for n_iter in range(1, max_iter + 1):
+        theta_next, loglik = _ml_map(theta, share, log_d, y, w, used)
+        theta = theta_next
+        if loglik - prev <= tol * abs(loglik):
+            return theta, loglik, True, n_iter
         prev = loglik
-        if not accelerate or n_iter + 2 > max_iter:
-            theta = x1
-            continue
-        x2, loglik1 = step(x1)
-        if done(loglik1):
-            return x2, loglik1, True, n_iter
-        prev = loglik1
-        r, v = x1 - theta, x2 - 2.0 * x1 + theta
-        norm_v = np.sqrt(v @ v)
-        alpha = min(-1.0, -np.sqrt(r @ r) / norm_v) if norm_v > 0 else -1.0
-        proposal = theta - 2.0 * alpha * r + alpha**2 * v
-        try:
-            x3, loglik_p = step(proposal)
-        except DataError:  # the extrapolation emptied or collapsed a class
-            theta = x2
-            continue
-        if np.isfinite(loglik_p) and loglik_p >= loglik1:
-            if done(loglik_p):
-                return x3, loglik_p, True, n_iter
-            prev, theta = loglik_p, x3
-        else:
-            theta = x2
-    return theta, prev, False, n_iter
+    return theta, loglik, False, max_iter
 
 
 def _start(pi, mean, sd) -> np.ndarray:

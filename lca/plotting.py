@@ -64,22 +64,28 @@ def _wrap(text, width: int, max_lines: int) -> str:
 
 def _wrap_all(texts, width: int, max_lines: int) -> list:
     """:func:`_wrap` of each text, kept distinct: two texts that would be cut to the same
-    label show their ends instead ("I agree with…on housing", "…on health"), and
-    labels still alike get their position, so that no two bars or rows read the same."""
+    label show their ends instead ("I agree with\u2026on housing", "\u2026on health"), and
+    labels still alike are numbered in order, so that no two bars or rows read the same."""
     labels = [_wrap(t, width, max_lines) for t in texts]
-    for label in set(labels):
+    half = max(1, (width - 1) // 2)
+    for label in dict.fromkeys(labels):  # in order of first appearance
         alike = [i for i, x in enumerate(labels) if x == label]
         if len(alike) < 2:
             continue
         for i in alike:
             text = " ".join(str(texts[i]).split())
-            half = max(1, (width - 1) // 2)
             if len(text) > width:
-                text = text[:half].rstrip() + "…" + text[-half:].lstrip()
+                text = text[:half].rstrip() + "\u2026" + text[-half:].lstrip()
             labels[i] = text
-        if len({labels[i] for i in alike}) < len(alike):  # still alike: number them
-            for n, i in enumerate(alike, 1):
-                labels[i] = f"{labels[i]} [{n}]"
+    # whatever is still alike (also with a label made above): numbered in order
+    counts: dict = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    seen: dict = {}
+    for i, label in enumerate(labels):
+        if counts[label] > 1:
+            seen[label] = seen.get(label, 0) + 1
+            labels[i] = f"{label} [{seen[label]}]"
     return labels
 
 

@@ -668,21 +668,16 @@ def test_blank_fields_are_missing_and_negative_codes_are_warned_about(tmp_path, 
     assert lca.load(out).indicators_[2].categories == (1, 2)
 
 
-def test_rows_of_a_csv_are_given_with_their_line_in_the_file(tmp_path, capsys):
-    """A CSV's rows are labelled 0, 1, ... as read: row N is line N + 2 (after the
-    header); a Parquet file's rows keep their own labels, with no line added."""
-    path = tmp_path / "w.csv"
-    path.write_text("a,b,w\n1,1,1\n2,2,1\n1,2,-3\n")
-    out = str(tmp_path / "m.json")
-    assert main(["fit", str(path), "--classes", "1", "--weights", "w", "--out", out]) == 2
-    assert "at row 2, line 4 of the file" in capsys.readouterr().err
-    assert path.read_text().splitlines()[3] == "1,2,-3"  # line 4 indeed
+def test_row_labels_in_messages_are_plain_values(tmp_path, capsys):
+    """A Parquet file's rows keep their own labels, shown as 12, not np.int64(12)."""
     pytest.importorskip("pyarrow")
     parquet = tmp_path / "w.parquet"
-    pd.read_csv(path).set_axis([10, 11, 12]).to_parquet(parquet)
+    frame = pd.DataFrame({"a": [1, 2, 1], "b": [1, 2, 2], "w": [1.0, 1.0, -3.0]})
+    frame.set_axis([10, 11, 12]).to_parquet(parquet)
+    out = str(tmp_path / "m.json")
     assert main(["fit", str(parquet), "--classes", "1", "--weights", "w", "--out", out]) == 2
     err = capsys.readouterr().err
-    assert "at row 12" in err and "line" not in err
+    assert "at row 12;" in err and "np." not in err
 
 
 def test_the_ordinal_gap_warning_speaks_of_the_command_line(tmp_path, capsys):

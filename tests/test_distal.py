@@ -444,43 +444,6 @@ def test_ml_analytic_hessian_equals_differences_of_the_scores(assignment):
     assert np.array_equal(got, got.T)
 
 
-@pytest.mark.parametrize("assignment", ["modal", "proportional"])
-def test_squarem_reaches_plain_ems_maximum_in_fewer_e_steps(assignment, monkeypatch):
-    """The ML distal EM with SQUAREM: the log-likelihood of plain EM's end (to 1e-10,
-    relative) or higher, in fewer E-steps, ending at the highest log-likelihood of all
-    the points it evaluated (a rejected extrapolation is never kept)."""
-    from scipy.special import softmax
-
-    rng = np.random.default_rng(5)
-    n, k = 3000, 5
-    post = softmax(rng.normal(0, 2, (n, k)), axis=1)
-    y = rng.normal(post.argmax(axis=1) * 0.3, 1.0)
-    y = (y - y.mean()) / y.std()
-    share = three_step.assignment_shares(post, assignment)
-    w = rng.uniform(0.5, 2.0, n)
-    log_d = np.log(three_step.classification_errors(post, share, w))
-    form, used = distal._compact(share), np.arange(k)
-    m, v, _, base = distal.weighted_moments(post, y, w)
-    start = distal._start(base / base.sum(), m, np.sqrt(v))
-    plain = distal._ml_em(start, form, log_d, y, w, used, 10_000, 1e-12, accelerate=False)
-    kept = []
-    original = distal._ml_map
-
-    def recording(theta, *args):
-        out = original(theta, *args)
-        kept.append(out[1])
-        return out
-
-    monkeypatch.setattr(distal, "_ml_map", recording)
-    fast = distal._ml_em(start, form, log_d, y, w, used, 10_000, 1e-12)
-    assert plain[2] and fast[2]
-    assert fast[1] >= plain[1] - 1e-10 * abs(plain[1])
-    assert fast[3] < plain[3] / 1.5
-    assert len(kept) == fast[3]
-    best = np.maximum.accumulate(kept)
-    assert best[-1] == pytest.approx(fast[1], rel=1e-15)
-
-
 def test_ml_pieces_by_matrix_products_equal_the_plain_sums():
     """``_ml_pieces`` with shares: the log-likelihood terms sum_t a_it log sum_s pi_s D_st
     f_s(y_i) and the responsibilities, written out as plain loops over rows, t and s, also

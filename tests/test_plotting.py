@@ -203,3 +203,12 @@ def test_labels_cut_to_the_same_text_stay_distinct():
         "aaaa\u2026aaax [1]",
         "aaaa\u2026aaax [2]",
     ]
+    # a label made from the ends that equals another text's: numbered too, in order
+    # (the groups were once visited in set order, which changes with the hash seed)
+    assert plotting._wrap_all(
+        ["abcdefghijkl_END1", "abcdefghijkl_END2", "abcd\u2026END1"], 10, 1
+    ) == [
+        "abcd\u2026END1 [1]",
+        "abcd\u2026END2",
+        "abcd\u2026END1 [2]",
+    ]

@@ -1166,7 +1166,7 @@ def test_read_table_keeps_accented_headers_and_labels(accents, tmp_path):
         (["assign", "{dir}/nope.json", "{csv}"], "cannot read model file"),
         (["assign", "{model}", "{dir}/nope.csv"], "nope.csv: no such file"),
         (["assign", "{model}", "{onecol}"], "['Région'] missing from the data"),
-        (["assign", "{model}", "{unseen}"], "'Excellent' (first at row 0, line 2 of the file)"),
+        (["assign", "{model}", "{unseen}"], "holds 'Excellent' (first at row 0), a category"),
     ],
 )  # fmt: skip
 def test_more_cli_errors_are_one_line(accents, tmp_path, capsys, argv, message):
