@@ -49,9 +49,7 @@ def _name_to_json(name):
     if isinstance(name, tuple):
         parts = [_name_to_json(p) for p in name]
         return parts if parts and all(p is not None for p in parts) else None
-    if isinstance(name, bool) or not isinstance(name, (str, int, float)):
-        return None
-    return name if not isinstance(name, float) or math.isfinite(name) else None
+    return _scalar_name(name)
 
 
 def _name_from_json(raw):
@@ -59,9 +57,14 @@ def _name_from_json(raw):
     if isinstance(raw, list):
         parts = [_name_from_json(p) for p in raw]
         return tuple(parts) if parts and all(p is not None for p in parts) else None
-    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+    return _scalar_name(raw)
+
+
+def _scalar_name(name):
+    """``name`` if it is a str, an int or a finite float (not a bool), else None."""
+    if isinstance(name, bool) or not isinstance(name, (str, int, float)):
         return None
-    return raw if not isinstance(raw, float) or math.isfinite(raw) else None
+    return name if not isinstance(name, float) or math.isfinite(name) else None
 
 
 def _names_to_json(names, what: str) -> list:

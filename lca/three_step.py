@@ -372,7 +372,7 @@ class Design:
 
 def _plain(levels: list) -> list:
     """Levels as Python values, for messages (False, not np.False_)."""
-    return [v.item() if isinstance(v, np.generic) else v for v in levels]
+    return [_scalar(v) for v in levels]
 
 
 def _bool_values(values: pd.Series) -> np.ndarray:
