@@ -205,27 +205,27 @@ def warn_unknown_as_missing(data, indicators, codes) -> None:
     warn(text, UserWarning)
 
 
+def _listed(values, n: int = 6) -> str:
+    """The first ``n`` of ``values`` for a message (``...`` if there are more)."""
+    return ", ".join(map(repr, values[:n])) + (", ..." if len(values) > n else "")
+
+
 def _warn_skipped_scores(indicators, ordinal) -> None:
     """Warn where an ordinal indicator's scores skip a category nobody gave."""
     for ind, is_ordinal in zip(indicators, ordinal):
         # two categories have one score difference whatever their scores; many gaps (1..5
         # and 99) are a code apart from the scale, not categories nobody gave
-        if not (is_ordinal and ind.skipped) or ind.n_categories < 3:
-            continue
-        if len(ind.skipped) > ind.n_categories:
+        few, many_gaps = ind.n_categories < 3, len(ind.skipped) > ind.n_categories
+        if not (is_ordinal and ind.skipped) or few or many_gaps:
             continue
         if ind.ordered:  # an ordered Categorical's unused categories
             keep = f"list(df[{ind.name!r}].cat.categories)"
         else:
             full = sorted([*ind.categories, *ind.skipped])
             keep = repr(full) if len(full) <= 20 else "[every category in order]"
-
-        def listed(values, n=6):
-            return ", ".join(map(repr, values[:n])) + (", ..." if len(values) > n else "")
-
         warn(
-            f"ordinal indicator {ind.name!r}: nobody gave {listed(ind.skipped)}, between "
-            f"its answered categories {listed(ind.categories)}, which alone are scored, "
+            f"ordinal indicator {ind.name!r}: nobody gave {_listed(ind.skipped)}, between "
+            f"its answered categories {_listed(ind.categories)}, which alone are scored, "
             "equidistantly, so the categories above a gap move down. To keep every "
             f"category's place (and count its parameters), give categories={{{ind.name!r}: "
             f"{keep}}}",
@@ -1703,13 +1703,7 @@ class LatentClassModel:
         from . import distal
 
         post, outcomes, row_weights, step1 = self._distal_inputs(
-            outcomes,
-            data,
-            weights,
-            unknown,
-            step1_uncertainty,
-            "distal means",
-            "distal_means(outcomes, data=df)",
+            outcomes, data, weights, unknown, step1_uncertainty, "distal means"
         )
         return distal.distal_means(
             post,
@@ -1808,13 +1802,7 @@ class LatentClassModel:
         from . import distal_categorical
 
         post, outcomes, row_weights, step1 = self._distal_inputs(
-            outcomes,
-            data,
-            weights,
-            unknown,
-            step1_uncertainty,
-            "distal proportions",
-            "distal_proportions(outcomes, data=df)",
+            outcomes, data, weights, unknown, step1_uncertainty, "distal proportions"
         )
         return distal_categorical.distal_proportions(
             post,
@@ -1828,9 +1816,11 @@ class LatentClassModel:
             step1=step1,
         )
 
-    def _distal_inputs(self, outcomes, data, weights, unknown, step1_uncertainty, what, call):
+    def _distal_inputs(self, outcomes, data, weights, unknown, step1_uncertainty, what):
         """Posteriors, outcomes (a DataFrame aligned with them), weights and the step-1
-        term of a distal step 3 (``what``, ``call``: for messages)."""
+        term of a distal step 3 (``what``, "distal means" or "distal proportions", names
+        it and its method in messages)."""
+        call = what.replace(" ", "_") + "(outcomes, data=df)"
         self._check_fitted()
         outcomes = self._named_columns(outcomes, data, "outcomes")
         if isinstance(outcomes, pd.Series):
