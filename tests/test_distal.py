@@ -444,6 +444,81 @@ def test_ml_analytic_hessian_equals_differences_of_the_scores(assignment):
     assert np.array_equal(got, got.T)
 
 
+def _ml_case(assignment, n=400, k=3, seed=11):
+    """Posteriors, shares, weights, log D and an outcome for the ML functions."""
+    rng = np.random.default_rng(seed)
+    post = rng.dirichlet(np.ones(k) * 0.4, size=n)
+    share = three_step.assignment_shares(post, assignment)
+    w = rng.uniform(0.5, 2.0, size=n)
+    d = three_step.classification_errors(post, share, w)
+    y = rng.normal(0.8 * post.argmax(axis=1), 1.0)
+    return post, share, w, d, (y - y.mean()) / y.std()
+
+
+@pytest.mark.parametrize("assignment", ["modal", "proportional"])
+def test_ml_newton_polish_reaches_the_maximum_plain_em_tends_to(assignment):
+    """ml_normal's estimate (EM to 1e-9, then Newton steps) is the point a far longer
+    plain EM run converges to (linearly, so its error shrinks by a constant factor per
+    iteration: the difference of its last two iterates bounds its own error), and the
+    score there is 0 to rounding error; EM alone stopped at the old 1e-12 was farther."""
+    post, share, w, d, y = _ml_case(assignment)
+    theta, log_d, used = distal.ml_normal(post, share, d, y, w)
+    form = distal._compact(share)
+    start = distal._start(np.full(3, 1 / 3), np.array([-0.5, 0.0, 0.5]), np.ones(3))
+    long_run = start
+    for _ in range(50_000):  # plain EM maps until the parameters stop moving
+        again = distal._ml_map(long_run, form, log_d, y, w, used)[0]
+        moved, long_run = np.max(np.abs(again - long_run)), again
+        if moved < 1e-14:
+            break
+    assert moved < 1e-14
+    np.testing.assert_allclose(theta, long_run, rtol=0, atol=1e-9)
+    score = w @ distal._ml_scores(theta, form, log_d, y, used)
+    assert np.max(np.abs(score)) <= distal.NEWTON_GRAD_TOL * w.sum()
+    em_only = distal._ml_em(start, form, log_d, y, w, used, 100_000, distal.ML_EM_TOL)[0]
+    assert np.max(np.abs(em_only - long_run)) > np.max(np.abs(theta - long_run))
+
+
+def test_ml_newton_never_lowers_the_likelihood_and_says_where_it_fails():
+    """From far off (EM stopped at a relative 1e-2) every Newton step keeps or raises the
+    log-likelihood and the end is the maximum; at a point where minus the Hessian is not
+    positive definite it stops at once and says so, and ml_normal then goes on with EM
+    to the same estimate as without the polish."""
+    post, share, w, d, y = _ml_case("proportional", seed=12)
+    log_d = np.log(d)
+    used = np.arange(3)
+    form = distal._compact(share)
+    theta, _, _ = distal.ml_normal(post, share, d, y, w)
+    m, v, _, base = distal.weighted_moments(post, y, w)
+    rough = distal._ml_em(
+        distal._start(base / base.sum(), m, np.sqrt(v)), form, log_d, y, w, used, 1000, 1e-2
+    )[0]
+    lls = []
+    for steps in range(6):
+        polished, ll, _ = distal.ml_newton(rough, form, log_d, y, w, used, max_steps=steps)
+        assert ll == pytest.approx(distal._ml_loglik(polished, form, log_d, y, w, used))
+        lls.append(ll)
+    assert np.all(np.diff(lls) >= 0) and lls[-1] > lls[0]
+    _, _, at_max = distal.ml_newton(rough, form, log_d, y, w, used)
+    assert at_max
+    np.testing.assert_allclose(
+        distal.ml_newton(rough, form, log_d, y, w, used)[0], theta, rtol=0, atol=1e-9
+    )
+    # a point with a huge sd in class 1: the likelihood is convex there along its log sd
+    flat = theta.copy()
+    flat[-3] = 8.0
+    hess = distal.ml_hessian(flat, form, log_d, y, w, used)
+    assert np.min(np.linalg.eigvalsh(-hess)) < 0
+    same, ll, at_max = distal.ml_newton(flat, form, log_d, y, w, used)
+    assert not at_max and np.array_equal(same, flat)
+    # ml_normal without the polish (as where it fails): EM to ML_EM_TOL, a close estimate
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(distal, "ml_newton", lambda t, *a, **kw: (t, -np.inf, False))
+        em_theta, _, _ = distal.ml_normal(post, share, d, y, w)
+    np.testing.assert_allclose(em_theta, theta, rtol=0, atol=1e-4)
+    assert not np.array_equal(em_theta, theta)
+
+
 def test_ml_pieces_by_matrix_products_equal_the_plain_sums():
     """``_ml_pieces`` with shares: the log-likelihood terms sum_t a_it log sum_s pi_s D_st
     f_s(y_i) and the responsibilities, written out as plain loops over rows, t and s, also
