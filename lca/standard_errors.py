@@ -331,17 +331,38 @@ def class_scores(patterns, class_probs, cond_probs, offsets, lay: Layout, suppor
             grad = grad.copy()
             grad[lay.class_cols[k]] += 1.0
         scores[:, where[lay.class_cols[free_classes]]] = grad
-        for j, per_class in enumerate(lay.blocks):
-            cols, design = per_class[k]
-            if cols.size == 0:
-                continue
-            lo, hi = int(offsets[j]), int(offsets[j + 1])
-            y = patterns[:, j].astype(np.int64)
-            answered = np.flatnonzero(y >= 0)
-            expected = design.T @ cond_probs[lo:hi, k]
-            scores[np.ix_(answered, where[cols])] += design[y[answered]] - expected
+        add_cond_scores(scores, patterns, cond_probs, offsets, lay, k, where)
         out.append(scores)
     return out
+
+
+def add_cond_scores(scores, patterns, cond_probs, offsets, lay: Layout, k: int, where) -> None:
+    """Add to ``scores`` (patterns x columns) the scores of log P(y_i | k) in the
+    conditional probabilities' free parameters, parameter ``c`` in column ``where[c]``."""
+    for j, per_class in enumerate(lay.blocks):
+        cols, design = per_class[k]
+        if cols.size == 0:
+            continue
+        lo, hi = int(offsets[j]), int(offsets[j + 1])
+        y = patterns[:, j].astype(np.int64)
+        answered = np.flatnonzero(y >= 0)
+        expected = design.T @ cond_probs[lo:hi, k]
+        scores[np.ix_(answered, where[cols])] += design[y[answered]] - expected
+
+
+def add_cond_information(info, lay: Layout, offsets, cond_probs, cond_prior, counts) -> None:
+    """Add to ``info`` the complete-data information of the conditional probabilities,
+    ``sum_i w_i p_ik (-H_ik)`` plus the Dirichlet priors' (``counts``: the expected
+    counts, :func:`expected_counts`)."""
+    for j, per_class in enumerate(lay.blocks):
+        lo, hi = int(offsets[j]), int(offsets[j + 1])
+        prior_mass = float(np.sum(cond_prior[lo:hi]))
+        n_k = counts[lo:hi].sum(axis=0)  # sum_i w_i p_ik over those who answered j
+        for k, (cols, design) in enumerate(per_class):
+            if cols.size == 0:
+                continue
+            cov = design.T @ _softmax_cov(cond_probs[lo:hi, k]) @ design
+            info[np.ix_(cols, cols)] += (n_k[k] + prior_mass) * cov
 
 
 def information(
@@ -370,15 +391,7 @@ def information(
     cc = lay.class_cols[free_classes]
     mass = float(np.sum(weights)) + n_classes * class_prior
     info[np.ix_(cc, cc)] += mass * _softmax_cov(class_probs)[np.ix_(free_classes, free_classes)]
-    for j, per_class in enumerate(lay.blocks):
-        lo, hi = int(offsets[j]), int(offsets[j + 1])
-        prior_mass = float(np.sum(cond_prior[lo:hi]))
-        n_k = counts[lo:hi].sum(axis=0)  # sum_i w_i p_ik over those who answered j
-        for k, (cols, design) in enumerate(per_class):
-            if cols.size == 0:
-                continue
-            cov = design.T @ _softmax_cov(cond_probs[lo:hi, k]) @ design
-            info[np.ix_(cols, cols)] += (n_k[k] + prior_mass) * cov
+    add_cond_information(info, lay, offsets, cond_probs, cond_prior, counts)
     # missing information, sum_i w_i [sum_k p_ik g_ik g_ik' - s_i s_i']
     support = class_support(lay, n_classes)
     for start in range(0, patterns.shape[0], BLOCK):

@@ -916,6 +916,38 @@ def step1_jacobian(gradient, n_free: int, delta: float = STEP1_DELTA) -> np.ndar
     return np.column_stack([(gradient(e) - gradient(-e)) / (2.0 * delta) for e in steps])
 
 
+def coefficient_tables(theta, cov, names, design: Design) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The coefficients table (coef, se, z, p_value, odds_ratio; index (class, term)) and
+    the Wald test of each covariate (all its coefficients 0 in every class) of a
+    multinomial logit whose coefficients ``theta`` are class by class, ``design.terms``
+    within each; ``names`` are the (class, term) pairs in that order."""
+    se = np.sqrt(np.maximum(np.diag(cov), 0.0))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        zval = theta / se
+        table = pd.DataFrame(
+            {
+                "coef": theta,
+                "se": se,
+                "z": zval,
+                "p_value": 2.0 * stats.norm.sf(np.abs(zval)),
+                "odds_ratio": np.exp(theta),
+            },
+            index=pd.MultiIndex.from_tuples(names, names=["class", "term"]),
+        )
+    p = len(design.terms)
+    rows = []
+    for var, cols in design.groups.items():
+        idx = [a * p + c for a in range(len(theta) // p) for c in cols]
+        b = theta[idx]
+        sub = cov[np.ix_(idx, idx)]
+        stat = np.nan if np.isnan(sub).any() else float(b @ np.linalg.solve(sub, b))
+        rows.append((var, stat, len(idx), float(stats.chi2.sf(stat, len(idx)))))
+    wald = pd.DataFrame(rows, columns=["variable", "statistic", "df", "p_value"]).set_index(
+        "variable"
+    )
+    return table, wald
+
+
 def covariate_effects(
     post: np.ndarray,
     covariates: pd.DataFrame,
@@ -1108,30 +1140,7 @@ def covariate_effects(
             "categories, drop the covariate, or report it as a boundary rather than an effect",
             UserWarning,
         )
-    se = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        zval = theta / se
-        table = pd.DataFrame(
-            {
-                "coef": theta,
-                "se": se,
-                "z": zval,
-                "p_value": 2.0 * stats.norm.sf(np.abs(zval)),
-                "odds_ratio": np.exp(theta),
-            },
-            index=pd.MultiIndex.from_tuples(names, names=["class", "term"]),
-        )
-    p = len(terms)
-    rows = []
-    for var, cols in design.groups.items():
-        idx = [a * p + c for a in range(len(free)) for c in cols]
-        b = theta[idx]
-        sub = cov[np.ix_(idx, idx)]
-        stat = np.nan if np.isnan(sub).any() else float(b @ np.linalg.solve(sub, b))
-        rows.append((var, stat, len(idx), float(stats.chi2.sf(stat, len(idx)))))
-    wald = pd.DataFrame(rows, columns=["variable", "statistic", "df", "p_value"]).set_index(
-        "variable"
-    )
+    table, wald = coefficient_tables(theta, cov, names, design)
     return CovariateEffects(
         coefficients=table,
         wald=wald,
