@@ -289,8 +289,9 @@ def ml_newton(theta, share, log_d, y, w, used, max_steps: int = NEWTON_STEPS) ->
 
     Each step, ``(-H)^-1 g`` with the analytic Hessian (:func:`ml_hessian`), is halved
     until the log-likelihood does not fall, so it never does. ``at_maximum``: the
-    score is within ``NEWTON_GRAD_TOL`` times the total weight of 0 at a point where
-    ``-H`` is positive definite (a local maximum). It is False, with the last point,
+    score is within ``NEWTON_GRAD_TOL`` times the total weight of 0 (after steps where
+    ``-H`` was positive definite; :func:`ml_covariance` checks it at the end, once the
+    standard errors need it). It is False, with the last point,
     where ``-H`` is not positive definite or no halving of a step keeps the
     log-likelihood (the caller then goes on with EM). Near a maximum Newton converges
     quadratically: from EM stopped at a relative 1e-9, two to four steps reach
@@ -300,13 +301,12 @@ def ml_newton(theta, share, log_d, y, w, used, max_steps: int = NEWTON_STEPS) ->
     limit = NEWTON_GRAD_TOL * float(np.sum(w))
     for _ in range(max_steps + 1):
         grad = w @ _ml_scores(theta, share, log_d, y, used)
-        hess = ml_hessian(theta, share, log_d, y, w, used)
+        if np.max(np.abs(grad)) <= limit:  # (ml_covariance checks -H there)
+            return theta, ll, True
         try:
-            chol = np.linalg.cholesky(-hess)
+            chol = np.linalg.cholesky(-ml_hessian(theta, share, log_d, y, w, used))
         except np.linalg.LinAlgError:
             return theta, ll, False
-        if np.max(np.abs(grad)) <= limit:
-            return theta, ll, True
         step = np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
         length = 1.0
         while True:
