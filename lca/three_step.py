@@ -916,6 +916,27 @@ def step1_jacobian(gradient, n_free: int, delta: float = STEP1_DELTA) -> np.ndar
     return np.column_stack([(gradient(e) - gradient(-e)) / (2.0 * delta) for e in steps])
 
 
+def standardised(z: np.ndarray, design: Design) -> tuple[np.ndarray, np.ndarray]:
+    """The design matrix with its numeric columns centred and scaled (median,
+    interquartile range), and ``T`` with ``theta = T gamma`` for the coefficients
+    ``gamma`` of the standardised columns (per class): the same model, better
+    conditioned (a year near 2000 is otherwise nearly collinear with the intercept)."""
+    transform = np.eye(z.shape[1])
+    zs = z.copy()
+    for var, cols in design.groups.items():
+        if var != INTERCEPT and var not in design.levels:
+            c = cols[0]
+            # the median and the interquartile range, so that a heavy tail (incomes) does
+            # not squeeze the bulk of the values together; the SD where most are equal
+            low, mean, high = np.percentile(z[:, c], [25, 50, 75])
+            sd = float(high - low) or float(np.std(z[:, c])) or 1.0
+            mean = float(mean)
+            zs[:, c] = (z[:, c] - mean) / sd
+            transform[c, c] = 1.0 / sd
+            transform[0, c] = -mean / sd
+    return zs, transform
+
+
 def coefficient_tables(theta, cov, names, design: Design) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The coefficients table (coef, se, z, p_value, odds_ratio; index (class, term)) and
     the Wald test of each covariate (all its coefficients 0 in every class) of a
@@ -1029,23 +1050,8 @@ def covariate_effects(
         if assignment == "modal":  # one-hot: the assigned column of each row says it all
             share = np.argmax(share, axis=1)
 
-    # numeric columns centred and scaled (median, interquartile range): the same model,
-    # better conditioned (a year near 2000 is otherwise nearly collinear with the intercept);
-    # theta = (I kron T) gamma takes the coefficients gamma of the standardised columns back
     p = z.shape[1]
-    transform = np.eye(p)
-    zs = z.copy()
-    for var, cols in design.groups.items():
-        if var != INTERCEPT and var not in design.levels:
-            c = cols[0]
-            # the median and the interquartile range, so that a heavy tail (incomes) does
-            # not squeeze the bulk of the values together; the SD where most are equal
-            low, mean, high = np.percentile(z[:, c], [25, 50, 75])
-            sd = float(high - low) or float(np.std(z[:, c])) or 1.0
-            mean = float(mean)
-            zs[:, c] = (z[:, c] - mean) / sd
-            transform[c, c] = 1.0 / sd
-            transform[0, c] = -mean / sd
+    zs, transform = standardised(z, design)
     if np.linalg.matrix_rank(zs) < p:
         _check_rank(zs, terms)
     args = (zs, share, log_d, weights, bch, free)
