@@ -16,6 +16,7 @@ from .encoding import DataError
 from .exceptions import ConvergenceWarning, DataWarning, ModelFileError, NotFittedError
 from .io import load
 from .model import LatentClassModel
+from .regression import LatentClassRegression
 from .selection import Comparison, compare
 from .simulate import simulate
 
@@ -26,6 +27,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "LatentClassModel",
+    "LatentClassRegression",
     "ModelFileError",
     "NotFittedError",
     "__version__",

@@ -1,0 +1,234 @@
+"""EM and the information matrix of the one-step latent class regression.
+
+Plain arrays in, plain arrays out (the estimator is :mod:`lca.regression`).
+Respondent ``i`` with covariates ``z_i`` (a row of the design matrix, its
+first entry 1) is in class ``k`` with probability ``pi_ik = softmax(z_i
+B)_k``, ``B`` of shape (q, K) with the reference class's column 0, and
+answers as in the latent class model: ``log P(y_i | k) = sum_j log P(y_ij |
+k)`` over the indicators answered. The objective is the log-likelihood
+``sum_i w_i log sum_k pi_ik P(y_i | k)`` plus the log of the Bayes constants'
+priors: the conditional probabilities' Dirichlet, as in the latent class
+model, and for the classes ``(a / W) sum_i w_i sum_k log pi_ik`` (``a`` the
+class Bayes constant, ``W`` the total weight), which without covariates is
+the class sizes' Dirichlet ``a sum_k log P_k`` of the latent class model.
+
+EM. The E-step gives the posteriors ``p_ik``; the M-step maximises the
+expected complete-data objective exactly: the conditional probabilities as in
+the latent class model (the posteriors summed over the respondents of each
+answer pattern), and ``B`` by Newton's method on the multinomial logit with
+responses ``p_ik + a / W``, which is concave. So the objective never falls.
+
+The information matrix (minus the Hessian of the objective) is Louis's
+(1982) formula, as in :mod:`lca.standard_errors`, with the class sizes'
+parameters replaced by ``B``: per respondent the score of ``log P(k, y_i)``
+is ``(e_k - pi_i) kron z_i`` in ``B``'s free columns and that of ``log P(y_i
+| k)`` in the conditional probabilities' free parameters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp
+
+from . import _kernels
+from .standard_errors import Layout, add_cond_information, add_cond_scores, expected_counts
+
+#: Newton steps on B per M-step, at most; each M-step starts from the last B.
+NEWTON_STEPS = 50
+#: Rows per block when the information matrix is summed.
+BLOCK = 2048
+
+
+def log_softmax_rows(eta: np.ndarray) -> np.ndarray:
+    """Log class probabilities from logits, both (n, K)."""
+    return eta - logsumexp(eta, axis=1, keepdims=True)
+
+
+def pattern_loglik(patterns: np.ndarray, offsets: np.ndarray, log_cond: np.ndarray) -> np.ndarray:
+    """``log P(y_p | k)`` of every answer pattern and class, (P, K); a missing answer
+    (code < 0) adds nothing."""
+    out = np.zeros((patterns.shape[0], log_cond.shape[1]))
+    for j in range(patterns.shape[1]):
+        y = patterns[:, j].astype(np.int64)
+        answered = y >= 0
+        out[answered] += log_cond[offsets[j] + y[answered]]
+    return out
+
+
+def logit_value(z, w, resp, beta) -> float:
+    """``sum_i w_i sum_k resp_ik log softmax(z_i B)_k``."""
+    return float(np.sum(w[:, None] * resp * log_softmax_rows(z @ beta)))
+
+
+def logit_derivatives(z, w, resp, beta, free) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient over ``B``'s free columns (class by class, q entries each) and minus
+    the Hessian of :func:`logit_value`."""
+    pi = np.exp(log_softmax_rows(z @ beta))
+    total = resp.sum(axis=1)
+    grad = (z.T @ (w[:, None] * (resp - total[:, None] * pi)))[:, free].T.ravel()
+    return grad, logit_information(z, w * total, pi, free)
+
+
+def logit_information(z, wt, pi, free) -> np.ndarray:
+    """``sum_i wt_i (diag pi_i - pi_i pi_i')[free, free] kron z_i z_i'``: minus the
+    Hessian of a multinomial logit in ``B``'s free columns, class by class."""
+    q = z.shape[1]
+    info = np.zeros((len(free) * q, len(free) * q))
+    for a, s in enumerate(free):
+        for b, t in enumerate(free[a:], start=a):
+            c = wt * ((s == t) * pi[:, s] - pi[:, s] * pi[:, t])
+            block = z.T @ (c[:, None] * z)
+            info[a * q : (a + 1) * q, b * q : (b + 1) * q] = block
+            info[b * q : (b + 1) * q, a * q : (a + 1) * q] = block.T
+    return info
+
+
+def with_free(beta: np.ndarray, free, theta: np.ndarray) -> np.ndarray:
+    """``B`` with its free columns set from ``theta`` (class by class)."""
+    out = beta.copy()
+    out[:, free] = theta.reshape(len(free), beta.shape[0]).T
+    return out
+
+
+def logit_mstep(z, w, resp, beta, free, max_steps: int = NEWTON_STEPS) -> np.ndarray:
+    """``B`` maximising :func:`logit_value`, by Newton steps from ``beta``, each halved
+    until the value does not fall; stops when the Newton decrement is at rounding
+    error."""
+    value = logit_value(z, w, resp, beta)
+    scale = float(np.sum(w * resp.sum(axis=1)))
+    for _ in range(max_steps):
+        grad, info = logit_derivatives(z, w, resp, beta, free)
+        try:
+            step = np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(info, grad, rcond=None)[0]
+        if not float(grad @ step) > 1e-15 * scale:  # the gain a Newton step promises
+            break
+        theta = beta[:, free].T.ravel()
+        length = 1.0
+        while length > 1e-10:
+            moved = with_free(beta, free, theta + length * step)
+            new_value = logit_value(z, w, resp, moved)
+            if new_value >= value:
+                break
+            length /= 2
+        else:
+            break
+        beta, value = moved, new_value
+    return beta
+
+
+def evaluate(patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond_prior):
+    """``(objective, loglik, post, row_loglik, log_pi)`` at the parameters, for the rows
+    ``inverse`` (each row's pattern), ``w`` and ``z``."""
+    log_pi = log_softmax_rows(z @ beta)
+    joint = log_pi + pattern_loglik(patterns, offsets, log_cond)[inverse]
+    row_ll = logsumexp(joint, axis=1)
+    post = np.exp(joint - row_ll[:, None])
+    loglik = float(w @ row_ll)
+    log_prior = float(_kernels.log_prior(np.zeros(1), log_cond, 0.0, cond_prior))
+    if class_share > 0:
+        log_prior += class_share * float(np.sum(w[:, None] * log_pi))
+    return loglik + log_prior, loglik, post, row_ll, log_pi
+
+
+def regression_em(
+    patterns, inverse, w, z, offsets, ordinal, log_cond, beta, free, class_prior, cond_prior,
+    max_iter: int, tol: float, trace: list | None = None,
+) -> dict:  # fmt: skip
+    """EM from ``(log_cond, beta)``: stops when an iteration raises the objective by at
+    most ``tol`` relative, or after ``max_iter`` E-steps. ``trace``, if a list, gets
+    the objective of every E-step. Returns the estimates, ``objective``, ``loglik``,
+    ``post`` (the rows' posteriors there), ``n_iter`` and ``converged``."""
+    n_patterns = patterns.shape[0]
+    n_classes = beta.shape[1]
+    class_share = class_prior / float(np.sum(w))
+    state = evaluate(patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond_prior)
+    converged = False
+    n_iter = 1
+    while True:
+        if trace is not None:
+            trace.append(state[0])
+        if n_iter >= max_iter:
+            break
+        post = state[2]
+        weighted = w[:, None] * post
+        pattern_post = np.column_stack(
+            [np.bincount(inverse, weights=weighted[:, k], minlength=n_patterns)
+             for k in range(n_classes)]
+        )  # fmt: skip
+        counts = expected_counts(patterns, np.ones(n_patterns), pattern_post, offsets)
+        _, new_cond = _kernels.mstep(
+            counts, pattern_post.sum(axis=0), offsets, 0.0, cond_prior, log_cond, ordinal
+        )
+        new_beta = logit_mstep(z, w, post + class_share, beta, free)
+        new = evaluate(
+            patterns, inverse, w, z, offsets, new_cond, new_beta, class_share, cond_prior
+        )
+        n_iter += 1
+        gain = new[0] - state[0]
+        if gain >= 0 or not np.isfinite(state[0]):
+            log_cond, beta, state = new_cond, new_beta, new
+        if not gain > tol * abs(new[0]):
+            converged = True
+            if trace is not None:
+                trace.append(state[0])
+            break
+    objective, loglik, post, row_ll, log_pi = state
+    return {
+        "log_cond": log_cond,
+        "beta": beta,
+        "objective": objective,
+        "loglik": loglik,
+        "post": post,
+        "row_loglik": row_ll,
+        "log_pi": log_pi,
+        "n_iter": n_iter,
+        "converged": converged,
+    }
+
+
+def shifted(lay: Layout, n_beta: int) -> Layout:
+    """``lay`` (of :func:`lca.standard_errors.layout`) with its K - 1 class-size
+    parameters replaced by ``n_beta`` regression coefficients, first."""
+    n_sizes = int(np.sum(lay.class_cols >= 0))
+    shift = n_beta - n_sizes
+    blocks = [[(cols + shift, design) for cols, design in per_class] for per_class in lay.blocks]
+    return Layout(lay.n_free + shift, np.full(lay.class_cols.shape, -1), blocks, lay.boundary)
+
+
+def information(
+    patterns, inverse, w, z, post, pi, cond_probs, offsets, lay: Layout, free, class_share,
+    cond_prior, counts,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Minus the Hessian of the objective and the outer product of the respondents'
+    scores, over ``B``'s free columns (class by class) and then the conditional
+    probabilities' free parameters of ``lay`` (:func:`shifted`). ``post`` and ``pi``
+    are the rows' posteriors and class probabilities, ``counts`` the expected counts
+    (:func:`lca.standard_errors.expected_counts`)."""
+    q = z.shape[1]
+    size = lay.n_free
+    info = np.zeros((size, size))
+    opg = np.zeros((size, size))
+    n_beta = len(free) * q
+    resp_total = 1.0 + pi.shape[1] * class_share  # sum_k (p_ik + a / W)
+    info[:n_beta, :n_beta] = logit_information(z, w * resp_total, pi, free)
+    add_cond_information(info, lay, offsets, cond_probs, cond_prior, counts)
+    where = np.arange(size)
+    n_classes = pi.shape[1]
+    for start in range(0, inverse.shape[0], BLOCK):
+        rows = slice(start, min(inverse.shape[0], start + BLOCK))
+        rp = patterns[inverse[rows]]
+        zr, pr, tau, wr = z[rows], pi[rows], post[rows], w[rows]
+        s = np.zeros((zr.shape[0], size))
+        for k in range(n_classes):
+            g = np.zeros((zr.shape[0], size))
+            for a, t in enumerate(free):
+                g[:, a * q : (a + 1) * q] = ((k == t) - pr[:, t])[:, None] * zr
+            add_cond_scores(g, rp, cond_probs, offsets, lay, k, where)
+            s += tau[:, k, None] * g
+            info -= g.T @ (g * (wr * tau[:, k])[:, None])
+        outer = s.T @ (s * wr[:, None])
+        info += outer
+        opg += outer
+    return info, opg

@@ -1,0 +1,466 @@
+"""One-step latent class regression: class membership a multinomial logit of covariates.
+
+The latent class model with covariates inside it (Dayton & Macready 1988;
+poLCA's ``formula = cbind(...) ~ x``, Latent GOLD's active covariates,
+StepMix's ``n_steps=1``): ``P(X = k | z) = softmax(z' beta)_k`` with the
+reference class's coefficients 0, and the indicators independent given the
+class as in :class:`lca.LatentClassModel`. All parameters are estimated
+together, by EM (:mod:`lca._regression_em`), from the maximum of the model
+without covariates.
+
+Methodologists prefer the bias-adjusted three-step approach
+(:meth:`lca.LatentClassModel.covariate_effects`) when the classes should be
+defined by the indicators alone: in one step the covariates take part in
+forming the classes, and adding or dropping one changes them. The one-step
+estimates are the efficient ones when the model holds.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import _regression_em, criteria
+from .encoding import DataError, compress, encode
+from .exceptions import ConvergenceWarning, NotFittedError, warn
+from .model import LatentClassModel, _aligned_rows, as_frame, warn_unknown_as_missing
+from .standard_errors import _SINGULAR_INFO, _inverse, expected_counts, layout, on_boundary
+from .three_step import (
+    Design,
+    _as_covariate_frame,
+    _check_missing,
+    _check_rank,
+    coefficient_tables,
+    standardised,
+)
+
+SE_METHODS = ("hessian", "robust")
+
+
+class LatentClassRegression:
+    """Latent class model whose class sizes depend on covariates, fitted in one step.
+
+    Parameters
+    ----------
+    n_classes : int, default=2
+        Number of latent classes K.
+    reference : int, default=1
+        The class (1..K, numbered by decreasing average size) whose
+        coefficients are 0; the others' are log odds against it.
+    se_method : {"hessian", "robust"}, default="hessian"
+        Standard errors of the coefficients from the observed information
+        matrix of all parameters (Louis's formula, as
+        :meth:`LatentClassModel.standard_errors`), or the sandwich.
+    n_starts, random_state, bayes_constant, class_bayes_constant, ordinal, categories, \
+max_categories, n_jobs
+        As for :class:`lca.LatentClassModel`, which fits the model without
+        covariates whose maximum is the start.
+    max_iter : int, default=5000
+        Most EM iterations (E-steps) of the regression model.
+    tol : float, default=1e-12
+        Convergence when an EM iteration raises the objective by less than
+        ``tol * |objective|``.
+
+    Attributes
+    ----------
+    coefficients_ : pandas.DataFrame
+        Index (class, term) for every class but the reference: ``coef`` (log
+        odds against the reference class), ``se``, ``z``, ``p_value`` and
+        ``odds_ratio``.
+    wald_ : pandas.DataFrame
+        One row per covariate (and the intercept): the Wald test that all its
+        coefficients are 0, ``statistic``, ``df``, ``p_value``.
+    beta_ : pandas.DataFrame
+        The coefficients as a (term, class) table, the reference class's 0.
+    covariance_ : numpy.ndarray
+        Covariance of the coefficients, in the order of ``coefficients_``.
+    class_sizes_ : pandas.Series
+        The classes' average probability over the respondents (weighted).
+    conditional_probs_ : dict of pandas.DataFrame
+        Indicator name -> (category x class) table of P(y_j = c | k).
+    loglik_, log_prior_ : float
+        Log-likelihood and log of the Bayes constants' priors at the estimates
+        (the objective is their sum).
+    n_parameters_ : int
+        (K - 1) coefficients per term plus the conditional probabilities'.
+    n_obs_ : float
+        Sum of the weights.
+    converged_ : bool
+    n_iter_ : int
+        EM iterations of the regression model.
+    measurement_model_ : LatentClassModel
+        The model without covariates that gave the start.
+    design_ : lca.three_step.Design
+        How the covariates are coded (numeric as they are; other columns one
+        indicator per category but the first); ``predict`` reuses it.
+    indicators_ : list of Indicator
+    """
+
+    def __init__(
+        self,
+        n_classes: int = 2,
+        *,
+        reference: int = 1,
+        se_method: str = "hessian",
+        n_starts: int = 16,
+        random_state=0,
+        bayes_constant: float = 1.0,
+        class_bayes_constant: float | None = None,
+        ordinal=None,
+        categories=None,
+        max_categories: int = 50,
+        max_iter: int = 5000,
+        tol: float = 1e-12,
+        n_jobs: int | None = 1,
+    ) -> None:
+        self.n_classes = n_classes
+        self.reference = reference
+        self.se_method = se_method
+        self.n_starts = n_starts
+        self.random_state = random_state
+        self.bayes_constant = bayes_constant
+        self.class_bayes_constant = class_bayes_constant
+        self.ordinal = ordinal
+        self.categories = categories
+        self.max_categories = max_categories
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_jobs = n_jobs
+
+    # -- scikit-learn's parameter protocol -------------------------------------------------
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Constructor arguments by name (``deep`` is ignored)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> LatentClassRegression:
+        """Set constructor arguments; they change the next fit."""
+        names = self._param_names()
+        for key, value in params.items():
+            if key not in names:
+                raise ValueError(f"unknown parameter {key!r}; valid ones are {names}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        return f"LatentClassRegression(n_classes={self.n_classes!r})"
+
+    def _measurement(self) -> LatentClassModel:
+        return LatentClassModel(
+            self.n_classes,
+            n_starts=self.n_starts,
+            random_state=self.random_state,
+            bayes_constant=self.bayes_constant,
+            class_bayes_constant=self.class_bayes_constant,
+            ordinal=self.ordinal,
+            categories=self.categories,
+            max_categories=self.max_categories,
+            n_jobs=self.n_jobs,
+        )
+
+    def _check_options(self) -> None:
+        k = self.n_classes
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+            raise ValueError(f"a regression on covariates needs n_classes >= 2, not {k!r}")
+        if self.reference not in range(1, int(k) + 1):
+            raise ValueError(f"reference must be a class 1..{k}, not {self.reference!r}")
+        if self.se_method not in SE_METHODS:
+            raise ValueError(f"se_method must be one of {SE_METHODS}, not {self.se_method!r}")
+        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, (int, np.integer)):
+            raise ValueError(f"max_iter must be an integer >= 1, not {self.max_iter!r}")
+        if self.max_iter < 1:
+            raise ValueError(f"max_iter must be an integer >= 1, not {self.max_iter!r}")
+        if not (isinstance(self.tol, (int, float)) and self.tol > 0):
+            raise ValueError(f"tol must be a number > 0, not {self.tol!r}")
+
+    # -- fitting ---------------------------------------------------------------------------
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        covariates: pd.DataFrame | pd.Series | Hashable | Sequence[Hashable],
+        *,
+        weights=None,
+    ) -> LatentClassRegression:
+        """Fit the model to survey answers and the respondents' covariates.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            The indicators, as for :meth:`LatentClassModel.fit`.
+        covariates : pandas.DataFrame, pandas.Series, column name or list of names
+            One row per respondent, matched to ``data`` by its index (the
+            same labels in another order are reordered), or columns of
+            ``data`` (which are then not indicators). Numeric covariates
+            enter as they are, others (text, categorical, bool) by one
+            indicator column per category but the first. A missing value is
+            refused: no row is dropped silently.
+        weights : array-like, pandas.Series, str or None
+            Case weights, as for :meth:`LatentClassModel.fit`.
+
+        Returns
+        -------
+        self : LatentClassRegression
+        """
+        self._check_options()
+        data, covs = _split_covariates(data, covariates)
+        measurement = self._measurement()
+        measurement._start_fit(None)
+        encoded = measurement._encode(data, weights)
+        measurement._fit_encoded(encoded)
+        if weights is None:
+            w = np.ones(encoded.n_rows)
+        else:
+            data, w = measurement._split_weights(data, weights)
+        covs = _aligned_rows(covs, encoded.index, "covariates")
+        for col in covs.columns:  # every row, counted or not: none is dropped silently
+            _check_missing(covs[col])
+        positive = w > 0
+        counted = covs[positive]
+        design = Design.from_frame(counted)
+        z = design.matrix(counted)
+        if np.linalg.matrix_rank(z) < z.shape[1]:
+            _check_rank(z, design.terms)
+        zs, transform = standardised(z, design)
+        wp = w[positive]
+        inverse = encoded.inverse[positive]
+        patterns = encoded.patterns
+        offsets, ordinal = measurement._offsets, measurement._ordinal
+        k = int(self.n_classes)
+        beta0 = np.zeros((z.shape[1], k))
+        beta0[0] = measurement._log_class - measurement._log_class[0]
+        cond_prior = measurement._cond_prior
+        class_prior = float(measurement._class_prior)
+        res = _regression_em.regression_em(
+            patterns, inverse, wp, zs, offsets, ordinal, measurement._log_cond.copy(), beta0,
+            list(range(1, k)), class_prior, cond_prior, int(self.max_iter), float(self.tol),
+        )  # fmt: skip
+
+        # classes by decreasing average size; the reference class's coefficients 0
+        total = float(wp.sum())
+        pi = np.exp(res["log_pi"])
+        order = np.argsort(-(wp @ pi) / total, kind="stable")
+        pi, post = pi[:, order], res["post"][:, order]
+        log_cond = res["log_cond"][:, order]
+        gamma = res["beta"][:, order]
+        ref = int(self.reference) - 1
+        gamma = gamma - gamma[:, [ref]]
+        free = [s for s in range(k) if s != ref]
+        sizes = (wp @ pi) / total
+
+        cond_probs = np.exp(log_cond)
+        pattern_post = np.column_stack(
+            [np.bincount(inverse, weights=wp * post[:, s], minlength=patterns.shape[0])
+             for s in range(k)]
+        )  # fmt: skip
+        counts = expected_counts(patterns, np.ones(patterns.shape[0]), pattern_post, offsets)
+        fixed = on_boundary(
+            patterns, None, None, cond_probs, offsets, ordinal, cond_prior,
+            unit=total / max(1, int(positive.sum())), counts=counts,
+        )  # fmt: skip
+        n_beta = len(free) * z.shape[1]
+        lay = _regression_em.shifted(layout(sizes, cond_probs, offsets, ordinal, fixed), n_beta)
+        class_share = class_prior / total
+        info, opg = _regression_em.information(
+            patterns, inverse, wp, zs, post, pi, cond_probs, offsets, lay, free, class_share,
+            cond_prior, counts,
+        )  # fmt: skip
+        inv, _ = _inverse(info, "information matrix", _SINGULAR_INFO)
+        cov = inv if self.se_method == "hessian" else inv @ opg @ inv
+        back = np.kron(np.eye(len(free)), transform)  # theta = back @ gamma
+        theta = back @ gamma[:, free].T.ravel()
+        cov_beta = back @ cov[:n_beta, :n_beta] @ back.T
+        classes = pd.RangeIndex(1, k + 1, name="class")
+        names = [(classes[s], term) for s in free for term in design.terms]
+        self.coefficients_, self.wald_ = coefficient_tables(theta, cov_beta, names, design)
+        beta = np.zeros((z.shape[1], k))
+        beta[:, free] = theta.reshape(len(free), z.shape[1]).T
+        self.beta_ = pd.DataFrame(beta, index=pd.Index(design.terms, name="term"), columns=classes)
+        self.covariance_ = cov_beta
+        self.design_ = design
+        self.indicators_ = list(measurement.indicators_)
+        self._offsets, self._ordinal = offsets, ordinal
+        self._log_cond = log_cond
+        self.class_sizes_ = pd.Series(sizes, index=classes, name="size")
+        self._profile_model = LatentClassModel.from_parameters(
+            sizes,
+            {
+                ind.name: pd.DataFrame(
+                    cond_probs[offsets[j] : offsets[j + 1]],
+                    index=pd.Index(ind.categories, tupleize_cols=False),
+                    columns=classes,
+                )
+                for j, ind in enumerate(self.indicators_)
+            },
+        )
+        self.conditional_probs_ = self._profile_model.conditional_probs_
+        self.measurement_model_ = measurement
+        self.loglik_ = float(res["loglik"])
+        self.log_prior_ = float(res["objective"] - res["loglik"])
+        n_cats = [ind.n_categories for ind in self.indicators_]
+        self.n_parameters_ = n_beta + criteria.n_parameters(k, n_cats, ordinal) - (k - 1)
+        self.n_obs_ = total
+        self.n_rows_ = int(encoded.n_rows)
+        self.converged_ = bool(res["converged"])
+        self.n_iter_ = int(res["n_iter"])
+        sums = criteria.pattern_sums(post, wp, res["row_loglik"], np.zeros(len(wp), dtype=bool))
+        stats_ = criteria.fit_statistics(
+            sums=sums, log_prior=self.log_prior_, n_par=self.n_parameters_,
+            class_sizes=sizes, n_cells=math.prod(n_cats),
+        )  # fmt: skip
+        for name in ("df", "L2", "X2"):  # against the indicators' cross-table: not with z
+            stats_[name] = math.nan
+        self._stats = stats_
+        if not self.converged_:
+            warn(
+                f"the latent class regression did not converge within max_iter={self.max_iter}"
+                " EM iterations; raise max_iter (a coefficient heading to infinity, a "
+                "covariate category with nobody in some class, also stops it: merge rare "
+                "categories)",
+                ConvergenceWarning,
+            )
+        return self
+
+    # -- results ---------------------------------------------------------------------------
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "beta_"):
+            raise NotFittedError("this LatentClassRegression is not fitted yet; call fit first")
+
+    @property
+    def classes_(self) -> pd.RangeIndex:
+        self._check_fitted()
+        return self.beta_.columns
+
+    def fit_stats(self) -> pd.Series:
+        """The fit statistics of :meth:`LatentClassModel.fit_stats`, the information
+        criteria with the coefficients counted; L2, X2 and df are NaN (the cross-table
+        of the indicators is not what a model with covariates predicts)."""
+        self._check_fitted()
+        return pd.Series(self._stats, name="value")
+
+    def likelihood_ratio_test(self) -> pd.Series:
+        """Against the model without covariates (``measurement_model_``): the statistic
+        ``2 (loglik_ - loglik_0)``, its ``df`` (the slopes: K - 1 per term but the
+        intercept) and the chi-square ``p_value``. Exact with ``bayes_constant=0``;
+        both maxima must be global ones."""
+        self._check_fitted()
+        stat = 2.0 * (self.loglik_ - self.measurement_model_.loglik_)
+        df = (len(self.design_.terms) - 1) * (len(self.classes_) - 1)
+        return pd.Series(
+            {"statistic": stat, "df": df, "p_value": float(stats.chi2.sf(max(stat, 0.0), df))}
+        )
+
+    def profile(self) -> pd.DataFrame:
+        """Class-conditional probabilities with the ``Total`` column, as
+        :meth:`LatentClassModel.profile` (the class sizes those of ``class_sizes_``)."""
+        self._check_fitted()
+        return self._profile_model.profile()
+
+    def prior_proba(self, covariates) -> pd.DataFrame:
+        """P(class | covariates) of each row, indexed like ``covariates``."""
+        self._check_fitted()
+        covs = _as_covariate_frame(covariates)
+        z = self.design_.matrix(covs)
+        log_pi = _regression_em.log_softmax_rows(z @ self.beta_.to_numpy())
+        return pd.DataFrame(np.exp(log_pi), index=covs.index, columns=self.classes_)
+
+    def _posteriors(self, data, covariates, unknown: str):
+        self._check_fitted()
+        if unknown not in ("error", "missing"):
+            raise ValueError(f"unknown must be 'error' or 'missing', not {unknown!r}")
+        data, covs = _split_covariates(data, covariates)
+        data = as_frame(data)
+        covs = _aligned_rows(covs, data.index, "covariates")
+        codes = encode(data, self.indicators_, unknown=unknown)
+        if unknown == "missing":
+            warn_unknown_as_missing(data, self.indicators_, codes)
+        patterns, _, inverse = compress(codes, np.zeros(codes.shape[0]))
+        z = self.design_.matrix(covs)
+        log_pi = _regression_em.log_softmax_rows(z @ self.beta_.to_numpy())
+        joint = (
+            log_pi + _regression_em.pattern_loglik(patterns, self._offsets, self._log_cond)[inverse]
+        )
+        top = joint.max(axis=1, keepdims=True)
+        post = np.exp(joint - top)
+        post /= post.sum(axis=1, keepdims=True)
+        return post, data.index
+
+    def predict_proba(self, data: pd.DataFrame, covariates, unknown: str = "error") -> pd.DataFrame:
+        """Posterior class probabilities of each respondent given answers and covariates.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            The indicator columns (order free, extra columns ignored).
+        covariates : pandas.DataFrame, pandas.Series, column name or list of names
+            As for :meth:`fit`, matched to ``data`` by index.
+        unknown : {"error", "missing"}, default="error"
+            What to do with a category never seen in fitting.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``data.index``, columns the classes; rows sum to 1.
+        """
+        post, index = self._posteriors(data, covariates, unknown)
+        return pd.DataFrame(post, index=index, columns=self.classes_)
+
+    def predict(self, data: pd.DataFrame, covariates, unknown: str = "error") -> pd.Series:
+        """Modal class of each respondent (ties to the lower class), indexed like ``data``."""
+        post, index = self._posteriors(data, covariates, unknown)
+        return pd.Series(
+            criteria.modal_assignment(post) + 1, index=index, name="class", dtype=np.int64
+        )
+
+    def as_text(self) -> str:
+        """The coefficients, the Wald tests and the fit, as text."""
+        self._check_fitted()
+        fs = self._stats
+        head = (
+            f"Latent class regression: {len(self.classes_)} classes, reference class "
+            f"{self.reference}, N = {self.n_obs_:g}, log-likelihood {self.loglik_:.3f}, "
+            f"BIC {fs['bic']:.2f}, {self.n_parameters_} parameters, se={self.se_method}"
+            + ("" if self.converged_ else " (NOT CONVERGED)")
+        )
+        return "\n\n".join(
+            [
+                head,
+                self.coefficients_.to_string(float_format=lambda v: f"{v:.4f}"),
+                "Wald tests\n" + self.wald_.to_string(float_format=lambda v: f"{v:.4f}"),
+                "Class sizes\n" + self.class_sizes_.to_string(float_format=lambda v: f"{v:.4f}"),
+            ]
+        )
+
+    def __str__(self) -> str:
+        return self.as_text() if hasattr(self, "beta_") else repr(self)
+
+
+def _split_covariates(data, covariates) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(indicators, covariates)``: covariates named as columns of ``data`` are taken
+    out of it; a frame or Series is returned as a frame (aligned by the caller)."""
+    if isinstance(covariates, (pd.DataFrame, pd.Series)):
+        return data, _as_covariate_frame(covariates)
+    names = [covariates] if isinstance(covariates, (str, int, tuple)) else covariates
+    if not isinstance(data, pd.DataFrame) or not isinstance(names, (list, pd.Index)):
+        raise TypeError(
+            "covariates must be a pandas DataFrame or Series, or the name (or a list of "
+            f"names) of columns of data, not {type(covariates).__name__}"
+        )
+    absent = [name for name in names if name not in data.columns]
+    if absent:
+        raise DataError(
+            f"covariates {absent} are not columns of the data (they have {list(data.columns)})"
+        )
+    if not names:
+        raise DataError("no covariates given")
+    return data.drop(columns=list(names)), data[list(names)]

@@ -1,0 +1,390 @@
+"""One-step latent class regression (lca.regression, lca._regression_em)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+from scipy.special import logsumexp
+
+import lca
+from lca import _regression_em
+from lca.encoding import DataError
+from lca.regression import LatentClassRegression
+
+#: P(answer 1 | class) of 6 binary indicators in 3 classes.
+PROFILES = np.array([[0.85] * 6, [0.15] * 6, [0.85] * 3 + [0.15] * 3])
+#: True coefficients, rows Intercept, x, g[b], g[c]; class 0's column 0.
+TRUE_BETA = np.array([[0.0, 0.3, -0.2], [0.0, 1.0, -0.8], [0.0, 0.5, 0.0], [0.0, 0.0, -0.7]])
+
+
+def simulate(rng, n, profiles=PROFILES, beta=TRUE_BETA):
+    """Answers, covariates x (normal) and g (a, b, c), and the true classes."""
+    x = rng.normal(size=n)
+    g = rng.choice(["a", "b", "c"], size=n)
+    z = np.column_stack([np.ones(n), x, g == "b", g == "c"]).astype(float)[:, : beta.shape[0]]
+    eta = z @ beta
+    pi = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+    cls = (rng.random(n)[:, None] > np.cumsum(pi, axis=1)).sum(axis=1)
+    answers = (rng.random((n, profiles.shape[1])) < profiles[cls]).astype(int)
+    data = pd.DataFrame(answers, columns=[f"q{j}" for j in range(profiles.shape[1])])
+    data["x"] = x
+    data["g"] = g
+    return data, cls
+
+
+def brute_loglik(data, items, z, beta, probs):
+    """sum_i log sum_k pi_ik prod_j P(y_ij | k), the product over the answers given;
+    ``probs[j]`` is (categories 0/1, K)."""
+    eta = z @ beta
+    like = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+    for j, item in enumerate(items):
+        y = data[item].to_numpy()
+        answered = ~np.isnan(y)
+        like[answered] *= probs[j][y[answered].astype(int)]
+    return float(np.sum(np.log(like.sum(axis=1))))
+
+
+def unpack(params, q, k, n_items):
+    """(beta, probs) from free parameters: K - 1 columns of q coefficients (class 0 the
+    reference), then per indicator and class the logit of answer 1."""
+    nb = q * (k - 1)
+    beta = np.zeros((q, k))
+    beta[:, 1:] = params[:nb].reshape(k - 1, q).T
+    logits = params[nb:].reshape(n_items, k)
+    probs = [np.vstack([1 / (1 + np.exp(lg)), 1 / (1 + np.exp(-lg))]) for lg in logits]
+    return beta, probs
+
+
+def packed(model, items, ref=0):
+    """The model's estimates as ``unpack``'s parameters, with class ``ref`` (0-based)
+    the reference."""
+    beta = model.beta_.to_numpy()
+    beta = beta - beta[:, [ref]]
+    k = beta.shape[1]
+    order = [ref] + [s for s in range(k) if s != ref]
+    p1 = np.vstack([model.conditional_probs_[item].loc[1].to_numpy() for item in items])
+    return np.concatenate(
+        [beta[:, order[1:]].T.ravel(), np.log(p1[:, order] / (1 - p1[:, order])).ravel()]
+    ), order
+
+
+@pytest.fixture(scope="module")
+def small():
+    """400 respondents, 4 binary indicators (some answers missing), 2 classes, x."""
+    rng = np.random.default_rng(3)
+    profiles = np.array([[0.8] * 4, [0.2] * 4])
+    data, _ = simulate(rng, 400, profiles=profiles[[0, 1, 1]], beta=TRUE_BETA[:2, :])
+    data = data.drop(columns="g")
+    data.loc[rng.random(400) < 0.1, "q1"] = np.nan
+    items = [f"q{j}" for j in range(4)]
+    model = LatentClassRegression(2, bayes_constant=0, tol=1e-13, n_starts=8).fit(data, "x")
+    z = np.column_stack([np.ones(400), data["x"].to_numpy()])
+    return data, items, z, model
+
+
+def test_the_estimates_are_the_maximum_of_the_likelihood_written_out(small):
+    """The log-likelihood of plain loops at the estimates is loglik_, no optimiser
+    (scipy's BFGS from the estimates and from random points) finds a higher one, and
+    its gradient (central differences) is 0 there."""
+    data, items, z, model = small
+    params, _ = packed(model, items)
+
+    def nll(p):
+        return -brute_loglik(data, items, z, *unpack(p, 2, 2, 4))
+
+    assert -nll(params) == pytest.approx(model.loglik_, rel=1e-10)
+    rng = np.random.default_rng(0)
+    for start in [params + 0.05 * rng.normal(size=params.size)] + [
+        rng.normal(size=params.size) for _ in range(2)
+    ]:
+        res = optimize.minimize(nll, start, method="BFGS", options={"gtol": 1e-6})
+        assert -res.fun <= model.loglik_ + 1e-7 * abs(model.loglik_)
+    h = 1e-5
+    grad = [(nll(params + h * e) - nll(params - h * e)) / (2 * h) for e in np.eye(params.size)]
+    np.testing.assert_allclose(grad, 0.0, atol=1e-4)
+
+
+def test_standard_errors_are_the_inverse_hessian_of_the_likelihood(small):
+    """The coefficients' covariance is the (beta) block of minus the inverse of the
+    log-likelihood's second differences in every parameter (the conditional
+    probabilities' parametrisation does not change that block)."""
+    data, items, z, model = small
+    params, _ = packed(model, items)
+
+    def ll(p):
+        return brute_loglik(data, items, z, *unpack(p, 2, 2, 4))
+
+    d, h = params.size, 1e-3
+    hess = np.empty((d, d))
+    eye = np.eye(d) * h
+    for a in range(d):
+        for b in range(a, d):
+            hess[a, b] = hess[b, a] = (
+                ll(params + eye[a] + eye[b]) - ll(params + eye[a] - eye[b])
+                - ll(params - eye[a] + eye[b]) + ll(params - eye[a] - eye[b])
+            ) / (4 * h * h)  # fmt: skip
+    cov = np.linalg.inv(-hess)[:2, :2]
+    np.testing.assert_allclose(model.covariance_, cov, rtol=2e-3)
+    np.testing.assert_allclose(model.coefficients_["se"], np.sqrt(np.diag(cov)), rtol=1e-3)
+
+
+def test_the_objective_with_bayes_constants_is_maximised_and_never_falls():
+    """With Bayes constants the objective is the log-likelihood plus the conditional
+    probabilities' Dirichlet log-prior plus (a / W) sum_i w_i sum_k log pi_ik: EM's
+    objective at the estimates is that sum, written out, every EM iteration keeps or
+    raises it, and no small move of the coefficients raises it."""
+    rng = np.random.default_rng(5)
+    data, _ = simulate(rng, 600)
+    model = LatentClassRegression(3, bayes_constant=1.0, n_starts=8).fit(data, ["x", "g"])
+    meas = model.measurement_model_
+    items = [f"q{j}" for j in range(6)]
+    z = model.design_.matrix(data[["x", "g"]])
+    beta = model.beta_.to_numpy()
+    probs = [model.conditional_probs_[item].to_numpy() for item in items]
+    loglik = brute_loglik(data, items, z, beta, probs)
+    assert loglik == pytest.approx(model.loglik_, rel=1e-10)
+    log_cond = np.log(np.vstack(probs))
+    a = float(meas._class_prior)
+
+    def objective(b):
+        eta = z @ b
+        log_pi = eta - logsumexp(eta, axis=1, keepdims=True)
+        joint = log_pi + sum(np.log(p[data[item].to_numpy()]) for p, item in zip(probs, items))
+        return logsumexp(joint, axis=1).sum() + a / len(data) * log_pi.sum()
+
+    prior = float(np.sum(meas._cond_prior[:, None] * log_cond))
+    assert objective(beta) + prior == pytest.approx(loglik + model.log_prior_, rel=1e-10)
+    for _ in range(20):
+        moved = beta + 1e-3 * rng.normal(size=beta.shape)
+        assert objective(moved) <= objective(beta)
+    # the EM trace from the measurement model's maximum
+    trace = []
+    zs = z
+    start = np.zeros((z.shape[1], 3))
+    start[0] = meas._log_class - meas._log_class[0]
+    _, _, inverse = lca.encoding.compress(
+        lca.encoding.encode(data[items], meas.indicators_), np.ones(len(data))
+    )
+    patterns = lca.encoding.compress(
+        lca.encoding.encode(data[items], meas.indicators_), np.ones(len(data))
+    )[0]
+    _regression_em.regression_em(
+        patterns, inverse, np.ones(len(data)), zs, meas._offsets, meas._ordinal,
+        meas._log_cond.copy(), start, [1, 2], a, meas._cond_prior, 200, 1e-14, trace=trace,
+    )  # fmt: skip
+    assert len(trace) > 5
+    assert np.all(np.diff(trace) >= -1e-9 * abs(trace[-1]))
+
+
+def test_known_truth_is_recovered_and_intervals_cover_it():
+    """Simulated with known coefficients (N = 3,000): every estimate within 4 standard
+    errors of the truth, after matching the classes to the true ones by their
+    profiles."""
+    rng = np.random.default_rng(11)
+    data, _ = simulate(rng, 3000)
+    model = LatentClassRegression(3, bayes_constant=0, n_starts=8).fit(data, ["x", "g"])
+    # fitted class of each true class: the one whose P(q0 = 1), P(q5 = 1) match
+    p = np.column_stack([model.conditional_probs_[q].loc[1] for q in ("q0", "q5")])
+    truth = PROFILES[:, [0, 5]]
+    match = [int(np.argmin(np.abs(p - t).sum(axis=1))) for t in truth]
+    assert sorted(match) == [0, 1, 2]
+    ref_true = match.index(0)  # the true class that is fitted class 1 (the reference)
+    true = TRUE_BETA - TRUE_BETA[:, [ref_true]]
+    for t, fitted in enumerate(match):
+        if fitted == 0:
+            continue
+        row = model.coefficients_.loc[fitted + 1]
+        z = (row["coef"].to_numpy() - true[:, t]) / row["se"].to_numpy()
+        assert np.all(np.abs(z) < 4), (fitted, z)
+    assert model.wald_.loc["x", "p_value"] < 1e-10
+
+
+def test_standard_errors_match_the_spread_over_simulated_samples():
+    """Over 40 samples of 500 (2 classes, one covariate), the mean standard error of
+    the slope is within 20% of the estimates' standard deviation, and the 95% intervals
+    cover the truth in 34 to 40 of them (the binomial's 99.9% range about 0.95 x 40)."""
+    rng = np.random.default_rng(21)
+    beta = np.array([[0.0, -0.4], [0.0, 0.9]])
+    est, ses, cover = [], [], 0
+    for _ in range(40):
+        data, _ = simulate(rng, 500, profiles=np.array([[0.8] * 5, [0.2] * 5]), beta=beta)
+        data = data.drop(columns="g")
+        m = LatentClassRegression(2, bayes_constant=0, n_starts=4).fit(data, "x")
+        high = m.conditional_probs_["q0"].loc[1].to_numpy()
+        sign = 1.0 if high[0] > high[1] else -1.0  # fitted class 1 is the true class 0
+        coef, se = m.coefficients_.loc[(2, "x"), ["coef", "se"]]
+        est.append(sign * coef)
+        ses.append(se)
+        cover += abs(sign * coef - 0.9) < 1.96 * se
+    assert np.mean(ses) == pytest.approx(np.std(est, ddof=1), rel=0.2)
+    assert 34 <= cover <= 40
+
+
+def test_integer_weights_are_repeated_rows_and_zero_weights_leave_rows_out():
+    rng = np.random.default_rng(8)
+    data, _ = simulate(rng, 300)
+    counts = rng.integers(0, 3, size=300)
+    weighted = LatentClassRegression(3, n_starts=6).fit(data, ["x", "g"], weights=counts)
+    repeated = data.loc[np.repeat(data.index, counts)].reset_index(drop=True)
+    plain = LatentClassRegression(3, n_starts=6).fit(repeated, ["x", "g"])
+    assert weighted.loglik_ == pytest.approx(plain.loglik_, rel=1e-9)
+    pd.testing.assert_frame_equal(weighted.coefficients_, plain.coefficients_, rtol=1e-5)
+    # every row is assigned, weight 0 or not, indexed like the data
+    got = weighted.predict(data, ["x", "g"])
+    assert got.index.equals(data.index) and got.notna().all()
+
+
+def test_posteriors_are_bayes_rule_from_the_covariates_and_the_profiles():
+    rng = np.random.default_rng(9)
+    data, _ = simulate(rng, 400)
+    data.index = pd.Index([f"r{i}" for i in range(400)])
+    data.loc["r3", "q2"] = np.nan
+    model = LatentClassRegression(3, n_starts=6).fit(data, ["x", "g"])
+    post = model.predict_proba(data, ["x", "g"])
+    prior = model.prior_proba(data[["x", "g"]]).to_numpy()
+    items = [f"q{j}" for j in range(6)]
+    like = np.ones((400, 3))
+    for item in items:
+        table = model.conditional_probs_[item]
+        y = data[item]
+        answered = y.notna().to_numpy()
+        like[answered] *= table.loc[y[answered].astype(int)].to_numpy()
+    expected = prior * like / (prior * like).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(post.to_numpy(), expected, rtol=1e-10)
+    assert post.index.equals(data.index)
+    pd.testing.assert_series_equal(
+        model.predict(data, ["x", "g"]),
+        pd.Series(expected.argmax(axis=1) + 1, index=data.index, name="class"),
+    )
+
+
+def test_covariates_by_name_as_a_frame_or_shuffled_give_the_same_fit():
+    rng = np.random.default_rng(12)
+    data, _ = simulate(rng, 300)
+    by_name = LatentClassRegression(3, n_starts=6).fit(data, ["x", "g"])
+    items = data.drop(columns=["x", "g"])
+    shuffled = data[["x", "g"]].sample(frac=1.0, random_state=1)
+    by_frame = LatentClassRegression(3, n_starts=6).fit(items, shuffled)
+    pd.testing.assert_frame_equal(by_name.coefficients_, by_frame.coefficients_)
+    assert list(by_name.indicators_[j].name for j in range(6)) == list(items.columns)
+
+
+def test_another_reference_class_gives_differences_of_the_coefficients():
+    rng = np.random.default_rng(13)
+    data, _ = simulate(rng, 500)
+    one = LatentClassRegression(3, n_starts=6).fit(data, ["x", "g"])
+    two = LatentClassRegression(3, n_starts=6, reference=2).fit(data, ["x", "g"])
+    assert two.loglik_ == pytest.approx(one.loglik_, rel=1e-12)
+    np.testing.assert_allclose(
+        two.beta_.to_numpy(), one.beta_.to_numpy() - one.beta_[[2]].to_numpy(), atol=1e-9
+    )
+    # the Wald test of a covariate does not depend on the reference
+    np.testing.assert_allclose(two.wald_["statistic"], one.wald_["statistic"], rtol=1e-6)
+
+
+def test_logit_mstep_is_the_weighted_multinomial_logit_maximum():
+    """The M-step for the coefficients against scipy's minimiser of the same
+    weighted multinomial log-likelihood."""
+    rng = np.random.default_rng(14)
+    n, q, k = 200, 3, 3
+    z = np.column_stack([np.ones(n), rng.normal(size=(n, q - 1))])
+    resp = rng.dirichlet(np.ones(k), size=n) + 0.01
+    w = rng.uniform(0.5, 2.0, size=n)
+    got = _regression_em.logit_mstep(z, w, resp, np.zeros((q, k)), [1, 2])
+
+    def nll(t):
+        b = np.column_stack([np.zeros(q), t.reshape(2, q).T])
+        return -_regression_em.logit_value(z, w, resp, b)
+
+    res = optimize.minimize(nll, np.zeros(2 * q), method="BFGS", options={"gtol": 1e-10})
+    np.testing.assert_allclose(got[:, 1:].T.ravel(), res.x, atol=1e-6)
+    assert np.all(got[:, 0] == 0)
+
+
+def test_pattern_loglik_by_plain_loops():
+    rng = np.random.default_rng(15)
+    offsets = np.array([0, 2, 5, 7])
+    log_cond = np.log(rng.dirichlet(np.ones(2), size=3).T)
+    log_cond = np.vstack(
+        [log_cond, np.log(rng.dirichlet(np.ones(3), size=3).T), np.log(np.full((2, 3), 0.5))]
+    )
+    patterns = np.array([[0, 2, 1], [1, -1, 0], [-1, -1, -1]], dtype=np.int16)
+    got = _regression_em.pattern_loglik(patterns, offsets, log_cond)
+    for p in range(3):
+        for k in range(3):
+            expected = sum(
+                log_cond[offsets[j] + patterns[p, j], k] for j in range(3) if patterns[p, j] >= 0
+            )
+            assert got[p, k] == pytest.approx(expected, abs=1e-14)
+
+
+def test_bad_covariates_and_options_get_clear_errors():
+    rng = np.random.default_rng(16)
+    data, _ = simulate(rng, 200)
+    with pytest.raises(DataError, match=r"covariate 'x' is missing in 1 row.*row 7"):
+        bad = data.copy()
+        bad.loc[7, "x"] = np.nan
+        LatentClassRegression(3).fit(bad, ["x", "g"])
+    with pytest.raises(DataError, match=r"\['age'\] are not columns"):
+        LatentClassRegression(3).fit(data, ["x", "age"])
+    with pytest.raises(DataError, match="index is not the data's index"):
+        LatentClassRegression(3).fit(
+            data.drop(columns=["x", "g"]), data[["x"]].set_index(data.index + 1000)
+        )
+    with pytest.raises(ValueError, match="n_classes >= 2"):
+        LatentClassRegression(1).fit(data, "x")
+    with pytest.raises(ValueError, match=r"reference must be a class 1\.\.3"):
+        LatentClassRegression(3, reference=4).fit(data, "x")
+    with pytest.raises(DataError, match="takes one value only"):
+        LatentClassRegression(3).fit(data.assign(c=1.0), ["x", "c"])
+    model = LatentClassRegression(2).fit(data, "x")
+    with pytest.raises(DataError, match="the covariates lack"):
+        model.predict(data.drop(columns="x"), data[["g"]])
+    with pytest.raises(lca.NotFittedError):
+        LatentClassRegression(2).predict(data, "x")
+
+
+def test_fit_stats_count_the_coefficients_and_the_likelihood_ratio_test():
+    rng = np.random.default_rng(17)
+    data, _ = simulate(rng, 800)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = LatentClassRegression(3, bayes_constant=0, n_starts=8).fit(data, ["x", "g"])
+    fs = model.fit_stats()
+    assert model.n_parameters_ == 2 * 4 + 3 * 6
+    assert fs["bic"] == pytest.approx(-2 * model.loglik_ + np.log(800) * 26)
+    assert np.isnan(fs["L2"]) and np.isnan(fs["df"])
+    lr = model.likelihood_ratio_test()
+    assert lr["df"] == 6
+    assert lr["statistic"] == pytest.approx(2 * (model.loglik_ - model.measurement_model_.loglik_))
+    assert lr["statistic"] > 0 and lr["p_value"] < 1e-6
+    assert "Latent class regression: 3 classes" in str(model)
+
+
+def test_the_maximum_is_at_least_stepmixs_one_step_covariate_model():
+    """StepMix 3 (``n_steps=1``, ``structural="covariate"``, Newton-Raphson) on the same
+    data: lca's log-likelihood is at least StepMix's, and the coefficients (StepMix's
+    differences from the class lca takes as reference) are the same."""
+    stepmix = pytest.importorskip("stepmix")
+    rng = np.random.default_rng(5)
+    data, _ = simulate(rng, 1500)
+    ours = LatentClassRegression(3, bayes_constant=0, n_starts=8).fit(data, ["x", "g"])
+    z = pd.get_dummies(data[["x", "g"]], columns=["g"], drop_first=True).astype(float)
+    x = data[[f"q{j}" for j in range(6)]]
+    theirs = stepmix.StepMix(
+        n_components=3, n_steps=1, measurement="binary", structural="covariate", n_init=5,
+        max_iter=2000, abs_tol=1e-10, rel_tol=0, random_state=0, verbose=0, progress_bar=0,
+        structural_params={"method": "newton-raphson", "max_iter": 1},
+    ).fit(x, z)  # fmt: skip
+    their_ll = theirs.score(x, z) * len(x)
+    assert ours.loglik_ >= their_ll - 1e-9 * abs(their_ll)
+    # classes matched by their probability of answering 1 to q0 and q5
+    mine = np.column_stack([ours.conditional_probs_[q].loc[1] for q in ("q0", "q5")])
+    probs = theirs.get_parameters()["measurement"]["pis"][:, [0, 5]]
+    match = [int(np.argmin(np.abs(probs - p).sum(axis=1))) for p in mine]
+    beta = theirs.get_parameters()["structural"]["beta"][match].T  # (terms, our classes)
+    np.testing.assert_allclose(ours.beta_.to_numpy(), beta - beta[:, [0]], atol=2e-4)
