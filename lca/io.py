@@ -25,6 +25,8 @@ from .exceptions import ModelFileError
 
 FORMAT = "lca.LatentClassModel"
 FORMAT_VERSION = 1
+REGRESSION_FORMAT = "lca.LatentClassRegression"
+REGRESSION_FORMAT_VERSION = 1
 #: Largest model file ``load`` reads (bytes); checked before reading.
 MAX_FILE_BYTES = 64 * 2**20
 #: Largest number of parameters ``load`` allocates.
@@ -111,10 +113,10 @@ def _read_class_match(raw, k: int, path):
     return frame
 
 
-def model_to_dict(model) -> dict:
-    """The JSON-ready content of a fitted model."""
-    names = _names_to_json([ind.name for ind in model.indicators_], "indicator name")
-    params = model.get_params()
+def _options_to_json(params: dict) -> dict:
+    """Constructor options for the file: ``ordinal`` and ``categories`` names as the
+    file holds names, an integer ``random_state`` as an int (a Generator as None)."""
+    params = dict(params)
     if params["ordinal"] is not None:
         params["ordinal"] = _names_to_json(name_list(params["ordinal"], "ordinal"), "ordinal=")
     categories = params.pop("categories")
@@ -130,6 +132,13 @@ def model_to_dict(model) -> dict:
     elif rs is not None:
         params["random_state"] = None  # a Generator cannot be written down
     params["categories"] = categories
+    return params
+
+
+def model_to_dict(model) -> dict:
+    """The JSON-ready content of a fitted model."""
+    names = _names_to_json([ind.name for ind in model.indicators_], "indicator name")
+    params = _options_to_json(model.get_params())
     off = model._offsets
     return {
         "format": FORMAT,
@@ -192,7 +201,8 @@ def save_model(model, path: str | PathLike) -> None:
         raise FileNotFoundError(
             f"cannot save the model to {os.fspath(path)}: the folder {folder} does not exist"
         )
-    text = json.dumps(model_to_dict(model), indent=1, allow_nan=False)
+    to_dict = regression_to_dict if hasattr(model, "beta_") else model_to_dict
+    text = json.dumps(to_dict(model), indent=1, allow_nan=False)
     tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -265,10 +275,11 @@ def load(path: str | PathLike):
 
     Returns
     -------
-    LatentClassModel
+    LatentClassModel or LatentClassRegression
         Fitted: it predicts, scores and reports its fit statistics as the
         saved model did (bit for bit), but keeps no data, so it has no
-        bivariate residuals or ``crosstab``.
+        bivariate residuals or ``crosstab``. A regression's file holds its
+        model without covariates (``measurement_model_``) as well.
 
     Raises
     ------
@@ -305,6 +316,8 @@ def load(path: str | PathLike):
         raise ModelFileError(
             f"cannot read model file {os.fspath(path)!r}: {exc.strerror}"
         ) from None
+    if isinstance(content, dict) and content.get("format") == REGRESSION_FORMAT:
+        return regression_from_dict(content, path)
     return model_from_dict(content, path)
 
 
@@ -364,16 +377,7 @@ def model_from_dict(d, path="<dict>"):
 
     class_sizes = _float_array(_get(d, "class_sizes", list, path), (k,), "class_sizes", path)
     _probabilities(class_sizes, "class_sizes", path)
-    raw_cond = _get(d, "conditional_probs", list, path)
-    if len(raw_cond) != len(indicators):
-        _fail(
-            path, f"conditional_probs has {len(raw_cond)} blocks for {len(indicators)} indicators"
-        )
-    blocks = []
-    for ind, block in zip(indicators, raw_cond):
-        arr = _float_array(block, (ind.n_categories, k), f"conditional_probs of {ind.name!r}", path)
-        _probabilities(arr, f"conditional_probs of {ind.name!r}", path)
-        blocks.append(arr)
+    blocks = _read_blocks(d, indicators, k, path)
 
     n_cats = [ind.n_categories for ind in indicators]
     model = _model_from_options(d, k, path)
@@ -401,7 +405,23 @@ def model_from_dict(d, path="<dict>"):
     return model
 
 
-def _read_fitted(model, d: dict, k: int, path) -> None:
+def _read_blocks(d: dict, indicators, k: int, path) -> list:
+    """The checked ``conditional_probs``, one (categories, K) array per indicator."""
+    raw_cond = _get(d, "conditional_probs", list, path)
+    if len(raw_cond) != len(indicators):
+        _fail(
+            path, f"conditional_probs has {len(raw_cond)} blocks for {len(indicators)} indicators"
+        )
+    blocks = []
+    for ind, block in zip(indicators, raw_cond):
+        arr = _float_array(block, (ind.n_categories, k), f"conditional_probs of {ind.name!r}", path)
+        _probabilities(arr, f"conditional_probs of {ind.name!r}", path)
+        blocks.append(arr)
+    return blocks
+
+
+def _read_stats(d: dict, path) -> dict:
+    """The checked ``fit_stats`` (NaN where the file holds null)."""
     stats_raw = _get(d, "fit_stats", dict, path)
     stats = {}
     for name in FIT_STAT_NAMES:
@@ -409,6 +429,11 @@ def _read_fitted(model, d: dict, k: int, path) -> None:
         if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
             _fail(path, f"fit_stats[{name!r}] is missing or not a number")
         stats[name] = float("nan") if v is None else float(v)
+    return stats
+
+
+def _read_fitted(model, d: dict, k: int, path) -> None:
+    stats = _read_stats(d, path)
     tables_raw = _get(d, "classification_tables", dict, path)
     tables = {
         kind: _float_array(tables_raw.get(kind), (k, k), f"classification table {kind!r}", path)
@@ -454,8 +479,20 @@ def _read_fitted(model, d: dict, k: int, path) -> None:
 def _model_from_options(d: dict, k: int, path):
     from .model import LatentClassModel
 
+    options = _options_from_json(d, LatentClassModel._param_names(), path)
+    model = LatentClassModel(**options)
+    try:
+        model._validate_params()
+    except ValueError as exc:
+        _fail(path, f"invalid fitting option: {exc}")
+    if model.n_classes != k:
+        _fail(path, f"option n_classes={model.n_classes} disagrees with n_classes={k}")
+    return model
+
+
+def _options_from_json(d: dict, names: list, path) -> dict:
+    """The constructor options of a file (see :func:`_options_to_json`)."""
     options = dict(_get(d, "options", dict, path))
-    names = LatentClassModel._param_names()
     unknown = sorted(set(options) - set(names))
     if unknown:
         _fail(path, f"unknown fitting options {unknown}")
@@ -476,11 +513,126 @@ def _model_from_options(d: dict, k: int, path):
         ):
             _fail(path, "option 'categories' is malformed")
         options["categories"] = {_name_from_json(p[0]): p[1] for p in cats}
-    model = LatentClassModel(**options)
+    return options
+
+
+# -- latent class regression -------------------------------------------------------------
+
+
+def regression_to_dict(model) -> dict:
+    """The JSON-ready content of a fitted :class:`lca.LatentClassRegression`."""
+    design = model.design_
+    off = model._offsets
+    return {
+        "format": REGRESSION_FORMAT,
+        "format_version": REGRESSION_FORMAT_VERSION,
+        "lca_version": _version(),
+        "n_classes": len(model.classes_),
+        "measurement_model": model_to_dict(model.measurement_model_),
+        "class_sizes": [float(p) for p in model.class_sizes_],
+        "conditional_probs": [
+            model._cond_probs[off[j] : off[j + 1]].tolist() for j in range(len(off) - 1)
+        ],
+        "design": {
+            "variables": list(design.variables),
+            "levels": [
+                [var, [python_label(v) for v in design.levels[var]]]
+                for var in design.variables
+                if var in design.levels
+            ],
+        },
+        "beta": model.beta_.to_numpy().tolist(),
+        "covariance": [[_num(v) for v in row] for row in model.covariance_],
+        "fit_stats": {k: _num(v) for k, v in model._stats.items()},
+        "fitted": {
+            "loglik": model.loglik_,
+            "log_prior": model.log_prior_,
+            "n_parameters": model.n_parameters_,
+            "n_obs": model.n_obs_,
+            "n_rows": model.n_rows_,
+            "converged": model.converged_,
+            "n_iter": model.n_iter_,
+        },
+        "options": _options_to_json(model.get_params()),
+    }
+
+
+def _read_design(raw, path):
+    from .three_step import INTERCEPT, Design
+
+    if not isinstance(raw, dict):
+        _fail(path, "field 'design' is not an object")
+    variables = _get(raw, "variables", list, path)
+    if not variables or not all(isinstance(v, str) for v in variables):
+        _fail(path, "design variables must be a non-empty list of names")
+    if len(set(variables)) != len(variables) or INTERCEPT in variables:
+        _fail(path, f"design variables must be distinct and not {INTERCEPT!r}")
+    levels = {}
+    for pair in _get(raw, "levels", list, path):
+        ok = isinstance(pair, list) and len(pair) == 2 and pair[0] in variables
+        ok = ok and isinstance(pair[1], list) and len(pair[1]) >= 2
+        if not ok or not all(
+            isinstance(v, (str, int, float, bool))
+            and not (isinstance(v, float) and not math.isfinite(v))
+            for v in pair[1]
+        ):
+            _fail(path, "design levels must be [variable, [at least 2 labels]] pairs")
+        labels = [python_label(v) for v in pair[1]]
+        if len({text_key(v) for v in labels}) != len(labels):
+            _fail(path, f"design levels of {pair[0]!r} repeat a label")
+        levels[pair[0]] = labels
+    return Design(variables=tuple(variables), levels=levels)
+
+
+def regression_from_dict(d, path="<dict>"):
+    """Rebuild a fitted regression from :func:`regression_to_dict`'s content, checking it."""
+    from .regression import LatentClassRegression
+
+    version = _get(d, "format_version", int, path)
+    if version > REGRESSION_FORMAT_VERSION:
+        _fail(
+            path,
+            f"written in regression format version {version}, newer than this lca reads "
+            f"({REGRESSION_FORMAT_VERSION}); upgrade lca",
+        )
+    if version < 1:
+        _fail(path, f"format version {version} is not valid")
+    k = _get(d, "n_classes", int, path)
+    measurement = model_from_dict(_get(d, "measurement_model", dict, path), path)
+    if measurement.n_classes_ != k:
+        _fail(path, f"the model without covariates has {measurement.n_classes_} classes, not {k}")
+    options = _options_from_json(d, LatentClassRegression._param_names(), path)
+    model = LatentClassRegression(**options)
     try:
-        model._validate_params()
+        model._check_options()
     except ValueError as exc:
         _fail(path, f"invalid fitting option: {exc}")
     if model.n_classes != k:
         _fail(path, f"option n_classes={model.n_classes} disagrees with n_classes={k}")
+    sizes = _float_array(_get(d, "class_sizes", list, path), (k,), "class_sizes", path)
+    _probabilities(sizes, "class_sizes", path)
+    blocks = _read_blocks(d, measurement.indicators_, k, path)
+    design = _read_design(d.get("design"), path)
+    q = len(design.terms)
+    beta = _float_array(_get(d, "beta", list, path), (q, k), "beta", path)
+    if not np.all(np.isfinite(beta)) or np.any(beta[:, model.reference - 1] != 0):
+        _fail(path, "beta must be finite, with the reference class's column 0")
+    n_free = q * (k - 1)
+    raw_cov = _get(d, "covariance", list, path)
+    cov = _float_array(
+        [[np.nan if v is None else v for v in row] if isinstance(row, list) else row
+         for row in raw_cov],
+        (n_free, n_free), "covariance", path,
+    )  # fmt: skip
+    stats = _read_stats(d, path)
+    fitted = _get(d, "fitted", dict, path)
+    model._set_estimates(design, beta, cov, sizes, np.vstack(blocks), measurement)
+    model._stats = stats
+    model.loglik_ = float(_get(fitted, "loglik", float, path))
+    model.log_prior_ = float(_get(fitted, "log_prior", float, path))
+    model.n_parameters_ = _get(fitted, "n_parameters", int, path)
+    model.n_obs_ = float(_get(fitted, "n_obs", float, path))
+    model.n_rows_ = _get(fitted, "n_rows", int, path)
+    model.converged_ = _get(fitted, "converged", bool, path)
+    model.n_iter_ = _get(fitted, "n_iter", int, path)
     return model

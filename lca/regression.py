@@ -279,31 +279,9 @@ max_categories, n_jobs
         back = np.kron(np.eye(len(free)), transform)  # theta = back @ gamma
         theta = back @ gamma[:, free].T.ravel()
         cov_beta = back @ cov[:n_beta, :n_beta] @ back.T
-        classes = pd.RangeIndex(1, k + 1, name="class")
-        names = [(classes[s], term) for s in free for term in design.terms]
-        self.coefficients_, self.wald_ = coefficient_tables(theta, cov_beta, names, design)
         beta = np.zeros((z.shape[1], k))
         beta[:, free] = theta.reshape(len(free), z.shape[1]).T
-        self.beta_ = pd.DataFrame(beta, index=pd.Index(design.terms, name="term"), columns=classes)
-        self.covariance_ = cov_beta
-        self.design_ = design
-        self.indicators_ = list(measurement.indicators_)
-        self._offsets, self._ordinal = offsets, ordinal
-        self._log_cond = log_cond
-        self.class_sizes_ = pd.Series(sizes, index=classes, name="size")
-        self._profile_model = LatentClassModel.from_parameters(
-            sizes,
-            {
-                ind.name: pd.DataFrame(
-                    cond_probs[offsets[j] : offsets[j + 1]],
-                    index=pd.Index(ind.categories, tupleize_cols=False),
-                    columns=classes,
-                )
-                for j, ind in enumerate(self.indicators_)
-            },
-        )
-        self.conditional_probs_ = self._profile_model.conditional_probs_
-        self.measurement_model_ = measurement
+        self._set_estimates(design, beta, cov_beta, sizes, cond_probs, measurement)
         self.loglik_ = float(res["loglik"])
         self.log_prior_ = float(res["objective"] - res["loglik"])
         n_cats = [ind.n_categories for ind in self.indicators_]
@@ -329,6 +307,47 @@ max_categories, n_jobs
                 ConvergenceWarning,
             )
         return self
+
+    def _set_estimates(self, design, beta, cov_beta, sizes, cond_probs, measurement) -> None:
+        """The fitted coefficients and measurement part, from fit or from a file (the
+        same numbers give the same attributes, bit for bit)."""
+        k = beta.shape[1]
+        classes = pd.RangeIndex(1, k + 1, name="class")
+        free = [s for s in range(k) if s != int(self.reference) - 1]
+        theta = beta[:, free].T.ravel()
+        names = [(classes[s], term) for s in free for term in design.terms]
+        self.coefficients_, self.wald_ = coefficient_tables(theta, cov_beta, names, design)
+        self.beta_ = pd.DataFrame(beta, index=pd.Index(design.terms, name="term"), columns=classes)
+        self.covariance_ = cov_beta
+        self.design_ = design
+        self.indicators_ = list(measurement.indicators_)
+        self._offsets, self._ordinal = measurement._offsets, measurement._ordinal
+        self._cond_probs = cond_probs
+        with np.errstate(divide="ignore"):  # a probability estimated at 0
+            self._log_cond = np.log(cond_probs)
+        self.class_sizes_ = pd.Series(sizes, index=classes, name="size")
+        offsets = self._offsets
+        self._profile_model = LatentClassModel.from_parameters(
+            sizes,
+            {
+                ind.name: pd.DataFrame(
+                    cond_probs[offsets[j] : offsets[j + 1]],
+                    index=pd.Index(ind.categories, tupleize_cols=False),
+                    columns=classes,
+                )
+                for j, ind in enumerate(self.indicators_)
+            },
+        )
+        self.conditional_probs_ = self._profile_model.conditional_probs_
+        self.measurement_model_ = measurement
+
+    def save(self, path) -> None:
+        """Write the fitted model to one JSON file (no pickle), the model without
+        covariates inside it; :func:`lca.load` reads it back."""
+        self._check_fitted()
+        from .io import save_model
+
+        save_model(self, path)
 
     # -- results ---------------------------------------------------------------------------
 
