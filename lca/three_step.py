@@ -578,9 +578,18 @@ def _separated(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
     or 1 for every respondent its column touches) loses nothing, or gains,
     even when the optimiser stopped at a finite point on the way.
     """
-    base, _, _ = _derivatives(theta, z, share, log_d, weights, bch, free, order=0)
-    slack = 1e-6 * float(weights.sum())
-    m, p = len(free), z.shape[1]
+    def loglik(moved):
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            return _derivatives(moved, z, share, log_d, weights, bch, free, order=0)[0]
+
+    return separated_by(theta, len(free), z.shape[1], loglik, 1e-6 * float(weights.sum()))
+
+
+def separated_by(theta, m: int, p: int, objective, slack: float) -> np.ndarray:
+    """The coefficients (``m`` classes of ``p`` each, class by class) that the moves of
+    :func:`_separated` send off without lowering ``objective(theta)`` by more than
+    ``slack``: those at infinity."""
+    base = objective(theta)
     moves = []  # (coefficients that move, their move)
     for j in range(theta.size):
         moves.append(([j], SEPARATION_STEP if theta[j] >= 0 else -SEPARATION_STEP))
@@ -597,9 +606,7 @@ def _separated(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
     for idx, step in moves:
         moved = theta.copy()
         moved[idx] += step
-        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            loglik, _, _ = _derivatives(moved, z, share, log_d, weights, bch, free, order=0)
-        if loglik >= base - slack:
+        if objective(moved) >= base - slack:
             out[idx] = True
     return out
 
