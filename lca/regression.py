@@ -29,15 +29,19 @@ from . import _regression_em, criteria
 from .encoding import DataError, compress, encode
 from .exceptions import ConvergenceWarning, NotFittedError, warn
 from .model import LatentClassModel, _aligned_rows, as_frame, warn_unknown_as_missing
-from .standard_errors import _SINGULAR_INFO, _inverse, expected_counts, layout, on_boundary
+from .standard_errors import expected_counts, layout, on_boundary
 from .three_step import (
+    _SINGULAR,
+    EXTREME_LOGIT,
     Design,
     _as_covariate_frame,
     _check_missing,
     _check_rank,
     coefficient_tables,
+    separated_by,
     standardised,
 )
+from .three_step import _inverse as _step3_inverse
 
 SE_METHODS = ("hessian", "robust")
 
@@ -274,11 +278,32 @@ max_categories, n_jobs
             patterns, inverse, wp, zs, post, pi, cond_probs, offsets, lay, free, class_share,
             cond_prior, counts,
         )  # fmt: skip
-        inv, _ = _inverse(info, "information matrix", _SINGULAR_INFO)
+        # a coefficient that separation sends to infinity is held there (NaN standard
+        # error), as in step 3; so is one on a flat direction of the information
+        scaled = gamma[:, free].T.ravel()
+
+        def objective(theta):
+            moved = _regression_em.with_free(gamma, free, theta)
+            with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+                return _regression_em.evaluate(
+                    patterns, inverse, wp, zs, offsets, log_cond, moved, class_share, cond_prior
+                )[0]
+
+        separated = separated_by(scaled, len(free), z.shape[1], objective, 1e-6 * total)
+        mask = np.zeros(lay.n_free, dtype=bool)
+        mask[:n_beta] = separated
+        inv, flat = _step3_inverse(info, mask)
         cov = inv if self.se_method == "hessian" else inv @ opg @ inv
+        cov[flat, :] = cov[:, flat] = np.nan
         back = np.kron(np.eye(len(free)), transform)  # theta = back @ gamma
-        theta = back @ gamma[:, free].T.ravel()
-        cov_beta = back @ cov[:n_beta, :n_beta] @ back.T
+        theta = back @ scaled
+        mixed = flat[:n_beta] & ~separated
+        flat_beta = separated | ((np.abs(back) > 0) @ mixed > 0)
+        cov_beta = back @ np.where(np.isnan(cov[:n_beta, :n_beta]), 0.0, cov[:n_beta, :n_beta])
+        cov_beta = cov_beta @ back.T
+        cov_beta[flat_beta, :] = cov_beta[:, flat_beta] = np.nan
+        names = [(s + 1, term) for s in free for term in design.terms]
+        _warn_separation(names, flat_beta, separated, scaled, z.shape[1])
         beta = np.zeros((z.shape[1], k))
         beta[:, free] = theta.reshape(len(free), z.shape[1]).T
         self._set_estimates(design, beta, cov_beta, sizes, cond_probs, measurement)
@@ -462,6 +487,32 @@ max_categories, n_jobs
 
     def __str__(self) -> str:
         return self.as_text() if hasattr(self, "beta_") else repr(self)
+
+
+def _warn_separation(names, flat, separated, scaled, p: int) -> None:
+    """Warnings for coefficients at infinity or not identified (``flat``), and for
+    finite ones beyond ``EXTREME_LOGIT`` (``scaled``: per interquartile range of a
+    numeric covariate, per category of a categorical one; ``p`` terms per class)."""
+    if flat.any():
+        which = ", ".join(f"class {c} {t}" for (c, t), f in zip(names, flat) if f)
+        cause = "runs off to infinity" if separated.any() else "is not identified"
+        warn(
+            f"a regression coefficient {cause}: {which} (standard errors NaN). {_SINGULAR}; "
+            "or fit with bayes_constant > 0, which keeps it finite",
+            UserWarning,
+        )
+    slopes = np.ones(scaled.size, dtype=bool)
+    slopes[::p] = False  # the intercepts
+    extreme = slopes & (np.abs(scaled) > EXTREME_LOGIT) & ~flat
+    if extreme.any():
+        which = ", ".join(f"class {c} {t}" for (c, t), f in zip(names, extreme) if f)
+        warn(
+            f"near-perfect separation: {which} changes the log-odds by over {EXTREME_LOGIT:g} "
+            "(per interquartile range of a numeric covariate), a class boundary with almost "
+            "no overlap; the estimate and its standard error are not reliable. Merge rare "
+            "categories, drop the covariate, or fit with bayes_constant > 0",
+            UserWarning,
+        )
 
 
 def _split_covariates(data, covariates) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -432,3 +432,30 @@ def test_a_saved_regression_loads_and_predicts_bit_for_bit(tmp_path):
         (tmp_path / "bad.json").write_text(json.dumps(broken))
         with pytest.raises(lca.ModelFileError, match=message):
             lca.load(tmp_path / "bad.json")
+
+
+def test_separation_is_held_at_infinity_with_a_warning_and_a_bayes_constant_keeps_it_finite():
+    """A covariate category that only one class has: by maximum likelihood its
+    coefficient runs off to infinity, is warned of and has a NaN standard error (the
+    other coefficients keep theirs); with a Bayes constant it stays finite, unwarned."""
+    rng = np.random.default_rng(19)
+    n = 600
+    cls = rng.choice(2, n, p=[0.55, 0.45])
+    data = pd.DataFrame(
+        {f"q{j}": (rng.random(n) < np.array([0.85, 0.15])[cls]).astype(int) for j in range(5)}
+    )
+    g = rng.choice(["a", "b"], n)
+    g[(cls == 1) & (rng.random(n) < 0.3)] = "d"  # d: only the class answering 0
+    data["g"] = g
+    data["x"] = rng.normal(size=n)
+    with pytest.warns(UserWarning, match=r"runs off to infinity: class \d g\[d\]"):
+        ml = LatentClassRegression(2, bayes_constant=0, n_starts=6).fit(data, ["g", "x"])
+    se = ml.coefficients_["se"]
+    assert np.isnan(se.xs("g[d]", level="term")).all()
+    assert np.isfinite(se.drop("g[d]", level="term")).all()
+    assert np.isnan(ml.wald_.loc["g", "statistic"]) and np.isfinite(ml.wald_.loc["x", "statistic"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bayes = LatentClassRegression(2, bayes_constant=1.0, n_starts=6).fit(data, ["g", "x"])
+    assert np.isfinite(bayes.coefficients_["se"]).all()
+    assert abs(bayes.coefficients_.xs("g[d]", level="term")["coef"].iloc[0]) < 15
