@@ -952,3 +952,22 @@ def posteriors(patterns, offsets, log_class, log_cond, parallel):
 @njit(cache=True, nogil=True)
 def _posteriors_serial(patterns, offsets, log_class, log_cond, post, ll):
     _posterior_rows(0, patterns.shape[0], patterns, offsets, log_class, log_cond, post, ll)
+
+
+@njit(cache=True, nogil=True)
+def class_loglik(patterns, offsets, log_cond):
+    """``log P(y_p | k)`` of every answer pattern and class, (P, K): the sum of the
+    answered indicators' log-probabilities (a code < 0 is a missing answer). The
+    latent class regression's E-step, where every respondent has class sizes of its
+    own (see ``lca._regression_em.pattern_loglik``, its NumPy reference)."""
+    n_patterns, n_indicators = patterns.shape
+    n_classes = log_cond.shape[1]
+    out = np.zeros((n_patterns, n_classes))
+    for p in range(n_patterns):
+        for j in range(n_indicators):
+            y = patterns[p, j]
+            if y >= 0:
+                r = offsets[j] + y
+                for k in range(n_classes):
+                    out[p, k] += log_cond[r, k]
+    return out

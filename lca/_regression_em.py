@@ -28,10 +28,9 @@ is ``(e_k - pi_i) kron z_i`` in ``B``'s free columns and that of ``log P(y_i
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from . import _kernels
-from .standard_errors import Layout, add_cond_information, add_cond_scores, expected_counts
+from .standard_errors import Layout, add_cond_information, add_cond_scores
 
 #: Newton steps on B per M-step, at most; each M-step starts from the last B.
 NEWTON_STEPS = 50
@@ -39,14 +38,37 @@ NEWTON_STEPS = 50
 BLOCK = 2048
 
 
+def logsumexp_rows(a: np.ndarray) -> np.ndarray:
+    """``log sum_k exp(a_ik)`` of each row (a row of -inf gives -inf)."""
+    top = np.max(a, axis=1, keepdims=True)
+    top[~np.isfinite(top)] = 0.0
+    with np.errstate(divide="ignore"):
+        return np.log(np.sum(np.exp(a - top), axis=1)) + top[:, 0]
+
+
 def log_softmax_rows(eta: np.ndarray) -> np.ndarray:
     """Log class probabilities from logits, both (n, K)."""
-    return eta - logsumexp(eta, axis=1, keepdims=True)
+    return eta - logsumexp_rows(eta)[:, None]
+
+
+def pattern_counts(patterns: np.ndarray, offsets: np.ndarray, pattern_post: np.ndarray):
+    """``sum_p W_pk [y_pj = c]`` for every category (flat axis) and class: the expected
+    counts from the patterns' summed posteriors ``W`` (P, K)."""
+    n_cat, n_classes = int(offsets[-1]), pattern_post.shape[1]
+    counts = np.zeros((n_cat, n_classes))
+    for j in range(patterns.shape[1]):
+        y = patterns[:, j].astype(np.int64)
+        answered = y >= 0
+        cells = offsets[j] + y[answered]
+        for k in range(n_classes):
+            counts[:, k] += np.bincount(cells, weights=pattern_post[answered, k], minlength=n_cat)
+    return counts
 
 
 def pattern_loglik(patterns: np.ndarray, offsets: np.ndarray, log_cond: np.ndarray) -> np.ndarray:
     """``log P(y_p | k)`` of every answer pattern and class, (P, K); a missing answer
-    (code < 0) adds nothing."""
+    (code < 0) adds nothing. The NumPy reference of ``_kernels.class_loglik``, which
+    the EM uses."""
     out = np.zeros((patterns.shape[0], log_cond.shape[1]))
     for j in range(patterns.shape[1]):
         y = patterns[:, j].astype(np.int64)
@@ -122,8 +144,8 @@ def evaluate(patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond
     """``(objective, loglik, post, row_loglik, log_pi)`` at the parameters, for the rows
     ``inverse`` (each row's pattern), ``w`` and ``z``."""
     log_pi = log_softmax_rows(z @ beta)
-    joint = log_pi + pattern_loglik(patterns, offsets, log_cond)[inverse]
-    row_ll = logsumexp(joint, axis=1)
+    joint = log_pi + _kernels.class_loglik(patterns, offsets, log_cond)[inverse]
+    row_ll = logsumexp_rows(joint)
     post = np.exp(joint - row_ll[:, None])
     loglik = float(w @ row_ll)
     log_prior = float(_kernels.log_prior(np.zeros(1), log_cond, 0.0, cond_prior))
@@ -157,7 +179,7 @@ def regression_em(
             [np.bincount(inverse, weights=weighted[:, k], minlength=n_patterns)
              for k in range(n_classes)]
         )  # fmt: skip
-        counts = expected_counts(patterns, np.ones(n_patterns), pattern_post, offsets)
+        counts = pattern_counts(patterns, offsets, pattern_post)
         _, new_cond = _kernels.mstep(
             counts, pattern_post.sum(axis=0), offsets, 0.0, cond_prior, log_cond, ordinal
         )

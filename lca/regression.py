@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _regression_em, criteria
+from . import _kernels, _regression_em, criteria
 from .encoding import DataError, compress, encode
 from .exceptions import ConvergenceWarning, NotFittedError, warn
 from .model import LatentClassModel, _aligned_rows, as_frame, warn_unknown_as_missing
-from .standard_errors import expected_counts, layout, on_boundary
+from .standard_errors import layout, on_boundary
 from .three_step import (
     _SINGULAR,
     EXTREME_LOGIT,
@@ -266,7 +266,7 @@ max_categories, n_jobs
             [np.bincount(inverse, weights=wp * post[:, s], minlength=patterns.shape[0])
              for s in range(k)]
         )  # fmt: skip
-        counts = expected_counts(patterns, np.ones(patterns.shape[0]), pattern_post, offsets)
+        counts = _regression_em.pattern_counts(patterns, offsets, pattern_post)
         fixed = on_boundary(
             patterns, None, None, cond_probs, offsets, ordinal, cond_prior,
             unit=total / max(1, int(positive.sum())), counts=counts,
@@ -431,9 +431,7 @@ max_categories, n_jobs
         patterns, _, inverse = compress(codes, np.zeros(codes.shape[0]))
         z = self.design_.matrix(covs)
         log_pi = _regression_em.log_softmax_rows(z @ self.beta_.to_numpy())
-        joint = (
-            log_pi + _regression_em.pattern_loglik(patterns, self._offsets, self._log_cond)[inverse]
-        )
+        joint = log_pi + _kernels.class_loglik(patterns, self._offsets, self._log_cond)[inverse]
         top = joint.max(axis=1, keepdims=True)
         post = np.exp(joint - top)
         post /= post.sum(axis=1, keepdims=True)

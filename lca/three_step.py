@@ -578,6 +578,7 @@ def _separated(theta, z, share, log_d, weights, bch, free) -> np.ndarray:
     or 1 for every respondent its column touches) loses nothing, or gains,
     even when the optimiser stopped at a finite point on the way.
     """
+
     def loglik(moved):
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             return _derivatives(moved, z, share, log_d, weights, bch, free, order=0)[0]

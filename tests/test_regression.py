@@ -305,7 +305,7 @@ def test_logit_mstep_is_the_weighted_multinomial_logit_maximum():
     assert np.all(got[:, 0] == 0)
 
 
-def test_pattern_loglik_by_plain_loops():
+def test_pattern_loglik_and_its_kernel_by_plain_loops():
     rng = np.random.default_rng(15)
     offsets = np.array([0, 2, 5, 7])
     log_cond = np.log(rng.dirichlet(np.ones(2), size=3).T)
@@ -314,6 +314,9 @@ def test_pattern_loglik_by_plain_loops():
     )
     patterns = np.array([[0, 2, 1], [1, -1, 0], [-1, -1, -1]], dtype=np.int16)
     got = _regression_em.pattern_loglik(patterns, offsets, log_cond)
+    np.testing.assert_allclose(
+        lca._kernels.class_loglik(patterns, offsets, log_cond), got, rtol=0, atol=1e-14
+    )
     for p in range(3):
         for k in range(3):
             expected = sum(
