@@ -971,3 +971,21 @@ def class_loglik(patterns, offsets, log_cond):
                 for k in range(n_classes):
                     out[p, k] += log_cond[r, k]
     return out
+
+
+@njit(cache=True, nogil=True)
+def class_counts(patterns, offsets, pattern_post, n_categories):
+    """``sum_p W_pk [y_pj = c]`` for every category (flat axis) and class, (C, K): the
+    expected counts from the patterns' summed posteriors ``W`` (P, K); a code < 0 is a
+    missing answer (see ``lca._regression_em.pattern_counts``, its NumPy reference)."""
+    n_patterns, n_indicators = patterns.shape
+    n_classes = pattern_post.shape[1]
+    out = np.zeros((n_categories, n_classes))
+    for p in range(n_patterns):
+        for j in range(n_indicators):
+            y = patterns[p, j]
+            if y >= 0:
+                r = offsets[j] + y
+                for k in range(n_classes):
+                    out[r, k] += pattern_post[p, k]
+    return out

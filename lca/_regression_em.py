@@ -53,7 +53,8 @@ def log_softmax_rows(eta: np.ndarray) -> np.ndarray:
 
 def pattern_counts(patterns: np.ndarray, offsets: np.ndarray, pattern_post: np.ndarray):
     """``sum_p W_pk [y_pj = c]`` for every category (flat axis) and class: the expected
-    counts from the patterns' summed posteriors ``W`` (P, K)."""
+    counts from the patterns' summed posteriors ``W`` (P, K). The NumPy reference of
+    ``_kernels.class_counts``, which the EM uses."""
     n_cat, n_classes = int(offsets[-1]), pattern_post.shape[1]
     counts = np.zeros((n_cat, n_classes))
     for j in range(patterns.shape[1]):
@@ -179,7 +180,7 @@ def regression_em(
             [np.bincount(inverse, weights=weighted[:, k], minlength=n_patterns)
              for k in range(n_classes)]
         )  # fmt: skip
-        counts = pattern_counts(patterns, offsets, pattern_post)
+        counts = _kernels.class_counts(patterns, offsets, pattern_post, int(offsets[-1]))
         _, new_cond = _kernels.mstep(
             counts, pattern_post.sum(axis=0), offsets, 0.0, cond_prior, log_cond, ordinal
         )

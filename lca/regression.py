@@ -6,7 +6,7 @@ StepMix's ``n_steps=1``): ``P(X = k | z) = softmax(z' beta)_k`` with the
 reference class's coefficients 0, and the indicators independent given the
 class as in :class:`lca.LatentClassModel`. All parameters are estimated
 together, by EM (:mod:`lca._regression_em`), from the maximum of the model
-without covariates.
+without covariates and from random starts.
 
 Methodologists prefer the bias-adjusted three-step approach
 (:meth:`lca.LatentClassModel.covariate_effects`) when the classes should be
@@ -25,10 +25,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _kernels, _regression_em, criteria
+from . import _em, _kernels, _regression_em, criteria
 from .encoding import DataError, compress, encode
 from .exceptions import ConvergenceWarning, NotFittedError, warn
-from .model import LatentClassModel, _aligned_rows, as_frame, warn_unknown_as_missing
+from .model import (
+    LatentClassModel,
+    _aligned_rows,
+    _check_int,
+    as_frame,
+    warn_unknown_as_missing,
+)
 from .standard_errors import layout, on_boundary
 from .three_step import (
     _SINGULAR,
@@ -60,10 +66,21 @@ class LatentClassRegression:
         Standard errors of the coefficients from the observed information
         matrix of all parameters (Louis's formula, as
         :meth:`LatentClassModel.standard_errors`), or the sandwich.
-    n_starts, random_state, bayes_constant, class_bayes_constant, ordinal, categories, \
+    n_starts : int, default=16
+        Random starts of the model without covariates (as
+        :class:`lca.LatentClassModel`), and as many of the regression itself:
+        random class-conditional probabilities with random slopes (Normal(0, 1)
+        log-odds per interquartile range of a numeric covariate, per category of
+        a categorical one). With the maximum without covariates as one more start,
+        each runs ``burn_in`` EM iterations and the ``n_final`` best go on to
+        convergence. Where the covariates, more than the indicators, tell the
+        classes apart, the maximum without covariates can be a poor start.
+    n_final : int or None, default=None
+        ``None``: a quarter of the regression's starts, at least 2.
+    burn_in : int, default=50
+    random_state, bayes_constant, class_bayes_constant, ordinal, categories, \
 max_categories, n_jobs
-        As for :class:`lca.LatentClassModel`, which fits the model without
-        covariates whose maximum is the start.
+        As for :class:`lca.LatentClassModel`.
     max_iter : int, default=5000
         Most EM iterations (E-steps) of the regression model.
     tol : float, default=1e-12
@@ -96,7 +113,10 @@ max_categories, n_jobs
         Sum of the weights.
     converged_ : bool
     n_iter_ : int
-        EM iterations of the regression model.
+        EM iterations (E-steps) of the regression's best start.
+    n_starts_at_best_ : int
+        Of the regression's starts run to convergence, how many reached the best
+        objective (relative 1e-6); 1 means it did not replicate: use more starts.
     measurement_model_ : LatentClassModel
         The model without covariates that gave the start.
     design_ : lca.three_step.Design
@@ -112,6 +132,8 @@ max_categories, n_jobs
         reference: int = 1,
         se_method: str = "hessian",
         n_starts: int = 16,
+        n_final: int | None = None,
+        burn_in: int = 50,
         random_state=0,
         bayes_constant: float = 1.0,
         class_bayes_constant: float | None = None,
@@ -126,6 +148,8 @@ max_categories, n_jobs
         self.reference = reference
         self.se_method = se_method
         self.n_starts = n_starts
+        self.n_final = n_final
+        self.burn_in = burn_in
         self.random_state = random_state
         self.bayes_constant = bayes_constant
         self.class_bayes_constant = class_bayes_constant
@@ -179,10 +203,9 @@ max_categories, n_jobs
             raise ValueError(f"reference must be a class 1..{k}, not {self.reference!r}")
         if self.se_method not in SE_METHODS:
             raise ValueError(f"se_method must be one of {SE_METHODS}, not {self.se_method!r}")
-        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, (int, np.integer)):
-            raise ValueError(f"max_iter must be an integer >= 1, not {self.max_iter!r}")
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be an integer >= 1, not {self.max_iter!r}")
+        _check_int("max_iter", self.max_iter, 1)
+        _check_int("burn_in", self.burn_in, 1)
+        _check_int("n_final", self.n_final, 1, allow_none=True)
         if not (isinstance(self.tol, (int, float)) and self.tol > 0):
             raise ValueError(f"tol must be a number > 0, not {self.tol!r}")
 
@@ -244,10 +267,10 @@ max_categories, n_jobs
         beta0[0] = measurement._log_class - measurement._log_class[0]
         cond_prior = measurement._cond_prior
         class_prior = float(measurement._class_prior)
-        res = _regression_em.regression_em(
-            patterns, inverse, wp, zs, offsets, ordinal, measurement._log_cond.copy(), beta0,
-            list(range(1, k)), class_prior, cond_prior, int(self.max_iter), float(self.tol),
-        )  # fmt: skip
+        res = self._search(
+            (patterns, inverse, wp, zs, offsets, ordinal, class_prior, cond_prior),
+            [(measurement._log_cond.copy(), beta0)],
+        )
 
         # classes by decreasing average size; the reference class's coefficients 0
         total = float(wp.sum())
@@ -266,7 +289,7 @@ max_categories, n_jobs
             [np.bincount(inverse, weights=wp * post[:, s], minlength=patterns.shape[0])
              for s in range(k)]
         )  # fmt: skip
-        counts = _regression_em.pattern_counts(patterns, offsets, pattern_post)
+        counts = _kernels.class_counts(patterns, offsets, pattern_post, int(offsets[-1]))
         fixed = on_boundary(
             patterns, None, None, cond_probs, offsets, ordinal, cond_prior,
             unit=total / max(1, int(positive.sum())), counts=counts,
@@ -315,6 +338,7 @@ max_categories, n_jobs
         self.n_rows_ = int(encoded.n_rows)
         self.converged_ = bool(res["converged"])
         self.n_iter_ = int(res["n_iter"])
+        self.n_starts_at_best_ = int(res["n_at_best"])
         sums = criteria.pattern_sums(post, wp, res["row_loglik"], np.zeros(len(wp), dtype=bool))
         stats_ = criteria.fit_statistics(
             sums=sums, log_prior=self.log_prior_, n_par=self.n_parameters_,
@@ -332,6 +356,48 @@ max_categories, n_jobs
                 ConvergenceWarning,
             )
         return self
+
+    def _search(self, data: tuple, starts: list) -> dict:
+        """The best of EM from ``starts`` (the maximum without covariates) and
+        ``n_starts`` random ones: each ``burn_in`` iterations, the ``n_final`` best then
+        to convergence (as :class:`LatentClassModel` searches), in the standardised
+        design matrix of ``data``. Returns :func:`_regression_em.regression_em`'s
+        result at the best, and the starts at its objective in ``"n_at_best"``."""
+        patterns, inverse, w, z, offsets, ordinal, class_prior, cond_prior = data
+        k = int(self.n_classes)
+        free = list(range(1, k))
+        rng = _start_generator(self.random_state)
+        for _ in range(int(self.n_starts)):
+            _, log_cond = _em.random_start(rng, k, offsets, ordinal)
+            beta = np.zeros((z.shape[1], k))
+            beta[1:, 1:] = rng.normal(size=(z.shape[1] - 1, k - 1))  # slopes, per IQR
+            starts.append((log_cond, beta))
+
+        def run(start, n_iter):
+            log_cond, beta = start
+            out = _regression_em.regression_em(
+                patterns, inverse, w, z, offsets, ordinal, log_cond.copy(), beta.copy(), free,
+                class_prior, cond_prior, n_iter, float(self.tol),
+            )  # fmt: skip
+            # (point, objective, loglik, E-steps, converged), as _em._search reads a run
+            point = (out["log_cond"], out["beta"])
+            return (*point, out["objective"], out["loglik"], out["n_iter"], out["converged"])
+
+        n_final = self.n_final if self.n_final is not None else max(2, len(starts) // 4)
+        best = _em._search(
+            starts,
+            n_final,
+            int(self.burn_in),
+            int(self.max_iter),
+            lambda items: _em._map(run, items, _em.effective_n_jobs(self.n_jobs), True),
+        )
+        # _em._search names the point (log_class, log_cond): here (log_cond, beta)
+        res = _regression_em.regression_em(
+            patterns, inverse, w, z, offsets, ordinal, best.log_class, best.log_cond, free,
+            class_prior, cond_prior, 1, float(self.tol),
+        )  # fmt: skip
+        res.update(n_iter=best.n_iter, converged=best.converged, n_at_best=best.n_starts_at_best)
+        return res
 
     def _set_estimates(self, design, beta, cov_beta, sizes, cond_probs, measurement) -> None:
         """The fitted coefficients and measurement part, from fit or from a file (the
@@ -485,6 +551,16 @@ max_categories, n_jobs
 
     def __str__(self) -> str:
         return self.as_text() if hasattr(self, "beta_") else repr(self)
+
+
+def _start_generator(random_state) -> np.random.Generator:
+    """The generator of the regression's random starts: a seed's own stream (not the
+    one the model without covariates drew its starts from), or the Generator given."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None:
+        return np.random.default_rng()
+    return np.random.default_rng([int(random_state), 1])
 
 
 def _warn_separation(names, flat, separated, scaled, p: int) -> None:

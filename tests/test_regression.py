@@ -317,6 +317,15 @@ def test_pattern_loglik_and_its_kernel_by_plain_loops():
     np.testing.assert_allclose(
         lca._kernels.class_loglik(patterns, offsets, log_cond), got, rtol=0, atol=1e-14
     )
+    weights = rng.uniform(size=(3, 3))
+    counts = _regression_em.pattern_counts(patterns, offsets, weights)
+    np.testing.assert_allclose(
+        lca._kernels.class_counts(patterns, offsets, weights, 7), counts, rtol=1e-15
+    )
+    for r in range(7):
+        j = int(np.searchsorted(offsets, r, side="right")) - 1
+        rows = patterns[:, j] == r - offsets[j]
+        np.testing.assert_allclose(counts[r], weights[rows].sum(axis=0), rtol=1e-15)
     for p in range(3):
         for k in range(3):
             expected = sum(
@@ -462,3 +471,37 @@ def test_separation_is_held_at_infinity_with_a_warning_and_a_bayes_constant_keep
         bayes = LatentClassRegression(2, bayes_constant=1.0, n_starts=6).fit(data, ["g", "x"])
     assert np.isfinite(bayes.coefficients_["se"]).all()
     assert abs(bayes.coefficients_.xs("g[d]", level="term")["coef"].iloc[0]) < 15
+
+
+def test_random_starts_find_classes_the_covariate_tells_apart():
+    """Two classes with much the same answers, told apart by x: the maximum without
+    covariates is a poor start, and the search (it plus random starts) reaches the
+    best of 10 EM runs of the regression from random points, run to convergence."""
+    rng = np.random.default_rng(2)
+    n = 800
+    x = rng.normal(size=n)
+    eta = np.column_stack([np.zeros(n), 3.0 * x, np.full(n, -1.0)])
+    pi = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+    cls = (rng.random(n)[:, None] > np.cumsum(pi, axis=1)).sum(axis=1)
+    p1 = np.array([[0.7, 0.6, 0.2]] * 3 + [[0.6, 0.75, 0.3]] * 3)
+    data = pd.DataFrame({f"q{j}": (rng.random(n) < p1[j, cls]).astype(int) for j in range(6)})
+    data["x"] = x
+    model = LatentClassRegression(3, bayes_constant=0, n_starts=16).fit(data, "x")
+    meas = model.measurement_model_
+    patterns, _, inverse = lca.encoding.compress(
+        lca.encoding.encode(data.drop(columns="x"), meas.indicators_), np.ones(n)
+    )
+    zs, _ = lca.three_step.standardised(model.design_.matrix(data[["x"]]), model.design_)
+    best = -np.inf
+    draw = np.random.default_rng(100)
+    for _ in range(10):
+        log_cond = np.log(np.vstack([draw.dirichlet([1, 1], size=3).T for _ in range(6)]))
+        beta = np.zeros((2, 3))
+        beta[:, 1:] = draw.normal(size=(2, 2))
+        run = _regression_em.regression_em(
+            patterns, inverse, np.ones(n), zs, meas._offsets, meas._ordinal, log_cond, beta,
+            [1, 2], 0.0, np.zeros(12), 3000, 1e-11,
+        )  # fmt: skip
+        best = max(best, run["loglik"])
+    assert model.loglik_ >= best - 1e-7 * abs(best)
+    assert model.loglik_ > meas.loglik_ + 20  # far above the model without covariates
