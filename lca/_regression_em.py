@@ -34,6 +34,9 @@ from .standard_errors import Layout, add_cond_information, add_cond_scores
 
 #: Newton steps on B per M-step, at most; each M-step starts from the last B.
 NEWTON_STEPS = 50
+#: Longest Newton step of a coefficient (log-odds per interquartile range of a
+#: numeric covariate, per category of a categorical one); longer steps are shortened.
+MAX_STEP = 5.0
 #: Rows per block when the information matrix is summed.
 BLOCK = 2048
 
@@ -114,9 +117,9 @@ def with_free(beta: np.ndarray, free, theta: np.ndarray) -> np.ndarray:
 
 
 def logit_mstep(z, w, resp, beta, free, max_steps: int = NEWTON_STEPS) -> np.ndarray:
-    """``B`` maximising :func:`logit_value`, by Newton steps from ``beta``, each halved
-    until the value does not fall; stops when the Newton decrement is at rounding
-    error."""
+    """``B`` maximising :func:`logit_value`, by Newton steps from ``beta`` (shortened to
+    ``MAX_STEP``, then halved until the value does not fall); stops when the Newton
+    decrement is at rounding error."""
     value = logit_value(z, w, resp, beta)
     scale = float(np.sum(w * resp.sum(axis=1)))
     for _ in range(max_steps):
@@ -127,6 +130,9 @@ def logit_mstep(z, w, resp, beta, free, max_steps: int = NEWTON_STEPS) -> np.nda
             step = np.linalg.lstsq(info, grad, rcond=None)[0]
         if not float(grad @ step) > 1e-15 * scale:  # the gain a Newton step promises
             break
+        longest = float(np.max(np.abs(step)))
+        if longest > MAX_STEP:  # a coefficient running off (separation) walks, not jumps
+            step = step * (MAX_STEP / longest)
         theta = beta[:, free].T.ravel()
         length = 1.0
         while length > 1e-10:

@@ -239,7 +239,13 @@ max_categories, n_jobs
         self : LatentClassRegression
         """
         self._check_options()
+        for name in [n for n in vars(self) if n.endswith("_") or n.startswith("_")]:
+            delattr(self, name)  # a failed refit leaves no earlier fit behind
+        if isinstance(covariates, (pd.DataFrame, pd.Series)):
+            _check_not_indicators(data, _as_covariate_frame(covariates), weights)
         data, covs = _split_covariates(data, covariates)
+        if isinstance(weights, str):
+            _check_not_indicators(None, covs, weights)
         measurement = self._measurement()
         measurement._start_fit(None)
         encoded = measurement._encode(data, weights)
@@ -350,9 +356,7 @@ max_categories, n_jobs
         if not self.converged_:
             warn(
                 f"the latent class regression did not converge within max_iter={self.max_iter}"
-                " EM iterations; raise max_iter (a coefficient heading to infinity, a "
-                "covariate category with nobody in some class, also stops it: merge rare "
-                "categories)",
+                " EM iterations; raise max_iter",
                 ConvergenceWarning,
             )
         return self
@@ -476,8 +480,19 @@ max_categories, n_jobs
         self._check_fitted()
         return self._profile_model.profile()
 
-    def prior_proba(self, covariates) -> pd.DataFrame:
-        """P(class | covariates) of each row, indexed like ``covariates``."""
+    def prior_proba(self, covariates: pd.DataFrame | pd.Series) -> pd.DataFrame:
+        """Class probabilities given the covariates alone, ``P(class | z)``.
+
+        Parameters
+        ----------
+        covariates : pandas.DataFrame or pandas.Series
+            Every covariate of the fit (extra columns are ignored).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``covariates.index``, columns the classes; rows sum to 1.
+        """
         self._check_fitted()
         covs = _as_covariate_frame(covariates)
         z = self.design_.matrix(covs)
@@ -594,8 +609,18 @@ def _split_covariates(data, covariates) -> tuple[pd.DataFrame, pd.DataFrame]:
     out of it; a frame or Series is returned as a frame (aligned by the caller)."""
     if isinstance(covariates, (pd.DataFrame, pd.Series)):
         return data, _as_covariate_frame(covariates)
-    names = [covariates] if isinstance(covariates, (str, int, tuple)) else covariates
-    if not isinstance(data, pd.DataFrame) or not isinstance(names, (list, pd.Index)):
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(
+            "covariates given by name need data as a pandas DataFrame holding them; give "
+            "the covariates as a DataFrame or Series instead"
+        )
+    if isinstance(covariates, (list, pd.Index)):
+        names = list(covariates)
+    elif isinstance(covariates, tuple) and covariates not in data.columns:
+        names = list(covariates)  # several names (a tuple that is a column is one name)
+    elif isinstance(covariates, Hashable) and not isinstance(covariates, np.ndarray):
+        names = [covariates]
+    else:
         raise TypeError(
             "covariates must be a pandas DataFrame or Series, or the name (or a list of "
             f"names) of columns of data, not {type(covariates).__name__}"
@@ -607,4 +632,22 @@ def _split_covariates(data, covariates) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
     if not names:
         raise DataError("no covariates given")
-    return data.drop(columns=list(names)), data[list(names)]
+    return data.drop(columns=names), data[names]
+
+
+def _check_not_indicators(data, covs: pd.DataFrame, weights) -> None:
+    """A covariate frame's column left among the data's would be an indicator too; a
+    weights column cannot be a covariate."""
+    if isinstance(weights, str) and weights in [str(c) for c in covs.columns]:
+        raise DataError(
+            f"{weights!r} is the weights column; it cannot be a covariate too (give the "
+            "weights and the covariates as different columns)"
+        )
+    if isinstance(data, pd.DataFrame):
+        both = [c for c in covs.columns if c in data.columns and c != weights]
+        if both:
+            raise DataError(
+                f"column {both[0]!r} of the data is a covariate too, so it would also be an "
+                f"indicator; give the covariates by name (covariates={both!r}) to take them "
+                "out of the indicators, or drop them from the data"
+            )

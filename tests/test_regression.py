@@ -505,3 +505,46 @@ def test_random_starts_find_classes_the_covariate_tells_apart():
         best = max(best, run["loglik"])
     assert model.loglik_ >= best - 1e-7 * abs(best)
     assert model.loglik_ > meas.loglik_ + 20  # far above the model without covariates
+
+
+def test_a_covariate_left_among_the_indicators_or_the_weights_is_refused():
+    rng = np.random.default_rng(20)
+    data, _ = simulate(rng, 200)
+    data["wt"] = 1.0
+    with pytest.raises(DataError, match=r"column 'x' of the data is a covariate too"):
+        LatentClassRegression(2).fit(data.drop(columns="g"), data[["x"]])
+    with pytest.raises(DataError, match=r"'wt' is the weights column"):
+        LatentClassRegression(2).fit(data, ["x", "wt"], weights="wt")
+    # names: a tuple of names, a NumPy integer name
+    model = LatentClassRegression(2, n_starts=4).fit(data.drop(columns="wt"), ("x", "g"))
+    assert model.design_.variables == ("x", "g")
+    numbered = data[["q0", "q1", "q2", "x"]].set_axis(np.arange(4), axis=1)
+    model = LatentClassRegression(2, n_starts=4).fit(numbered, np.int64(3))
+    assert model.design_.variables == ("3",)
+    # a refit that fails leaves no earlier fit behind
+    with pytest.raises(DataError):
+        model.fit(numbered, 7)
+    assert not hasattr(model, "beta_")
+
+
+def test_separation_with_three_classes_leaves_the_other_coefficients_their_errors():
+    """A category only one of 3 classes has: its coefficients are NaN, the slopes of x
+    and the intercepts keep finite standard errors (Newton steps are bounded, so the
+    separated coefficient walks off rather than jumping to 1e87)."""
+    rng = np.random.default_rng(4)
+    n = 600
+    cls = rng.choice(3, n, p=[0.4, 0.35, 0.25])
+    p1 = np.array([[0.9, 0.1, 0.5], [0.85, 0.15, 0.9], [0.9, 0.2, 0.1], [0.8, 0.1, 0.85]])
+    data = pd.DataFrame({f"q{j}": (rng.random(n) < p1[j, cls]).astype(int) for j in range(4)})
+    g = rng.choice(["a", "b", "c"], n)
+    g[(cls == 0) & (rng.random(n) < 0.3)] = "d"
+    data["g"] = g
+    data["x"] = rng.normal(size=n)
+    with pytest.warns(UserWarning, match="runs off to infinity"):
+        model = LatentClassRegression(3, bayes_constant=0, n_starts=8).fit(data, ["g", "x"])
+    se = model.coefficients_["se"]
+    assert np.isnan(se.xs("g[d]", level="term")).all()
+    assert np.isfinite(se.xs("x", level="term")).all()
+    assert np.isfinite(se.xs("Intercept", level="term")).all()
+    assert np.isfinite(model.wald_.loc["x", "statistic"])
+    assert np.abs(model.beta_.to_numpy()).max() < 1e4
