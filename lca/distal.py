@@ -77,6 +77,10 @@ PRODUCT_FLOOR = 1e-250
 ML_POLISH_FROM = 1e-9
 NEWTON_GRAD_TOL = 1e-10
 NEWTON_STEPS = 20
+#: A Newton step whose promised gain ``g' (-H)^-1 g`` is under this times |loglik| is
+#: the last, taken without the check that the log-likelihood does not fall (which its
+#: rounding, summed over many rows, no longer resolves).
+NEWTON_LAST = 1e-13
 ML_EM_TOL = 1e-12
 #: Two EM estimates closer than this (largest difference of ``theta``) are one maximum.
 SAME_MAXIMUM = 1e-3
@@ -288,7 +292,8 @@ def ml_newton(theta, share, log_d, y, w, used, max_steps: int = NEWTON_STEPS) ->
     """Newton steps from EM's estimate: ``(theta, loglik, at_maximum)``.
 
     Each step, ``(-H)^-1 g`` with the analytic Hessian (:func:`ml_hessian`), is halved
-    until the log-likelihood does not fall, so it never does. ``at_maximum``: the
+    until the log-likelihood does not fall, so it never does, but for a last step whose
+    promised gain is below the log-likelihood's rounding (``NEWTON_LAST``). ``at_maximum``: the
     score is within ``NEWTON_GRAD_TOL`` times the total weight of 0 (after steps where
     ``-H`` was positive definite; :func:`ml_covariance` checks it at the end, once the
     standard errors need it). It is False, with the last point,
@@ -308,6 +313,11 @@ def ml_newton(theta, share, log_d, y, w, used, max_steps: int = NEWTON_STEPS) ->
         except np.linalg.LinAlgError:
             return theta, ll, False
         step = np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
+        if float(grad @ step) <= NEWTON_LAST * abs(ll):
+            # a gain the log-likelihood's rounding (summed over the rows) cannot show: the
+            # quadratic model is exact enough here, so the step is taken unchecked, the last
+            theta = theta + step
+            return theta, _ml_loglik(theta, share, log_d, y, w, used), True
         length = 1.0
         while True:
             moved = theta + length * step
