@@ -989,3 +989,60 @@ def class_counts(patterns, offsets, pattern_post, n_categories):
                 for k in range(n_classes):
                     out[r, k] += pattern_post[p, k]
     return out
+
+
+@njit(cache=True, nogil=True)
+def log_softmax_rows(eta):
+    """Each row's log-softmax, ``eta_ik - log sum_l exp(eta_il)`` (see
+    ``lca._regression_em.log_softmax_rows``, its NumPy reference)."""
+    n, n_classes = eta.shape
+    out = np.empty((n, n_classes))
+    for i in range(n):
+        top = eta[i, 0]
+        for k in range(1, n_classes):
+            if eta[i, k] > top:
+                top = eta[i, k]
+        s = 0.0
+        for k in range(n_classes):
+            s += np.exp(eta[i, k] - top)
+        norm = top + np.log(s)
+        for k in range(n_classes):
+            out[i, k] = eta[i, k] - norm
+    return out
+
+
+@njit(cache=True, nogil=True)
+def regression_estep(log_pi, class_ll, inverse, weights):
+    """The latent class regression's E-step: each row's posteriors and log-likelihood
+    from its class probabilities ``log_pi`` (n, K) and its pattern's ``class_ll``
+    (:func:`class_loglik`; row i has pattern ``inverse[i]``), and the weighted
+    posteriors summed by pattern, (P, K). A row impossible in every class gets
+    log-likelihood -inf and its class probabilities as posterior."""
+    n, n_classes = log_pi.shape
+    post = np.empty((n, n_classes))
+    row_ll = np.empty(n)
+    pattern_post = np.zeros((class_ll.shape[0], n_classes))
+    for i in range(n):
+        p = inverse[i]
+        top = -np.inf
+        for k in range(n_classes):
+            v = log_pi[i, k] + class_ll[p, k]
+            post[i, k] = v
+            if v > top:
+                top = v
+        if top == -np.inf:
+            row_ll[i] = -np.inf
+            for k in range(n_classes):
+                post[i, k] = np.exp(log_pi[i, k])
+        else:
+            s = 0.0
+            for k in range(n_classes):
+                e = np.exp(post[i, k] - top)
+                post[i, k] = e
+                s += e
+            row_ll[i] = top + np.log(s)
+            for k in range(n_classes):
+                post[i, k] /= s
+        for k in range(n_classes):
+            pattern_post[p, k] += weights[i] * post[i, k]
+    return post, row_ll, pattern_post

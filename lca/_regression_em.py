@@ -13,10 +13,11 @@ class Bayes constant, ``W`` the total weight), which without covariates is
 the class sizes' Dirichlet ``a sum_k log P_k`` of the latent class model.
 
 EM. The E-step gives the posteriors ``p_ik``; the M-step maximises the
-expected complete-data objective exactly: the conditional probabilities as in
-the latent class model (the posteriors summed over the respondents of each
-answer pattern), and ``B`` by Newton's method on the multinomial logit with
-responses ``p_ik + a / W``, which is concave. So the objective never falls.
+expected complete-data objective in the conditional probabilities exactly, as
+in the latent class model (the posteriors summed over the respondents of each
+answer pattern), and raises it in ``B`` by one Newton step on the multinomial
+logit with responses ``p_ik + a / W`` (concave; the step halved until it
+rises): a generalised EM, so the objective never falls.
 
 The information matrix (minus the Hessian of the objective) is Louis's
 (1982) formula, as in :mod:`lca.standard_errors`, with the class sizes'
@@ -50,7 +51,8 @@ def logsumexp_rows(a: np.ndarray) -> np.ndarray:
 
 
 def log_softmax_rows(eta: np.ndarray) -> np.ndarray:
-    """Log class probabilities from logits, both (n, K)."""
+    """Log class probabilities from logits, both (n, K): the NumPy reference of
+    ``_kernels.log_softmax_rows``."""
     return eta - logsumexp_rows(eta)[:, None]
 
 
@@ -81,15 +83,20 @@ def pattern_loglik(patterns: np.ndarray, offsets: np.ndarray, log_cond: np.ndarr
     return out
 
 
-def logit_value(z, w, resp, beta) -> float:
-    """``sum_i w_i sum_k resp_ik log softmax(z_i B)_k``."""
-    return float(np.sum(w[:, None] * resp * log_softmax_rows(z @ beta)))
+def logit_value(z, w, resp, beta, log_pi=None) -> float:
+    """``sum_i w_i sum_k resp_ik log softmax(z_i B)_k`` (``log_pi``: the log-softmax at
+    ``beta``, if known)."""
+    if log_pi is None:
+        log_pi = _kernels.log_softmax_rows(z @ beta)
+    return float(np.sum(w[:, None] * resp * log_pi))
 
 
-def logit_derivatives(z, w, resp, beta, free) -> tuple[np.ndarray, np.ndarray]:
+def logit_derivatives(z, w, resp, beta, free, log_pi=None) -> tuple[np.ndarray, np.ndarray]:
     """Gradient over ``B``'s free columns (class by class, q entries each) and minus
     the Hessian of :func:`logit_value`."""
-    pi = np.exp(log_softmax_rows(z @ beta))
+    if log_pi is None:
+        log_pi = _kernels.log_softmax_rows(z @ beta)
+    pi = np.exp(log_pi)
     total = resp.sum(axis=1)
     grad = (z.T @ (w[:, None] * (resp - total[:, None] * pi)))[:, free].T.ravel()
     return grad, logit_information(z, w * total, pi, free)
@@ -116,14 +123,16 @@ def with_free(beta: np.ndarray, free, theta: np.ndarray) -> np.ndarray:
     return out
 
 
-def logit_mstep(z, w, resp, beta, free, max_steps: int = NEWTON_STEPS) -> np.ndarray:
+def logit_mstep(z, w, resp, beta, free, max_steps: int = NEWTON_STEPS, log_pi=None):
     """``B`` maximising :func:`logit_value`, by Newton steps from ``beta`` (shortened to
     ``MAX_STEP``, then halved until the value does not fall); stops when the Newton
-    decrement is at rounding error."""
-    value = logit_value(z, w, resp, beta)
+    decrement is at rounding error. ``log_pi``: the log-softmax at ``beta``, if known."""
+    if log_pi is None:
+        log_pi = _kernels.log_softmax_rows(z @ beta)
+    value = logit_value(z, w, resp, beta, log_pi)
     scale = float(np.sum(w * resp.sum(axis=1)))
     for _ in range(max_steps):
-        grad, info = logit_derivatives(z, w, resp, beta, free)
+        grad, info = logit_derivatives(z, w, resp, beta, free, log_pi)
         try:
             step = np.linalg.solve(info, grad)
         except np.linalg.LinAlgError:
@@ -137,28 +146,41 @@ def logit_mstep(z, w, resp, beta, free, max_steps: int = NEWTON_STEPS) -> np.nda
         length = 1.0
         while length > 1e-10:
             moved = with_free(beta, free, theta + length * step)
-            new_value = logit_value(z, w, resp, moved)
+            moved_log_pi = _kernels.log_softmax_rows(z @ moved)
+            new_value = logit_value(z, w, resp, moved, moved_log_pi)
             if new_value >= value:
                 break
             length /= 2
         else:
             break
-        beta, value = moved, new_value
+        beta, value, log_pi = moved, new_value, moved_log_pi
     return beta
 
 
 def evaluate(patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond_prior):
-    """``(objective, loglik, post, row_loglik, log_pi)`` at the parameters, for the rows
-    ``inverse`` (each row's pattern), ``w`` and ``z``."""
-    log_pi = log_softmax_rows(z @ beta)
-    joint = log_pi + _kernels.class_loglik(patterns, offsets, log_cond)[inverse]
-    row_ll = logsumexp_rows(joint)
-    post = np.exp(joint - row_ll[:, None])
+    """``(objective, loglik, post, row_loglik, log_pi, pattern_post)`` at the
+    parameters, for the rows ``inverse`` (each row's pattern), ``w`` and ``z``;
+    ``pattern_post`` the weighted posteriors summed by pattern."""
+    log_pi = _kernels.log_softmax_rows(z @ beta)
+    class_ll = _kernels.class_loglik(patterns, offsets, log_cond)
+    post, row_ll, pattern_post = _kernels.regression_estep(log_pi, class_ll, inverse, w)
     loglik = float(w @ row_ll)
     log_prior = float(_kernels.log_prior(np.zeros(1), log_cond, 0.0, cond_prior))
     if class_share > 0:
         log_prior += class_share * float(np.sum(w[:, None] * log_pi))
-    return loglik + log_prior, loglik, post, row_ll, log_pi
+    return loglik + log_prior, loglik, post, row_ll, log_pi, pattern_post
+
+
+def estep_reference(patterns, inverse, w, z, offsets, log_cond, beta):
+    """:func:`evaluate`'s ``(post, row_loglik, log_pi, pattern_post)`` in plain NumPy,
+    the reference of its kernels."""
+    log_pi = log_softmax_rows(z @ beta)
+    joint = log_pi + pattern_loglik(patterns, offsets, log_cond)[inverse]
+    row_ll = logsumexp_rows(joint)
+    post = np.exp(joint - row_ll[:, None])
+    pattern_post = np.zeros((patterns.shape[0], beta.shape[1]))
+    np.add.at(pattern_post, inverse, w[:, None] * post)
+    return post, row_ll, log_pi, pattern_post
 
 
 def regression_em(
@@ -169,8 +191,6 @@ def regression_em(
     most ``tol`` relative, or after ``max_iter`` E-steps. ``trace``, if a list, gets
     the objective of every E-step. Returns the estimates, ``objective``, ``loglik``,
     ``post`` (the rows' posteriors there), ``n_iter`` and ``converged``."""
-    n_patterns = patterns.shape[0]
-    n_classes = beta.shape[1]
     class_share = class_prior / float(np.sum(w))
     state = evaluate(patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond_prior)
     converged = False
@@ -180,17 +200,14 @@ def regression_em(
             trace.append(state[0])
         if n_iter >= max_iter:
             break
-        post = state[2]
-        weighted = w[:, None] * post
-        pattern_post = np.column_stack(
-            [np.bincount(inverse, weights=weighted[:, k], minlength=n_patterns)
-             for k in range(n_classes)]
-        )  # fmt: skip
+        post, pattern_post = state[2], state[5]
         counts = _kernels.class_counts(patterns, offsets, pattern_post, int(offsets[-1]))
         _, new_cond = _kernels.mstep(
             counts, pattern_post.sum(axis=0), offsets, 0.0, cond_prior, log_cond, ordinal
         )
-        new_beta = logit_mstep(z, w, post + class_share, beta, free)
+        # one Newton step per iteration (a generalised EM: it raises the expected
+        # objective, so the objective still never falls)
+        new_beta = logit_mstep(z, w, post + class_share, beta, free, 1, state[4])
         new = evaluate(
             patterns, inverse, w, z, offsets, new_cond, new_beta, class_share, cond_prior
         )
@@ -203,7 +220,7 @@ def regression_em(
             if trace is not None:
                 trace.append(state[0])
             break
-    objective, loglik, post, row_ll, log_pi = state
+    objective, loglik, post, row_ll, log_pi, _ = state
     return {
         "log_cond": log_cond,
         "beta": beta,

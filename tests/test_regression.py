@@ -548,3 +548,26 @@ def test_separation_with_three_classes_leaves_the_other_coefficients_their_error
     assert np.isfinite(se.xs("Intercept", level="term")).all()
     assert np.isfinite(model.wald_.loc["x", "statistic"])
     assert np.abs(model.beta_.to_numpy()).max() < 1e4
+
+
+def test_the_e_step_kernels_equal_their_numpy_reference():
+    """_kernels.log_softmax_rows and regression_estep (via evaluate) against plain NumPy,
+    with missing answers, weights and a pattern shared by several rows."""
+    rng = np.random.default_rng(22)
+    offsets = np.array([0, 2, 5, 7])
+    log_cond = np.vstack([np.log(rng.dirichlet(np.ones(c), size=3).T) for c in (2, 3, 2)])
+    patterns = np.array([[0, 2, 1], [1, -1, 0], [-1, -1, -1], [1, 0, 1]], dtype=np.int16)
+    inverse = rng.integers(0, 4, size=50)
+    w = rng.uniform(0.2, 3.0, size=50)
+    z = np.column_stack([np.ones(50), rng.normal(size=(50, 2))])
+    beta = np.column_stack([np.zeros(3), rng.normal(size=(3, 2))])
+    eta = z @ beta
+    np.testing.assert_allclose(
+        lca._kernels.log_softmax_rows(eta), _regression_em.log_softmax_rows(eta), rtol=1e-14
+    )
+    _, _, post, row_ll, log_pi, pattern_post = _regression_em.evaluate(
+        patterns, inverse, w, z, offsets, log_cond, beta, 0.0, np.zeros(7)
+    )
+    ref = _regression_em.estep_reference(patterns, inverse, w, z, offsets, log_cond, beta)
+    for got, expected in zip((post, row_ll, log_pi, pattern_post), ref):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
