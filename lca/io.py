@@ -321,19 +321,24 @@ def load(path: str | PathLike):
     return model_from_dict(content, path)
 
 
+def _check_version(d: dict, latest: int, what: str, path) -> None:
+    """A file's ``format_version``: refused if newer than ``latest`` or below 1."""
+    version = _get(d, "format_version", int, path)
+    if version > latest:
+        _fail(
+            path,
+            f"written in {what} format version {version}, newer than this lca reads "
+            f"({latest}); upgrade lca",
+        )
+    if version < 1:
+        _fail(path, f"format version {version} is not valid")
+
+
 def model_from_dict(d, path="<dict>"):
     """Rebuild a fitted model from :func:`model_to_dict`'s content, checking it."""
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         _fail(path, "not an lca model file (field 'format' is not 'lca.LatentClassModel')")
-    version = _get(d, "format_version", int, path)
-    if version > FORMAT_VERSION:
-        _fail(
-            path,
-            f"written in model format version {version}, newer than this lca reads "
-            f"({FORMAT_VERSION}); upgrade lca",
-        )
-    if version < 1:
-        _fail(path, f"format version {version} is not valid")
+    _check_version(d, FORMAT_VERSION, "model", path)
     k = _get(d, "n_classes", int, path)
     raw_inds = _get(d, "indicators", list, path)
     if not (1 <= k <= 10_000):
@@ -476,11 +481,13 @@ def _read_fitted(model, d: dict, k: int, path) -> None:
     )
 
 
-def _model_from_options(d: dict, k: int, path):
-    from .model import LatentClassModel
+def _model_from_options(d: dict, k: int, path, cls=None):
+    """An unfitted ``cls`` (default LatentClassModel) from the file's options, checked."""
+    if cls is None:
+        from .model import LatentClassModel as cls
 
-    options = _options_from_json(d, LatentClassModel._param_names(), path)
-    model = LatentClassModel(**options)
+    options = _options_from_json(d, cls._param_names(), path)
+    model = cls(**options)
     try:
         model._validate_params()
     except ValueError as exc:
@@ -588,27 +595,12 @@ def regression_from_dict(d, path="<dict>"):
     """Rebuild a fitted regression from :func:`regression_to_dict`'s content, checking it."""
     from .regression import LatentClassRegression
 
-    version = _get(d, "format_version", int, path)
-    if version > REGRESSION_FORMAT_VERSION:
-        _fail(
-            path,
-            f"written in regression format version {version}, newer than this lca reads "
-            f"({REGRESSION_FORMAT_VERSION}); upgrade lca",
-        )
-    if version < 1:
-        _fail(path, f"format version {version} is not valid")
+    _check_version(d, REGRESSION_FORMAT_VERSION, "regression", path)
     k = _get(d, "n_classes", int, path)
     measurement = model_from_dict(_get(d, "measurement_model", dict, path), path)
     if measurement.n_classes_ != k:
         _fail(path, f"the model without covariates has {measurement.n_classes_} classes, not {k}")
-    options = _options_from_json(d, LatentClassRegression._param_names(), path)
-    model = LatentClassRegression(**options)
-    try:
-        model._check_options()
-    except ValueError as exc:
-        _fail(path, f"invalid fitting option: {exc}")
-    if model.n_classes != k:
-        _fail(path, f"option n_classes={model.n_classes} disagrees with n_classes={k}")
+    model = _model_from_options(d, k, path, LatentClassRegression)
     sizes = _float_array(_get(d, "class_sizes", list, path), (k,), "class_sizes", path)
     _probabilities(sizes, "class_sizes", path)
     blocks = _read_blocks(d, measurement.indicators_, k, path)

@@ -46,6 +46,7 @@ from .three_step import (
     coefficient_tables,
     separated_by,
     standardised,
+    tables_text,
 )
 from .three_step import _inverse as _step3_inverse
 
@@ -195,7 +196,7 @@ max_categories, n_jobs
             n_jobs=self.n_jobs,
         )
 
-    def _check_options(self) -> None:
+    def _validate_params(self) -> None:
         k = self.n_classes
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
             raise ValueError(f"a regression on covariates needs n_classes >= 2, not {k!r}")
@@ -238,7 +239,7 @@ max_categories, n_jobs
         -------
         self : LatentClassRegression
         """
-        self._check_options()
+        self._validate_params()
         for name in [n for n in vars(self) if n.endswith("_") or n.startswith("_")]:
             delattr(self, name)  # a failed refit leaves no earlier fit behind
         if isinstance(covariates, (pd.DataFrame, pd.Series)):
@@ -555,13 +556,13 @@ max_categories, n_jobs
             f"BIC {fs['bic']:.2f}, {self.n_parameters_} parameters, se={self.se_method}"
             + ("" if self.converged_ else " (NOT CONVERGED)")
         )
-        return "\n\n".join(
+        return tables_text(
+            head,
             [
-                head,
-                self.coefficients_.to_string(float_format=lambda v: f"{v:.4f}"),
-                "Wald tests\n" + self.wald_.to_string(float_format=lambda v: f"{v:.4f}"),
-                "Class sizes\n" + self.class_sizes_.to_string(float_format=lambda v: f"{v:.4f}"),
-            ]
+                ("", self.coefficients_),
+                ("Wald tests", self.wald_),
+                ("Class sizes", self.class_sizes_),
+            ],
         )
 
     def __str__(self) -> str:

@@ -859,18 +859,28 @@ class CovariateEffects:
             f"{self.reference}, N = {self.n_obs:g}, log-likelihood {self.loglik:.3f}"
             + ("" if self.converged else " (NOT CONVERGED)")
         )
-        return "\n\n".join(
+        return tables_text(
+            head,
             [
-                head,
-                self.coefficients.to_string(float_format=lambda v: f"{v:.4f}"),
-                "Wald tests\n" + self.wald.to_string(float_format=lambda v: f"{v:.4f}"),
-                "Classification errors (rows: true class, columns: assigned)\n"
-                + self.classification_errors.to_string(float_format=lambda v: f"{v:.4f}"),
-            ]
-        )
+                ("", self.coefficients),
+                ("Wald tests", self.wald),
+                ("Classification errors (rows: true class, columns: assigned)",
+                 self.classification_errors),
+            ],
+        )  # fmt: skip
 
     def __str__(self) -> str:
         return self.as_text()
+
+
+def tables_text(head: str, tables: list) -> str:
+    """``head``, then each ``(title, table)`` (a title line unless empty; numbers to 4
+    decimals), a blank line between."""
+    blocks = [head]
+    for title, table in tables:
+        text = table.to_string(float_format=lambda v: f"{v:.4f}")
+        blocks.append(f"{title}\n{text}" if title else text)
+    return "\n\n".join(blocks)
 
 
 def _as_covariate_frame(covariates) -> pd.DataFrame:
