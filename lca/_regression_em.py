@@ -177,7 +177,10 @@ def estep_reference(patterns, inverse, w, z, offsets, log_cond, beta):
     log_pi = log_softmax_rows(z @ beta)
     joint = log_pi + pattern_loglik(patterns, offsets, log_cond)[inverse]
     row_ll = logsumexp_rows(joint)
-    post = np.exp(joint - row_ll[:, None])
+    with np.errstate(invalid="ignore"):
+        post = np.exp(joint - row_ll[:, None])
+    impossible = ~np.isfinite(row_ll)  # no class can give the answers: the prior
+    post[impossible] = np.exp(log_pi[impossible])
     pattern_post = np.zeros((patterns.shape[0], beta.shape[1]))
     np.add.at(pattern_post, inverse, w[:, None] * post)
     return post, row_ll, log_pi, pattern_post
@@ -189,15 +192,16 @@ def regression_em(
 ) -> dict:  # fmt: skip
     """EM from ``(log_cond, beta)``: stops when an iteration raises the objective by at
     most ``tol`` relative, or after ``max_iter`` E-steps. ``trace``, if a list, gets
-    the objective of every E-step. Returns the estimates, ``objective``, ``loglik``,
-    ``post`` (the rows' posteriors there), ``n_iter`` and ``converged``."""
+    the objective of every point evaluated, kept or not. Returns the estimates,
+    ``objective``, ``loglik``, ``post`` (the rows' posteriors there), ``n_iter`` and
+    ``converged``."""
     class_share = class_prior / float(np.sum(w))
     state = evaluate(patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond_prior)
     converged = False
     n_iter = 1
+    if trace is not None:
+        trace.append(state[0])
     while True:
-        if trace is not None:
-            trace.append(state[0])
         if n_iter >= max_iter:
             break
         post, pattern_post = state[2], state[5]
@@ -212,13 +216,13 @@ def regression_em(
             patterns, inverse, w, z, offsets, new_cond, new_beta, class_share, cond_prior
         )
         n_iter += 1
+        if trace is not None:  # every objective evaluated, kept or not
+            trace.append(new[0])
         gain = new[0] - state[0]
         if gain >= 0 or not np.isfinite(state[0]):
             log_cond, beta, state = new_cond, new_beta, new
         if not gain > tol * abs(new[0]):
             converged = True
-            if trace is not None:
-                trace.append(state[0])
             break
     objective, loglik, post, row_ll, log_pi, _ = state
     return {

@@ -548,6 +548,7 @@ def regression_to_dict(model) -> dict:
                 if var in design.levels
             ],
         },
+        "terms": list(design.terms),
         "beta": model.beta_.to_numpy().tolist(),
         "covariance": [[_num(v) for v in row] for row in model.covariance_],
         "fit_stats": {k: _num(v) for k, v in model._stats.items()},
@@ -559,6 +560,7 @@ def regression_to_dict(model) -> dict:
             "n_rows": model.n_rows_,
             "converged": model.converged_,
             "n_iter": model.n_iter_,
+            "n_starts_at_best": model.n_starts_at_best_,
         },
         "options": _options_to_json(model.get_params()),
     }
@@ -576,16 +578,22 @@ def _read_design(raw, path):
         _fail(path, f"design variables must be distinct and not {INTERCEPT!r}")
     levels = {}
     for pair in _get(raw, "levels", list, path):
-        ok = isinstance(pair, list) and len(pair) == 2 and pair[0] in variables
-        ok = ok and isinstance(pair[1], list) and len(pair[1]) >= 2
-        if not ok or not all(
-            isinstance(v, (str, int, float, bool))
-            and not (isinstance(v, float) and not math.isfinite(v))
-            for v in pair[1]
+        ok = isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], list)
+        if (
+            not ok
+            or len(pair[1]) < 2
+            or not all(
+                isinstance(v, (str, int, float, bool))
+                and not (isinstance(v, float) and not math.isfinite(v))
+                for v in pair[1]
+            )
         ):
             _fail(path, "design levels must be [variable, [at least 2 labels]] pairs")
+        if pair[0] not in variables or pair[0] in levels:
+            _fail(path, f"design levels name {pair[0]!r}, not one of the variables {variables}")
         labels = [python_label(v) for v in pair[1]]
-        if len({text_key(v) for v in labels}) != len(labels):
+        # 1 and "1" (and True) can be distinct levels of one covariate: type and value
+        if len({(type(v).__name__, v) for v in labels}) != len(labels):
             _fail(path, f"design levels of {pair[0]!r} repeat a label")
         levels[pair[0]] = labels
     return Design(variables=tuple(variables), levels=levels)
@@ -605,6 +613,8 @@ def regression_from_dict(d, path="<dict>"):
     _probabilities(sizes, "class_sizes", path)
     blocks = _read_blocks(d, measurement.indicators_, k, path)
     design = _read_design(d.get("design"), path)
+    if _get(d, "terms", list, path) != design.terms:
+        _fail(path, "the design's terms are not those the coefficients were written for")
     q = len(design.terms)
     beta = _float_array(_get(d, "beta", list, path), (q, k), "beta", path)
     if not np.all(np.isfinite(beta)) or np.any(beta[:, model.reference - 1] != 0):
@@ -616,6 +626,11 @@ def regression_from_dict(d, path="<dict>"):
          for row in raw_cov],
         (n_free, n_free), "covariance", path,
     )  # fmt: skip
+    known = ~np.isnan(cov)
+    if not (np.array_equal(known, known.T) and np.all(cov[known] == cov.T[known])):
+        _fail(path, "the coefficients' covariance is not symmetric")
+    if np.any(np.diag(cov)[np.isfinite(np.diag(cov))] < 0):
+        _fail(path, "the coefficients' covariance has a negative variance")
     stats = _read_stats(d, path)
     fitted = _get(d, "fitted", dict, path)
     model._set_estimates(design, beta, cov, sizes, np.vstack(blocks), measurement)
@@ -627,4 +642,5 @@ def regression_from_dict(d, path="<dict>"):
     model.n_rows_ = _get(fitted, "n_rows", int, path)
     model.converged_ = _get(fitted, "converged", bool, path)
     model.n_iter_ = _get(fitted, "n_iter", int, path)
+    model.n_starts_at_best_ = _get(fitted, "n_starts_at_best", int, path)
     return model

@@ -32,6 +32,7 @@ from .model import (
     LatentClassModel,
     _aligned_rows,
     _check_int,
+    _check_real,
     as_frame,
     warn_unknown_as_missing,
 )
@@ -204,11 +205,12 @@ max_categories, n_jobs
             raise ValueError(f"reference must be a class 1..{k}, not {self.reference!r}")
         if self.se_method not in SE_METHODS:
             raise ValueError(f"se_method must be one of {SE_METHODS}, not {self.se_method!r}")
+        _check_int("n_starts", self.n_starts, 1)  # the model without covariates needs one
         _check_int("max_iter", self.max_iter, 1)
         _check_int("burn_in", self.burn_in, 1)
         _check_int("n_final", self.n_final, 1, allow_none=True)
-        if not (isinstance(self.tol, (int, float)) and self.tol > 0):
-            raise ValueError(f"tol must be a number > 0, not {self.tol!r}")
+        _check_real("tol", self.tol, 0.0, strict=True)
+        self._measurement()._validate_params()  # its options: Bayes constants, n_jobs, ...
 
     # -- fitting ---------------------------------------------------------------------------
 
@@ -331,6 +333,7 @@ max_categories, n_jobs
         flat_beta = separated | ((np.abs(back) > 0) @ mixed > 0)
         cov_beta = back @ np.where(np.isnan(cov[:n_beta, :n_beta]), 0.0, cov[:n_beta, :n_beta])
         cov_beta = cov_beta @ back.T
+        cov_beta = 0.5 * (cov_beta + cov_beta.T)  # symmetric to the last bit
         cov_beta[flat_beta, :] = cov_beta[:, flat_beta] = np.nan
         names = [(s + 1, term) for s in free for term in design.terms]
         _warn_separation(names, flat_beta, separated, scaled, z.shape[1])
@@ -513,10 +516,19 @@ max_categories, n_jobs
         patterns, _, inverse = compress(codes, np.zeros(codes.shape[0]))
         z = self.design_.matrix(covs)
         log_pi = _regression_em.log_softmax_rows(z @ self.beta_.to_numpy())
-        joint = log_pi + _kernels.class_loglik(patterns, self._offsets, self._log_cond)[inverse]
-        top = joint.max(axis=1, keepdims=True)
-        post = np.exp(joint - top)
-        post /= post.sum(axis=1, keepdims=True)
+        class_ll = _kernels.class_loglik(patterns, self._offsets, self._log_cond)
+        post, row_ll, _ = _kernels.regression_estep(
+            log_pi, class_ll, inverse.astype(np.int64), np.zeros(len(inverse))
+        )
+        impossible = int(np.sum(~np.isfinite(row_ll)))
+        if impossible:
+            warn(
+                f"{impossible} row(s) have answers that are impossible under every class "
+                "(probabilities estimated as exactly 0, as maximum likelihood can); their "
+                "posterior is their class probabilities given the covariates. Fit with "
+                "bayes_constant > 0 to avoid this",
+                UserWarning,
+            )
         return post, data.index
 
     def predict_proba(self, data: pd.DataFrame, covariates, unknown: str = "error") -> pd.DataFrame:

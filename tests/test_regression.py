@@ -176,7 +176,7 @@ def test_the_objective_with_bayes_constants_is_maximised_and_never_falls():
         patterns, inverse, np.ones(len(data)), zs, meas._offsets, meas._ordinal,
         meas._log_cond.copy(), start, [1, 2], a, meas._cond_prior, 200, 1e-14, trace=trace,
     )  # fmt: skip
-    assert len(trace) > 5
+    assert len(trace) > 5  # every objective evaluated, kept or not
     assert np.all(np.diff(trace) >= -1e-9 * abs(trace[-1]))
 
 
@@ -571,3 +571,81 @@ def test_the_e_step_kernels_equal_their_numpy_reference():
     ref = _regression_em.estep_reference(patterns, inverse, w, z, offsets, log_cond, beta)
     for got, expected in zip((post, row_ll, log_pi, pattern_post), ref):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_row_impossible_in_every_class_gets_its_prior_with_a_warning():
+    """Perfectly separated answers by maximum likelihood: probabilities of exactly 0, so
+    a new row mixing both classes' answers is impossible in each; its posterior is its
+    class probabilities given x (not NaN), with a warning, as LatentClassModel does."""
+    rng = np.random.default_rng(0)
+    cls = rng.integers(0, 2, 300)
+    data = pd.DataFrame({f"q{j}": cls.copy() for j in range(4)})
+    data["x"] = rng.normal(size=300) + cls
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the separation the data are made of
+        model = LatentClassRegression(2, bayes_constant=0, n_starts=2).fit(data, "x")
+    new = pd.DataFrame({"q0": [1, 1], "q1": [0, 1], "q2": [1, 1], "q3": [0, 1], "x": [0.0, 0.0]})
+    with pytest.warns(UserWarning, match="1 row.* impossible under every class"):
+        post = model.predict_proba(new, "x")
+    assert np.isfinite(post.to_numpy()).all()
+    np.testing.assert_allclose(post.iloc[0], model.prior_proba(new[["x"]]).iloc[0], rtol=1e-12)
+    # the kernels' reference agrees there, and with one class
+    offsets = np.array([0, 2])
+    patterns = np.array([[0], [1]], dtype=np.int16)
+    z = np.ones((3, 1))
+    for beta, cond in [
+        (np.array([[0.0, 0.4]]), np.array([[0.0, -np.inf], [-np.inf, 0.0]])),
+        (np.zeros((1, 1)), np.array([[0.0], [-np.inf]])),  # one class: row 2 impossible
+    ]:
+        inverse = np.array([0, 1, 1])
+        with np.errstate(divide="ignore"):
+            got = _regression_em.evaluate(
+                patterns, inverse, np.ones(3), z, offsets, cond, beta, 0.0, np.zeros(2)
+            )
+            ref = _regression_em.estep_reference(
+                patterns, inverse, np.ones(3), z, offsets, cond, beta
+            )
+        for a, b in zip(got[2:], ref):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_options_are_checked_as_the_latent_class_models_are():
+    rng = np.random.default_rng(23)
+    data, _ = simulate(rng, 100)
+    for options, message in [
+        ({"n_starts": 0}, "n_starts must be an integer >= 1"),
+        ({"tol": True}, "tol must be a finite number > 0"),
+        ({"bayes_constant": "abc"}, "bayes_constant"),
+        ({"max_categories": 1}, "max_categories"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            LatentClassRegression(2, **options).fit(data, "x")
+    model = LatentClassRegression(2, tol=np.float32(1e-8), n_starts=2).fit(data, "x")
+    assert model.converged_
+
+
+def test_a_regression_file_with_mixed_levels_loads_and_damaged_designs_are_refused(tmp_path):
+    import json
+
+    rng = np.random.default_rng(24)
+    data, _ = simulate(rng, 300)
+    data["h"] = pd.Series([1, "1", "a"] * 100, dtype=object)
+    model = LatentClassRegression(2, n_starts=2).fit(data, ["x", "h"])
+    path = tmp_path / "mixed.json"
+    model.save(path)
+    back = lca.load(path)
+    assert back.design_ == model.design_
+    assert back.n_starts_at_best_ == model.n_starts_at_best_
+    content = json.loads(path.read_text())
+    for change, message in [
+        (lambda d: d["design"].update(variables=["h", "x"]), "terms are not those"),
+        (lambda d: d["design"]["levels"][0][1].reverse(), "terms are not those"),
+        (lambda d: d["design"]["levels"].append(["z", [1, 2]]), "design levels name 'z'"),
+        (lambda d: d["covariance"][0].__setitem__(1, 123.0), "not symmetric"),
+        (lambda d: d["covariance"][0].__setitem__(0, -1.0), "negative variance"),
+    ]:
+        broken = json.loads(json.dumps(content))
+        change(broken)
+        (tmp_path / "bad.json").write_text(json.dumps(broken))
+        with pytest.raises(lca.ModelFileError, match=message):
+            lca.load(tmp_path / "bad.json")
