@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels
-from .standard_errors import Layout, add_cond_information, add_cond_scores
+from .standard_errors import Layout, add_cond_information, add_cond_scores, jacobians
 
 #: Newton steps on B per M-step, at most; each M-step starts from the last B.
 NEWTON_STEPS = 50
@@ -282,3 +282,31 @@ def information(
         info += outer
         opg += outer
     return info, opg
+
+
+def profile_errors(cov, flat, lay: Layout, sizes, cond_probs, offsets, z, w, pi, free):
+    """Standard errors of the average class sizes and of the profile's cells (the
+    ``Total`` column last) by the delta method, from the covariance ``cov`` of all
+    free parameters (``flat``: those not identified, NaN). The class sizes
+    ``sum_i w_i pi_ik / W`` depend on ``B`` (in the columns of ``z``); the cells on
+    the conditional probabilities' parameters of ``lay``, and the Total on both.
+    A cell whose derivatives touch a parameter not identified is NaN, as is one on
+    the boundary."""
+    q = z.shape[1]
+    total = float(np.sum(w))
+    jac_sizes = np.zeros((pi.shape[1], lay.n_free))
+    for a, t in enumerate(free):
+        # d pi_ik / d B[:, t] = pi_ik ([k = t] - pi_it) z_i
+        d = (w[:, None] * pi * ((np.arange(pi.shape[1]) == t) - pi[:, [t]])).T @ z / total
+        jac_sizes[:, a * q : (a + 1) * q] = d
+    _, jac_cells = jacobians(sizes, cond_probs, offsets, lay)
+    jac_cells[:, -1, :] += cond_probs @ jac_sizes  # the Total, through the class sizes
+    known = np.where(np.isnan(cov), 0.0, cov)
+    var_sizes = np.einsum("kp,pq,kq->k", jac_sizes, known, jac_sizes)
+    var_cells = np.einsum("ckp,pq,ckq->ck", jac_cells, known, jac_cells)
+    se_sizes = np.sqrt(np.maximum(var_sizes, 0.0))
+    se_cells = np.sqrt(np.maximum(var_cells, 0.0))
+    se_sizes[(np.abs(jac_sizes[:, flat]) > 0).any(axis=1)] = np.nan
+    se_cells[(np.abs(jac_cells[:, :, flat]) > 0).any(axis=2)] = np.nan
+    se_cells[:, :-1][lay.boundary] = np.nan
+    return se_sizes, se_cells

@@ -552,6 +552,13 @@ def regression_to_dict(model) -> dict:
         "beta": model.beta_.to_numpy().tolist(),
         "covariance": [[_num(v) for v in row] for row in model.covariance_],
         "fit_stats": {k: _num(v) for k, v in model._stats.items()},
+        "standard_errors": {
+            "class_sizes": [_num(v) for v in model._se.class_sizes],
+            "profile": [[_num(v) for v in row] for row in model._se.profile.to_numpy()],
+            "boundary": model._se.boundary.to_numpy().tolist(),
+            "n_free": model._se.n_free,
+            "rank": model._se.rank,
+        },
         "fitted": {
             "loglik": model.loglik_,
             "log_prior": model.log_prior_,
@@ -643,4 +650,32 @@ def regression_from_dict(d, path="<dict>"):
     model.converged_ = _get(fitted, "converged", bool, path)
     model.n_iter_ = _get(fitted, "n_iter", int, path)
     model.n_starts_at_best_ = _get(fitted, "n_starts_at_best", int, path)
+    errors = _get(d, "standard_errors", dict, path)
+    n_cat = sum(ind.n_categories for ind in measurement.indicators_)
+
+    def nan_array(key, shape):
+        def value(v):
+            if isinstance(v, list):
+                return [value(u) for u in v]
+            return np.nan if v is None else v
+
+        arr = _float_array(value(_get(errors, key, list, path)), shape, f"{key} errors", path)
+        if np.any(arr[np.isfinite(arr)] < 0):
+            _fail(path, f"{key} errors hold negative values")
+        return arr
+
+    se_sizes = nan_array("class_sizes", (k,))
+    se_cells = nan_array("profile", (n_cat, k + 1))
+    boundary = _get(errors, "boundary", list, path)
+    if not (
+        len(boundary) == n_cat
+        and all(isinstance(r, list) and len(r) == k and all(isinstance(v, bool) for v in r)
+                for r in boundary)
+    ):  # fmt: skip
+        _fail(path, f"standard errors (boundary) must be {n_cat} rows of {k} true/false")
+    n_free = _get(errors, "n_free", int, path)
+    rank = _get(errors, "rank", int, path)
+    if not 0 <= rank <= n_free:
+        _fail(path, f"standard errors: rank {rank} is not within 0..n_free={n_free}")
+    model._set_profile_errors(se_sizes, se_cells, np.array(boundary), n_free, n_free - rank)
     return model

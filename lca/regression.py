@@ -36,7 +36,7 @@ from .model import (
     as_frame,
     warn_unknown_as_missing,
 )
-from .standard_errors import layout, on_boundary
+from .standard_errors import StandardErrors, layout, on_boundary
 from .three_step import (
     _SINGULAR,
     EXTREME_LOGIT,
@@ -337,9 +337,13 @@ max_categories, n_jobs
         cov_beta[flat_beta, :] = cov_beta[:, flat_beta] = np.nan
         names = [(s + 1, term) for s in free for term in design.terms]
         _warn_separation(names, flat_beta, separated, scaled, z.shape[1])
+        se_sizes, se_cells = _regression_em.profile_errors(
+            cov, flat, lay, sizes, cond_probs, offsets, zs, wp, pi, free
+        )
         beta = np.zeros((z.shape[1], k))
         beta[:, free] = theta.reshape(len(free), z.shape[1]).T
         self._set_estimates(design, beta, cov_beta, sizes, cond_probs, measurement)
+        self._set_profile_errors(se_sizes, se_cells, lay.boundary, lay.n_free, int(flat.sum()))
         self.loglik_ = float(res["loglik"])
         self.log_prior_ = float(res["objective"] - res["loglik"])
         n_cats = [ind.n_categories for ind in self.indicators_]
@@ -439,6 +443,39 @@ max_categories, n_jobs
         )
         self.conditional_probs_ = self._profile_model.conditional_probs_
         self.measurement_model_ = measurement
+
+    def _set_profile_errors(self, se_sizes, se_cells, boundary, n_free: int, n_flat: int):
+        prof = self._profile_model.profile()
+        self._se = StandardErrors(
+            class_sizes=pd.Series(se_sizes, index=self.class_sizes_.index, name="se"),
+            profile=pd.DataFrame(se_cells, index=prof.index, columns=prof.columns),
+            method=self.se_method,
+            n_free=int(n_free),
+            rank=int(n_free - n_flat),
+            boundary=pd.DataFrame(boundary, index=prof.index, columns=self.class_sizes_.index),
+            estimates=prof,
+            estimated_sizes=self.class_sizes_.copy(),
+        )
+
+    def standard_errors(self) -> StandardErrors:
+        """Standard errors of the class sizes and of every probability in the profile.
+
+        From the covariance of all parameters that gives the coefficients' (the
+        observed information, or the sandwich with ``se_method="robust"``), by the
+        delta method: a class size, the average of the respondents' class
+        probabilities, through the coefficients; a conditional probability through
+        its own parameters; the ``Total`` through both. A probability on the
+        boundary (estimated at 0, see :meth:`LatentClassModel.standard_errors`),
+        or one that a parameter not identified enters, is NaN.
+
+        Returns
+        -------
+        lca.standard_errors.StandardErrors
+            As :meth:`LatentClassModel.standard_errors` gives it
+            (``to_frame()`` puts estimates and errors side by side).
+        """
+        self._check_fitted()
+        return self._se
 
     def save(self, path) -> None:
         """Write the fitted model to one JSON file (no pickle), the model without

@@ -108,10 +108,10 @@ def test_the_estimates_are_the_maximum_of_the_likelihood_written_out(small):
     np.testing.assert_allclose(grad, 0.0, atol=1e-4)
 
 
-def test_standard_errors_are_the_inverse_hessian_of_the_likelihood(small):
-    """The coefficients' covariance is the (beta) block of minus the inverse of the
-    log-likelihood's second differences in every parameter (the conditional
-    probabilities' parametrisation does not change that block)."""
+@pytest.fixture(scope="module")
+def small_cov(small):
+    """Minus the inverse of the log-likelihood's second differences at the estimates of
+    ``small``, in ``unpack``'s parameters."""
     data, items, z, model = small
     params, _ = packed(model, items)
 
@@ -127,9 +127,48 @@ def test_standard_errors_are_the_inverse_hessian_of_the_likelihood(small):
                 ll(params + eye[a] + eye[b]) - ll(params + eye[a] - eye[b])
                 - ll(params - eye[a] + eye[b]) + ll(params - eye[a] - eye[b])
             ) / (4 * h * h)  # fmt: skip
-    cov = np.linalg.inv(-hess)[:2, :2]
+    return params, np.linalg.inv(-hess)
+
+
+def test_standard_errors_are_the_inverse_hessian_of_the_likelihood(small, small_cov):
+    """The coefficients' covariance is the (beta) block of minus the inverse of the
+    log-likelihood's second differences in every parameter (the conditional
+    probabilities' parametrisation does not change that block)."""
+    _, _, _, model = small
+    cov = small_cov[1][:2, :2]
     np.testing.assert_allclose(model.covariance_, cov, rtol=2e-3)
     np.testing.assert_allclose(model.coefficients_["se"], np.sqrt(np.diag(cov)), rtol=1e-3)
+
+
+def test_profile_standard_errors_are_the_delta_method_on_the_likelihoods_hessian(small, small_cov):
+    """Every class size (the respondents' average class probability), conditional
+    probability and Total: its gradient in ``unpack``'s parameters (central
+    differences) with the covariance of the second differences."""
+    _, items, z, model = small
+    params, cov = small_cov
+    se = model.standard_errors()
+
+    def quantities(p):
+        beta, probs = unpack(p, 2, 2, 4)
+        eta = z @ beta
+        sizes = np.exp(eta - logsumexp(eta, axis=1, keepdims=True)).mean(axis=0)
+        cells = [probs[j][1] for j in range(4)]
+        totals = [float(sizes @ c) for c in cells]
+        return np.concatenate([sizes, np.ravel(cells), totals])
+
+    h = 1e-6
+    jac = np.column_stack(
+        [(quantities(params + h * e) - quantities(params - h * e)) / (2 * h)
+         for e in np.eye(params.size)]
+    )  # fmt: skip
+    expected = np.sqrt(np.einsum("ip,pq,iq->i", jac, cov, jac))
+    got = np.concatenate(
+        [se.class_sizes.to_numpy()]
+        + [se.profile.loc[(item, 1), [1, 2]].to_numpy() for item in items]
+        + [[se.profile.loc[(item, 1), "Total"] for item in items]]
+    )
+    np.testing.assert_allclose(got, expected, rtol=2e-3)
+    assert se.n_free == se.rank == params.size
 
 
 def test_the_objective_with_bayes_constants_is_maximised_and_never_falls():
@@ -430,6 +469,9 @@ def test_a_saved_regression_loads_and_predicts_bit_for_bit(tmp_path):
         back.likelihood_ratio_test(), model.likelihood_ratio_test(), check_exact=True
     )
     assert back.measurement_model_.loglik_ == model.measurement_model_.loglik_
+    pd.testing.assert_frame_equal(
+        back.standard_errors().to_frame(), model.standard_errors().to_frame(), check_exact=True
+    )
     assert str(back) == str(model)
     content = json.loads(path.read_text())
     for change, message in [
