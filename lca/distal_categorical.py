@@ -232,16 +232,17 @@ def cell_pieces(p: np.ndarray, q: np.ndarray, d: np.ndarray) -> tuple:
     return log_f, score, r
 
 
-def cell_hessian(p: np.ndarray, q: np.ndarray, d: np.ndarray, table: np.ndarray) -> np.ndarray:
+def cell_hessian(p: np.ndarray, q: np.ndarray, d: np.ndarray, table: np.ndarray, pieces=None):
     """Analytic Hessian of ``sum_tc n[t, c] log f(t, c)`` over every logit.
 
     ``d^2 log f = E_r[d^2 log(P(s) q[c, s])] + Cov_r(d log(P(s) q[c, s]))``: the
     complete-data terms, averaged over ``r = P(s | t, c)``, plus the covariance over
-    ``r`` of their scores (Louis 1982).
+    ``r`` of their scores (Louis 1982). ``pieces``: :func:`cell_pieces` at ``(p, q)``,
+    if already computed.
     """
     n_cats, k = q.shape
     n_par = k + n_cats * k
-    _, score, r = cell_pieces(p, q, d)
+    _, score, r = cell_pieces(p, q, d) if pieces is None else pieces
     beta = k + np.arange(n_cats)[:, None] * k + np.arange(k)[None, :]  # (c, s) -> index
     # complete-data score of (class s, category c): e_s - p over alpha, [c = c'] - q[c', s]
     # over beta[c', s]
@@ -274,9 +275,10 @@ def proportion_jacobian(q: np.ndarray) -> np.ndarray:
     return jac.reshape(n_cats * k, -1)
 
 
-def table_score(p, q, d, table, free) -> np.ndarray:
-    """The table log-likelihood's gradient over the free logits."""
-    _, score, _ = cell_pieces(p, q, d)
+def table_score(p, q, d, table, free, pieces=None) -> np.ndarray:
+    """The table log-likelihood's gradient over the free logits (``pieces`` as for
+    :func:`cell_hessian`)."""
+    _, score, _ = cell_pieces(p, q, d) if pieces is None else pieces
     return np.einsum("tc,tcp->p", table, score[:, :, free])
 
 
@@ -304,10 +306,11 @@ def newton_polish(p, q, d, table, max_steps: int = 20) -> tuple:
     x = full[free]
     ll = table_loglik(p, q, d, table)
     for _ in range(max_steps):
-        grad = table_score(p, q, d, table, free)
+        pieces = cell_pieces(p, q, d)  # once per step, for the score and the Hessian
+        grad = table_score(p, q, d, table, free, pieces)
         if np.max(np.abs(grad)) <= 1e-12 * table.sum():  # at the maximum already
             break
-        info = -cell_hessian(p, q, d, table)[np.ix_(free, free)]
+        info = -cell_hessian(p, q, d, table, pieces)[np.ix_(free, free)]
         try:
             chol = np.linalg.cholesky(info)
         except np.linalg.LinAlgError:
