@@ -245,12 +245,19 @@ def _weights_column(column: pd.Series, path: str) -> pd.Series:
 
 
 def _model_options(args) -> dict:
-    if args.starts < 1:
-        raise CLIError(f"--starts {args.starts}: give at least 1 random start")
     if args.split_merge < 0:
         raise CLIError(f"--split-merge {args.split_merge}: give 0 (none) or more moves")
     if args.pattern_starts < 0:
         raise CLIError(f"--pattern-starts {args.pattern_starts}: give 0 (none) or more starts")
+    options = _base_options(args)
+    options.update(split_merge=args.split_merge, pattern_starts=args.pattern_starts)
+    return options
+
+
+def _base_options(args) -> dict:
+    """The options of ``base_args``: starts, seed, Bayes constant, threads, ordinal."""
+    if args.starts < 1:
+        raise CLIError(f"--starts {args.starts}: give at least 1 random start")
     if args.seed < 0:
         raise CLIError(f"--seed {args.seed}: give a seed >= 0")
     if not (args.bayes_constant >= 0 and math.isfinite(args.bayes_constant)):
@@ -264,8 +271,6 @@ def _model_options(args) -> dict:
         "random_state": args.seed,
         "bayes_constant": args.bayes_constant,
         "n_jobs": args.jobs,
-        "split_merge": args.split_merge,
-        "pattern_starts": args.pattern_starts,
     }
 
 
@@ -524,7 +529,13 @@ def _assigned(df, model, unknown, missing=None):
     clash = [c for c in added if c in df.columns]
     if clash:
         raise CLIError(f"the data already have column(s) {clash}, which assign writes; rename them")
-    post = model.predict_proba(df, unknown=unknown)
+    if hasattr(model, "design_"):  # a latent class regression: its covariates too
+        absent = [v for v in model.design_.variables if v not in df.columns]
+        if absent:
+            raise CLIError(f"the data have no column(s) {absent}, covariates of the model")
+        post = model.predict_proba(df, list(model.design_.variables), unknown=unknown)
+    else:
+        post = model.predict_proba(df, unknown=unknown)
     post.columns = [f"posterior_{c}" for c in post.columns]
     out = df.assign(**{c: post[c] for c in post.columns})
     out["class"] = post.to_numpy().argmax(axis=1) + 1
@@ -541,6 +552,10 @@ def cmd_assign(args) -> int:
         check_out_path(args.out, table=True)
     model, path, preset = _assign_inputs(args)
     if args.dask:
+        if hasattr(model, "design_"):
+            raise CLIError(
+                "assign --dask does not take a latent class regression yet; assign in memory"
+            )
         return _assign_dask(model, path, preset, args)
     df = read_table(path, missing_markers(args.missing))
     if preset is not None:
@@ -583,22 +598,13 @@ def _answers_and_weights(args, df) -> tuple:
 
 def cmd_covariates(args) -> int:
     model, df = _step3_inputs(args)
-    names = [c.strip() for c in args.covariates.split(",") if c.strip()]
-    categorical = [c.strip() for c in (args.categorical or "").split(",") if c.strip()]
-    absent = [c for c in [*names, *categorical] if c not in df.columns]
-    if absent:
-        raise CLIError(f"{args.data} has no column(s) {absent}")
-    stray = [c for c in categorical if c not in names]
-    if stray:
-        raise CLIError(f"--categorical names {stray}, which are not in --covariates")
+    names = list(_covariate_frame(df, args.covariates, args.categorical, args.data).columns)
     if args.drop_missing:
         missing = df[names].isna().any(axis=1)
         if missing.any():
             print(f"left out {int(missing.sum())} of {len(df)} rows with a missing covariate")
             df = df[~missing]
-    covariates = df[names].copy()
-    for c in categorical:  # numbers that are codes: one indicator column per code
-        covariates[c] = pd.Categorical(covariates[c])
+    covariates = _covariate_frame(df, args.covariates, args.categorical, args.data)
     answers, weights = _answers_and_weights(args, df)
     effects = model.covariate_effects(
         covariates,
@@ -614,6 +620,48 @@ def cmd_covariates(args) -> int:
     if args.out:
         write_table(effects.coefficients, args.out)
         print(f"wrote {args.out}")
+    return 0
+
+
+def _covariate_frame(df, covariates: str, categorical: str | None, path: str):
+    """The named covariate columns, those in ``categorical`` as categories."""
+    names = [c.strip() for c in covariates.split(",") if c.strip()]
+    coded = [c.strip() for c in (categorical or "").split(",") if c.strip()]
+    absent = [c for c in [*names, *coded] if c not in df.columns]
+    if absent:
+        raise CLIError(f"{path} has no column(s) {absent}")
+    stray = [c for c in coded if c not in names]
+    if stray:
+        raise CLIError(f"--categorical names {stray}, which are not in --covariates")
+    frame = df[names].copy()
+    for c in coded:  # numbers that are codes: one indicator column per code
+        frame[c] = pd.Categorical(frame[c])
+    return frame
+
+
+def cmd_regress(args) -> int:
+    import lca
+
+    check_out_path(args.out)
+    check_out_path(args.coefficients, "--coefficients", table=True)
+    if args.classes < 2:
+        raise CLIError(f"--classes {args.classes}: a regression on covariates needs 2 or more")
+    df = read_table(args.data, missing_markers(args.missing))
+    covariates = _covariate_frame(df, args.covariates, args.categorical, args.data)
+    if args.weights in covariates.columns:
+        raise CLIError(f"{args.weights!r} is the weights column; it cannot be a covariate too")
+    data, w = select_columns(
+        df.drop(columns=list(covariates.columns)), args.columns, args.weights, args.data
+    )
+    options = _base_options(args)
+    model = lca.LatentClassRegression(args.classes, reference=args.reference, **options)
+    model.fit(data, covariates, weights=w)
+    print(model.as_text())
+    model.save(args.out)
+    print(f"wrote {args.out}")
+    if args.coefficients is not None:
+        write_table(model.coefficients_, args.coefficients)
+        print(f"wrote {args.coefficients}")
     return 0
 
 
@@ -716,7 +764,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="answers the model does not know: refuse (default) or treat as missing",
         )  # fmt: skip
 
-    def model_args(p):
+    def base_args(p):
         p.add_argument("data", help="CSV, Parquet, SPSS (.sav) or Stata (.dta) file")
         missing_arg(p)
         p.add_argument("--columns", help="indicator columns, comma separated (default: all)")
@@ -730,6 +778,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         p.add_argument("--bayes-constant", type=float, default=1.0, help="default 1 (Latent GOLD)")
         p.add_argument("--jobs", type=int, default=1, help="threads (default 1)")
+
+    def model_args(p):
+        base_args(p)
         p.add_argument(
             "--split-merge", type=int, default=0, metavar="M",
             help="after the starts, try up to M split-and-merge moves on the best solution "
@@ -847,6 +898,22 @@ def build_parser() -> argparse.ArgumentParser:
     step3_args(cov)
     cov.add_argument("--out", help="CSV of the coefficients to write")
     cov.set_defaults(func=cmd_covariates)
+
+    reg = sub.add_parser(
+        "regress",
+        help="fit a latent class regression: class sizes depending on covariates (one step)",
+    )
+    base_args(reg)
+    reg.add_argument("--classes", required=True, type=int, help="number of classes")
+    reg.add_argument("--covariates", required=True, help="covariate columns, comma separated")
+    reg.add_argument(
+        "--categorical",
+        help="covariates coded as numbers that are categories (one column per code)",
+    )
+    reg.add_argument("--reference", type=int, default=1, help="reference class (default 1)")
+    reg.add_argument("--out", required=True, help="model file to write (JSON)")
+    reg.add_argument("--coefficients", help="also write the coefficients to this CSV")
+    reg.set_defaults(func=cmd_regress)
 
     dis = sub.add_parser(
         "distal",

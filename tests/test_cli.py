@@ -1120,3 +1120,40 @@ def test_distal_categorical_writes_the_ml_proportions(election_files, tmp_path, 
     ).proportions  # fmt: skip
     assert len(table) == len(expected) == (7 + 2) * len(model.classes_)
     np.testing.assert_allclose(table.to_numpy(), expected.to_numpy(), rtol=1e-9)
+
+
+def test_regress_then_assign_with_the_covariates(tmp_path, capsys):
+    """lca regress fits a latent class regression from a CSV (a numeric covariate and
+    codes that are categories), writes the model and the coefficients; lca assign then
+    reads the covariates from the data by the model's names, as the Python API does."""
+    df = lca.datasets.load_election()
+    has = df["PARTY"].notna()
+    data = df.loc[has, [*df.columns[:6], "PARTY"]].reset_index(drop=True)
+    data["region"] = np.arange(len(data)) % 3 + 1  # codes 1, 2, 3
+    path = tmp_path / "election.csv"
+    data.to_csv(path, index=False)
+    model_path, coef_path = tmp_path / "r.json", tmp_path / "coef.csv"
+    assert main(["regress", str(path), "--classes", "2", "--covariates", "PARTY,region",
+                 "--categorical", "region", "--starts", "4", "--out", str(model_path),
+                 "--coefficients", str(coef_path)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "Latent class regression: 2 classes" in out and "region[2]" in out
+    model = lca.load(model_path)
+    assert model.design_.variables == ("PARTY", "region")
+    coef = pd.read_csv(coef_path)
+    np.testing.assert_allclose(coef["coef"], model.coefficients_["coef"], rtol=1e-12)
+    assigned_path = tmp_path / "assigned.csv"
+    assert main(["assign", str(model_path), str(path), "--out", str(assigned_path)]) == 0
+    assigned = pd.read_csv(assigned_path)
+    covariates = data[["PARTY"]].assign(region=pd.Categorical(data["region"]))
+    expected = model.predict_proba(data.iloc[:, :6], covariates)
+    np.testing.assert_allclose(
+        assigned[["posterior_1", "posterior_2"]].to_numpy(), expected.to_numpy(), rtol=1e-9
+    )
+    # the covariates must be there, and no column can be both
+    data.drop(columns="region").to_csv(tmp_path / "no_cov.csv", index=False)
+    assert main(["assign", str(model_path), str(tmp_path / "no_cov.csv")]) == 2
+    assert "covariates of the model" in capsys.readouterr().err
+    assert main(["regress", str(path), "--classes", "2", "--covariates", "AGE",
+                 "--out", str(model_path)]) == 2  # fmt: skip
+    assert "no column(s) ['AGE']" in capsys.readouterr().err
