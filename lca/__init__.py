@@ -16,7 +16,7 @@ from .encoding import DataError
 from .exceptions import ConvergenceWarning, DataWarning, ModelFileError, NotFittedError
 from .io import load
 from .model import LatentClassModel
-from .regression import LatentClassRegression
+from .regression import LatentClassRegression, compare_regressions
 from .selection import Comparison, compare
 from .simulate import simulate
 
@@ -33,6 +33,7 @@ __all__ = [
     "__version__",
     "blrt",
     "compare",
+    "compare_regressions",
     "datasets",
     "load",
     "presets",

@@ -496,6 +496,11 @@ max_categories, n_jobs
         self._check_fitted()
         return self.beta_.columns
 
+    @property
+    def n_classes_(self) -> int:
+        """K, the number of classes fitted."""
+        return len(self.classes_)
+
     def fit_stats(self) -> pd.Series:
         """The fit statistics of :meth:`LatentClassModel.fit_stats`, the information
         criteria with the coefficients counted; L2, X2 and df are NaN (the cross-table
@@ -701,3 +706,55 @@ def _check_not_indicators(data, covs: pd.DataFrame, weights) -> None:
                 f"indicator; give the covariates by name (covariates={both!r}) to take them "
                 "out of the indicators, or drop them from the data"
             )
+
+
+def compare_regressions(
+    data: pd.DataFrame,
+    covariates,
+    n_classes=range(2, 11),
+    *,
+    weights=None,
+    **options,
+):
+    """Latent class regressions with different numbers of classes, side by side.
+
+    Parameters
+    ----------
+    data, covariates, weights
+        As for :meth:`LatentClassRegression.fit`.
+    n_classes : iterable of int, default=range(2, 11)
+        Numbers of classes, each 2 or more.
+    **options
+        :class:`LatentClassRegression` options (``n_starts``, ``bayes_constant``,
+        ``random_state``, ...), the same for every model.
+
+    Returns
+    -------
+    lca.Comparison
+        As :func:`lca.compare` gives it: ``table`` indexed by ``n_classes`` with
+        every ``fit_stats()`` entry (the information criteria count the
+        coefficients; L2, X2 and df are NaN), ``smallest_class``,
+        ``n_starts_at_best`` and ``converged`` (``max_bvr`` NaN); ``models``;
+        ``best(criterion)``, ``summary()`` and ``plot()``.
+    """
+    from .selection import EXTRA_COLUMNS, Comparison
+
+    ks = [int(k) for k in n_classes]
+    if not ks or len(set(ks)) != len(ks):
+        raise ValueError(f"n_classes must be distinct numbers of classes, got {ks}")
+    models, rows = {}, {}
+    for k in ks:
+        model = LatentClassRegression(k, **options).fit(data, covariates, weights=weights)
+        models[k] = model
+        row = model.fit_stats().to_dict()
+        row["smallest_class"] = float(np.min(model.class_sizes_.to_numpy()))
+        row["n_starts_at_best"] = int(model.n_starts_at_best_)
+        row["converged"] = bool(model.converged_)
+        row["max_bvr"] = float("nan")  # bivariate residuals: not with covariates yet
+        rows[k] = row
+    columns = [*criteria.FIT_STAT_NAMES, *EXTRA_COLUMNS]
+    table = pd.DataFrame(
+        [rows[k] for k in ks], index=pd.Index(ks, name="n_classes"), columns=columns
+    )
+    table = table.astype({"n_parameters": int, "n_starts_at_best": int, "converged": bool})
+    return Comparison(table=table, models=models)

@@ -691,3 +691,20 @@ def test_a_regression_file_with_mixed_levels_loads_and_damaged_designs_are_refus
         (tmp_path / "bad.json").write_text(json.dumps(broken))
         with pytest.raises(lca.ModelFileError, match=message):
             lca.load(tmp_path / "bad.json")
+
+
+def test_compare_regressions_tabulates_each_models_fit_and_picks_by_bic():
+    rng = np.random.default_rng(25)
+    data, _ = simulate(rng, 600)
+    comparison = lca.compare_regressions(data, ["x", "g"], range(2, 5), n_starts=4)
+    assert list(comparison.table.index) == [2, 3, 4]
+    for k, model in comparison.models.items():
+        assert isinstance(model, LatentClassRegression) and model.n_classes_ == k
+        stats = model.fit_stats()
+        assert comparison.table.loc[k, "bic"] == stats["bic"]
+        assert comparison.table.loc[k, "n_parameters"] == model.n_parameters_
+        assert comparison.table.loc[k, "smallest_class"] == model.class_sizes_.min()
+    assert comparison.best("bic") == int(comparison.table["bic"].idxmin()) == 3  # 3 true
+    assert "Comparison of models" in comparison.summary().as_text()
+    with pytest.raises(ValueError, match="distinct"):
+        lca.compare_regressions(data, ["x"], [2, 2])
