@@ -72,6 +72,19 @@ def packed(model, items, ref=0):
     ), order
 
 
+def assert_refused(content: dict, tmp_path, changes) -> None:
+    """Each ``(change, message)`` made to a copy of a model file's ``content`` makes
+    ``lca.load`` refuse it with a ModelFileError matching ``message``."""
+    import json
+
+    for change, message in changes:
+        broken = json.loads(json.dumps(content))
+        change(broken)
+        (tmp_path / "bad.json").write_text(json.dumps(broken))
+        with pytest.raises(lca.ModelFileError, match=message):
+            lca.load(tmp_path / "bad.json")
+
+
 @pytest.fixture(scope="module")
 def small():
     """400 respondents, 4 binary indicators (some answers missing), 2 classes, x."""
@@ -474,18 +487,17 @@ def test_a_saved_regression_loads_and_predicts_bit_for_bit(tmp_path):
     )
     assert str(back) == str(model)
     content = json.loads(path.read_text())
-    for change, message in [
-        (lambda d: d.update(format_version=2), "newer than this lca reads"),
-        (lambda d: d["beta"].pop(), "beta has shape"),
-        (lambda d: d["beta"][0].__setitem__(1, 0.5), "reference class's column 0"),
-        (lambda d: d["design"].update(levels=[["g", ["a"]]]), "at least 2 labels"),
-        (lambda d: d["measurement_model"].update(n_classes=2), "class_sizes has shape"),
-    ]:
-        broken = json.loads(json.dumps(content))
-        change(broken)
-        (tmp_path / "bad.json").write_text(json.dumps(broken))
-        with pytest.raises(lca.ModelFileError, match=message):
-            lca.load(tmp_path / "bad.json")
+    assert_refused(
+        content,
+        tmp_path,
+        [
+            (lambda d: d.update(format_version=2), "newer than this lca reads"),
+            (lambda d: d["beta"].pop(), "beta has shape"),
+            (lambda d: d["beta"][0].__setitem__(1, 0.5), "reference class's column 0"),
+            (lambda d: d["design"].update(levels=[["g", ["a"]]]), "at least 2 labels"),
+            (lambda d: d["measurement_model"].update(n_classes=2), "class_sizes has shape"),
+        ],
+    )
 
 
 def test_separation_is_held_at_infinity_with_a_warning_and_a_bayes_constant_keeps_it_finite():
@@ -679,18 +691,17 @@ def test_a_regression_file_with_mixed_levels_loads_and_damaged_designs_are_refus
     assert back.design_ == model.design_
     assert back.n_starts_at_best_ == model.n_starts_at_best_
     content = json.loads(path.read_text())
-    for change, message in [
-        (lambda d: d["design"].update(variables=["h", "x"]), "terms are not those"),
-        (lambda d: d["design"]["levels"][0][1].reverse(), "terms are not those"),
-        (lambda d: d["design"]["levels"].append(["z", [1, 2]]), "design levels name 'z'"),
-        (lambda d: d["covariance"][0].__setitem__(1, 123.0), "not symmetric"),
-        (lambda d: d["covariance"][0].__setitem__(0, -1.0), "negative variance"),
-    ]:
-        broken = json.loads(json.dumps(content))
-        change(broken)
-        (tmp_path / "bad.json").write_text(json.dumps(broken))
-        with pytest.raises(lca.ModelFileError, match=message):
-            lca.load(tmp_path / "bad.json")
+    assert_refused(
+        content,
+        tmp_path,
+        [
+            (lambda d: d["design"].update(variables=["h", "x"]), "terms are not those"),
+            (lambda d: d["design"]["levels"][0][1].reverse(), "terms are not those"),
+            (lambda d: d["design"]["levels"].append(["z", [1, 2]]), "design levels name 'z'"),
+            (lambda d: d["covariance"][0].__setitem__(1, 123.0), "not symmetric"),
+            (lambda d: d["covariance"][0].__setitem__(0, -1.0), "negative variance"),
+        ],
+    )
 
 
 def test_compare_regressions_tabulates_each_models_fit_and_picks_by_bic():
