@@ -255,6 +255,13 @@ def _float_array(values, shape, what, path) -> np.ndarray:
     return arr
 
 
+def _nulls_as_nan(raw):
+    """A (nested) list of numbers from a file with its nulls (written for NaN) as NaN."""
+    if isinstance(raw, list):
+        return [_nulls_as_nan(v) for v in raw]
+    return np.nan if raw is None else raw
+
+
 def _probabilities(arr: np.ndarray, what: str, path) -> None:
     if not np.all(np.isfinite(arr)):
         _fail(path, f"{what} holds values that are not finite numbers")
@@ -447,9 +454,7 @@ def _read_fitted(model, d: dict, k: int, path) -> None:
     for kind, table in tables.items():
         if not (np.all(np.isfinite(table)) and np.all(table >= 0)):
             _fail(path, f"classification table {kind!r} holds values that are not counts")
-    avepp = _float_array(
-        [np.nan if v is None else v for v in _get(d, "avepp", list, path)], (k,), "avepp", path
-    )
+    avepp = _float_array(_nulls_as_nan(_get(d, "avepp", list, path)), (k,), "avepp", path)
     fitted = _get(d, "fitted", dict, path)
     model._stats = stats
     model._tables = tables
@@ -628,11 +633,7 @@ def regression_from_dict(d, path="<dict>"):
         _fail(path, "beta must be finite, with the reference class's column 0")
     n_free = q * (k - 1)
     raw_cov = _get(d, "covariance", list, path)
-    cov = _float_array(
-        [[np.nan if v is None else v for v in row] if isinstance(row, list) else row
-         for row in raw_cov],
-        (n_free, n_free), "covariance", path,
-    )  # fmt: skip
+    cov = _float_array(_nulls_as_nan(raw_cov), (n_free, n_free), "covariance", path)
     known = ~np.isnan(cov)
     if not (np.array_equal(known, known.T) and np.all(cov[known] == cov.T[known])):
         _fail(path, "the coefficients' covariance is not symmetric")
@@ -654,12 +655,8 @@ def regression_from_dict(d, path="<dict>"):
     n_cat = sum(ind.n_categories for ind in measurement.indicators_)
 
     def nan_array(key, shape):
-        def value(v):
-            if isinstance(v, list):
-                return [value(u) for u in v]
-            return np.nan if v is None else v
-
-        arr = _float_array(value(_get(errors, key, list, path)), shape, f"{key} errors", path)
+        raw = _nulls_as_nan(_get(errors, key, list, path))
+        arr = _float_array(raw, shape, f"{key} errors", path)
         if np.any(arr[np.isfinite(arr)] < 0):
             _fail(path, f"{key} errors hold negative values")
         return arr
