@@ -171,6 +171,10 @@ def evaluate(patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond
     return loglik + log_prior, loglik, post, row_ll, log_pi, pattern_post
 
 
+#: The names of :func:`evaluate`'s results, as :func:`regression_em` returns them.
+STATE = ("objective", "loglik", "post", "row_loglik", "log_pi", "pattern_post")
+
+
 def estep_reference(patterns, inverse, w, z, offsets, log_cond, beta):
     """:func:`evaluate`'s ``(post, row_loglik, log_pi, pattern_post)`` in plain NumPy,
     the reference of its kernels."""
@@ -192,9 +196,9 @@ def regression_em(
 ) -> dict:  # fmt: skip
     """EM from ``(log_cond, beta)``: stops when an iteration raises the objective by at
     most ``tol`` relative, or after ``max_iter`` E-steps. ``trace``, if a list, gets
-    the objective of every point evaluated, kept or not. Returns the estimates,
-    ``objective``, ``loglik``, ``post`` (the rows' posteriors there), ``n_iter`` and
-    ``converged``."""
+    the objective of every point evaluated, kept or not. Returns the estimates, the
+    ``STATE`` of :func:`evaluate` there (``objective``, ``loglik``, ``post``, ...),
+    ``n_iter`` and ``converged``."""
     class_share = class_prior / float(np.sum(w))
     state = evaluate(patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond_prior)
     converged = False
@@ -224,15 +228,10 @@ def regression_em(
         if not gain > tol * abs(new[0]):
             converged = True
             break
-    objective, loglik, post, row_ll, log_pi, _ = state
     return {
         "log_cond": log_cond,
         "beta": beta,
-        "objective": objective,
-        "loglik": loglik,
-        "post": post,
-        "row_loglik": row_ll,
-        "log_pi": log_pi,
+        **dict(zip(STATE, state)),
         "n_iter": n_iter,
         "converged": converged,
     }

@@ -294,10 +294,7 @@ max_categories, n_jobs
         sizes = (wp @ pi) / total
 
         cond_probs = np.exp(log_cond)
-        pattern_post = np.column_stack(
-            [np.bincount(inverse, weights=wp * post[:, s], minlength=patterns.shape[0])
-             for s in range(k)]
-        )  # fmt: skip
+        pattern_post = res["pattern_post"][:, order]
         counts = _kernels.class_counts(patterns, offsets, pattern_post, int(offsets[-1]))
         fixed = on_boundary(
             patterns, None, None, cond_probs, offsets, ordinal, cond_prior,
@@ -404,12 +401,18 @@ max_categories, n_jobs
             lambda items: _em._map(run, items, _em.effective_n_jobs(self.n_jobs), True),
         )
         # _em._search names the point (log_class, log_cond): here (log_cond, beta)
-        res = _regression_em.regression_em(
-            patterns, inverse, w, z, offsets, ordinal, best.log_class, best.log_cond, free,
-            class_prior, cond_prior, 1, float(self.tol),
+        state = _regression_em.evaluate(
+            patterns, inverse, w, z, offsets, best.log_class, best.log_cond,
+            class_prior / float(np.sum(w)), cond_prior,
         )  # fmt: skip
-        res.update(n_iter=best.n_iter, converged=best.converged, n_at_best=best.n_starts_at_best)
-        return res
+        return {
+            "log_cond": best.log_class,
+            "beta": best.log_cond,
+            **dict(zip(_regression_em.STATE, state)),
+            "n_iter": best.n_iter,
+            "converged": best.converged,
+            "n_at_best": best.n_starts_at_best,
+        }
 
     def _set_estimates(self, design, beta, cov_beta, sizes, cond_probs, measurement) -> None:
         """The fitted coefficients and measurement part, from fit or from a file (the
