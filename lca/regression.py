@@ -263,6 +263,8 @@ max_categories, n_jobs
         positive = w > 0
         counted = covs[positive]
         design = Design.from_frame(counted)
+        if not positive.all():
+            _check_unweighted_levels(design, covs[~positive])
         z = design.matrix(counted)
         if np.linalg.matrix_rank(z) < z.shape[1]:
             _check_rank(z, design.terms)
@@ -691,6 +693,19 @@ def _split_covariates(data, covariates) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not names:
         raise DataError("no covariates given")
     return data.drop(columns=names), data[names]
+
+
+def _check_unweighted_levels(design: Design, uncounted: pd.DataFrame) -> None:
+    """Refuse a category held only by rows of weight 0: the fit learns nothing of it,
+    so those rows could not be assigned afterwards (``predict`` would refuse them)."""
+    try:
+        design.matrix(uncounted)
+    except DataError as err:
+        raise DataError(
+            f"{err}, give those rows a positive weight, or leave them out. Only rows of "
+            "weight 0 hold that category, so the regression learns nothing of it and "
+            "could not assign them"
+        ) from None
 
 
 def _check_not_indicators(data, covs: pd.DataFrame, weights) -> None:

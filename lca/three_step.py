@@ -77,12 +77,15 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .encoding import DataError, plain_name
-from .exceptions import ConvergenceWarning, warn
+from .exceptions import ConvergenceWarning, DataWarning, warn
 
 CORRECTIONS = ("ml", "bch", "none")
 ASSIGNMENTS = ("modal", "proportional")
 SE_METHODS = ("hessian", "robust")
 INTERCEPT = "Intercept"
+#: A categorical covariate with more categories than this is warned of: one
+#: coefficient per category and class, most of them resting on few respondents.
+MANY_LEVELS = 50
 
 #: What a singular information matrix means here, and what to do.
 _SINGULAR = (
@@ -306,6 +309,14 @@ class Design:
                     raise DataError(
                         f"covariate {col!r} has one category only ({found[0]!r}); "
                         "it says nothing about the classes: drop it"
+                    )
+                if len(found) > MANY_LEVELS:
+                    warn(
+                        f"covariate {col!r} has {len(found)} categories, each with its own "
+                        "coefficient(s): if it identifies respondents, drop it; if it holds "
+                        "numbers as text, convert it with pd.to_numeric; otherwise group its "
+                        f"categories into at most {MANY_LEVELS}",
+                        DataWarning,
                     )
                 levels[str(col)] = found
         return cls(variables=tuple(str(c) for c in frame.columns), levels=levels)

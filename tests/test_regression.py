@@ -386,6 +386,24 @@ def test_pattern_loglik_and_its_kernel_by_plain_loops():
             assert got[p, k] == pytest.approx(expected, abs=1e-14)
 
 
+def test_a_category_only_rows_of_weight_0_hold_is_refused_and_a_many_level_one_warned():
+    rng = np.random.default_rng(19)
+    data, _ = simulate(rng, 200)
+    weights = np.ones(200)
+    weights[[4, 9]] = 0
+    data.loc[[4, 9], "g"] = "d"  # held by rows of weight 0 only: predict could not assign them
+    with pytest.raises(DataError, match=r"'g' holds 'd' at row 4.*positive weight.*weight 0"):
+        LatentClassRegression(2).fit(data, ["x", "g"], weights=weights)
+    data.loc[9, "g"] = "a"  # the same rows of weight 0 with known categories are assigned
+    data.loc[4, "g"] = "b"
+    model = LatentClassRegression(2).fit(data, ["x", "g"], weights=weights)
+    assert model.predict(data, ["x", "g"]).notna().all()
+    # an identifier-like covariate (60 categories) is fitted, with a warning
+    data["id"] = [f"r{i % 60}" for i in range(200)]
+    with pytest.warns(lca.DataWarning, match="'id' has 60 categories.*at most 50"):
+        LatentClassRegression(2, n_starts=1, max_iter=50).fit(data, ["x", "id"])
+
+
 def test_bad_covariates_and_options_get_clear_errors():
     rng = np.random.default_rng(16)
     data, _ = simulate(rng, 200)
