@@ -33,8 +33,14 @@ UNWEIGHTED_BASE_ROW = "Unweighted base"
 # -- bivariate residuals ---------------------------------------------------------------
 
 
-def _pair_residual(patterns, weights, j, jj, block_j, block_jj, class_probs) -> float:
-    """Pearson X2 of one two-way table over the respondents who answered both."""
+def _pair_residual(patterns, weights, j, jj, block_j, block_jj, class_probs, mass=None) -> float:
+    """Pearson X2 of one two-way table over the respondents who answered both.
+
+    The expected table is ``sum_i w_i P(class | i) P(y_j | class) P(y_j' | class)``
+    over those respondents: ``class_probs`` times their weight when every respondent
+    has the same class probabilities, else ``mass`` (per pattern, the sum of
+    ``w_i P(class | z_i)`` over its respondents, shape (n_patterns, K)).
+    """
     a = patterns[:, j].astype(np.int64)
     b = patterns[:, jj].astype(np.int64)
     ok = (a >= 0) & (b >= 0)
@@ -44,7 +50,8 @@ def _pair_residual(patterns, weights, j, jj, block_j, block_jj, class_probs) -> 
     n_pair = observed.sum()
     if n_pair <= 0 or n_a < 2 or n_b < 2:
         return float("nan")
-    expected = n_pair * (block_j * class_probs) @ block_jj.T
+    classes = n_pair * class_probs if mass is None else mass[ok].sum(axis=0)
+    expected = (block_j * classes) @ block_jj.T
     positive = expected > 0
     if np.any(observed[~positive] > 0):
         return float("inf")  # an answer pair the model says is impossible
@@ -64,7 +71,7 @@ def bivariate_residuals(model) -> pd.DataFrame:
 
     Parameters
     ----------
-    model : LatentClassModel
+    model : LatentClassModel or LatentClassRegression
         Fitted to data in this session (a model loaded from a file keeps no
         data).
 
@@ -83,19 +90,28 @@ def bivariate_residuals(model) -> pd.DataFrame:
     indicator of one category, gets NaN. A cell with an observed answer but
     an expected count of exactly 0 (possible with ``bayes_constant=0``) makes
     the BVR infinite.
+
+    For a :class:`~lca.LatentClassRegression` the class sizes are each
+    respondent's own, given the covariates, as in Latent GOLD with
+    covariates: the expected table is
+    ``sum_i w_i sum_k P(k | z_i) P(y_j | k) P(y_j' | k)`` over the
+    respondents who answered both.
     """
     patterns = model._patterns
     weights = model._pattern_weights
     offsets = model._offsets
     cond = model._cond_probs
-    class_probs = model._class_probs
+    class_probs = getattr(model, "_class_probs", None)
+    mass = getattr(model, "_pattern_class_mass", None)
     names = [ind.name for ind in model.indicators_]
     n_ind = len(names)
     out = np.full((n_ind, n_ind), np.nan)
     blocks = [cond[offsets[j] : offsets[j + 1]] for j in range(n_ind)]
     for j in range(n_ind):
         for jj in range(j + 1, n_ind):
-            value = _pair_residual(patterns, weights, j, jj, blocks[j], blocks[jj], class_probs)
+            value = _pair_residual(
+                patterns, weights, j, jj, blocks[j], blocks[jj], class_probs, mass
+            )
             out[j, jj] = out[jj, j] = value
     index = pd.Index(names, name="indicator", dtype=object)
     return pd.DataFrame(out, index=index, columns=index.rename(None))

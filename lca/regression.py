@@ -343,6 +343,12 @@ max_categories, n_jobs
         beta[:, free] = theta.reshape(len(free), z.shape[1]).T
         self._set_estimates(design, beta, cov_beta, sizes, cond_probs, measurement)
         self._set_profile_errors(se_sizes, se_cells, lay.boundary, lay.n_free, int(flat.sum()))
+        n_patterns = patterns.shape[0]
+        self._patterns = patterns  # kept for the bivariate residuals, as the model keeps them
+        self._pattern_weights = np.bincount(inverse, weights=wp, minlength=n_patterns)
+        self._pattern_class_mass = np.column_stack(
+            [np.bincount(inverse, weights=wp * pi[:, s], minlength=n_patterns) for s in range(k)]
+        )
         self.loglik_ = float(res["loglik"])
         self.log_prior_ = float(res["objective"] - res["loglik"])
         n_cats = [ind.n_categories for ind in self.indicators_]
@@ -481,6 +487,27 @@ max_categories, n_jobs
         """
         self._check_fitted()
         return self._se
+
+    def bivariate_residuals(self) -> pd.DataFrame:
+        """Bivariate residuals (Latent GOLD's BVR) of every pair of indicators.
+
+        The expected two-way tables use each respondent's class probabilities
+        given the covariates (see :func:`lca.diagnostics.bivariate_residuals`).
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_indicators, n_indicators)
+            Symmetric; the diagonal is NaN.
+        """
+        from .diagnostics import bivariate_residuals
+
+        self._check_fitted()
+        if getattr(self, "_patterns", None) is None:
+            raise NotFittedError(
+                "this regression was loaded from a file and keeps no data; fit it to the "
+                "data in this session for bivariate residuals"
+            )
+        return bivariate_residuals(self)
 
     def save(self, path) -> None:
         """Write the fitted model to one JSON file (no pickle), the model without
@@ -752,9 +779,11 @@ def compare_regressions(
         As :func:`lca.compare` gives it: ``table`` indexed by ``n_classes`` with
         every ``fit_stats()`` entry (the information criteria count the
         coefficients; L2, X2 and df are NaN), ``smallest_class``,
-        ``n_starts_at_best`` and ``converged`` (``max_bvr`` NaN); ``models``;
+        ``n_starts_at_best``, ``converged`` and ``max_bvr`` (the largest bivariate
+        residual); ``models``;
         ``best(criterion)``, ``summary()`` and ``plot()``.
     """
+    from .diagnostics import largest_residual
     from .selection import EXTRA_COLUMNS, Comparison
 
     ks = [int(k) for k in n_classes]
@@ -768,7 +797,7 @@ def compare_regressions(
         row["smallest_class"] = float(np.min(model.class_sizes_.to_numpy()))
         row["n_starts_at_best"] = int(model.n_starts_at_best_)
         row["converged"] = bool(model.converged_)
-        row["max_bvr"] = float("nan")  # bivariate residuals: not with covariates yet
+        row["max_bvr"] = largest_residual(model.bivariate_residuals())
         rows[k] = row
     columns = [*criteria.FIT_STAT_NAMES, *EXTRA_COLUMNS]
     table = pd.DataFrame(

@@ -737,3 +737,55 @@ def test_compare_regressions_tabulates_each_models_fit_and_picks_by_bic():
     assert "Comparison of models" in comparison.summary().as_text()
     with pytest.raises(ValueError, match="distinct"):
         lca.compare_regressions(data, ["x"], [2, 2])
+
+
+def test_bivariate_residuals_use_each_respondents_class_probabilities():
+    """Latent GOLD's BVR with covariates, by a loop over respondents: the expected
+    table sums w_i P(k | z_i) P(a | k) P(b | k) over those who answered both."""
+    rng = np.random.default_rng(23)
+    data, _ = simulate(rng, 400)
+    data = data.astype({f"q{j}": float for j in range(6)})
+    data.loc[data["x"] > 0.8, "q1"] = np.nan  # missing more often in some classes
+    weights = rng.uniform(0.5, 2.0, size=400)
+    model = LatentClassRegression(3, n_starts=4, random_state=0)
+    model.fit(data, ["x", "g"], weights=weights)
+    bvr = model.bivariate_residuals()
+    prior = model.prior_proba(data[["x", "g"]]).to_numpy()
+    items = [f"q{j}" for j in range(6)]
+    expected_bvr = np.full((6, 6), np.nan)
+    for j, a in enumerate(items):
+        for jj, b in enumerate(items):
+            if j == jj:
+                continue
+            both = data[a].notna() & data[b].notna()
+            pa = model.conditional_probs_[a].to_numpy()  # (category, class)
+            pb = model.conditional_probs_[b].to_numpy()
+            observed = np.zeros((2, 2))
+            expected = np.zeros((2, 2))
+            for i in np.flatnonzero(both.to_numpy()):
+                ya, yb = int(data[a].iloc[i]), int(data[b].iloc[i])
+                observed[ya, yb] += weights[i]
+                expected += weights[i] * (pa * prior[i]) @ pb.T
+            expected_bvr[j, jj] = np.sum((observed - expected) ** 2 / expected)
+    np.testing.assert_allclose(bvr.to_numpy(), expected_bvr, rtol=1e-10)
+    assert list(bvr.index) == items
+    # with every answer given, sum_i w_i P(k | z_i) is the class sizes times N; with
+    # answers missing by covariate, the class sizes of those who answered differ
+    both = data["q1"].notna().to_numpy()
+    pa, pb = (model.conditional_probs_[q].to_numpy() for q in ("q0", "q1"))
+    observed = pd.crosstab(data["q0"], data["q1"], values=weights, aggfunc="sum").to_numpy()
+    flat = weights[both].sum() * (pa * model.class_sizes_.to_numpy()) @ pb.T
+    assert abs(np.sum((observed - flat) ** 2 / flat) - bvr.loc["q0", "q1"]) > 0.1
+    table = lca.compare_regressions(
+        data, ["x", "g"], [2, 3], weights=weights, n_starts=4, random_state=0
+    )
+    assert table.table.loc[3, "max_bvr"] == pytest.approx(np.nanmax(expected_bvr), rel=1e-10)
+
+
+def test_a_loaded_regression_keeps_no_data_for_bivariate_residuals(tmp_path):
+    rng = np.random.default_rng(24)
+    data, _ = simulate(rng, 200)
+    model = LatentClassRegression(2, n_starts=1).fit(data, ["x"])
+    model.save(tmp_path / "r.json")
+    with pytest.raises(lca.NotFittedError, match="keeps no data"):
+        lca.load(tmp_path / "r.json").bivariate_residuals()
