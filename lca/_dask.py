@@ -359,7 +359,8 @@ def _slim(model):
     import copy
 
     slim = copy.copy(model)
-    for name in ("_patterns", "_pattern_weights", "_pattern_post", "_fit_inverse", "_fit_index"):
+    fitted_data = ("_patterns", "_pattern_weights", "_pattern_post", "_fit_inverse", "_fit_index")
+    for name in (*fitted_data, "_pattern_class_mass"):  # the last: a regression's
         setattr(slim, name, None)
     return slim
 

@@ -496,17 +496,22 @@ def _assign_inputs(args):
     return lca.load(args.inputs[0]), args.inputs[1], None
 
 
+def _kind_of(categories) -> str:
+    if all(isinstance(c, bool) for c in categories):
+        return "bools"
+    if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in categories):
+        return "numbers"
+    return "text"
+
+
 def _indicator_kinds(model) -> dict:
-    """How each indicator's answers are read from text: as the model's categories are."""
-    kinds = {}
-    for ind in model.indicators_:
-        cats = list(ind.categories)
-        if all(isinstance(c, bool) for c in cats):
-            kinds[ind.name] = "bools"
-        elif all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cats):
-            kinds[ind.name] = "numbers"
-        else:
-            kinds[ind.name] = "text"
+    """How each indicator's answers are read from text: as the model's categories are;
+    for a latent class regression its covariates too (numbers, or as its levels are)."""
+    kinds = {ind.name: _kind_of(list(ind.categories)) for ind in model.indicators_}
+    design = getattr(model, "design_", None)
+    if design is not None:
+        for var in design.variables:
+            kinds[var] = _kind_of(design.levels[var]) if var in design.levels else "numbers"
     return kinds
 
 
@@ -514,9 +519,9 @@ def _assigned(df, model, unknown, missing=None):
     """``df`` with the posteriors and the class of each row.
 
     ``missing``: ``df`` is one partition of a CSV read as text; its indicators
-    are read as :func:`read_table` reads a file, each column as the model's
-    categories are (numbers or text, whatever this partition holds), and the
-    other columns are echoed as written.
+    (and a regression's covariates) are read as :func:`read_table` reads a file,
+    each column as the model's categories are (numbers or text, whatever this
+    partition holds), and the other columns are echoed as written.
     """
     if missing is not None:
         kinds = _indicator_kinds(model)
@@ -552,10 +557,6 @@ def cmd_assign(args) -> int:
         check_out_path(args.out, table=True)
     model, path, preset = _assign_inputs(args)
     if args.dask:
-        if hasattr(model, "design_"):
-            raise CLIError(
-                "assign --dask does not take a latent class regression yet; assign in memory"
-            )
         return _assign_dask(model, path, preset, args)
     df = read_table(path, missing_markers(args.missing))
     if preset is not None:
@@ -723,7 +724,7 @@ def _assign_dask(model, pattern: str, preset, args) -> int:
         ddf = dd.read_csv(pattern, dtype=object, **options)
     if preset is not None:
         preset_columns(preset, ddf._meta, pattern)
-    meta = _assigned(ddf._meta.head(0), model, args.unknown)
+    meta = _assigned(ddf._meta.head(0), model, args.unknown, missing)
     out = ddf.map_partitions(_assigned, model, args.unknown, missing, meta=meta)
     out.to_csv(f"{args.out}/assigned-*.csv", index=_keeps_index(ddf._meta.index))
     print(f"wrote {out.npartitions} file(s) to {args.out}")

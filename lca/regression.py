@@ -610,10 +610,12 @@ max_categories, n_jobs
 
         Parameters
         ----------
-        data : pandas.DataFrame
-            The indicator columns (order free, extra columns ignored).
+        data : pandas.DataFrame or dask.dataframe.DataFrame
+            The indicator columns (order free, extra columns ignored). A Dask
+            DataFrame gives a lazy Dask result, partition by partition.
         covariates : pandas.DataFrame, pandas.Series, column name or list of names
-            As for :meth:`fit`, matched to ``data`` by index.
+            As for :meth:`fit`, matched to ``data`` by index; with Dask, names
+            of columns of ``data``.
         unknown : {"error", "missing"}, default="error"
             What to do with a category never seen in fitting.
 
@@ -622,15 +624,37 @@ max_categories, n_jobs
         pandas.DataFrame
             Index ``data.index``, columns the classes; rows sum to 1.
         """
+        dask = self._dask_predict(data, covariates, "predict_proba", unknown)
+        if dask is not None:
+            return dask
         post, index = self._posteriors(data, covariates, unknown)
         return pd.DataFrame(post, index=index, columns=self.classes_)
 
     def predict(self, data: pd.DataFrame, covariates, unknown: str = "error") -> pd.Series:
         """Modal class of each respondent (ties to the lower class), indexed like ``data``."""
+        dask = self._dask_predict(data, covariates, "predict", unknown)
+        if dask is not None:
+            return dask
         post, index = self._posteriors(data, covariates, unknown)
         return pd.Series(
             criteria.modal_assignment(post) + 1, index=index, name="class", dtype=np.int64
         )
+
+    def _dask_predict(self, data, covariates, method: str, unknown: str):
+        """A Dask DataFrame partition by partition (lazy, every row, the input's index);
+        its covariates are columns of it, given by name. None for data in memory."""
+        from ._dask import is_dask_collection, predict_dask
+
+        if not is_dask_collection(data):
+            return None
+        self._check_fitted()
+        if isinstance(covariates, (pd.DataFrame, pd.Series)) or is_dask_collection(covariates):
+            raise TypeError(
+                "with a Dask DataFrame, give the covariates as column names of it "
+                f"(covariates={list(self.design_.variables)!r}), so that each partition "
+                "carries its own rows' covariates"
+            )
+        return predict_dask(self, data, method, covariates=covariates, unknown=unknown)
 
     def as_text(self) -> str:
         """The coefficients, the Wald tests and the fit, as text."""

@@ -1157,3 +1157,37 @@ def test_regress_then_assign_with_the_covariates(tmp_path, capsys):
     assert main(["regress", str(path), "--classes", "2", "--covariates", "AGE",
                  "--out", str(model_path)]) == 2  # fmt: skip
     assert "no column(s) ['AGE']" in capsys.readouterr().err
+
+
+def test_assign_with_dask_takes_a_regression_and_reads_its_covariates(tmp_path):
+    """assign --dask reads each partition's covariates as read_table reads the whole
+    file (a number column, and codes that are categories), so it writes what the
+    in-memory assign writes, to the last digit."""
+    pytest.importorskip("dask.dataframe")
+    df = lca.datasets.load_election()
+    has = df["PARTY"].notna()
+    data = df.loc[has, [*df.columns[:6], "PARTY"]].reset_index(drop=True)
+    data["region"] = np.where(np.arange(len(data)) % 3 == 0, "north", "south")
+    data["year"] = 1990 + np.arange(len(data)) % 7
+    data.to_csv(tmp_path / "full.csv", index=False)
+    half = len(data) // 2
+    data.iloc[:half].to_csv(tmp_path / "part1.csv", index=False)
+    data.iloc[half:].to_csv(tmp_path / "part2.csv", index=False)
+    model_path = tmp_path / "r.json"
+    assert main(["regress", str(tmp_path / "full.csv"), "--classes", "2", "--covariates",
+                 "PARTY,region,year", "--categorical", "year", "--starts", "2",
+                 "--out", str(model_path)]) == 0  # fmt: skip
+    assert main(["assign", str(model_path), str(tmp_path / "full.csv"),
+                 "--out", str(tmp_path / "plain.csv")]) == 0  # fmt: skip
+    argv = ["assign", str(model_path), str(tmp_path / "part*.csv"), "--dask"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    as_written = {"dtype": str, "keep_default_na": False}
+    plain = pd.read_csv(tmp_path / "plain.csv", **as_written)
+    parts = sorted((tmp_path / "out").glob("*.csv"))
+    dask = pd.concat([pd.read_csv(f, **as_written) for f in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(dask, plain)
+    model = lca.load(model_path)
+    covariates = data[["PARTY", "region"]].assign(year=pd.Categorical(data["year"]))
+    expected = model.predict_proba(data.iloc[:, :6], covariates)
+    got = plain[["posterior_1", "posterior_2"]].astype(float).to_numpy()
+    np.testing.assert_allclose(got, expected.to_numpy(), rtol=1e-9)

@@ -59,6 +59,25 @@ def test_predict_on_dask_equals_pandas_and_keeps_the_index(client, survey):
     assert post.compute().index.tolist() == items.index.tolist()
 
 
+def test_a_regression_predicts_on_dask_as_on_pandas_with_covariates_by_name(client):
+    df = lca.datasets.load_election()
+    data = df.loc[df["PARTY"].notna(), [*df.columns[:12], "PARTY"]]
+    data.index = pd.Index([f"r{i}" for i in range(len(data))], name="id")
+    model = lca.LatentClassRegression(3, n_starts=2, random_state=0).fit(data, "PARTY")
+    ddf = dd.from_pandas(data, npartitions=4, sort=False)
+    post = model.predict_proba(ddf, "PARTY")
+    pred = model.predict(ddf, ["PARTY"])
+    assert isinstance(post, dd.DataFrame) and isinstance(pred, dd.Series)
+    pd.testing.assert_frame_equal(
+        post.compute(), model.predict_proba(data, "PARTY"), check_index_type=False
+    )
+    pd.testing.assert_series_equal(
+        pred.compute(), model.predict(data, "PARTY"), check_index_type=False
+    )
+    with pytest.raises(TypeError, match="column names of it"):
+        model.predict_proba(ddf, data[["PARTY"]])
+
+
 def test_starts_run_on_the_cluster_with_identical_results(client, survey):
     items = survey.drop(columns="wt")
     on_cluster = lca.LatentClassModel(3, n_starts=6, n_jobs=2, random_state=1).fit(items)
