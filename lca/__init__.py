@@ -14,6 +14,7 @@ from . import datasets, presets
 from .diagnostics import BLRTResult, blrt
 from .encoding import DataError
 from .exceptions import ConvergenceWarning, DataWarning, ModelFileError, NotFittedError
+from .goodness_of_fit import BootstrapGOFResult, bootstrap_gof
 from .io import load
 from .model import LatentClassModel
 from .regression import LatentClassRegression, compare_regressions
@@ -22,6 +23,7 @@ from .simulate import simulate
 
 __all__ = [
     "BLRTResult",
+    "BootstrapGOFResult",
     "Comparison",
     "ConvergenceWarning",
     "DataError",
@@ -32,6 +34,7 @@ __all__ = [
     "NotFittedError",
     "__version__",
     "blrt",
+    "bootstrap_gof",
     "compare",
     "compare_regressions",
     "datasets",

@@ -457,6 +457,8 @@ def cmd_fit(args) -> int:
     check_out_path(args.profile, "--profile", table=True)
     if len(classes) != 1:
         raise CLIError("fit takes one number of classes; use 'lca compare' for a range")
+    if args.bootstrap_gof < 0:
+        raise CLIError(f"--bootstrap-gof {args.bootstrap_gof}: give the number of samples")
     options = _model_options(args)
     _check_unknown(args, preset)
     if preset is not None:  # the published model's settings; classes named as published
@@ -479,6 +481,11 @@ def cmd_fit(args) -> int:
     if args.profile is not None:
         write_table(profile_table(model, args.se_method), args.profile)
         print(f"wrote {args.profile} (class sizes and profile, {args.se_method} standard errors)")
+    if args.bootstrap_gof:
+        gof = model.bootstrap_gof(
+            args.bootstrap_gof, weights=w, random_state=args.seed, n_jobs=args.jobs
+        )
+        print("\n" + gof.as_text())
     return 0
 
 
@@ -855,6 +862,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="standard errors for --profile: observed information (default, Latent "
         "GOLD's), outer product of scores (poLCA's) or the sandwich",
     )
+    fit.add_argument(
+        "--bootstrap-gof", type=int, default=0, metavar="N",
+        help="also give bootstrap p-values of L2, X2 and every pair's BVR from N samples "
+        "drawn from the fitted model (Latent GOLD's bootstrap L2; default 0: none)",
+    )  # fmt: skip
     fit.set_defaults(func=cmd_fit)
 
     assign = sub.add_parser("assign", help="assign respondents with a saved model")

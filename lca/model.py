@@ -1409,6 +1409,34 @@ class LatentClassModel:
         self._check_has_fit_data()
         return bivariate_residuals(self)
 
+    def bootstrap_gof(
+        self,
+        n_bootstrap: int = 99,
+        weights=None,
+        random_state: int | np.random.Generator | None = 0,
+        n_jobs: int = 1,
+        *,
+        bootstrap_starts: int | None = None,
+        progress: bool = False,
+    ):
+        """Bootstrap p-values of L2, X2 and every bivariate residual.
+
+        Samples drawn from this model (each keeping the missing answers and
+        weight of one row of the data) are fitted again, and each statistic
+        on the data is compared with its values on them. See
+        :func:`lca.bootstrap_gof` for the parameters.
+
+        Returns
+        -------
+        lca.BootstrapGOFResult
+        """
+        from .goodness_of_fit import bootstrap_gof
+
+        return bootstrap_gof(
+            self, n_bootstrap, weights, random_state, n_jobs,
+            bootstrap_starts=bootstrap_starts, progress=progress,
+        )  # fmt: skip
+
     def crosstab(
         self,
         variable,

@@ -1191,3 +1191,21 @@ def test_assign_with_dask_takes_a_regression_and_reads_its_covariates(tmp_path):
     expected = model.predict_proba(data.iloc[:, :6], covariates)
     got = plain[["posterior_1", "posterior_2"]].astype(float).to_numpy()
     np.testing.assert_allclose(got, expected.to_numpy(), rtol=1e-9)
+
+
+def test_fit_with_bootstrap_gof_prints_the_p_values_the_api_gives(survey_csv, tmp_path, capsys):
+    path, data = survey_csv
+    cols = "PURPOSE,ACCURACY,UNDERSTA,COOPERAT"
+    model_path = tmp_path / "m.json"
+    assert main(["fit", str(path), "--columns", cols, "--weights", "wt", "--classes", "2",
+                 "--starts", "3", "--seed", "4", "--out", str(model_path),
+                 "--bootstrap-gof", "9"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    items = pd.read_csv(path)[cols.split(",")]
+    model = lca.LatentClassModel(2, n_starts=3, random_state=4).fit(items, weights=data["wt"])
+    result = model.bootstrap_gof(9, weights=data["wt"].to_numpy(float), random_state=4)
+    assert f"L2 {result.L2:12.2f}   bootstrap p {result.p_L2:.4f}" in out
+    assert f"X2 {result.X2:12.2f}   bootstrap p {result.p_X2:.4f}" in out
+    assert main(["fit", str(path), "--classes", "2", "--out", str(model_path),
+                 "--bootstrap-gof", "-1"]) == 2  # fmt: skip
+    assert "--bootstrap-gof -1" in capsys.readouterr().err

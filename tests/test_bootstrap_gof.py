@@ -1,0 +1,114 @@
+"""The parametric bootstrap of the fit: calibrated under the model, powerful against
+local dependence, samples missing where the data are, and reproducible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lca
+from lca.model import LatentClassModel
+
+#: P(answer 1 | class) of 6 binary indicators in 2 classes.
+PROBS = np.array([[0.85, 0.2], [0.8, 0.25], [0.75, 0.15], [0.8, 0.3], [0.7, 0.2], [0.9, 0.3]])
+
+
+def simulate(seed: int, n: int, missing: float = 0.0) -> pd.DataFrame:
+    cond = {f"q{j}": np.vstack([1 - PROBS[j], PROBS[j]]) for j in range(PROBS.shape[0])}
+    data, _ = lca.simulate([0.6, 0.4], cond, n, random_state=seed, missing=missing)
+    return data
+
+
+def test_p_values_are_uniform_when_the_data_come_from_the_model():
+    """Under the model, P(p <= a) is about a: over 40 data sets of 300 respondents
+    (10% of answers missing), L2's p-values average about 1/2 and are rarely small.
+    A bootstrap from other parameters, without the refit, or without the missing
+    answers would be off (p-values near 0 or 1)."""
+    p_l2, p_bvr = [], []
+    for seed in range(40):
+        data = simulate(seed, 300, missing=0.1)
+        model = LatentClassModel(2, n_starts=2, random_state=seed).fit(data)
+        result = model.bootstrap_gof(19, random_state=seed, bootstrap_starts=1)
+        p_l2.append(result.p_L2)
+        p_bvr.append(result.bvr_p_values.iat[0, 1])
+    p_l2, p_bvr = np.array(p_l2), np.array(p_bvr)
+    assert 0.38 < p_l2.mean() < 0.62
+    assert np.mean(p_l2 <= 0.1) <= 0.25
+    assert 0.35 < p_bvr.mean() < 0.65
+
+
+def test_local_dependence_gets_the_smallest_p_value_and_other_pairs_do_not():
+    data = simulate(100, 1500)
+    copy = np.random.default_rng(1).random(1500) < 0.3  # q5 repeats q4 for 30%
+    data["q5"] = data["q5"].where(~copy, data["q4"])
+    model = LatentClassModel(2, n_starts=4, random_state=0).fit(data)
+    result = model.bootstrap_gof(39, random_state=0)
+    assert result.bvr_p_values.loc["q4", "q5"] == pytest.approx(1 / 40)
+    first = result.pairs().index[0]
+    assert set(first) == {"q4", "q5"}
+    # the pairs of q0..q3, which the classes explain, are mostly not flagged
+    others = result.bvr_p_values.loc[["q0", "q1", "q2", "q3"], ["q0", "q1", "q2", "q3"]]
+    assert np.nanmedian(others.to_numpy()) > 0.05
+    # the p-values count the samples at or above the data's statistic
+    assert result.p_X2 == (1 + np.sum(result.bootstrap_X2 >= result.X2)) / 40
+    np.testing.assert_array_equal(result.bvr.to_numpy(), model.bivariate_residuals().to_numpy())
+
+
+def test_samples_keep_each_rows_missing_answers_and_weight(monkeypatch):
+    data = simulate(3, 200, missing=0.15)
+    weights = np.random.default_rng(3).integers(0, 4, 200).astype(float)
+    model = LatentClassModel(2, n_starts=2, random_state=0).fit(data, weights=weights)
+    seen = []
+    original = LatentClassModel._fit_encoded
+
+    def recording(self, encoded, progress=False, start_from=None):
+        seen.append(encoded)
+        return original(self, encoded, progress, start_from)
+
+    monkeypatch.setattr(LatentClassModel, "_fit_encoded", recording)
+    model.bootstrap_gof(3, weights=weights, random_state=0)
+    missing = data[[ind.name for ind in model.indicators_]].isna().to_numpy()
+    for encoded in seen:
+        rows = encoded.patterns[encoded.inverse]
+        np.testing.assert_array_equal(rows < 0, missing)
+        np.testing.assert_allclose(
+            np.bincount(encoded.inverse, weights=weights, minlength=len(encoded.patterns)),
+            encoded.pattern_weights,
+        )
+        assert encoded.indicators == list(model.indicators_)
+
+
+def test_the_same_seed_gives_the_same_p_values_whatever_n_jobs():
+    data = simulate(5, 300)
+    model = LatentClassModel(2, n_starts=2, random_state=0).fit(data)
+    one = model.bootstrap_gof(8, random_state=4, n_jobs=1)
+    two = lca.bootstrap_gof(model, 8, random_state=4, n_jobs=2)
+    np.testing.assert_array_equal(one.bootstrap_L2, two.bootstrap_L2)
+    np.testing.assert_array_equal(one.bootstrap_bvr, two.bootstrap_bvr)
+    assert one.p_L2 == two.p_L2
+    other = model.bootstrap_gof(8, random_state=5)
+    assert not np.array_equal(one.bootstrap_L2, other.bootstrap_L2)
+    assert "bootstrap p" in one.as_text() and "q" in one.as_text()
+
+
+def test_weights_must_be_those_of_the_fit_and_the_rows_must_be_there(tmp_path):
+    data = simulate(6, 200)
+    weights = np.random.default_rng(6).uniform(0.5, 2.0, 200)
+    model = LatentClassModel(2, n_starts=2, random_state=0).fit(data, weights=weights)
+    with pytest.raises(ValueError, match="not fitted with no weights"):
+        model.bootstrap_gof(2)
+    with pytest.raises(ValueError, match="not fitted with these weights"):
+        model.bootstrap_gof(2, weights=weights[::-1])
+    with pytest.raises(ValueError, match="one value per fitted row"):
+        model.bootstrap_gof(2, weights=weights[:10])
+    with pytest.raises(TypeError, match="not a column name"):
+        model.bootstrap_gof(2, weights="w")
+    model.bootstrap_gof(2, weights=pd.Series(weights, index=data.index))
+    with pytest.raises(ValueError, match="n_bootstrap must be an integer >= 1"):
+        model.bootstrap_gof(0, weights=weights)
+    model.save(tmp_path / "m.json")
+    with pytest.raises(lca.NotFittedError, match="keeps no rows"):
+        lca.load(tmp_path / "m.json").bootstrap_gof(2)
+    with pytest.raises(lca.NotFittedError):
+        LatentClassModel(2).bootstrap_gof(2)
