@@ -650,10 +650,20 @@ def _covariate_frame(df, covariates: str, categorical: str | None, path: str):
 def cmd_regress(args) -> int:
     import lca
 
-    check_out_path(args.out)
-    check_out_path(args.coefficients, "--coefficients", table=True)
-    if args.classes < 2:
+    classes = parse_classes(args.classes)
+    if min(classes) < 2:
         raise CLIError(f"--classes {args.classes}: a regression on covariates needs 2 or more")
+    several = len(classes) > 1
+    if several:
+        check_out_folder(args.out)
+        if args.coefficients is not None:
+            raise CLIError(
+                "--coefficients takes one number of classes; with several, --out DIR holds "
+                "each model (lca.load reads its coefficients_)"
+            )
+    else:
+        check_out_path(args.out)
+        check_out_path(args.coefficients, "--coefficients", table=True)
     df = read_table(args.data, missing_markers(args.missing))
     covariates = _covariate_frame(df, args.covariates, args.categorical, args.data)
     if args.weights in covariates.columns:
@@ -662,7 +672,9 @@ def cmd_regress(args) -> int:
         df.drop(columns=list(covariates.columns)), args.columns, args.weights, args.data
     )
     options = _base_options(args)
-    model = lca.LatentClassRegression(args.classes, reference=args.reference, **options)
+    if several:
+        return _compare_regressions(data, covariates, w, classes, args, options)
+    model = lca.LatentClassRegression(classes[0], reference=args.reference, **options)
     model.fit(data, covariates, weights=w)
     print(model.as_text())
     model.save(args.out)
@@ -670,6 +682,24 @@ def cmd_regress(args) -> int:
     if args.coefficients is not None:
         write_table(model.coefficients_, args.coefficients)
         print(f"wrote {args.coefficients}")
+    return 0
+
+
+def _compare_regressions(data, covariates, w, classes, args, options) -> int:
+    """``lca regress --classes 2-6``: one regression per K, their table, a folder of models."""
+    import lca
+
+    if args.reference != 1:
+        raise CLIError("--reference takes one number of classes; leave it out with a range")
+    res = lca.compare_regressions(data, covariates, classes, weights=w, **options)
+    print(_fmt_table(res.table[SCREEN_COLUMNS]))
+    print(f"\nLowest BIC: {res.best('bic')} classes")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for k, model in res.models.items():
+        model.save(out / f"regression_{k}.json")
+    res.table.to_csv(out / "comparison.csv")
+    print(f"wrote {out}/comparison.csv and regression_K.json files")
     return 0
 
 
@@ -917,14 +947,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit a latent class regression: class sizes depending on covariates (one step)",
     )
     base_args(reg)
-    reg.add_argument("--classes", required=True, type=int, help="number of classes")
+    reg.add_argument(
+        "--classes", required=True,
+        help="number of classes, or several (2-6, 2,4,6): then one regression per number, "
+        "their comparison table, and --out a folder of their model files",
+    )  # fmt: skip
     reg.add_argument("--covariates", required=True, help="covariate columns, comma separated")
     reg.add_argument(
         "--categorical",
         help="covariates coded as numbers that are categories (one column per code)",
     )
     reg.add_argument("--reference", type=int, default=1, help="reference class (default 1)")
-    reg.add_argument("--out", required=True, help="model file to write (JSON)")
+    reg.add_argument(
+        "--out", required=True,
+        help="model file to write (JSON); with several --classes, a folder",
+    )  # fmt: skip
     reg.add_argument("--coefficients", help="also write the coefficients to this CSV")
     reg.set_defaults(func=cmd_regress)
 

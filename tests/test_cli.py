@@ -1209,3 +1209,32 @@ def test_fit_with_bootstrap_gof_prints_the_p_values_the_api_gives(survey_csv, tm
     assert main(["fit", str(path), "--classes", "2", "--out", str(model_path),
                  "--bootstrap-gof", "-1"]) == 2  # fmt: skip
     assert "--bootstrap-gof -1" in capsys.readouterr().err
+
+
+def test_regress_with_a_range_of_classes_writes_the_table_and_each_model(tmp_path, capsys):
+    df = lca.datasets.load_election()
+    has = df["PARTY"].notna()
+    data = df.loc[has, [*df.columns[:6], "PARTY"]].reset_index(drop=True)
+    path = tmp_path / "election.csv"
+    data.to_csv(path, index=False)
+    out = tmp_path / "models"
+    assert main(["regress", str(path), "--classes", "2-3", "--covariates", "PARTY",
+                 "--starts", "2", "--out", str(out)]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out / "comparison.csv", index_col=0)
+    assert list(table.index) == [2, 3] and "Lowest BIC" in printed
+    read = pd.read_csv(path)
+    expected = lca.compare_regressions(
+        read.iloc[:, :6], read[["PARTY"]], [2, 3], n_starts=2, random_state=0
+    )
+    for k in (2, 3):
+        model = lca.load(out / f"regression_{k}.json")
+        assert model.loglik_ == pytest.approx(expected.models[k].loglik_, rel=1e-12)
+        assert table.loc[k, "bic"] == pytest.approx(expected.table.loc[k, "bic"], rel=1e-12)
+        assert table.loc[k, "max_bvr"] == pytest.approx(expected.table.loc[k, "max_bvr"])
+    argv = ["regress", str(path), "--classes", "2-3", "--covariates", "PARTY", "--out", str(out)]
+    assert main([*argv, "--coefficients", str(tmp_path / "c.csv")]) == 2
+    assert "--coefficients takes one number of classes" in capsys.readouterr().err
+    assert main(["regress", str(path), "--classes", "1-3", "--covariates", "PARTY",
+                 "--out", str(out)]) == 2  # fmt: skip
+    assert "needs 2 or more" in capsys.readouterr().err
