@@ -957,6 +957,21 @@ def test_text_that_python_but_not_pandas_reads_as_a_number_stays_text(tmp_path):
     assert got["q1"].tolist() == ["1_000", "2", "\u0661", "2"]
 
 
+def assert_dask_assign_is_the_plain_one(model_path, tmp_path) -> pd.DataFrame:
+    """assign --dask of part*.csv writes, as text, what assign of full.csv writes (the
+    posteriors to the last digit); returns the latter as text."""
+    assert main(["assign", str(model_path), str(tmp_path / "full.csv"),
+                 "--out", str(tmp_path / "plain.csv")]) == 0  # fmt: skip
+    argv = ["assign", str(model_path), str(tmp_path / "part*.csv"), "--dask"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    as_written = {"dtype": str, "keep_default_na": False}
+    plain = pd.read_csv(tmp_path / "plain.csv", **as_written)
+    parts = sorted((tmp_path / "out").glob("*.csv"))
+    dask = pd.concat([pd.read_csv(f, **as_written) for f in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(dask, plain)
+    return plain
+
+
 def test_assign_with_dask_reads_each_partition_as_the_whole_file(tmp_path, capsys):
     pytest.importorskip("dask.dataframe")
     rng = np.random.default_rng(0)
@@ -974,15 +989,7 @@ def test_assign_with_dask_reads_each_partition_as_the_whole_file(tmp_path, capsy
     assert main(["fit", str(tmp_path / "full.csv"), "--classes", "2", "--starts", "2",
                  "--out", str(model_path)]) == 0  # fmt: skip
     assert "kept as answers: 'None' in 'q1'" in capsys.readouterr().err
-    assert main(["assign", str(model_path), str(tmp_path / "full.csv"),
-                 "--out", str(tmp_path / "plain.csv")]) == 0  # fmt: skip
-    argv = ["assign", str(model_path), str(tmp_path / "part*.csv"), "--dask"]
-    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
-    as_written = {"dtype": str, "keep_default_na": False}
-    plain = pd.read_csv(tmp_path / "plain.csv", **as_written)
-    parts = sorted((tmp_path / "out").glob("*.csv"))
-    dask = pd.concat([pd.read_csv(f, **as_written) for f in parts], ignore_index=True)
-    pd.testing.assert_frame_equal(dask, plain)  # the same text, posteriors to the last digit
+    assert_dask_assign_is_the_plain_one(model_path, tmp_path)
 
 
 def test_fit_profile_writes_estimates_and_standard_errors(survey_csv, tmp_path, capsys):
@@ -1177,15 +1184,7 @@ def test_assign_with_dask_takes_a_regression_and_reads_its_covariates(tmp_path):
     assert main(["regress", str(tmp_path / "full.csv"), "--classes", "2", "--covariates",
                  "PARTY,region,year", "--categorical", "year", "--starts", "2",
                  "--out", str(model_path)]) == 0  # fmt: skip
-    assert main(["assign", str(model_path), str(tmp_path / "full.csv"),
-                 "--out", str(tmp_path / "plain.csv")]) == 0  # fmt: skip
-    argv = ["assign", str(model_path), str(tmp_path / "part*.csv"), "--dask"]
-    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
-    as_written = {"dtype": str, "keep_default_na": False}
-    plain = pd.read_csv(tmp_path / "plain.csv", **as_written)
-    parts = sorted((tmp_path / "out").glob("*.csv"))
-    dask = pd.concat([pd.read_csv(f, **as_written) for f in parts], ignore_index=True)
-    pd.testing.assert_frame_equal(dask, plain)
+    plain = assert_dask_assign_is_the_plain_one(model_path, tmp_path)
     model = lca.load(model_path)
     covariates = data[["PARTY", "region"]].assign(year=pd.Categorical(data["year"]))
     expected = model.predict_proba(data.iloc[:, :6], covariates)
