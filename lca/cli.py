@@ -60,9 +60,18 @@ _IN_COMMAND_LINE_WORDS = (
         "or pass unknown='missing' to fit such answers",
         "or pass --unknown missing to fit such answers",
     ),
-    ("drop or impute them, or code", "leave them out with --drop-missing, impute them, or code"),
     ("pass missing='omit' to leave them out", "pass --omit-missing to leave them out"),
 )
+
+#: Advice that only some commands can follow: command -> (library, command line).
+_IN_COMMAND_WORDS = {
+    "covariates": (
+        (
+            "drop or impute them, or code",
+            "leave them out with --drop-missing, impute them, or code",
+        ),
+    ),
+}
 
 #: The same for advice with a variable part (regular expressions).
 _IN_COMMAND_LINE_PATTERNS = (
@@ -83,9 +92,9 @@ _IN_COMMAND_LINE_PATTERNS = (
 )
 
 
-def in_command_line_words(message: str) -> str:
-    """A library message with its Python advice as the command line gives it."""
-    for library, command_line in _IN_COMMAND_LINE_WORDS:
+def in_command_line_words(message: str, command: str | None = None) -> str:
+    """A library message with its Python advice as ``lca command`` gives it."""
+    for library, command_line in (*_IN_COMMAND_LINE_WORDS, *_IN_COMMAND_WORDS.get(command, ())):
         message = message.replace(library, command_line)
     for library, command_line in _IN_COMMAND_LINE_PATTERNS:
         message = re.sub(library, command_line, message)
@@ -736,6 +745,22 @@ def _keeps_index(index: pd.Index) -> bool:
     return not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1)
 
 
+def _assigned_partition(part, model, unknown, missing, partition_info=None):
+    """:func:`_assigned` of one Dask partition; an error says which partition, since
+    its row labels are counted within it (a CSV's from 0 in each block read)."""
+    import lca
+
+    try:
+        return _assigned(part, model, unknown, missing)
+    except lca.DataError as err:
+        if partition_info is None:
+            raise
+        raise lca.DataError(
+            f"{err} (in partition {partition_info['number']} of the input, counted from 0: "
+            "its rows are labelled within it)"
+        ) from None
+
+
 def _assign_dask(model, pattern: str, preset, args) -> int:
     """Assign CSV or Parquet files (a glob) larger than memory, partition by partition."""
     try:
@@ -762,7 +787,7 @@ def _assign_dask(model, pattern: str, preset, args) -> int:
     if preset is not None:
         preset_columns(preset, ddf._meta, pattern)
     meta = _assigned(ddf._meta.head(0), model, args.unknown, missing)
-    out = ddf.map_partitions(_assigned, model, args.unknown, missing, meta=meta)
+    out = ddf.map_partitions(_assigned_partition, model, args.unknown, missing, meta=meta)
     out.to_csv(f"{args.out}/assigned-*.csv", index=_keeps_index(ddf._meta.index))
     print(f"wrote {out.npartitions} file(s) to {args.out}")
     return 0
@@ -1002,7 +1027,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def one_line_warning(message, category, filename, lineno, file=None, line=None):
-        text = in_command_line_words(" ".join(str(message).split()))
+        text = in_command_line_words(" ".join(str(message).split()), args.command)
         print(f"lca {args.command}: warning: {text}", file=sys.stderr if file is None else file)
 
     try:
@@ -1017,7 +1042,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CLIError, ReadError, lca.DataError, lca.ModelFileError, ValueError, OSError) as exc:
         if args.debug:
             raise
-        message = in_command_line_words(" ".join(str(exc).split()))  # one line
+        message = in_command_line_words(" ".join(str(exc).split()), args.command)  # one line
         print(f"lca {args.command}: error: {message}", file=sys.stderr)
         return 2
 

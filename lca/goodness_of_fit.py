@@ -20,6 +20,14 @@ L2 and X2, that the model (its number of classes) does not reproduce the
 cross-table; for a pair's BVR, that the classes do not explain the
 association of those two indicators (local dependence). These are Latent
 GOLD's "bootstrap L2" and Oberski et al.'s bootstrapped BVR p-values.
+
+The bootstrap plugs in the estimates for the unknown parameters. In a review's
+simulations (200-300 data sets per setting, B = 19) the p-values of X2 and
+of the BVRs were uniform under the model, and so was L2's with 6-7 binary
+indicators; with 1,024 cells and 600 respondents L2's was liberal (mean 0.40
+instead of 0.525, p <= 0.10 in 15% of the data sets), and calibrated again at
+2,000 respondents. Drawing from the true parameters instead was calibrated
+there, so the cause is the plug-in, not the code.
 """
 
 from __future__ import annotations
@@ -120,6 +128,34 @@ def _p_value(statistic: float, draws: np.ndarray) -> float:
     return float((1.0 + np.count_nonzero(draws >= statistic)) / (draws.shape[0] + 1.0))
 
 
+def _check_has_rows(model) -> None:
+    """Refuse, each case by name, a model whose fitted rows are not kept."""
+    from .model import LatentClassModel
+
+    if not isinstance(model, LatentClassModel):
+        raise TypeError(
+            f"bootstrap_gof takes a LatentClassModel, not a {type(model).__name__} (for a "
+            "latent class regression it is not there yet)"
+        )
+    model._check_fitted()
+    if getattr(model, "_fit_params", None) is None and not hasattr(model, "loglik_"):
+        raise NotFittedError(
+            "this model was built from parameters (from_parameters, or a preset's "
+            "reference_model) and was fitted to no data: fit a model to the data to test its fit"
+        )
+    if getattr(model, "_fit_params", None) is None:
+        raise NotFittedError(
+            "this model was read from a file (lca.load, or a checkpoint_dir that compare "
+            "resumed from) and keeps no rows; fit it to the data again (the same options give "
+            "the same fit) to bootstrap its fit"
+        )
+    if getattr(model, "_fit_inverse", None) is None or getattr(model, "_patterns", None) is None:
+        raise NotFittedError(
+            "this model was fitted on a Dask DataFrame and keeps no rows; bootstrap_gof "
+            "needs the model fitted to the data in memory (pandas)"
+        )
+
+
 def _fit_weights(model, weights) -> np.ndarray:
     """Each fitted row's weight, checked against the weights the fit summed."""
     inverse = model._fit_inverse
@@ -133,8 +169,16 @@ def _fit_weights(model, weights) -> np.ndarray:
                 "a column name: the model keeps no data"
             )
         if isinstance(weights, pd.Series):
-            if not weights.index.equals(model._fit_index):
-                raise ValueError("the weights' index is not the index of the data the model fitted")
+            index = model._fit_index
+            if not weights.index.equals(index):
+                # the same labels in another order are reordered, as fit does
+                same = weights.index.is_unique and index.is_unique
+                if not (same and len(weights) == len(index) and weights.index.isin(index).all()):
+                    raise ValueError(
+                        "the weights' index is not the index of the data the model fitted; "
+                        "give the weights the model was fitted with"
+                    )
+                weights = weights.reindex(index)
             weights = weights.to_numpy()
         w = np.asarray(weights, dtype=float)
         if w.shape != (n,):
@@ -156,7 +200,7 @@ def _replicate_from(caller, *args):
         return _replicate(*args)
 
 
-def _replicate(model, missing, weights, seed, fit_options):
+def _replicate(model, n_classes, missing, weights, seed, fit_options):
     """L2, X2 and the BVRs of the model refitted to one sample drawn from it."""
     from .model import EncodedData, LatentClassModel
     from .simulate import draw_codes
@@ -177,7 +221,7 @@ def _replicate(model, missing, weights, seed, fit_options):
         index=pd.RangeIndex(codes.shape[0]),
         n_weighted_rows=int(np.count_nonzero(weights > 0)),
     )
-    refit = LatentClassModel(model.n_classes, random_state=int(rng.integers(2**63)), **fit_options)
+    refit = LatentClassModel(n_classes, random_state=int(rng.integers(2**63)), **fit_options)
     refit._start_fit(model)
     refit._fit_encoded(encoded, start_from=model)  # the estimates are one start
     stats = refit.fit_stats()
@@ -237,12 +281,7 @@ def bootstrap_gof(
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
-    model._check_fitted()
-    if getattr(model, "_fit_inverse", None) is None or getattr(model, "_patterns", None) is None:
-        raise NotFittedError(
-            "bootstrap_gof needs a model fitted in this session to data in memory (pandas): "
-            "one loaded from a file or fitted on Dask keeps no rows; fit it to the data again"
-        )
+    _check_has_rows(model)
     if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, numbers.Integral):
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
     if n_bootstrap < 1:
@@ -250,13 +289,13 @@ def bootstrap_gof(
     seed = bootstrap_seed(random_state)
     w = _fit_weights(model, weights)
     missing = model._patterns[model._fit_inverse] < 0
-    fit_options = {**bootstrap_fit_options(model.get_params(), bootstrap_starts), "n_jobs": 1}
-    fit_options.pop("n_classes")
-    k = int(model.n_classes)
+    # the options of the fit, not any set_params since
+    fit_options = {**bootstrap_fit_options(model._fit_params, bootstrap_starts), "n_jobs": 1}
+    k = int(fit_options.pop("n_classes"))
     children = np.random.SeedSequence(seed, spawn_key=(k, 1)).spawn(int(n_bootstrap))
     caller = user_location()
     tasks = (
-        delayed(_replicate_from)(caller, model, missing, w, child, fit_options)
+        delayed(_replicate_from)(caller, model, k, missing, w, child, fit_options)
         for child in children
     )
     with warnings.catch_warnings():

@@ -604,7 +604,9 @@ class LatentClassModel:
         for name in list(vars(self)):
             if name.endswith("_") and not name.startswith("__"):
                 delattr(self, name)
-        for name in ("_class_probs", "_cond_probs", "_patterns", "_pattern_post", "_stats"):
+        for name in (
+            "_class_probs", "_cond_probs", "_patterns", "_pattern_post", "_stats", "_fit_params",
+        ):  # fmt: skip
             self.__dict__.pop(name, None)
 
     def _check_fitted(self) -> None:
@@ -763,6 +765,7 @@ class LatentClassModel:
                 "or n_starts >= 1 random starts"
             )
         self._reset()
+        self._fit_params = self.get_params()  # what this fit used, whatever set_params does
 
     def _encode(self, data, weights) -> EncodedData:
         """pandas data as answer patterns, for this fit or several (``lca.compare``).

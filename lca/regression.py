@@ -44,6 +44,7 @@ from .three_step import (
     _as_covariate_frame,
     _check_missing,
     _check_rank,
+    _finite_numbers,
     coefficient_tables,
     separated_by,
     standardised,
@@ -262,9 +263,16 @@ max_categories, n_jobs
             _check_missing(covs[col])
         positive = w > 0
         counted = covs[positive]
-        design = Design.from_frame(counted)
+        try:
+            design = Design.from_frame(counted)
+        except DataError as err:
+            if positive.all():
+                raise
+            raise DataError(
+                f"{err} (among the rows of positive weight: rows of weight 0 count for nothing)"
+            ) from None
         if not positive.all():
-            _check_unweighted_levels(design, covs[~positive])
+            _check_uncounted_rows(design, covs[~positive])
         z = design.matrix(counted)
         if np.linalg.matrix_rank(z) < z.shape[1]:
             _check_rank(z, design.terms)
@@ -746,17 +754,24 @@ def _split_covariates(data, covariates) -> tuple[pd.DataFrame, pd.DataFrame]:
     return data.drop(columns=names), data[names]
 
 
-def _check_unweighted_levels(design: Design, uncounted: pd.DataFrame) -> None:
-    """Refuse a category held only by rows of weight 0: the fit learns nothing of it,
-    so those rows could not be assigned afterwards (``predict`` would refuse them)."""
-    try:
-        design.matrix(uncounted)
-    except DataError as err:
-        raise DataError(
-            f"{err}, give those rows a positive weight, or leave them out. Only rows of "
-            "weight 0 hold that category, so the regression learns nothing of it and "
-            "could not assign them"
-        ) from None
+def _check_uncounted_rows(design: Design, uncounted: pd.DataFrame) -> None:
+    """Rows of weight 0 are not fitted but are assigned: their numeric covariates must
+    be finite, and a category they alone hold is refused (the fit learns nothing of it,
+    so ``predict`` could not assign them)."""
+    by_name = {str(c): c for c in uncounted.columns}
+    for var in design.variables:
+        column = uncounted[by_name[var]]
+        if var not in design.levels:
+            _finite_numbers(column, var)  # its own error, as for the rows that count
+            continue
+        try:
+            design.level_positions(var, column)
+        except DataError as err:
+            raise DataError(
+                f"{err}, give those rows a positive weight, or leave them out. Only rows of "
+                "weight 0 hold that category, so the regression learns nothing of it and "
+                "could not assign them"
+            ) from None
 
 
 def _check_not_indicators(data, covs: pd.DataFrame, weights) -> None:

@@ -307,7 +307,7 @@ class Design:
                 found = _levels(values)
                 if len(found) < 2:
                     raise DataError(
-                        f"covariate {col!r} has one category only ({found[0]!r}); "
+                        f"covariate {col!r} has one category only ({_scalar(found[0])!r}); "
                         "it says nothing about the classes: drop it"
                     )
                 if len(found) > MANY_LEVELS:
@@ -363,22 +363,43 @@ class Design:
                     )
                 columns.append(_finite_numbers(values, var))
                 continue
-            levels = self.levels[var]
-            objects = pd.Index(values.to_numpy(dtype=object), dtype=object)
-            pos = pd.Index(levels, dtype=object).get_indexer(objects)
-            # True == 1 and False == 0 to an index: a bool is a category of a bool only
-            level_bool = np.array([isinstance(v, (bool, np.bool_)) for v in levels])
-            pos[(pos >= 0) & (_bool_values(values) != level_bool[pos])] = -1
-            if (pos < 0).any():
-                i = int(np.flatnonzero(pos < 0)[0])
-                row = plain_name(values.index[i])
-                raise DataError(
-                    f"covariate {var!r} holds {objects[i]!r} at row {row!r}, a "
-                    f"category the regression was not fitted with ({_plain(levels)}); recode it"
-                )
-            for j in range(1, len(levels)):
+            pos = self.level_positions(var, values)
+            for j in range(1, len(self.levels[var])):
                 columns.append((pos == j).astype(float))
         return np.column_stack(columns)
+
+    def level_positions(self, var: str, values: pd.Series) -> np.ndarray:
+        """Each value's position among the levels of categorical ``var``; a value that
+        is none of them is refused, naming it and its row."""
+        levels = self.levels[var]
+        objects = pd.Index(values.to_numpy(dtype=object), dtype=object)
+        pos = pd.Index(levels, dtype=object).get_indexer(objects)
+        # True == 1 and False == 0 to an index: a bool is a category of a bool only
+        level_bool = np.array([isinstance(v, (bool, np.bool_)) for v in levels])
+        pos[(pos >= 0) & (_bool_values(values) != level_bool[pos])] = -1
+        if (pos < 0).any():  # 2 for the level "2", as an indicator's answers are matched
+            _match_by_text(pos, objects, levels)
+        if (pos < 0).any():
+            i = int(np.flatnonzero(pos < 0)[0])
+            row = plain_name(values.index[i])
+            raise DataError(
+                f"covariate {var!r} holds {_scalar(objects[i])!r} at row {row!r}, a "
+                f"category the regression was not fitted with ({_plain(levels)}); recode it"
+            )
+        return pos
+
+
+def _match_by_text(pos: np.ndarray, objects: pd.Index, levels: list) -> None:
+    """Give the values no level equals the level that reads as the same text (2 and
+    "2", 2.0 and 2), in place; a text two levels share matches neither."""
+    from .encoding import text_key
+
+    keys = [text_key(_scalar(v)) for v in levels]
+    unique = {key: code for code, key in enumerate(keys) if keys.count(key) == 1}
+    unmatched = np.flatnonzero(pos < 0)
+    codes, uniques = pd.factorize(objects[unmatched])
+    found = np.array([unique.get(text_key(_scalar(v)), -1) for v in uniques], dtype=pos.dtype)
+    pos[unmatched] = found[codes] if len(uniques) else pos[unmatched]
 
 
 def _plain(levels: list) -> list:

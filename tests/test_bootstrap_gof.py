@@ -25,15 +25,17 @@ def test_p_values_are_uniform_when_the_data_come_from_the_model():
     (10% of answers missing), L2's p-values average about 1/2 and are rarely small.
     A bootstrap from other parameters, without the refit, or without the missing
     answers would be off (p-values near 0 or 1)."""
-    p_l2, p_bvr = [], []
+    p_l2, p_x2, p_bvr = [], [], []
     for seed in range(40):
         data = simulate(seed, 300, missing=0.1)
         model = LatentClassModel(2, n_starts=2, random_state=seed).fit(data)
         result = model.bootstrap_gof(19, random_state=seed, bootstrap_starts=1)
         p_l2.append(result.p_L2)
+        p_x2.append(result.p_X2)
         p_bvr.append(result.bvr_p_values.iat[0, 1])
-    p_l2, p_bvr = np.array(p_l2), np.array(p_bvr)
+    p_l2, p_x2, p_bvr = np.array(p_l2), np.array(p_x2), np.array(p_bvr)
     assert 0.38 < p_l2.mean() < 0.62
+    assert 0.38 < p_x2.mean() < 0.62
     assert np.mean(p_l2 <= 0.1) <= 0.25
     assert 0.35 < p_bvr.mean() < 0.65
 
@@ -104,11 +106,34 @@ def test_weights_must_be_those_of_the_fit_and_the_rows_must_be_there(tmp_path):
         model.bootstrap_gof(2, weights=weights[:10])
     with pytest.raises(TypeError, match="not a column name"):
         model.bootstrap_gof(2, weights="w")
-    model.bootstrap_gof(2, weights=pd.Series(weights, index=data.index))
+    series = pd.Series(weights, index=data.index)
+    given = model.bootstrap_gof(2, weights=series)
+    shuffled = series.sample(frac=1, random_state=0)  # reordered by label, as fit does
+    again = model.bootstrap_gof(2, weights=shuffled)
+    np.testing.assert_array_equal(given.bootstrap_L2, again.bootstrap_L2)
+    with pytest.raises(ValueError, match="not the index of the data"):
+        model.bootstrap_gof(2, weights=series.set_axis(series.index + 1000))
     with pytest.raises(ValueError, match="n_bootstrap must be an integer >= 1"):
         model.bootstrap_gof(0, weights=weights)
     model.save(tmp_path / "m.json")
-    with pytest.raises(lca.NotFittedError, match="keeps no rows"):
+    with pytest.raises(lca.NotFittedError, match=r"read from a file.*fit it to the data again"):
         lca.load(tmp_path / "m.json").bootstrap_gof(2)
-    with pytest.raises(lca.NotFittedError):
+    with pytest.raises(lca.NotFittedError, match="not fitted yet"):
         LatentClassModel(2).bootstrap_gof(2)
+    built = LatentClassModel.from_parameters(model.class_sizes_, model.conditional_probs_)
+    with pytest.raises(lca.NotFittedError, match="built from parameters"):
+        built.bootstrap_gof(2)
+    noise = np.random.default_rng(0).normal(size=200)
+    regression = lca.LatentClassRegression(2, n_starts=1).fit(data.assign(x=noise), "x")
+    with pytest.raises(TypeError, match="takes a LatentClassModel, not a LatentClassRegression"):
+        lca.bootstrap_gof(regression, 2)
+
+
+def test_the_bootstrap_refits_the_model_as_fitted_whatever_set_params_did_since():
+    data = simulate(7, 300)
+    model = LatentClassModel(3, n_starts=2, random_state=0).fit(data)
+    before = model.bootstrap_gof(4, random_state=1)
+    model.set_params(n_classes=2, bayes_constant=0.0)
+    after = model.bootstrap_gof(4, random_state=1)
+    assert after.n_classes == 3
+    np.testing.assert_array_equal(before.bootstrap_L2, after.bootstrap_L2)

@@ -1237,3 +1237,25 @@ def test_regress_with_a_range_of_classes_writes_the_table_and_each_model(tmp_pat
     assert main(["regress", str(path), "--classes", "1-3", "--covariates", "PARTY",
                  "--out", str(out)]) == 2  # fmt: skip
     assert "needs 2 or more" in capsys.readouterr().err
+
+
+def test_assign_with_dask_names_the_partition_of_a_bad_row(tmp_path, capsys):
+    pytest.importorskip("dask.dataframe")
+    df = lca.datasets.load_election()
+    has = df["PARTY"].notna()
+    data = df.loc[has, [*df.columns[:6], "PARTY"]].reset_index(drop=True).iloc[:60]
+    data.to_csv(tmp_path / "full.csv", index=False)
+    model_path = tmp_path / "r.json"
+    assert main(["regress", str(tmp_path / "full.csv"), "--classes", "2", "--covariates",
+                 "PARTY", "--starts", "1", "--out", str(model_path)]) == 0  # fmt: skip
+    capsys.readouterr()
+    bad = data.astype({"PARTY": object})
+    bad.loc[35, "PARTY"] = None
+    bad.iloc[:30].to_csv(tmp_path / "p1.csv", index=False)
+    bad.iloc[30:].to_csv(tmp_path / "p2.csv", index=False)
+    argv = ["assign", str(model_path), str(tmp_path / "p*.csv"), "--dask"]
+    assert main([*argv, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "'PARTY' is missing in 1 row(s), the first at row 5" in err
+    assert "in partition 1 of the input" in err
+    assert "--drop-missing" not in err  # an option of lca covariates, not of assign

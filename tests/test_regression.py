@@ -398,6 +398,14 @@ def test_a_category_only_rows_of_weight_0_hold_is_refused_and_a_many_level_one_w
     data.loc[4, "g"] = "b"
     model = LatentClassRegression(2).fit(data, ["x", "g"], weights=weights)
     assert model.predict(data, ["x", "g"]).notna().all()
+    # a numeric covariate's error stays its own, not one about categories
+    bad = data.assign(x=data["x"].where(data.index != 9, np.inf))
+    with pytest.raises(DataError, match=r"'x' holds inf at row 9; covariates must be finite$"):
+        LatentClassRegression(2).fit(bad, ["x", "g"], weights=weights)
+    # a category the rows of weight 0 alone hold away from a bool: said so
+    flags = data.assign(flag=data.index == 4)
+    with pytest.raises(DataError, match=r"one category only \(False\).*rows of weight 0 count"):
+        LatentClassRegression(2).fit(flags, ["x", "flag"], weights=weights)
     # an identifier-like covariate (60 categories) is fitted, with a warning
     data["id"] = [f"r{i % 60}" for i in range(200)]
     with pytest.warns(lca.DataWarning, match="'id' has 60 categories.*at most 50"):
@@ -789,3 +797,25 @@ def test_a_loaded_regression_keeps_no_data_for_bivariate_residuals(tmp_path):
     model.save(tmp_path / "r.json")
     with pytest.raises(lca.NotFittedError, match="keeps no data"):
         lca.load(tmp_path / "r.json").bivariate_residuals()
+
+
+def test_covariate_values_match_levels_that_read_as_the_same_text():
+    """As an indicator's answers are matched: 2 for the level "2" (a file whose
+    column holds only numbers is read as numbers), and 2.0 for 2."""
+    rng = np.random.default_rng(25)
+    data, _ = simulate(rng, 300)
+    data["grade"] = rng.choice(["1", "2", "a"], 300)
+    model = LatentClassRegression(2, n_starts=1).fit(data, ["x", "grade"])
+    numbers = data[data["grade"] != "a"]
+    as_numbers = numbers.assign(grade=numbers["grade"].astype(int))
+    pd.testing.assert_frame_equal(
+        model.predict_proba(as_numbers, ["x", "grade"]),
+        model.predict_proba(numbers, ["x", "grade"]),
+    )
+    with pytest.raises(DataError, match=r"'grade' holds 3 at row .*\['1', '2', 'a'\]"):
+        model.predict_proba(as_numbers.assign(grade=3), ["x", "grade"])
+    coded = LatentClassRegression(2, n_starts=1).fit(
+        data.assign(g=pd.Categorical(rng.choice([1, 2], 300))), ["x", "g"]
+    )
+    floats = data.assign(g=rng.choice([1.0, 2.0], 300))
+    assert coded.predict(floats, ["x", "g"]).notna().all()
