@@ -383,13 +383,21 @@ def cmd_compare(args) -> int:
         data = preset.published_labels_only(data, args.unknown)
     if args.blrt < 0:
         raise CLIError(f"--blrt {args.blrt}: give the number of bootstrap samples (0 for none)")
+    if args.bootstrap_gof < 0:
+        raise CLIError(f"--bootstrap-gof {args.bootstrap_gof}: give the number of samples")
+    if args.blrt and args.bootstrap_gof and args.blrt != args.bootstrap_gof:
+        raise CLIError(
+            f"--blrt {args.blrt} and --bootstrap-gof {args.bootstrap_gof}: the two bootstraps "
+            "draw the same number of samples; give one N"
+        )
     res = lca.compare(
         data,
         parse_classes(args.classes),
         weights=w,
         progress=not args.quiet,
         blrt=args.blrt > 0,
-        n_bootstrap=max(args.blrt, 1),
+        bootstrap_gof=args.bootstrap_gof > 0,
+        n_bootstrap=max(args.blrt, args.bootstrap_gof, 1),
         bootstrap_starts=args.bootstrap_starts,
         checkpoint_dir=args.out,
         split_starts=not args.no_split_starts,
@@ -408,7 +416,8 @@ def cmd_compare(args) -> int:
             if args.out:
                 named_file = Path(args.out) / f"model_{preset.n_classes}_{preset.name}.json"
                 named.save(named_file)
-    columns = SCREEN_COLUMNS + (["blrt_p"] if "blrt_p" in res.table else [])
+    extra = ["blrt_p", "bootstrap_p_L2", "bootstrap_p_X2", "bvr_significant"]
+    columns = SCREEN_COLUMNS + [c for c in extra if c in res.table]
     print(_fmt_table(res.table[columns]))
     best, tried = res.best("bic"), sorted(res.models)
     edge = ""
@@ -873,6 +882,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--blrt", type=int, default=0, metavar="N",
         help="bootstrap likelihood ratio test of K-1 against K classes with N samples "
         "(default 0: no test)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--bootstrap-gof", type=int, default=0, metavar="N",
+        help="bootstrap p-values of every model's L2 and X2, and the count of pairs whose "
+        "BVR has a bootstrap p <= 0.05, from N samples (default 0: none; with --blrt, the "
+        "same N)",
     )  # fmt: skip
     compare.add_argument(
         "--bootstrap-starts", type=int, default=None, metavar="S",

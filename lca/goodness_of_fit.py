@@ -32,6 +32,7 @@ there, so the cause is the plug-in, not the code.
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from dataclasses import dataclass
@@ -89,6 +90,57 @@ class BootstrapGOFResult:
             f"smallest BVR p={np.nanmin(self.bvr_p_values.to_numpy()):.4f})"
         )
 
+    def n_significant(self, level: float = 0.05) -> int:
+        """Pairs of indicators whose BVR has a bootstrap p-value at or below ``level``."""
+        upper = np.triu(np.ones(self.bvr.shape, dtype=bool), k=1)
+        return int(np.sum(self.bvr_p_values.to_numpy()[upper] <= level))
+
+    def to_dict(self) -> dict:
+        """Plain Python values (for JSON); names as :func:`lca.io` writes them."""
+        from .io import _name_to_json
+
+        return {
+            "n_classes": int(self.n_classes),
+            "n_bootstrap": int(self.n_bootstrap),
+            "L2": _number(self.L2),
+            "X2": _number(self.X2),
+            "p_L2": _number(self.p_L2),
+            "p_X2": _number(self.p_X2),
+            "bootstrap_L2": [_number(v) for v in self.bootstrap_L2],
+            "bootstrap_X2": [_number(v) for v in self.bootstrap_X2],
+            "indicators": [_name_to_json(v) for v in self.bvr.index],
+            "bvr": _matrix(self.bvr.to_numpy()),
+            "bvr_p_values": _matrix(self.bvr_p_values.to_numpy()),
+            "bootstrap_bvr": [_matrix(m) for m in self.bootstrap_bvr],
+            "n_not_converged": int(self.n_not_converged),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> BootstrapGOFResult:
+        """Inverse of :meth:`to_dict`."""
+        from .io import _name_from_json
+
+        names = [_name_from_json(v) for v in d["indicators"]]
+        index = pd.Index(names, name="indicator", dtype=object)
+
+        def frame(values) -> pd.DataFrame:
+            return pd.DataFrame(_array(values), index=index, columns=index.rename(None))
+
+        return cls(
+            n_classes=int(d["n_classes"]),
+            n_bootstrap=int(d["n_bootstrap"]),
+            L2=_array(d["L2"]).item(),
+            X2=_array(d["X2"]).item(),
+            p_L2=_array(d["p_L2"]).item(),
+            p_X2=_array(d["p_X2"]).item(),
+            bootstrap_L2=_array(d["bootstrap_L2"]),
+            bootstrap_X2=_array(d["bootstrap_X2"]),
+            bvr=frame(d["bvr"]),
+            bvr_p_values=frame(d["bvr_p_values"]),
+            bootstrap_bvr=_array(d["bootstrap_bvr"]).reshape(-1, len(names), len(names)),
+            n_not_converged=int(d["n_not_converged"]),
+        )
+
     def pairs(self) -> pd.DataFrame:
         """One row per pair of indicators: ``bvr`` and ``p_value``, smallest p first."""
         names = list(self.bvr.index)
@@ -119,6 +171,23 @@ class BootstrapGOFResult:
 
     def __str__(self) -> str:
         return self.as_text()
+
+
+def _number(value) -> float | None:
+    """A float for JSON: NaN (and infinity, an impossible answer pair) as text."""
+    value = float(value)
+    return value if math.isfinite(value) else repr(value)
+
+
+def _matrix(values: np.ndarray) -> list:
+    return [[_number(v) for v in row] for row in values]
+
+
+def _array(values) -> np.ndarray:
+    """Inverse of :func:`_number` over nested lists."""
+    return np.asarray(
+        np.vectorize(float, otypes=[float])(np.asarray(values, dtype=object)), dtype=float
+    )
 
 
 def _p_value(statistic: float, draws: np.ndarray) -> float:
@@ -278,24 +347,65 @@ def bootstrap_gof(
     p-value. The statistics use the log-likelihood, also when Bayes
     constants make the fits posterior-mode estimates.
     """
-    from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
-
     _check_has_rows(model)
+    check_n_bootstrap(n_bootstrap)
+    w = _fit_weights(model, weights)
+    missing = model._patterns[model._fit_inverse] < 0
+    # the options of the fit, not any set_params since
+    return bootstrap_fit(
+        model, model._fit_params, missing, w, model.bivariate_residuals(),
+        n_bootstrap=int(n_bootstrap), seed=bootstrap_seed(random_state), n_jobs=n_jobs,
+        bootstrap_starts=bootstrap_starts, progress=progress,
+    )  # fmt: skip
+
+
+def check_n_bootstrap(n_bootstrap) -> None:
     if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, numbers.Integral):
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
     if n_bootstrap < 1:
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
-    seed = bootstrap_seed(random_state)
-    w = _fit_weights(model, weights)
-    missing = model._patterns[model._fit_inverse] < 0
-    # the options of the fit, not any set_params since
-    fit_options = {**bootstrap_fit_options(model._fit_params, bootstrap_starts), "n_jobs": 1}
+
+
+def bootstrap_fit(
+    model,
+    fit_params: dict,
+    missing: np.ndarray,
+    weights: np.ndarray,
+    bvr: pd.DataFrame,
+    *,
+    n_bootstrap: int,
+    seed: int | None,
+    n_jobs: int = 1,
+    bootstrap_starts: int | None = None,
+    progress: bool = False,
+) -> BootstrapGOFResult:
+    """The bootstrap of :func:`bootstrap_gof`, given what it needs of the data.
+
+    Parameters
+    ----------
+    model : LatentClassModel
+        The fitted model (or one read from a file): samples are drawn from it,
+        and its estimates are one start of every refit.
+    fit_params : dict
+        ``get_params()`` of the fit: the samples are fitted with these options
+        (``bootstrap_starts`` random starts if given).
+    missing : ndarray of bool of shape (n_rows, n_indicators)
+        The data's missing answers, in the model's indicator order.
+    weights : ndarray of shape (n_rows,)
+    bvr : pandas.DataFrame
+        The model's bivariate residuals on the data.
+    n_bootstrap, seed, n_jobs, bootstrap_starts, progress
+        As for :func:`bootstrap_gof` (``seed`` the SeedSequence's entropy).
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    fit_options = {**bootstrap_fit_options(fit_params, bootstrap_starts), "n_jobs": 1}
     k = int(fit_options.pop("n_classes"))
     children = np.random.SeedSequence(seed, spawn_key=(k, 1)).spawn(int(n_bootstrap))
     caller = user_location()
     tasks = (
-        delayed(_replicate_from)(caller, model, k, missing, w, child, fit_options)
+        delayed(_replicate_from)(caller, model, k, missing, weights, child, fit_options)
         for child in children
     )
     with warnings.catch_warnings():
@@ -315,12 +425,11 @@ def bootstrap_gof(
     not_converged = int(sum(r[3] for r in results))
     if not_converged:
         warn(
-            f"{not_converged} of {n_bootstrap} bootstrap fits did not converge; raise "
-            "max_iter for sharper p-values",
+            f"{not_converged} of {n_bootstrap} bootstrap fits ({k} classes) did not "
+            "converge; raise max_iter for sharper p-values",
             ConvergenceWarning,
         )
     stats = model.fit_stats()
-    bvr = model.bivariate_residuals()
     observed = bvr.to_numpy()
     p_bvr = np.full(observed.shape, np.nan)
     for j in range(observed.shape[0]):

@@ -304,6 +304,9 @@ COMPARISON_COLUMNS = {
     "smallest_class": ("Smallest class (%)", 1),
     "max_bvr": ("Max BVR", 2),
     "blrt_p": ("BLRT p", 3),
+    "bootstrap_p_L2": ("L2 boot p", 3),
+    "bootstrap_p_X2": ("X2 boot p", 3),
+    "bvr_significant": ("BVRs p<=.05", 0),
     "n_starts_at_best": ("Starts at best", 0),
 }
 
@@ -357,6 +360,12 @@ def comparison_summary(comparison) -> Summary:
         notes.append(
             "BLRT p: bootstrap likelihood ratio test of K-1 against K classes "
             "(p <= 0.05: K fits better)."
+        )
+    if "bootstrap_p_L2" in table.columns:
+        notes.append(
+            "L2 and X2 boot p: parametric bootstrap p-values of the fit (p <= 0.05: the data "
+            "fit worse than samples from the model); BVRs p<=.05: pairs of indicators whose "
+            "bivariate residual has a bootstrap p-value of 0.05 or less."
         )
     if "n_starts_at_best" in table.columns:
         models = getattr(comparison, "models", {})

@@ -35,6 +35,7 @@ from .diagnostics import (
 )
 from .encoding import python_label
 from .exceptions import ModelFileError, warn
+from .goodness_of_fit import BootstrapGOFResult, bootstrap_fit
 from .model import (
     DISTRIBUTED_NEEDS_DASK,
     LatentClassModel,
@@ -53,6 +54,8 @@ HIGHER_IS_BETTER = frozenset(
 )
 #: Columns of the comparison table after the fit statistics.
 EXTRA_COLUMNS = ("smallest_class", "n_starts_at_best", "converged", "max_bvr")
+#: Columns of ``compare(bootstrap_gof=True)``.
+GOF_COLUMNS = ("bootstrap_p_L2", "bootstrap_p_X2", "bvr_significant")
 
 CHECKPOINT_FORMAT = "lca.compare.checkpoint"
 CHECKPOINT_VERSION = 1
@@ -68,13 +71,18 @@ class Comparison:
         Indexed by ``n_classes``: every ``fit_stats()`` entry, plus
         ``smallest_class`` (share of the smallest class),
         ``n_starts_at_best``, ``converged``, ``max_bvr`` (the largest
-        bivariate residual) and, with ``blrt=True``, ``blrt_p``.
+        bivariate residual), with ``blrt=True`` ``blrt_p``, and with
+        ``bootstrap_gof=True`` ``bootstrap_p_L2``, ``bootstrap_p_X2`` and
+        ``bvr_significant``.
     models : dict
         ``n_classes`` -> fitted :class:`LatentClassModel` (loaded from its
         file when reused from a checkpoint: such a model keeps no data).
     blrt : dict
         ``n_classes`` -> :class:`lca.diagnostics.BLRTResult` of K-1 against
         K classes (empty without ``blrt=True``).
+    gof : dict
+        ``n_classes`` -> :class:`lca.BootstrapGOFResult`, the bootstrap of
+        that model's fit (empty without ``bootstrap_gof=True``).
     reused : tuple of int
         Numbers of classes whose model was reused from ``checkpoint_dir``.
     replaced : tuple of int
@@ -85,6 +93,7 @@ class Comparison:
     table: pd.DataFrame
     models: dict = field(default_factory=dict)
     blrt: dict = field(default_factory=dict)
+    gof: dict = field(default_factory=dict)
     reused: tuple = ()
     replaced: tuple = ()
 
@@ -146,6 +155,7 @@ def compare(
     *,
     progress: bool = True,
     blrt: bool = False,
+    bootstrap_gof: bool = False,
     n_bootstrap: int = 99,
     bootstrap_starts: int | None = None,
     checkpoint_dir: str | PathLike | None = None,
@@ -177,6 +187,12 @@ def compare(
         against K classes (:func:`lca.blrt`) for every K but the smallest
         (NaN there). A K-1 class model absent from ``n_classes`` is fitted
         for the test.
+    bootstrap_gof : bool, default=False
+        Add columns ``bootstrap_p_L2``, ``bootstrap_p_X2`` and
+        ``bvr_significant``: the parametric bootstrap of every model's fit
+        (:func:`lca.bootstrap_gof`; the last column counts the pairs of
+        indicators whose BVR has a bootstrap p-value <= 0.05). The results
+        are in ``Comparison.gof``.
     n_bootstrap : int, default=99
         Bootstrap samples of each test.
     bootstrap_starts : int or None, default=None
@@ -244,7 +260,7 @@ def compare(
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise ValueError(f"n_classes must be integers >= 1, got {k!r}")
     ks = sorted({int(k) for k in ks})
-    if blrt and (
+    if (blrt or bootstrap_gof) and (
         isinstance(n_bootstrap, bool)
         or not isinstance(n_bootstrap, numbers.Integral)
         or n_bootstrap < 1
@@ -265,6 +281,8 @@ def compare(
         needs_rows = {
             "blrt=True": (blrt, "the bootstrap redraws rows with their own missing answers "
                           "and weights"),
+            "bootstrap_gof=True": (bootstrap_gof, "its samples keep each row's missing "
+                                   "answers and weight"),
             "checkpoint_dir": (checkpoint_dir is not None, "a checkpoint fingerprints the rows"),
         }  # fmt: skip
         for what, (wanted, why) in needs_rows.items():
@@ -287,7 +305,7 @@ def compare(
                 Path(checkpoint_dir), frame, w, model_options, encoded.indicators,
                 split_starts, merge_starts,
             )  # fmt: skip
-        if not blrt and store is None:
+        if not (blrt or bootstrap_gof) and store is None:
             frame = w = None  # the rows are not needed any more: the patterns are
 
     # every K fits the table, checked before the first fit
@@ -375,14 +393,61 @@ def compare(
         for k in ks:
             rows[k]["blrt_p"] = tests[k].p_value if k in tests else float("nan")
 
+    gof: dict[int, BootstrapGOFResult] = {}
+    if bootstrap_gof:
+        seed = bootstrap_seed(model_options.get("random_state", 0))
+        settings = {"n_bootstrap": int(n_bootstrap), "bootstrap_starts": bootstrap_starts}
+        settings["seed"] = seed
+        missing = encoded.patterns[encoded.inverse] < 0  # each row's missing answers
+        for k in ks:
+            result = store.load_gof(k, settings) if store is not None else None
+            if result is None:
+                model = _with_patterns(models[k], encoded)
+                result = bootstrap_fit(
+                    model, LatentClassModel(k, **model_options).get_params(), missing, w,
+                    bivariate_residuals(model), n_bootstrap=int(n_bootstrap), seed=seed,
+                    n_jobs=model_options.get("n_jobs", 1), bootstrap_starts=bootstrap_starts,
+                    progress=progress,
+                )  # fmt: skip
+                if store is not None:
+                    store.save_gof(k, settings, result)
+            gof[k] = result
+            rows[k].update(gof_columns(result))
+
     columns = [*FIT_STAT_NAMES, *EXTRA_COLUMNS] + (["blrt_p"] if blrt else [])
+    columns += list(GOF_COLUMNS) if bootstrap_gof else []
     table = pd.DataFrame(
         [rows[k] for k in ks], index=pd.Index(ks, name="n_classes"), columns=columns
     )
-    table = table.astype({"n_parameters": int, "n_starts_at_best": int, "converged": bool})
+    types = {"n_parameters": int, "n_starts_at_best": int, "converged": bool}
+    if bootstrap_gof:
+        types["bvr_significant"] = int
+    table = table.astype(types)
     return Comparison(
-        table=table, models=models, blrt=tests, reused=tuple(reused), replaced=tuple(replaced)
-    )
+        table=table, models=models, blrt=tests, gof=gof, reused=tuple(reused),
+        replaced=tuple(replaced),
+    )  # fmt: skip
+
+
+def gof_columns(result: BootstrapGOFResult) -> dict:
+    """The comparison table's bootstrap columns of one model."""
+    return {
+        "bootstrap_p_L2": result.p_L2,
+        "bootstrap_p_X2": result.p_X2,
+        "bvr_significant": result.n_significant(0.05),
+    }
+
+
+def _with_patterns(model: LatentClassModel, encoded) -> LatentClassModel:
+    """The model, or a shallow copy of one read back from a checkpoint (which keeps no
+    data) given the sweep's pattern table, for its bivariate residuals."""
+    if getattr(model, "_patterns", None) is not None:
+        return model
+    import copy
+
+    view = copy.copy(model)
+    view._patterns, view._pattern_weights = encoded.patterns, encoded.pattern_weights
+    return view
 
 
 def _objective(model: LatentClassModel) -> float:
@@ -559,6 +624,26 @@ class _Checkpoint:
         except (KeyError, TypeError, ValueError):
             return None
         return result if result.n_bootstrap == settings["n_bootstrap"] else None
+
+    def load_gof(self, k: int, settings: dict) -> BootstrapGOFResult | None:
+        """The bootstrap of the k-class model's fit saved with the same settings, or None."""
+        content = self._read_row(k)
+        saved = None if content is None else content.get("gof")
+        if not isinstance(saved, dict) or saved.get("settings") != settings:
+            return None
+        try:
+            result = BootstrapGOFResult.from_dict(saved["result"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return result if result.n_bootstrap == settings["n_bootstrap"] else None
+
+    def save_gof(self, k: int, settings: dict, result: BootstrapGOFResult) -> None:
+        """Add the bootstrap of the fit to the row file of ``k`` classes."""
+        content = self._read_row(k)
+        if content is None:
+            return
+        content["gof"] = {"settings": settings, "result": result.to_dict()}
+        _write_json(self.row_path(k), content)
 
     def save_blrt(self, k: int, settings: dict, result: BLRTResult) -> None:
         """Add the test to the row file of ``k`` classes."""

@@ -3,6 +3,8 @@ local dependence, samples missing where the data are, and reproducible."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -137,3 +139,44 @@ def test_the_bootstrap_refits_the_model_as_fitted_whatever_set_params_did_since(
     after = model.bootstrap_gof(4, random_state=1)
     assert after.n_classes == 3
     np.testing.assert_array_equal(before.bootstrap_L2, after.bootstrap_L2)
+
+
+def test_compare_bootstraps_every_model_as_the_model_itself_does(tmp_path):
+    data = simulate(8, 300, missing=0.05)
+    weights = np.random.default_rng(8).uniform(0.5, 2.0, 300)
+    options = dict(n_starts=2, random_state=3, n_bootstrap=5, progress=False)
+    res = lca.compare(data, [1, 2, 3], weights, bootstrap_gof=True, **options)
+    for k in (1, 2, 3):
+        own = res.models[k].bootstrap_gof(5, weights=weights, random_state=3)
+        np.testing.assert_array_equal(res.gof[k].bootstrap_L2, own.bootstrap_L2)
+        assert res.table.loc[k, "bootstrap_p_L2"] == own.p_L2
+        assert res.table.loc[k, "bootstrap_p_X2"] == own.p_X2
+        assert res.table.loc[k, "bvr_significant"] == own.n_significant()
+    assert "L2 boot p" in res.summary().as_text()
+    # checkpoints: the results are saved with the models and read back; models read
+    # back (no rows kept) are bootstrapped from the sweep's pattern table, the same
+    first = lca.compare(
+        data, [2, 3], weights, bootstrap_gof=True, checkpoint_dir=tmp_path, **options
+    )
+    (tmp_path / "model_3.row.json").write_text(
+        (tmp_path / "model_3.row.json").read_text().replace('"gof"', '"gof_dropped"')
+    )
+    again = lca.compare(
+        data, [2, 3], weights, bootstrap_gof=True, checkpoint_dir=tmp_path, **options
+    )
+    assert again.reused == (2, 3)
+    pd.testing.assert_frame_equal(again.table, first.table)
+    for k in (2, 3):
+        np.testing.assert_array_equal(again.gof[k].bootstrap_bvr, first.gof[k].bootstrap_bvr)
+        pd.testing.assert_frame_equal(again.gof[k].bvr_p_values, first.gof[k].bvr_p_values)
+
+
+def test_a_result_round_trips_through_its_dict():
+    data = simulate(9, 200, missing=0.1)
+    result = LatentClassModel(2, n_starts=2, random_state=0).fit(data).bootstrap_gof(3)
+    back = lca.BootstrapGOFResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    for name in ("L2", "X2", "p_L2", "p_X2", "n_classes", "n_bootstrap", "n_not_converged"):
+        assert getattr(back, name) == getattr(result, name)
+    np.testing.assert_array_equal(back.bootstrap_bvr, result.bootstrap_bvr)
+    pd.testing.assert_frame_equal(back.bvr, result.bvr)
+    pd.testing.assert_frame_equal(back.bvr_p_values, result.bvr_p_values)

@@ -250,6 +250,26 @@ def test_compare_with_blrt_prints_p_values(survey_csv, tmp_path, capsys):
     pd.testing.assert_frame_equal(pd.read_csv(out / "comparison.csv", index_col=0), table)
 
 
+def test_compare_with_bootstrap_gof_writes_the_api_columns(survey_csv, tmp_path, capsys):
+    path, _ = survey_csv
+    out = tmp_path / "out"
+    cols = "PURPOSE,ACCURACY,UNDERSTA,COOPERAT"
+    argv = ["compare", str(path), "--columns", cols, "--classes", "1-2", "--starts", "3",
+            "--bootstrap-gof", "4", "--quiet", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    assert "bootstrap_p_L2" in capsys.readouterr().out
+    table = pd.read_csv(out / "comparison.csv", index_col=0)
+    items = pd.read_csv(path)[cols.split(",")]
+    expected = lca.compare(
+        items, [1, 2], n_starts=3, random_state=0, bootstrap_gof=True, n_bootstrap=4,
+        progress=False,
+    )  # fmt: skip
+    for column in ("bootstrap_p_L2", "bootstrap_p_X2", "bvr_significant"):
+        np.testing.assert_allclose(table[column], expected.table[column])
+    assert main([*argv[:-2], "--blrt", "5"]) == 2
+    assert "give one N" in capsys.readouterr().err
+
+
 def test_compare_refuses_a_negative_bootstrap_count(survey_csv, capsys):
     path, _ = survey_csv
     assert main(["compare", str(path), "--classes", "2", "--blrt", "-1"]) == 2
