@@ -127,6 +127,11 @@ def logit_mstep(z, w, resp, beta, free, max_steps: int = NEWTON_STEPS, log_pi=No
     """``B`` maximising :func:`logit_value`, by Newton steps from ``beta`` (shortened to
     ``MAX_STEP``, then halved until the value does not fall); stops when the Newton
     decrement is at rounding error. ``log_pi``: the log-softmax at ``beta``, if known."""
+    return logit_newton(z, w, resp, beta, free, max_steps, log_pi)[0]
+
+
+def logit_newton(z, w, resp, beta, free, max_steps: int = NEWTON_STEPS, log_pi=None):
+    """:func:`logit_mstep`'s ``B`` and the log-softmax there (which the E-step reuses)."""
     if log_pi is None:
         log_pi = _kernels.log_softmax_rows(z @ beta)
     value = logit_value(z, w, resp, beta, log_pi)
@@ -154,14 +159,18 @@ def logit_mstep(z, w, resp, beta, free, max_steps: int = NEWTON_STEPS, log_pi=No
         else:
             break
         beta, value, log_pi = moved, new_value, moved_log_pi
-    return beta
+    return beta, log_pi
 
 
-def evaluate(patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond_prior):
+def evaluate(
+    patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond_prior, log_pi=None
+):  # fmt: skip
     """``(objective, loglik, post, row_loglik, log_pi, pattern_post)`` at the
     parameters, for the rows ``inverse`` (each row's pattern), ``w`` and ``z``;
-    ``pattern_post`` the weighted posteriors summed by pattern."""
-    log_pi = _kernels.log_softmax_rows(z @ beta)
+    ``pattern_post`` the weighted posteriors summed by pattern. ``log_pi``: the
+    log-softmax of ``z @ beta``, if known."""
+    if log_pi is None:
+        log_pi = _kernels.log_softmax_rows(z @ beta)
     class_ll = _kernels.class_loglik(patterns, offsets, log_cond)
     post, row_ll, pattern_post = _kernels.regression_estep(log_pi, class_ll, inverse, w)
     loglik = float(w @ row_ll)
@@ -215,10 +224,11 @@ def regression_em(
         )
         # one Newton step per iteration (a generalised EM: it raises the expected
         # objective, so the objective still never falls)
-        new_beta = logit_mstep(z, w, post + class_share, beta, free, 1, state[4])
+        new_beta, new_log_pi = logit_newton(z, w, post + class_share, beta, free, 1, state[4])
         new = evaluate(
-            patterns, inverse, w, z, offsets, new_cond, new_beta, class_share, cond_prior
-        )
+            patterns, inverse, w, z, offsets, new_cond, new_beta, class_share, cond_prior,
+            new_log_pi,
+        )  # fmt: skip
         n_iter += 1
         if trace is not None:  # every objective evaluated, kept or not
             trace.append(new[0])
