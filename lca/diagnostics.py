@@ -113,7 +113,7 @@ def bivariate_residuals(model) -> pd.DataFrame:
                 patterns, weights, j, jj, blocks[j], blocks[jj], class_probs, mass
             )
             out[j, jj] = out[jj, j] = value
-    index = pd.Index(names, name="indicator", dtype=object)
+    index = pd.Index(names, name="indicator", dtype=object, tupleize_cols=False)
     return pd.DataFrame(out, index=index, columns=index.rename(None))
 
 

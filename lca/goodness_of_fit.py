@@ -97,7 +97,7 @@ class BootstrapGOFResult:
 
     def to_dict(self) -> dict:
         """Plain Python values (for JSON); names as :func:`lca.io` writes them."""
-        from .io import _name_to_json
+        from .io import _names_to_json
 
         return {
             "n_classes": int(self.n_classes),
@@ -108,7 +108,7 @@ class BootstrapGOFResult:
             "p_X2": _number(self.p_X2),
             "bootstrap_L2": [_number(v) for v in self.bootstrap_L2],
             "bootstrap_X2": [_number(v) for v in self.bootstrap_X2],
-            "indicators": [_name_to_json(v) for v in self.bvr.index],
+            "indicators": _names_to_json(list(self.bvr.index), "indicator"),
             "bvr": _matrix(self.bvr.to_numpy()),
             "bvr_p_values": _matrix(self.bvr_p_values.to_numpy()),
             "bootstrap_bvr": [_matrix(m) for m in self.bootstrap_bvr],
@@ -117,15 +117,26 @@ class BootstrapGOFResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> BootstrapGOFResult:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`; a ValueError if ``d`` is not one it wrote."""
         from .io import _name_from_json
 
         names = [_name_from_json(v) for v in d["indicators"]]
-        index = pd.Index(names, name="indicator", dtype=object)
+        if any(name is None for name in names):
+            raise ValueError("an indicator name that to_dict does not write")
+        index = pd.Index(names, name="indicator", dtype=object, tupleize_cols=False)
+        j = len(names)
 
         def frame(values) -> pd.DataFrame:
-            return pd.DataFrame(_array(values), index=index, columns=index.rename(None))
+            values = _array(values)
+            if values.shape != (j, j):
+                raise ValueError(f"a BVR table of shape {values.shape}, not ({j}, {j})")
+            return pd.DataFrame(values, index=index, columns=index.rename(None))
 
+        b = int(d["n_bootstrap"])
+        draws = {name: _array(d[name]) for name in ("bootstrap_L2", "bootstrap_X2")}
+        bvr_draws = _array(d["bootstrap_bvr"])
+        if any(v.shape != (b,) for v in draws.values()) or bvr_draws.shape != (b, j, j):
+            raise ValueError("bootstrap draws that do not match n_bootstrap and the indicators")
         return cls(
             n_classes=int(d["n_classes"]),
             n_bootstrap=int(d["n_bootstrap"]),
@@ -133,11 +144,11 @@ class BootstrapGOFResult:
             X2=_array(d["X2"]).item(),
             p_L2=_array(d["p_L2"]).item(),
             p_X2=_array(d["p_X2"]).item(),
-            bootstrap_L2=_array(d["bootstrap_L2"]),
-            bootstrap_X2=_array(d["bootstrap_X2"]),
+            bootstrap_L2=draws["bootstrap_L2"],
+            bootstrap_X2=draws["bootstrap_X2"],
             bvr=frame(d["bvr"]),
             bvr_p_values=frame(d["bvr_p_values"]),
-            bootstrap_bvr=_array(d["bootstrap_bvr"]).reshape(-1, len(names), len(names)),
+            bootstrap_bvr=bvr_draws,
             n_not_converged=int(d["n_not_converged"]),
         )
 
@@ -215,8 +226,8 @@ def _check_has_rows(model) -> None:
     if getattr(model, "_fit_params", None) is None:
         raise NotFittedError(
             "this model was read from a file (lca.load, or a checkpoint_dir that compare "
-            "resumed from) and keeps no rows; fit it to the data again (the same options give "
-            "the same fit) to bootstrap its fit"
+            "resumed from) and keeps no rows: fit it to the data again to bootstrap its fit, "
+            "or give compare bootstrap_gof=True, which bootstraps the models it reads back"
         )
     if getattr(model, "_fit_inverse", None) is None or getattr(model, "_patterns", None) is None:
         raise NotFittedError(

@@ -267,7 +267,10 @@ def compare(
     ):
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
     LatentClassModel(ks[0], **model_options)._validate_params()  # fail before anything
-    fit_options = bootstrap_fit_options(model_options, bootstrap_starts) if blrt else {}
+    # bootstrap_starts checked before any fit
+    fit_options = (
+        bootstrap_fit_options(model_options, bootstrap_starts) if blrt or bootstrap_gof else {}
+    )
     from tqdm.auto import tqdm
 
     from ._dask import is_dask_collection
@@ -357,6 +360,11 @@ def compare(
             if _objective(refit) > _objective(current) + SAME_OPTIMUM_RTOL * abs(
                 _objective(current)
             ):
+                # the sweep's options, not the refit's n_starts=0: what a bootstrap of
+                # this model (or a refit of it) should use
+                sweep = LatentClassModel(k, **model_options).get_params()
+                refit.set_params(**sweep)
+                refit._fit_params = sweep
                 models[k], rows[k] = refit, _row(refit)
                 if k in reused:
                     reused.remove(k)
@@ -368,7 +376,9 @@ def compare(
         settings["seed"] = seed
         mask = None
         for k in ks[1:]:
-            result = store.load_blrt(k, settings) if store is not None else None
+            # a test is of these two models: a merge refit since makes it another
+            these = [_provenance(models.get(k - 1)), _objective(models[k])]
+            result = store.load_blrt(k, {**settings, "models": these}) if store else None
             if result is None:
                 null = models[k - 1] if k - 1 in models else fit(k - 1)
                 if mask is None:
@@ -388,7 +398,7 @@ def compare(
                     split_starts=split_starts and (k - 1) in ks,
                 )
                 if store is not None:
-                    store.save_blrt(k, settings, result)
+                    store.save_blrt(k, {**settings, "models": these}, result)
             tests[k] = result
         for k in ks:
             rows[k]["blrt_p"] = tests[k].p_value if k in tests else float("nan")
@@ -400,7 +410,9 @@ def compare(
         settings["seed"] = seed
         missing = encoded.patterns[encoded.inverse] < 0  # each row's missing answers
         for k in ks:
-            result = store.load_gof(k, settings) if store is not None else None
+            # of this model: a merge refit since is another
+            these = {**settings, "model": _objective(models[k])}
+            result = store.load_gof(k, these) if store is not None else None
             if result is None:
                 model = _with_patterns(models[k], encoded)
                 result = bootstrap_fit(
@@ -410,7 +422,7 @@ def compare(
                     progress=progress,
                 )  # fmt: skip
                 if store is not None:
-                    store.save_gof(k, settings, result)
+                    store.save_gof(k, these, result)
             gof[k] = result
             rows[k].update(gof_columns(result))
 
@@ -621,7 +633,7 @@ class _Checkpoint:
             return None
         try:
             result = BLRTResult.from_dict(saved["result"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             return None
         return result if result.n_bootstrap == settings["n_bootstrap"] else None
 
@@ -633,9 +645,15 @@ class _Checkpoint:
             return None
         try:
             result = BootstrapGOFResult.from_dict(saved["result"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             return None
-        return result if result.n_bootstrap == settings["n_bootstrap"] else None
+        names = [name for name, _ in self._indicators]
+        ok = (
+            result.n_bootstrap == settings["n_bootstrap"]
+            and result.n_classes == k
+            and list(result.bvr.index) == names
+        )
+        return result if ok else None
 
     def save_gof(self, k: int, settings: dict, result: BootstrapGOFResult) -> None:
         """Add the bootstrap of the fit to the row file of ``k`` classes."""

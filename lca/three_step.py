@@ -397,9 +397,14 @@ def _match_by_text(pos: np.ndarray, objects: pd.Index, levels: list) -> None:
     keys = [text_key(_scalar(v)) for v in levels]
     unique = {key: code for code, key in enumerate(keys) if keys.count(key) == 1}
     unmatched = np.flatnonzero(pos < 0)
-    codes, uniques = pd.factorize(objects[unmatched])
-    found = np.array([unique.get(text_key(_scalar(v)), -1) for v in uniques], dtype=pos.dtype)
-    pos[unmatched] = found[codes] if len(uniques) else pos[unmatched]
+    values = objects[unmatched]
+    is_bool = np.array([isinstance(v, (bool, np.bool_)) for v in values], dtype=bool)
+    for part in (is_bool, ~is_bool):  # apart: True and 1 are one value to factorize
+        rows = unmatched[part]
+        codes, uniques = pd.factorize(values[part])  # a missing value: code -1
+        found = [unique.get(text_key(_scalar(v)), -1) for v in uniques]
+        found = np.array([*found, -1], dtype=pos.dtype)  # [-1]: a missing value matches none
+        pos[rows] = found[codes]
 
 
 def _plain(levels: list) -> list:

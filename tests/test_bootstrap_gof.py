@@ -180,3 +180,63 @@ def test_a_result_round_trips_through_its_dict():
     np.testing.assert_array_equal(back.bootstrap_bvr, result.bootstrap_bvr)
     pd.testing.assert_frame_equal(back.bvr, result.bvr)
     pd.testing.assert_frame_equal(back.bvr_p_values, result.bvr_p_values)
+
+
+def three_answer_data(n: int = 400, n_items: int = 7, seed: int = 0) -> pd.DataFrame:
+    """Two classes, items of 3 answers (5% missing): with one start per K, a K+1 class
+    model merged gives some K a higher maximum (the way down of merge_starts)."""
+    rng = np.random.default_rng(seed)
+    z = rng.integers(0, 2, n)
+    low, high = np.linspace(0.8, 0.1, 3), np.linspace(0.8, 0.1, 3)[::-1]
+    cols = {}
+    for j in range(n_items):
+        p = np.where(z[:, None] == 1, high / high.sum(), low / low.sum())
+        v = (rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1).astype(float) + 1
+        v[rng.random(n) < 0.05] = np.nan
+        cols[f"q{j}"] = v
+    return pd.DataFrame(cols)
+
+
+def test_a_merge_refit_gets_its_own_bootstraps_and_the_sweeps_options(tmp_path):
+    """Adding K+1 to a checkpointed sweep can replace model K by a merge refit: the
+    saved bootstraps of the old model K are not reused for it, and the refit keeps the
+    sweep's options, so its own bootstrap_gof is compare's."""
+    data = three_answer_data()
+    options = dict(n_starts=1, random_state=0, pattern_starts=0, merge_starts=True)
+    options.update(progress=False, n_bootstrap=6, bootstrap_gof=True, blrt=True)
+    lca.compare(data, [2, 3, 4], checkpoint_dir=tmp_path, **options)
+    again = lca.compare(data, [2, 3, 4, 5], checkpoint_dir=tmp_path, **options)
+    fresh = lca.compare(data, [2, 3, 4, 5], **options)
+    refitted = [k for k in (2, 3, 4) if k not in again.reused]
+    assert refitted, "no merge refit: the test does not test what it should"
+    for k in (2, 3, 4, 5):
+        assert again.models[k].loglik_ == fresh.models[k].loglik_
+        np.testing.assert_array_equal(again.gof[k].bootstrap_L2, fresh.gof[k].bootstrap_L2)
+        assert again.table.loc[k, "bootstrap_p_L2"] == fresh.table.loc[k, "bootstrap_p_L2"]
+    for k in (3, 4, 5):
+        np.testing.assert_array_equal(
+            again.blrt[k].bootstrap_statistics, fresh.blrt[k].bootstrap_statistics
+        )
+    for k in refitted:
+        model = fresh.models[k]
+        assert model.n_starts == 1
+        own = model.bootstrap_gof(6, random_state=0)
+        np.testing.assert_array_equal(own.bootstrap_X2, fresh.gof[k].bootstrap_X2)
+
+
+def test_bootstrap_starts_are_checked_before_any_fit(monkeypatch):
+    calls = []
+    monkeypatch.setattr(LatentClassModel, "_fit_encoded", lambda *a, **k: calls.append(1))
+    with pytest.raises(ValueError, match="bootstrap_starts must be an integer >= 1"):
+        lca.compare(simulate(1, 50), [1, 2], bootstrap_gof=True, bootstrap_starts=0)
+    assert not calls
+
+
+def test_tuple_indicator_names_round_trip(tmp_path):
+    data = simulate(10, 200)
+    data.columns = pd.MultiIndex.from_tuples([("wave1", c) for c in data.columns])
+    model = LatentClassModel(2, n_starts=2, random_state=0).fit(data)
+    result = model.bootstrap_gof(3)
+    assert result.bvr.index[0] == ("wave1", "q0")
+    back = lca.BootstrapGOFResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    pd.testing.assert_frame_equal(back.bvr_p_values, result.bvr_p_values)

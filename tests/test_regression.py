@@ -819,3 +819,15 @@ def test_covariate_values_match_levels_that_read_as_the_same_text():
     )
     floats = data.assign(g=rng.choice([1.0, 2.0], 300))
     assert coded.predict(floats, ["x", "g"]).notna().all()
+
+
+def test_a_bool_and_a_number_match_levels_by_their_own_text_in_any_order():
+    """True reads "True" and 1 reads "1" (to pandas they are one value)."""
+    from lca.three_step import Design
+
+    design = Design.from_frame(pd.DataFrame({"g": ["True", "yes", "1"]}))
+    levels = design.levels["g"]
+    for values in ([True, 1], [1, True]):
+        z = design.matrix(pd.DataFrame({"g": values}, dtype=object))[:, 1:]
+        got = [int(np.argmax(row)) + 1 if row.any() else 0 for row in z]
+        assert got == [levels.index("True" if v is True else "1") for v in values]
