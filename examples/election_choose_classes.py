@@ -56,6 +56,11 @@ bvr = model.bivariate_residuals()
 pairs = bvr.where(np.triu(np.ones(bvr.shape, dtype=bool), k=1)).stack().dropna()
 print("largest bivariate residuals (pairs the classes do not fully explain):")
 print(pairs.sort_values(ascending=False).head(5).round(1))
+# the 3.84 rule of thumb is only a rule: bootstrap p-values from samples of the model
+# (19 here to keep the example quick; 99 or more for a report)
+gof = model.bootstrap_gof(19, n_jobs=2, bootstrap_starts=4)
+print(gof.pairs().head(5).round(3))
+print(f"bootstrap p of L2 {gof.p_L2:.2f}, of X2 {gof.p_X2:.2f}")
 
 # %% Who is in each class: party identification (the layout of the study's Table 3.26)
 labels = ["Strong Democrat", "Weak Democrat", "Independent-Democrat", "Independent",
