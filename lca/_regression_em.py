@@ -263,7 +263,8 @@ def accelerated_em(
     conditional probabilities and the coefficients, its step length ``a`` that of the
     latent class model (the Fisher metric, the log class sizes those of the average
     class probabilities; the coefficients moved by the same ``a``). It is kept only if
-    its objective is at least that of x1 (retried once halfway), so the objective
+    its objective is at least that of x1 and no class's average size falls below
+    ``MIN_SIZE_RATIO`` of its size at x1 (retried once halfway), so the objective
     never falls; every E-step counts in ``n_iter``."""
     class_share = class_prior / float(np.sum(w))
     total = float(np.sum(w))
@@ -296,7 +297,7 @@ def accelerated_em(
     while n_iter < max_iter:
         state1, x2, log_pi2 = em_map(x1, log_pi1)
         n_iter += 1
-        if state1[0] - state0[0] <= tol * abs(state0[0]):
+        if np.isfinite(state0[0]) and state1[0] - state0[0] <= tol * abs(state0[0]):
             if state1[0] >= state0[0]:
                 x0, state0 = x1, state1
             converged = True
@@ -311,13 +312,13 @@ def accelerated_em(
         xa = _squarem_point(c, x0, x1, x2, alpha, offsets)
         state_a, xa1, log_pi_a1 = em_map(xa)
         n_iter += 1
-        accepted = np.isfinite(state_a[0]) and state_a[0] >= state1[0]
+        accepted = _acceptable(state_a, state1, log_sizes, c[1])
         if not accepted and alpha < -1.0 and n_iter < max_iter:
             alpha = 0.5 * (alpha - 1.0)
             xa = _squarem_point(c, x0, x1, x2, alpha, offsets)
             state_a, xa1, log_pi_a1 = em_map(xa)
             n_iter += 1
-            accepted = np.isfinite(state_a[0]) and state_a[0] >= state1[0]
+            accepted = _acceptable(state_a, state1, log_sizes, c[1])
             if accepted:
                 step_max = -alpha
         if accepted:
@@ -339,6 +340,23 @@ def accelerated_em(
         "n_iter": n_iter,
         "converged": converged,
     }
+
+
+#: An extrapolation that shrinks a class's average size below this share of its size
+#: at the first EM step is not kept: the coefficients move by a step length the
+#: conditional probabilities set, and a small shrinking class's intercept (moving
+#: the same way every step) can be thrown to minus infinity, a lower maximum.
+MIN_SIZE_RATIO = 0.1
+
+
+def _acceptable(state, state1, log_sizes, log_sizes1) -> bool:
+    """Whether an extrapolation's ``state`` is kept: a finite objective at least that of
+    the first EM step, and no class shrunk below ``MIN_SIZE_RATIO`` of its size there."""
+    if not (np.isfinite(state[0]) and state[0] >= state1[0]):
+        return False
+    with np.errstate(invalid="ignore"):
+        shrunk = log_sizes(state[4]) - log_sizes1 < np.log(MIN_SIZE_RATIO)
+    return not bool(np.any(shrunk))
 
 
 def _squarem_point(c, x0, x1, x2, alpha, offsets):

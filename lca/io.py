@@ -132,6 +132,8 @@ def _options_to_json(params: dict) -> dict:
     elif rs is not None:
         params["random_state"] = None  # a Generator cannot be written down
     params["categories"] = categories
+    if isinstance(params.get("accelerate"), np.bool_):  # JSON writes bool, not np.bool_
+        params["accelerate"] = bool(params["accelerate"])
     return params
 
 
@@ -621,6 +623,8 @@ def regression_from_dict(d, path="<dict>"):
     if measurement.n_classes_ != k:
         _fail(path, f"the model without covariates has {measurement.n_classes_} classes, not {k}")
     model = _model_from_options(d, k, path, LatentClassRegression)
+    if "accelerate" not in d["options"]:  # written before SQUAREM: fitted by plain EM
+        model.accelerate = False
     sizes = _float_array(_get(d, "class_sizes", list, path), (k,), "class_sizes", path)
     _probabilities(sizes, "class_sizes", path)
     blocks = _read_blocks(d, measurement.indicators_, k, path)

@@ -862,3 +862,76 @@ def test_squarem_reaches_plain_ems_maximum_in_fewer_e_steps_and_keeps_the_best_p
     assert max(traces[True]) <= fast["objective"] + 1e-12 * abs(fast["objective"])
     with pytest.raises(ValueError, match="accelerate must be True or False"):
         LatentClassRegression(2, accelerate="yes").fit(data, "x")
+
+
+def em_inputs(data, model, items):
+    """The arrays ``regression_em`` takes, for data and a fitted regression."""
+    meas = model.measurement_model_
+    codes = lca.encoding.encode(data[items], meas.indicators_)
+    patterns, _, inverse = lca.encoding.compress(codes, np.ones(len(data)))
+    z = model.design_.matrix(data[["x", "g"]])
+    zs, _ = lca.three_step.standardised(z, model.design_)
+    return meas, patterns, inverse, zs
+
+
+def test_squarem_from_an_impossible_start_does_not_stop_at_once():
+    """A start whose objective is -inf (an answer given but impossible in every class):
+    EM's first step repairs it, and the accelerated run goes on to the maximum."""
+    rng = np.random.default_rng(27)
+    data, _ = simulate(rng, 500)
+    items = [f"q{j}" for j in range(6)]
+    model = LatentClassRegression(3, n_starts=1, bayes_constant=0).fit(data, ["x", "g"])
+    meas, patterns, inverse, zs = em_inputs(data, model, items)
+    log_cond = meas._log_cond.copy()
+    log_cond[1, :] = -np.inf  # answer 1 of q0 impossible
+    log_cond[0, :] = 0.0
+    start = np.zeros((zs.shape[1], 3))
+    ends = {}
+    for accelerate in (False, True):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ends[accelerate] = _regression_em.regression_em(
+                patterns, inverse, np.ones(len(data)), zs, meas._offsets, meas._ordinal,
+                log_cond.copy(), start.copy(), [1, 2], 0.0, np.zeros(len(log_cond)), 5000,
+                1e-12, accelerate=accelerate,
+            )  # fmt: skip
+    assert ends[True]["n_iter"] > 5 and np.isfinite(ends[True]["objective"])
+    assert ends[True]["objective"] >= ends[False]["objective"] - 1e-6 * abs(
+        ends[False]["objective"]
+    )
+
+
+def test_an_extrapolation_that_shrinks_a_class_to_a_tenth_is_not_kept():
+    w = np.ones(4)
+
+    def log_sizes(log_pi):
+        return np.log((w @ np.exp(log_pi)) / w.sum())
+
+    first = (-100.0, None, None, None, np.log(np.full((4, 2), 0.5)))
+    higher = np.log(np.array([[0.96, 0.04]] * 4))  # class 2 from 0.5 to 0.04
+    assert not _regression_em._acceptable(
+        (-99.0, None, None, None, higher), first, log_sizes, log_sizes(first[4])
+    )
+    milder = np.log(np.array([[0.9, 0.1]] * 4))  # to 0.1 of 0.5: kept
+    assert _regression_em._acceptable(
+        (-99.0, None, None, None, milder), first, log_sizes, log_sizes(first[4])
+    )
+    assert not _regression_em._acceptable(
+        (-101.0, None, None, None, milder), first, log_sizes, log_sizes(first[4])
+    )
+
+
+def test_a_regression_from_before_the_accelerate_option_refits_with_plain_em(tmp_path):
+    import json
+    import pickle
+
+    rng = np.random.default_rng(28)
+    data, _ = simulate(rng, 300)
+    model = LatentClassRegression(2, n_starts=1, accelerate=np.True_).fit(data, ["x"])
+    model.save(tmp_path / "r.json")  # an np.bool_ option is written as a bool
+    content = json.loads((tmp_path / "r.json").read_text())
+    assert content["options"]["accelerate"] is True
+    del content["options"]["accelerate"]
+    (tmp_path / "old.json").write_text(json.dumps(content))
+    assert lca.load(tmp_path / "old.json").accelerate is False
+    del model.accelerate  # as pickled before the option existed
+    assert pickle.loads(pickle.dumps(model)).accelerate is False
