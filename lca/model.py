@@ -1341,6 +1341,71 @@ class LatentClassModel:
             estimated_sizes=self.class_sizes_.copy(),
         )
 
+    def indicator_tests(
+        self, method: str = "hessian", data=None, weights=None, unknown: str = "error"
+    ) -> pd.DataFrame:
+        """How well each indicator tells the classes apart: a Wald test and an R-squared.
+
+        Parameters
+        ----------
+        method, data, weights, unknown
+            As for :meth:`standard_errors`, whose covariance the Wald tests use.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by indicator: ``wald``, ``df`` and ``p_value``, the Wald test
+            that the indicator's answers are distributed alike in every class
+            (chi-square with ``df`` degrees of freedom: (K-1)(C-1) for a nominal
+            indicator, K-1 for an ordinal one, fewer where probabilities sit on
+            the boundary); and ``r2``, the share of the indicator's variance that
+            the classes explain, ``1 - sum_k P_k V(y | k) / V(y)``, with the
+            qualitative (Gini) variance ``V = 1 - sum_c P(c)^2`` for a nominal
+            indicator and the variance of the scores 1..C for an ordinal one.
+
+        Notes
+        -----
+        Latent GOLD's profile output reports a Wald statistic and an R-squared per
+        indicator too; its Wald test is on the logit parameters, this one on the
+        probabilities (the delta method). The two agree as the sample grows, and
+        this one stays defined where a probability is estimated at 0 (its
+        logit is then infinite). A small p-value says the indicator
+        discriminates between at least two classes; it is not a test of the
+        number of classes.
+        """
+        from scipy import stats as st
+
+        from . import standard_errors as se
+
+        args, unit = self._se_inputs(data, weights, unknown)
+        wald, df = se.class_difference_tests(*args, method=method, unit=unit)
+        with np.errstate(invalid="ignore"):
+            p_value = np.where(df > 0, st.chi2.sf(wald, np.maximum(df, 1)), np.nan)
+        names = [ind.name for ind in self.indicators_]
+        return pd.DataFrame(
+            {"wald": wald, "df": df, "p_value": p_value, "r2": self._indicator_r2()},
+            index=pd.Index(names, name="indicator", dtype=object, tupleize_cols=False),
+        )
+
+    def _indicator_r2(self) -> np.ndarray:
+        """Each indicator's R-squared (see :meth:`indicator_tests`)."""
+        sizes, cond, offsets = self._class_probs, self._cond_probs, self._offsets
+        out = np.full(len(self.indicators_), np.nan)
+        for j in range(len(self.indicators_)):
+            block = cond[offsets[j] : offsets[j + 1]]  # (C, K)
+            total = block @ sizes
+            if self._ordinal[j]:
+                scores = np.arange(1.0, block.shape[0] + 1.0)[:, None]
+                mean_k = (scores * block).sum(axis=0)
+                within = ((scores - mean_k) ** 2 * block).sum(axis=0)
+                overall = float(np.sum((scores[:, 0] - scores[:, 0] @ total) ** 2 * total))
+            else:
+                within = 1.0 - (block * block).sum(axis=0)
+                overall = 1.0 - float(total @ total)
+            if overall > 0:
+                out[j] = 1.0 - float(sizes @ within) / overall
+        return out
+
     def _se_inputs(self, data, weights, unknown: str):
         """The positional arguments of ``standard_errors.standard_errors`` (patterns,
         weights, posteriors, parameters, priors), and its ``unit``."""
