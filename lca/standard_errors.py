@@ -514,33 +514,25 @@ def standard_errors(
     return se_sizes, se_cells, lay.boundary, lay.n_free, rank
 
 
-def class_difference_tests(
-    patterns,
-    weights,
-    post,
-    class_probs,
-    cond_probs,
-    offsets,
-    ordinal,
-    class_prior: float,
-    cond_prior: np.ndarray,
-    method: str = "hessian",
-    unit: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray]:
+def class_difference_tests(*args, method: str = "hessian", unit: float = 1.0):
     """Each indicator's Wald statistic that its answers are distributed alike in every
-    class, and the statistic's degrees of freedom.
+    class, and the statistic's degrees of freedom; ``args`` those of
+    :func:`standard_errors`.
 
-    ``g = (P(c | k) - P(c | 1))`` over classes k = 2..K and all categories c but
-    the last; ``W = g' pinv(J cov J') g`` with ``J = dg / dtheta`` (the delta method
-    on the parameters' covariance, as :func:`standard_errors`); the degrees of
-    freedom are the rank of ``J cov J'``: (K-1)(C-1) for a nominal indicator, K-1
-    for an ordinal one (its class effects), fewer where probabilities are fixed on
-    the boundary. The arguments are those of :func:`standard_errors`.
+    Nominal: ``g = (P(c | k) - P(c | 1))`` over classes k = 2..K and all categories c
+    but the last, (K-1)(C-1) df. Ordinal: the class mean scores' differences
+    ``g_k = sum_c s_c (P(c | k) - P(c | 1))``, K-1 df: under the adjacent-category
+    model the mean score rises strictly with the class effect, so the null is the
+    same as that of the effects, and unlike a test of the effects themselves the
+    statistic does not shrink as an effect grows towards an end of the scale
+    (Hauck-Donner) nor vanishes where a class sits at an end. ``W = g' pinv(J cov
+    J') g`` with ``J = dg / dtheta``, the delta method on the parameters'
+    covariance as for :func:`standard_errors`; df the rank of ``J cov J'``. A
+    difference with no variance at all (a class on the boundary that the others
+    are not: answers that separate the classes perfectly) makes ``W`` infinite.
     """
-    lay, cov, _ = parameter_covariance(
-        patterns, weights, post, class_probs, cond_probs, offsets, ordinal, class_prior,
-        cond_prior, method, unit,
-    )  # fmt: skip
+    class_probs, cond_probs, offsets, ordinal = args[3:7]
+    lay, cov, _ = parameter_covariance(*args, method, unit)
     _, jac_cells = jacobians(class_probs, cond_probs, offsets, lay)
     n_classes = class_probs.shape[0]
     n_ind = len(offsets) - 1
@@ -549,51 +541,36 @@ def class_difference_tests(
         lo, hi = int(offsets[j]), int(offsets[j + 1])
         if hi - lo < 2 or n_classes < 2:
             continue
+        diff = cond_probs[lo:hi, 1:] - cond_probs[lo:hi, :1]  # (C, K-1)
+        jac = jac_cells[lo:hi, 1:n_classes] - jac_cells[lo:hi, :1]  # (C, K-1, n_free)
         if ordinal[j]:
-            g, var = _class_effects(lay.blocks[j], cond_probs[lo:hi], lay.boundary[lo:hi], cov)
-        else:  # all categories but the last (implied), classes 2..K against class 1
-            g = (cond_probs[lo : hi - 1, 1:] - cond_probs[lo : hi - 1, :1]).T.ravel()
-            jac = jac_cells[lo : hi - 1, 1:n_classes] - jac_cells[lo : hi - 1, :1]
-            jac = jac.transpose(1, 0, 2).reshape(g.size, -1)
-            var = jac @ cov @ jac.T
+            scores = np.arange(1.0, hi - lo + 1.0)
+            g, jac = scores @ diff, np.einsum("c,ckp->kp", scores, jac)
+        else:  # the last category is implied by the others
+            g = diff[:-1].T.ravel()
+            jac = jac[:-1].transpose(1, 0, 2).reshape(g.size, -1)
+        var = jac @ cov @ jac.T
         wald[j], df[j] = _wald(g, 0.5 * (var + var.T))
     return wald, df
 
 
 def _wald(g: np.ndarray, var: np.ndarray) -> tuple[float, int]:
-    """``g' pinv(var) g`` and the rank of ``var`` (NaN and 0 for no direction)."""
+    """``g' pinv(var) g`` and the rank of ``var``; infinite when ``g`` has a part that
+    ``var`` gives no variance (and ``g`` is not 0), NaN and 0 when there is nothing."""
+    size = float(np.sqrt(g @ g))
     scale = float(np.max(np.abs(np.diag(var)))) if var.size else 0.0
-    if not scale > 0:
-        return float("nan"), 0
-    values, vectors = np.linalg.eigh(var)
-    keep = values > 1e-10 * scale
+    if scale > 0:
+        values, vectors = np.linalg.eigh(var)
+        keep = values > 1e-10 * scale
+    else:
+        values, vectors, keep = np.zeros(g.size), np.eye(g.size), np.zeros(g.size, bool)
     proj = vectors[:, keep].T @ g
+    outside = float(np.sqrt(max(size * size - proj @ proj, 0.0)))
+    if size > 1e-10 and outside > 1e-6 * size:
+        return float("inf"), int(g.size)
+    if not keep.any():
+        return float("nan"), 0
     return float(np.sum(proj * proj / values[keep])), int(keep.sum())
-
-
-def _class_effects(per_class, block, boundary, cov) -> tuple[np.ndarray, np.ndarray]:
-    """An ordinal indicator's class effects ``b_k`` (the reference class's 0) and their
-    covariance: its answers are alike in every class exactly when all are 0. The
-    parameters are solved from the log-probabilities, which the model fits exactly;
-    a class at one end of the scale (its effect infinite) has no column and is left
-    out."""
-    cols = per_class[0][0]
-    if cols.size == 0:
-        return np.zeros(0), np.zeros((0, 0))
-    live = [k for k in range(block.shape[1]) if not boundary[:, k].all()]
-    rows = np.flatnonzero(~boundary[:, live[0]]) if live else np.zeros(0, dtype=int)
-    # a class effect's column is used by one class only; an intercept's by every one
-    used = np.array([[np.any(per_class[k][1][:, t] != 0) for t in range(cols.size)] for k in live])
-    effects = np.flatnonzero(used.sum(axis=0) == 1) if len(live) > 1 else np.zeros(0, int)
-    if effects.size == 0 or rows.size < 2:
-        return np.zeros(0), np.zeros((0, 0))
-    with np.errstate(divide="ignore"):
-        log_p = np.log(block)
-    lhs = np.vstack([per_class[k][1][rows[1:]] - per_class[k][1][rows[0]] for k in live])
-    rhs = np.concatenate([log_p[rows[1:], k] - log_p[rows[0], k] for k in live])
-    theta = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
-    picked = cols[effects]
-    return theta[effects], cov[np.ix_(picked, picked)]
 
 
 def parameter_covariance(
