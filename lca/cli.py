@@ -499,6 +499,10 @@ def cmd_fit(args) -> int:
     if args.profile is not None:
         write_table(profile_table(model, args.se_method), args.profile)
         print(f"wrote {args.profile} (class sizes and profile, {args.se_method} standard errors)")
+    if args.indicator_tests:
+        tests = model.indicator_tests(args.se_method)
+        print("\nindicators: Wald test that the classes answer alike, and R-squared")
+        print(tests.to_string(float_format=lambda v: f"{v:.4g}"))
     if args.bootstrap_gof:
         gof = model.bootstrap_gof(
             args.bootstrap_gof, weights=w, random_state=args.seed, n_jobs=args.jobs
@@ -932,6 +936,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="standard errors for --profile: observed information (default, Latent "
         "GOLD's), outer product of scores (poLCA's) or the sandwich",
     )
+    fit.add_argument(
+        "--indicator-tests", action="store_true",
+        help="also print, per indicator, the Wald test that the classes answer alike and "
+        "the R-squared of its answers (Latent GOLD's profile statistics)",
+    )  # fmt: skip
     fit.add_argument(
         "--bootstrap-gof", type=int, default=0, metavar="N",
         help="also give bootstrap p-values of L2, X2 and every pair's BVR from N samples "

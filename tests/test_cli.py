@@ -1279,3 +1279,17 @@ def test_assign_with_dask_names_the_partition_of_a_bad_row(tmp_path, capsys):
     assert "'PARTY' is missing in 1 row(s), the first at row 5" in err
     assert "in partition 1 of the input" in err
     assert "--drop-missing" not in err  # an option of lca covariates, not of assign
+
+
+def test_fit_prints_the_indicator_tests_the_api_gives(survey_csv, tmp_path, capsys):
+    path, _ = survey_csv
+    cols = "PURPOSE,ACCURACY,UNDERSTA,COOPERAT"
+    assert main(["fit", str(path), "--columns", cols, "--classes", "2", "--starts", "3",
+                 "--out", str(tmp_path / "m.json"), "--indicator-tests"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    items = pd.read_csv(path)[cols.split(",")]
+    tests = lca.LatentClassModel(2, n_starts=3, random_state=0).fit(items).indicator_tests()
+    assert "Wald test that the classes answer alike" in out
+    for name, row in tests.iterrows():
+        line = next(t for t in out.splitlines() if t.startswith(name))
+        assert f"{row['wald']:.4g}" in line and f"{row['r2']:.4g}" in line
