@@ -184,7 +184,7 @@ class BootstrapGOFResult:
         return self.as_text()
 
 
-def _number(value) -> float | None:
+def _number(value) -> float | str:
     """A float for JSON: NaN (and infinity, an impossible answer pair) as text."""
     value = float(value)
     return value if math.isfinite(value) else repr(value)
