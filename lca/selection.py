@@ -623,50 +623,43 @@ class _Checkpoint:
             },
         )
 
-    def load_blrt(self, k: int, settings: dict) -> BLRTResult | None:
-        """The test of k-1 against k classes saved with the same settings, or None."""
+    def _load_result(self, k: int, key: str, settings: dict, from_dict):
+        """The result saved under ``key`` for ``k`` classes with the same settings (and
+        as many bootstrap samples), or None for none, other settings or a damaged one."""
         content = self._read_row(k)
-        if content is None:
-            return None
-        saved = content.get("blrt")
+        saved = None if content is None else content.get(key)
         if not isinstance(saved, dict) or saved.get("settings") != settings:
             return None
         try:
-            result = BLRTResult.from_dict(saved["result"])
+            result = from_dict(saved["result"])
         except (KeyError, TypeError, ValueError, OverflowError):
             return None
         return result if result.n_bootstrap == settings["n_bootstrap"] else None
 
-    def load_gof(self, k: int, settings: dict) -> BootstrapGOFResult | None:
-        """The bootstrap of the k-class model's fit saved with the same settings, or None."""
-        content = self._read_row(k)
-        saved = None if content is None else content.get("gof")
-        if not isinstance(saved, dict) or saved.get("settings") != settings:
-            return None
-        try:
-            result = BootstrapGOFResult.from_dict(saved["result"])
-        except (KeyError, TypeError, ValueError, OverflowError):
-            return None
-        names = [name for name, _ in self._indicators]
-        ok = (
-            result.n_bootstrap == settings["n_bootstrap"]
-            and result.n_classes == k
-            and list(result.bvr.index) == names
-        )
-        return result if ok else None
-
-    def save_gof(self, k: int, settings: dict, result: BootstrapGOFResult) -> None:
-        """Add the bootstrap of the fit to the row file of ``k`` classes."""
+    def _save_result(self, k: int, key: str, settings: dict, result) -> None:
+        """Add a result with its settings to the row file of ``k`` classes."""
         content = self._read_row(k)
         if content is None:
             return
-        content["gof"] = {"settings": settings, "result": result.to_dict()}
+        content[key] = {"settings": settings, "result": result.to_dict()}
         _write_json(self.row_path(k), content)
+
+    def load_blrt(self, k: int, settings: dict) -> BLRTResult | None:
+        """The test of k-1 against k classes saved with the same settings, or None."""
+        return self._load_result(k, "blrt", settings, BLRTResult.from_dict)
 
     def save_blrt(self, k: int, settings: dict, result: BLRTResult) -> None:
         """Add the test to the row file of ``k`` classes."""
-        content = self._read_row(k)
-        if content is None:
-            return
-        content["blrt"] = {"settings": settings, "result": result.to_dict()}
-        _write_json(self.row_path(k), content)
+        self._save_result(k, "blrt", settings, result)
+
+    def load_gof(self, k: int, settings: dict) -> BootstrapGOFResult | None:
+        """The bootstrap of the k-class model's fit saved with the same settings, or None."""
+        result = self._load_result(k, "gof", settings, BootstrapGOFResult.from_dict)
+        names = [name for name, _ in self._indicators]
+        if result is None or result.n_classes != k or list(result.bvr.index) != names:
+            return None
+        return result
+
+    def save_gof(self, k: int, settings: dict, result: BootstrapGOFResult) -> None:
+        """Add the bootstrap of the fit to the row file of ``k`` classes."""
+        self._save_result(k, "gof", settings, result)
