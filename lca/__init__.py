@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 from . import datasets, presets
 from .diagnostics import BLRTResult, blrt
+from .direct_effects import DirectEffectsModel
 from .encoding import DataError
 from .exceptions import ConvergenceWarning, DataWarning, ModelFileError, NotFittedError
 from .goodness_of_fit import BootstrapGOFResult, bootstrap_gof
@@ -28,6 +29,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
+    "DirectEffectsModel",
     "LatentClassModel",
     "LatentClassRegression",
     "ModelFileError",

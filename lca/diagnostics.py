@@ -33,13 +33,17 @@ UNWEIGHTED_BASE_ROW = "Unweighted base"
 # -- bivariate residuals ---------------------------------------------------------------
 
 
-def _pair_residual(patterns, weights, j, jj, block_j, block_jj, class_probs, mass=None) -> float:
+def _pair_residual(
+    patterns, weights, j, jj, block_j, block_jj, class_probs, mass=None, joint=None
+) -> float:
     """Pearson X2 of one two-way table over the respondents who answered both.
 
     The expected table is ``sum_i w_i P(class | i) P(y_j | class) P(y_j' | class)``
     over those respondents: ``class_probs`` times their weight when every respondent
     has the same class probabilities, else ``mass`` (per pattern, the sum of
     ``w_i P(class | z_i)`` over its respondents, shape (n_patterns, K)).
+    ``joint`` (C_j, C_j', K), for a pair with a direct effect, replaces the product
+    ``P(y_j | class) P(y_j' | class)``.
     """
     a = patterns[:, j].astype(np.int64)
     b = patterns[:, jj].astype(np.int64)
@@ -51,7 +55,10 @@ def _pair_residual(patterns, weights, j, jj, block_j, block_jj, class_probs, mas
     if n_pair <= 0 or n_a < 2 or n_b < 2:
         return float("nan")
     classes = n_pair * class_probs if mass is None else mass[ok].sum(axis=0)
-    expected = (block_j * classes) @ block_jj.T
+    if joint is None:
+        expected = (block_j * classes) @ block_jj.T
+    else:
+        expected = joint @ classes
     positive = expected > 0
     if np.any(observed[~positive] > 0):
         return float("inf")  # an answer pair the model says is impossible
@@ -96,6 +103,10 @@ def bivariate_residuals(model) -> pd.DataFrame:
     covariates: the expected table is
     ``sum_i w_i sum_k P(k | z_i) P(y_j | k) P(y_j' | k)`` over the
     respondents who answered both.
+
+    For a :class:`~lca.DirectEffectsModel` the expected table of a pair with a
+    direct effect is ``N_jj' * sum_k P_k P(y_j, y_j' | k)``, from the pair's
+    joint table.
     """
     patterns = model._patterns
     weights = model._pattern_weights
@@ -105,12 +116,21 @@ def bivariate_residuals(model) -> pd.DataFrame:
     mass = getattr(model, "_pattern_class_mass", None)
     names = [ind.name for ind in model.indicators_]
     n_ind = len(names)
+    pair_joint = getattr(model, "_pair_joint", lambda j, jj: None)
     out = np.full((n_ind, n_ind), np.nan)
     blocks = [cond[offsets[j] : offsets[j + 1]] for j in range(n_ind)]
     for j in range(n_ind):
         for jj in range(j + 1, n_ind):
             value = _pair_residual(
-                patterns, weights, j, jj, blocks[j], blocks[jj], class_probs, mass
+                patterns,
+                weights,
+                j,
+                jj,
+                blocks[j],
+                blocks[jj],
+                class_probs,
+                mass,
+                pair_joint(j, jj),
             )
             out[j, jj] = out[jj, j] = value
     index = pd.Index(names, name="indicator", dtype=object, tupleize_cols=False)

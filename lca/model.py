@@ -993,6 +993,11 @@ class LatentClassModel:
         self.n_iter_ = result.n_iter
         self.n_starts_at_best_ = result.n_starts_at_best
         self.start_objectives_ = result.final_objectives
+        self._warn_fit(n_par, n_cells, class_probs, result.converged)
+        return self
+
+    def _warn_fit(self, n_par: int, n_cells: int, class_probs, converged: bool) -> None:
+        """The warnings of a finished fit: not identified, an empty class, not converged."""
         if n_par > n_cells - 1:
             warn(
                 f"the model has {n_par} free parameters but the cross-table of the "
@@ -1004,18 +1009,17 @@ class LatentClassModel:
         if empty_classes.size:
             warn(
                 f"class {', '.join(map(str, empty_classes))} is empty (size < 1e-10): in effect "
-                f"the model has {n_classes - empty_classes.size} classes and the "
+                f"the model has {len(class_probs) - empty_classes.size} classes and the "
                 "probabilities of an empty class mean nothing; fit fewer classes",
                 UserWarning,
             )
-        if not result.converged:
+        if not converged:
             warn(
                 f"the best start did not converge within max_iter={self.max_iter} EM "
                 f"iterations (tol={self.tol}); raise max_iter, or loosen tol if the "
                 "log-likelihood is stable enough for your purpose",
                 ConvergenceWarning,
             )
-        return self
 
     def _ordinal_mask(self, indicators) -> np.ndarray:
         """Which indicators are ordinal; refuses names and labels that cannot be."""

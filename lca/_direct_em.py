@@ -1,0 +1,330 @@
+"""EM for the latent class model with direct effects between pairs of indicators.
+
+A direct effect (Latent GOLD's term; Hagenaars 1988) lets two indicators ``a``
+and ``b`` be associated within every class, by the same amount in each:
+
+    log P(a, b | k) = alpha_ka + beta_kb + gamma_ab   (up to the class's constant)
+
+the loglinear model {class x a, class x b, a x b}. Each pair is held as one
+*composite* indicator in the flat category layout of the kernels
+(:mod:`lca._kernels`): the ``C_a * C_b`` joint answers (code ``a * C_b + b``),
+then ``C_a`` codes for "only a answered" and ``C_b`` for "only b answered",
+whose log-probabilities are the joint's margins. The E-step kernels then
+compute the likelihood, missing answers summed out, unchanged.
+
+The M-step fills each class's table of the pair with the expected counts of
+the partly answered pairs (``P(b | a, k)`` at the current estimates), adds the
+prior's pseudo-counts, and runs cycles of iterative proportional fitting
+(IPF) from the current estimates; each cycle raises the objective, so every
+EM step does (a generalised EM step; Dempster, Laird & Rubin 1977). The
+indicators in no pair get the M-step of :func:`lca._kernels.mstep`.
+
+The Bayes constant ``b`` puts the pseudo-counts ``(b / K) f_a f_b`` on the
+joint table of every class (``f`` the observed shares of each indicator), a
+Dirichlet prior whose margins are exactly the priors Latent GOLD's Bayes
+constant puts on ``P(a | k)`` and ``P(b | k)`` (a Dirichlet's aggregation
+property). With no association (gamma = 0) the objective is therefore that of
+:class:`lca.LatentClassModel` with the same Bayes constants, which the
+direct-effects model nests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+from . import _direct_kernels, _kernels
+
+#: IPF cycles at most per M-step, and the relative error of the fitted margins
+#: at which they stop (any number of cycles keeps the step monotone).
+IPF_CYCLES = 25
+IPF_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where every parameter lives: indicators in no pair first, then one
+    composite block per pair (see the module docstring)."""
+
+    n_categories: np.ndarray  # (J,), the indicators'
+    offsets: np.ndarray  # (J + 1,), the indicators' flat layout
+    singles: np.ndarray  # indicators in no pair, in their order
+    pairs: np.ndarray  # (n_pairs, 2) indicator positions
+    offsets_c: np.ndarray  # the composite layout's block offsets
+
+    @property
+    def n_single_rows(self) -> int:
+        return int(self.offsets_c[len(self.singles)])
+
+    def pair_block(self, p: int) -> tuple[int, int, int]:
+        """``(first row, C_a, C_b)`` of pair ``p``'s block."""
+        ja, jb = self.pairs[p]
+        return (
+            int(self.offsets_c[len(self.singles) + p]),
+            int(self.n_categories[ja]),
+            int(self.n_categories[jb]),
+        )
+
+
+def make_layout(n_categories, pairs) -> Layout:
+    """The composite layout of indicators with ``n_categories`` and the given pairs."""
+    n_cats = np.asarray(n_categories, dtype=np.int64)
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    paired = set(pairs.ravel().tolist())
+    singles = np.array([j for j in range(len(n_cats)) if j not in paired], dtype=np.int64)
+    sizes = [int(n_cats[j]) for j in singles]
+    sizes += [int(n_cats[a] * n_cats[b] + n_cats[a] + n_cats[b]) for a, b in pairs]
+    offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
+    offsets_c = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    return Layout(n_cats, offsets, singles, pairs, offsets_c)
+
+
+def composite_patterns(patterns: np.ndarray, layout: Layout) -> np.ndarray:
+    """Answer patterns (codes < 0 missing) recoded to the composite layout."""
+    n_single = len(layout.singles)
+    width = n_single + len(layout.pairs)
+    top = int(np.diff(layout.offsets_c).max(initial=1)) - 1  # the largest code
+    dtype = np.int8 if top <= 127 else np.int16 if top <= 32_767 else np.int32
+    out = np.full((patterns.shape[0], width), -1, dtype=dtype)
+    out[:, :n_single] = patterns[:, layout.singles]
+    for p, (ja, jb) in enumerate(layout.pairs):
+        _, c_a, c_b = layout.pair_block(p)
+        a = patterns[:, ja].astype(np.int64)
+        b = patterns[:, jb].astype(np.int64)
+        code = np.full(patterns.shape[0], -1, dtype=np.int64)
+        both = (a >= 0) & (b >= 0)
+        code[both] = a[both] * c_b + b[both]
+        only_a = (a >= 0) & (b < 0)
+        code[only_a] = c_a * c_b + a[only_a]
+        only_b = (a < 0) & (b >= 0)
+        code[only_b] = c_a * c_b + c_a + b[only_b]
+        out[:, n_single + p] = code
+    return out
+
+
+def _set_pair(out: np.ndarray, lo: int, log_joint: np.ndarray) -> None:
+    """Write a pair's block from its log joint (C_a, C_b, K): the joint, then margins."""
+    c_a, c_b, k = log_joint.shape
+    out[lo : lo + c_a * c_b] = log_joint.reshape(c_a * c_b, k)
+    out[lo + c_a * c_b : lo + c_a * c_b + c_a] = logsumexp(log_joint, axis=1)
+    out[lo + c_a * c_b + c_a : lo + c_a * c_b + c_a + c_b] = logsumexp(log_joint, axis=0)
+
+
+def pair_log_joint(log_cond_c: np.ndarray, layout: Layout, p: int) -> np.ndarray:
+    """Pair ``p``'s ``log P(a, b | k)``, shape (C_a, C_b, K)."""
+    lo, c_a, c_b = layout.pair_block(p)
+    return log_cond_c[lo : lo + c_a * c_b].reshape(c_a, c_b, -1)
+
+
+def to_composite(log_cond: np.ndarray, layout: Layout, log_joints=None) -> np.ndarray:
+    """Composite log-parameters from the indicators' layout (independence within
+    the pairs: ``log P(a|k) + log P(b|k)``), or from given log joints of the pairs."""
+    k = log_cond.shape[1]
+    out = np.empty((int(layout.offsets_c[-1]), k))
+    off = layout.offsets
+    for i, j in enumerate(layout.singles):
+        out[layout.offsets_c[i] : layout.offsets_c[i + 1]] = log_cond[off[j] : off[j + 1]]
+    for p, (ja, jb) in enumerate(layout.pairs):
+        lo, _, _ = layout.pair_block(p)
+        if log_joints is not None:
+            joint = log_joints[p]
+        else:
+            joint = log_cond[off[ja] : off[ja + 1], None, :] + log_cond[off[jb] : off[jb + 1]][None]
+        _set_pair(out, lo, joint)
+    return out
+
+
+def from_composite(log_cond_c: np.ndarray, layout: Layout) -> tuple[np.ndarray, list]:
+    """The indicators' (marginal) log-probabilities and the pairs' log joints."""
+    k = log_cond_c.shape[1]
+    out = np.empty((int(layout.offsets[-1]), k))
+    off = layout.offsets
+    for i, j in enumerate(layout.singles):
+        out[off[j] : off[j + 1]] = log_cond_c[layout.offsets_c[i] : layout.offsets_c[i + 1]]
+    joints = []
+    for p, (ja, jb) in enumerate(layout.pairs):
+        lo, c_a, c_b = layout.pair_block(p)
+        out[off[ja] : off[ja + 1]] = log_cond_c[lo + c_a * c_b : lo + c_a * c_b + c_a]
+        out[off[jb] : off[jb + 1]] = log_cond_c[lo + c_a * c_b + c_a : lo + c_a * c_b + c_a + c_b]
+        joints.append(pair_log_joint(log_cond_c, layout, p).copy())
+    return out, joints
+
+
+def composite_prior(cond_prior: np.ndarray, layout: Layout) -> np.ndarray:
+    """Pseudo-counts in the composite layout: the indicators' own for those in no
+    pair; ``(b/K) f_a f_b`` on a pair's joint rows (the product of the two
+    indicators' pseudo-counts over ``b/K``, which ``cond_prior`` sums per
+    indicator to), none on its margin rows."""
+    out = np.zeros(int(layout.offsets_c[-1]))
+    off = layout.offsets
+    for i, j in enumerate(layout.singles):
+        out[layout.offsets_c[i] : layout.offsets_c[i + 1]] = cond_prior[off[j] : off[j + 1]]
+    for p, (ja, jb) in enumerate(layout.pairs):
+        lo, c_a, c_b = layout.pair_block(p)
+        pa = cond_prior[off[ja] : off[ja + 1]]
+        pb = cond_prior[off[jb] : off[jb + 1]]
+        total = pa.sum()
+        if total > 0:
+            out[lo : lo + c_a * c_b] = np.outer(pa, pb / pb.sum()).ravel()
+    return out
+
+
+def _ratio(target: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+    """``target / fitted``, with 0 where the fitted margin is 0 (its cells stay 0)."""
+    out = np.zeros_like(fitted)
+    np.divide(target, fitted, out=out, where=fitted > 0)
+    return out
+
+
+def ipf(table: np.ndarray, start: np.ndarray, cycles: int = IPF_CYCLES) -> np.ndarray:
+    """Maximum likelihood fit of the loglinear model {ka, kb, ab} to ``table``.
+
+    ``table`` (C_a, C_b, K) holds (expected) counts; ``start`` (same shape) is a
+    table of the model's form with the class totals of ``table`` (the current
+    estimates times them). Each cycle scales to the a x b, class x a and
+    class x b margins, in that order, so that every cycle ends with the class
+    totals of ``table``: the multinomial log-likelihood of each class's table
+    then never falls (each scaling is an exact maximisation over one margin's
+    parameters). Stops when the margins match to ``IPF_TOL`` or after ``cycles``.
+    """
+    m = start.copy()
+    t_ab = table.sum(axis=2)
+    t_ka = table.sum(axis=1)
+    t_kb = table.sum(axis=0)
+    scale = max(float(table.sum()), 1e-300)
+    for _ in range(cycles):
+        m *= _ratio(t_ab, m.sum(axis=2))[:, :, None]
+        m *= _ratio(t_ka, m.sum(axis=1))[:, None, :]
+        m *= _ratio(t_kb, m.sum(axis=0))[None, :, :]
+        err = max(
+            float(np.abs(m.sum(axis=2) - t_ab).max()),
+            float(np.abs(m.sum(axis=1) - t_ka).max()),
+        )
+        if err <= IPF_TOL * scale:
+            break
+    return m
+
+
+def pair_mstep(counts_block, log_joint, prior_joint, cycles: int = IPF_CYCLES) -> np.ndarray:
+    """The new ``log P(a, b | k)`` of one pair from its block of expected counts
+    (the NumPy reference of :func:`lca._direct_kernels.pair_mstep`).
+
+    ``counts_block`` (C_a C_b + C_a + C_b, K) is the composite block of
+    :func:`lca._kernels.class_counts`; ``log_joint`` (C_a, C_b, K) the current
+    estimate; ``prior_joint`` (C_a C_b,) the pseudo-counts of its cells.
+    """
+    c_a, c_b, k = log_joint.shape
+    joint = np.exp(log_joint)
+    full = counts_block[: c_a * c_b].reshape(c_a, c_b, k)
+    only_a = counts_block[c_a * c_b : c_a * c_b + c_a]
+    only_b = counts_block[c_a * c_b + c_a :]
+    b_given_a = joint * _ratio(np.ones_like(only_a), joint.sum(axis=1))[:, None, :]
+    a_given_b = joint * _ratio(np.ones_like(only_b), joint.sum(axis=0))[None, :, :]
+    table = full + only_a[:, None, :] * b_given_a + only_b[None, :, :] * a_given_b
+    table = table + prior_joint.reshape(c_a, c_b)[:, :, None]
+    totals = table.sum(axis=(0, 1))
+    fitted = ipf(table, joint * totals[None, None, :], cycles)
+    out = log_joint.copy()
+    with np.errstate(divide="ignore"):
+        for kk in np.flatnonzero(totals > 0):  # an empty class keeps its estimate
+            out[:, :, kk] = np.log(fitted[:, :, kk]) - np.log(fitted[:, :, kk].sum())
+    return out
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A fit's data and priors: composite patterns, their weights, the layout."""
+
+    patterns: np.ndarray  # composite patterns
+    weights: np.ndarray
+    layout: Layout
+    class_prior: float
+    cond_prior: np.ndarray  # composite layout
+    ordinal: np.ndarray  # of the indicators in no pair
+
+
+def estep(problem: Problem, log_class, log_cond_c):
+    """``(objective, loglik, class totals, expected counts)`` at the given parameters."""
+    post, ll = _kernels.posteriors(
+        problem.patterns, problem.layout.offsets_c, log_class, log_cond_c, False
+    )
+    w = problem.weights
+    used = w > 0
+    loglik = float(np.sum(w[used] * ll[used]))
+    wpost = post * w[:, None]
+    counts = _kernels.class_counts(
+        problem.patterns, problem.layout.offsets_c, wpost, int(problem.layout.offsets_c[-1])
+    )
+    prior = float(
+        _kernels.log_prior(log_class, log_cond_c, problem.class_prior, problem.cond_prior)
+    )
+    return loglik + prior, loglik, wpost.sum(axis=0), counts
+
+
+def mstep(problem: Problem, class_totals, counts, log_cond_c):
+    """New ``(log_class, log_cond_c)`` from the E-step's expected counts."""
+    layout = problem.layout
+    a = problem.class_prior
+    log_class = np.log((class_totals + a) / np.sum(class_totals + a))
+    out = log_cond_c.copy()
+    rows = layout.n_single_rows
+    if len(layout.singles):
+        _, out[:rows] = _kernels.mstep(
+            np.ascontiguousarray(counts[:rows]),
+            class_totals,
+            layout.offsets_c[: len(layout.singles) + 1],
+            a,
+            problem.cond_prior[:rows],
+            np.ascontiguousarray(log_cond_c[:rows]),
+            problem.ordinal,
+        )
+    for p in range(len(layout.pairs)):
+        lo, c_a, c_b = layout.pair_block(p)
+        _direct_kernels.pair_mstep(
+            counts, log_cond_c, out, lo, c_a, c_b,
+            problem.cond_prior[lo : lo + c_a * c_b], IPF_CYCLES, IPF_TOL,
+        )  # fmt: skip
+    return log_class, out
+
+
+@dataclass
+class Run:
+    """One start's EM: its current parameters and how far it went."""
+
+    log_class: np.ndarray
+    log_cond: np.ndarray
+    objective: float = -np.inf
+    loglik: float = -np.inf
+    n_iter: int = 0
+    converged: bool = False
+
+
+def run_em(problem: Problem, run: Run, max_iter: int, tol: float, trace=None) -> Run:
+    """EM from ``run``'s parameters for up to ``max_iter`` more E-steps.
+
+    Convergence as for :class:`lca.LatentClassModel`: an EM step raises the
+    objective (log-likelihood plus log-prior) by less than ``tol * |objective|``.
+    ``trace`` (a list) receives the objective at every evaluated point.
+    """
+    log_class, log_cond = run.log_class, run.log_cond
+    obj, ll, totals, counts = estep(problem, log_class, log_cond)
+    if trace is not None:
+        trace.append(obj)
+    n_iter = run.n_iter + 1
+    converged = False
+    for _ in range(max_iter - 1):
+        new_class, new_cond = mstep(problem, totals, counts, log_cond)
+        new_obj, new_ll, new_totals, new_counts = estep(problem, new_class, new_cond)
+        n_iter += 1
+        if trace is not None:
+            trace.append(new_obj)
+        gain = new_obj - obj
+        if new_obj >= obj or not np.isfinite(obj):
+            log_class, log_cond, obj, ll = new_class, new_cond, new_obj, new_ll
+            totals, counts = new_totals, new_counts
+        if not gain > tol * abs(obj):  # also stops at a step that went down (rounding)
+            converged = bool(np.isfinite(obj))
+            break
+    return Run(log_class, log_cond, obj, ll, n_iter, converged)

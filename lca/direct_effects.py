@@ -1,0 +1,564 @@
+"""Latent class models with direct effects: pairs of indicators associated within classes.
+
+Latent GOLD's remedy for local dependence: when the bivariate residuals (or
+their bootstrap p-values) show that two indicators are more associated than
+the classes explain, a *direct effect* between them lets the two be
+associated inside every class by the same amount, instead of adding classes
+to absorb the association (Hagenaars 1988; Vermunt & Magidson 2005, the
+Latent GOLD 4.0 user's guide, "direct effects"; Oberski 2016). poLCA and
+StepMix have no such model.
+
+:class:`DirectEffectsModel` is a :class:`lca.LatentClassModel` in which each
+named pair ``(a, b)`` follows the loglinear model
+
+    log P(a, b | k) = alpha_ka + beta_kb + gamma_ab  (normalised within class k)
+
+while every other pair of indicators stays independent given the class. It is
+fitted by EM (:mod:`lca._direct_em`), from the maximum of the model without
+direct effects (fitted first, with the same options) and from random starts.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import _direct_em, _em, _kernels, criteria
+from .encoding import MAX_CATEGORIES, DataError
+from .model import LatentClassModel, dirichlet_priors, marginal_counts
+
+#: What a method of LatentClassModel that this model does not have says.
+_NOT_YET = (
+    "{what} is not available for a DirectEffectsModel yet (its parameters are not "
+    "those of a LatentClassModel); posteriors from predict_proba work for it"
+)
+
+
+def _pair_list(direct_effects) -> list[tuple]:
+    """The option ``direct_effects`` as a list of 2-tuples, or ValueError."""
+    example = "such as [('q1', 'q2')] or [('q1', 'q2'), ('q5', 'q7')]"
+    if isinstance(direct_effects, (str, bytes)) or not isinstance(direct_effects, (list, tuple)):
+        raise ValueError(
+            f"direct_effects must be a list of pairs of indicator names, {example}; "
+            f"got {direct_effects!r}"
+        )
+    pairs = []
+    for pair in direct_effects:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(
+                f"direct_effects must be a list of pairs of indicator names, {example}; "
+                f"{pair!r} is not a pair"
+            )
+        a, b = pair
+        if a == b:
+            raise ValueError(f"direct effect ({a!r}, {b!r}) pairs an indicator with itself")
+        pairs.append((a, b))
+    if not pairs:
+        raise ValueError(
+            "direct_effects is empty: name at least one pair of indicators "
+            "(a model without direct effects is a LatentClassModel)"
+        )
+    return pairs
+
+
+class DirectEffectsModel(LatentClassModel):
+    """Latent class model with direct effects between pairs of nominal indicators.
+
+    Parameters
+    ----------
+    n_classes : int, default=2
+        Number of latent classes K.
+    direct_effects : list of pairs of column names
+        The pairs ``(a, b)`` of indicators associated within the classes,
+        such as ``[("q1", "q2")]``. Each association is the same in every
+        class (Latent GOLD's direct effect; ``(C_a - 1)(C_b - 1)`` more
+        parameters per pair). Both indicators must be nominal, and each
+        indicator can be in one pair only.
+    n_starts, n_final, burn_in, max_iter, tol, bayes_constant,
+    class_bayes_constant, ordinal, categories, max_categories, random_state, n_jobs
+        As for :class:`lca.LatentClassModel`. The model without direct
+        effects is fitted first with these options; its solution is one
+        start, which is always run to convergence, beside ``n_starts``
+        random ones (``n_final`` of which are finished). Indicators in no pair
+        may be ordinal. The Bayes constant's prior on a pair is the
+        Dirichlet on its joint table whose margins are the Bayes constant's
+        priors on the two indicators, so that without association the
+        objective is exactly that of :class:`lca.LatentClassModel`.
+
+    Attributes
+    ----------
+    direct_effects_ : dict of pandas.DataFrame
+        ``(a, b)`` -> the association parameters ``gamma_ab`` (rows: the
+        categories of ``a``; columns: those of ``b``) in effect coding (every
+        row and column sums to 0), Latent GOLD's parameterisation. For two
+        binary indicators the log odds ratio is ``4 gamma_11``. Not finite
+        where maximum likelihood (``bayes_constant=0``) puts a cell of the
+        pair's table at 0.
+    pair_probs_ : dict of pandas.DataFrame
+        ``(a, b)`` -> ``P(a, b | k)``: rows (category of a, category of b),
+        columns the classes.
+    independence_loglik_, independence_n_parameters_ : float, int
+        Log-likelihood and parameters of the model without direct effects,
+        fitted to the same data with the same options; see
+        :meth:`likelihood_ratio_test`.
+    class_sizes_, conditional_probs_, loglik_, log_prior_, n_parameters_, ...
+        As for :class:`lca.LatentClassModel`. ``conditional_probs_`` and
+        ``profile()`` give each indicator's margins ``P(a | k)``;
+        ``n_parameters_`` counts the direct effects.
+
+    Notes
+    -----
+    ``predict``, ``predict_proba``, ``score_samples``, ``fit_stats`` (every
+    statistic, from the likelihood with the direct effects),
+    ``classification_table``, ``avepp``, ``profile``, ``crosstab``,
+    ``bivariate_residuals``, ``sample``, ``summary``, ``save`` and
+    ``lca.load`` work as for :class:`lca.LatentClassModel`. Standard errors,
+    the indicator tests, the bootstrap of the fit, the three-step methods,
+    Dask data, ``start_from`` and ``from_parameters`` are not there yet and
+    say so. EM is not accelerated (SQUAREM's extrapolation would leave the
+    loglinear family), so fits take more iterations than the model without
+    direct effects.
+
+    Examples
+    --------
+    >>> import lca
+    >>> df = lca.datasets.load_gss82()  # doctest: +SKIP
+    >>> m = lca.LatentClassModel(3).fit(df)  # doctest: +SKIP
+    >>> m.bivariate_residuals()  # doctest: +SKIP
+    >>> d = lca.DirectEffectsModel(3, [("PURPOSE", "ACCURACY")]).fit(df)  # doctest: +SKIP
+    >>> d.likelihood_ratio_test()  # doctest: +SKIP
+    """
+
+    # LatentClassModel's search options that this model does not have: no
+    # split-and-merge moves or pattern starts, and no SQUAREM (see Notes)
+    split_merge = 0
+    pattern_starts = 0
+    accelerate = False
+
+    def __init__(
+        self,
+        n_classes: int = 2,
+        direct_effects: Sequence[tuple[Hashable, Hashable]] = (),
+        *,
+        n_starts: int = 16,
+        n_final: int | None = None,
+        burn_in: int = 50,
+        max_iter: int = 5000,
+        tol: float = 1e-12,
+        bayes_constant: float = 1.0,
+        class_bayes_constant: float | None = None,
+        ordinal: Sequence[Hashable] | None = None,
+        categories: Mapping[Hashable, Sequence] | None = None,
+        max_categories: int = MAX_CATEGORIES,
+        random_state: int | np.random.Generator | None = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        self.n_classes = n_classes
+        self.direct_effects = direct_effects
+        self.n_starts = n_starts
+        self.n_final = n_final
+        self.burn_in = burn_in
+        self.max_iter = max_iter
+        self.tol = tol
+        self.bayes_constant = bayes_constant
+        self.class_bayes_constant = class_bayes_constant
+        self.ordinal = ordinal
+        self.categories = categories
+        self.max_categories = max_categories
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        _pair_list(self.direct_effects)
+
+    def _reset(self) -> None:
+        super()._reset()
+        for name in ("_layout", "_log_cond_c", "_joints"):
+            self.__dict__.pop(name, None)
+
+    # -- fitting ---------------------------------------------------------------
+    def fit(
+        self,
+        data: pd.DataFrame,
+        y=None,
+        *,
+        weights=None,
+        progress: bool = False,
+        distributed: bool | None = None,
+        start_from=None,
+    ) -> DirectEffectsModel:
+        """Fit the model to survey answers.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame of shape (n_respondents, n_indicators)
+            As for :meth:`lca.LatentClassModel.fit`; missing answers stay in
+            the likelihood (a pair with one answer missing counts by the
+            other's margin).
+        y : None
+            Ignored.
+        weights : array-like, pandas.Series, str or None
+            Case weights, as for :meth:`lca.LatentClassModel.fit`.
+        progress : bool, default=False
+            A progress bar over the starts of the model without direct effects.
+        distributed, start_from : None
+            Not available for this model (Dask data and given starts).
+
+        Returns
+        -------
+        self : DirectEffectsModel
+        """
+        from ._dask import is_dask_collection
+
+        if is_dask_collection(data) or distributed:
+            raise TypeError(
+                "a DirectEffectsModel is fitted to data in memory: pass a pandas DataFrame "
+                "(for a Dask one, ddf.compute())"
+            )
+        if start_from is not None:
+            raise ValueError(
+                "start_from= is not available for a DirectEffectsModel: its starts are the "
+                "model without direct effects and random ones"
+            )
+        return super().fit(data, weights=weights, progress=progress)
+
+    def _pair_positions(self, indicators) -> list[tuple[int, int]]:
+        """The pairs as indicator positions, each checked against the data."""
+        pairs = _pair_list(self.direct_effects)
+        position = {ind.name: j for j, ind in enumerate(indicators)}
+        ordinal = self._ordinal_mask(indicators)
+        owner: dict[int, tuple] = {}
+        out = []
+        for pair in pairs:
+            for name in pair:
+                if name not in position:
+                    raise DataError(
+                        f"direct effect {pair!r} names {name!r}, which is not an indicator "
+                        f"of the data (the indicators: {[ind.name for ind in indicators]})"
+                    )
+                j = position[name]
+                if ordinal[j]:
+                    raise ValueError(
+                        f"direct effect {pair!r}: {name!r} is ordinal; direct effects are "
+                        "between nominal indicators here (leave it out of ordinal=)"
+                    )
+                if j in owner:
+                    raise ValueError(
+                        f"indicator {name!r} is in two direct effects, {owner[j]!r} and "
+                        f"{pair!r}; each indicator can be in one only"
+                    )
+                owner[j] = pair
+            out.append((position[pair[0]], position[pair[1]]))
+        return out
+
+    def _independence_model(self) -> LatentClassModel:
+        """The model without direct effects, with this model's options."""
+        options = self.get_params()
+        options.pop("direct_effects")
+        return LatentClassModel(**options)
+
+    def _start_generator(self) -> np.random.Generator:
+        """The random starts' generator: a stream apart from the model without
+        direct effects' (which draws from ``random_state`` itself), or the
+        Generator given, which that model's fit has moved on."""
+        rs = self.random_state
+        if isinstance(rs, np.random.Generator):
+            return rs
+        return np.random.default_rng(np.random.SeedSequence(rs).spawn(1)[0])
+
+    def _fit_patterns(
+        self,
+        indicators,
+        patterns,
+        pattern_weights,
+        n_rows,
+        n_empty_rows,
+        progress=False,
+        distributed=None,
+        start_from=None,
+    ):
+        pairs = self._pair_positions(indicators)
+        base = self._independence_model()
+        base._start_fit(None)
+        with warnings.catch_warnings():
+            # its convergence or empty classes are not this model's
+            warnings.simplefilter("ignore")
+            base._fit_patterns(
+                indicators, patterns, pattern_weights, n_rows, n_empty_rows, progress
+            )
+
+        k = int(self.n_classes)
+        n_cats = np.array([ind.n_categories for ind in indicators], dtype=np.int64)
+        layout = _direct_em.make_layout(n_cats, pairs)
+        b, a = self._bayes_constants()
+        class_prior, cond_prior = dirichlet_priors(
+            marginal_counts(patterns, pattern_weights, layout.offsets), layout.offsets, k, b, a
+        )
+        ordinal = self._ordinal_mask(indicators)
+        problem = _direct_em.Problem(
+            patterns=_direct_em.composite_patterns(patterns, layout),
+            weights=np.ascontiguousarray(pattern_weights, dtype=np.float64),
+            layout=layout,
+            class_prior=float(class_prior),
+            cond_prior=_direct_em.composite_prior(cond_prior, layout),
+            ordinal=np.ascontiguousarray(ordinal[layout.singles]),
+        )
+        result = self._search(problem, base, ordinal)
+
+        order = np.argsort(-np.exp(result.log_class), kind="stable")
+        log_class = result.log_class[order]
+        _, log_joints = _direct_em.from_composite(result.log_cond[:, order], layout)
+        marg, _ = _direct_em.from_composite(result.log_cond[:, order], layout)
+
+        self.indicators_ = list(indicators)
+        self._ordinal = ordinal
+        self._offsets = layout.offsets
+        self._layout = layout
+        self._set_direct(np.exp(log_class), np.exp(marg), [np.exp(j) for j in log_joints])
+        self._class_prior = class_prior
+        self._cond_prior = cond_prior
+
+        post, pattern_ll = self._pattern_posteriors(patterns)
+        complete = np.all(patterns >= 0, axis=1)
+        sums = criteria.pattern_sums(post, pattern_weights, pattern_ll, complete)
+        log_prior = float(
+            _kernels.log_prior(self._log_class, self._log_cond_c, class_prior, problem.cond_prior)
+        )
+        n_par = criteria.n_parameters(k, n_cats, ordinal) + sum(
+            int((n_cats[ja] - 1) * (n_cats[jb] - 1)) for ja, jb in pairs
+        )
+        n_cells = math.prod(int(c) for c in n_cats)
+        self._stats = criteria.fit_statistics(
+            sums=sums,
+            log_prior=log_prior,
+            n_par=n_par,
+            class_sizes=self._class_probs,
+            n_cells=n_cells,
+        )
+        self._tables = {kind: sums[kind] for kind in ("modal", "proportional")}
+        self._avepp = criteria.average_posterior_from_table(sums["modal"])
+        self._patterns = patterns
+        self._pattern_weights = pattern_weights
+        self._pattern_post = post
+
+        self.loglik_ = sums["loglik"]
+        self.log_prior_ = log_prior
+        self.bayes_constant_, self.class_bayes_constant_ = b, a
+        self.n_parameters_ = n_par
+        self.n_obs_ = float(sums["n_obs"])
+        self.n_rows_ = int(n_rows)
+        self.n_empty_rows_ = int(n_empty_rows)
+        self.converged_ = result.converged
+        self.n_iter_ = result.n_iter
+        self.n_starts_at_best_ = result.n_starts_at_best
+        self.start_objectives_ = result.final_objectives
+        self.independence_loglik_ = float(base.loglik_)
+        self.independence_n_parameters_ = int(base.n_parameters_)
+        self._warn_fit(n_par, n_cells, self._class_probs, result.converged)
+        return self
+
+    def _search(self, problem, base, ordinal) -> _em.EMResult:
+        """Burn-in of the random starts, then the best ``n_final`` and the model
+        without direct effects' solution to convergence; the best of those."""
+        layout = problem.layout
+        rng = self._start_generator()
+        k = int(self.n_classes)
+        randoms = []
+        for _ in range(self.n_starts):
+            log_class, log_cond = _em.random_start(rng, k, layout.offsets, ordinal)
+            randoms.append(_direct_em.Run(log_class, _direct_em.to_composite(log_cond, layout)))
+        n_jobs = _em.effective_n_jobs(self.n_jobs)
+        tol, max_iter = float(self.tol), int(self.max_iter)
+
+        def burn(run):
+            return _direct_em.run_em(problem, run, min(self.burn_in, max_iter), tol)
+
+        def finish(run):
+            if run.converged or run.n_iter >= max_iter:
+                return run
+            return _direct_em.run_em(problem, run, max_iter - run.n_iter, tol)
+
+        burnt = _em._map(burn, [(r,) for r in randoms], n_jobs, threaded=True)
+        n_final = self.n_final if self.n_final is not None else max(2, self.n_starts // 4)
+        objectives = _em._finite(np.array([r.objective for r in burnt]))
+        best = np.argsort(-objectives, kind="stable")[:n_final]
+        first = _direct_em.Run(base._log_class, _direct_em.to_composite(base._log_cond, layout))
+        finals = _em._map(finish, [(first,)] + [(burnt[i],) for i in best], n_jobs, threaded=True)
+        final_obj = np.array([r.objective for r in finals])
+        winner = int(np.argmax(_em._finite(final_obj)))
+        run = finals[winner]
+        return _em.EMResult(
+            log_class=run.log_class,
+            log_cond=run.log_cond,
+            objective=run.objective,
+            loglik=run.loglik,
+            n_iter=run.n_iter,
+            converged=run.converged,
+            n_starts_at_best=_em._n_at(final_obj, run.objective),
+            final_objectives=final_obj,
+            best_start=winner,
+        )
+
+    def _set_direct(self, class_probs, cond_probs, joints) -> None:
+        """Store the parameters (probabilities) and every log derived from them, so
+        that a model read back from its file has the same bits."""
+        joints = [np.ascontiguousarray(j, dtype=float) for j in joints]
+        off = self._offsets
+        cond_probs = np.array(cond_probs, dtype=float)
+        for (ja, jb), joint in zip(self._layout.pairs, joints):
+            cond_probs[off[ja] : off[ja + 1]] = joint.sum(axis=1)
+            cond_probs[off[jb] : off[jb + 1]] = joint.sum(axis=0)
+        self._set_parameters(class_probs, cond_probs)
+        self._joints = joints
+        with np.errstate(divide="ignore"):
+            log_joints = [np.log(j) for j in joints]
+        self._log_cond_c = _direct_em.to_composite(self._log_cond, self._layout, log_joints)
+        names = [ind.name for ind in self.indicators_]
+        self.direct_effects_ = {}
+        self.pair_probs_ = {}
+        for (ja, jb), joint, log_joint in zip(self._layout.pairs, joints, log_joints):
+            ia, ib = self.indicators_[ja], self.indicators_[jb]
+            pair = (names[ja], names[jb])
+            with np.errstate(invalid="ignore"):
+                lj = log_joint[:, :, 0]
+                gamma = lj - lj.mean(axis=0) - lj.mean(axis=1)[:, None] + lj.mean()
+            self.direct_effects_[pair] = pd.DataFrame(
+                gamma,
+                index=pd.Index(list(ia.categories), name=ia.name, dtype=object),
+                columns=pd.Index(list(ib.categories), name=ib.name, dtype=object),
+            )
+            index = pd.MultiIndex.from_product(
+                [list(ia.categories), list(ib.categories)], names=[ia.name, ib.name]
+            )
+            self.pair_probs_[pair] = pd.DataFrame(
+                joint.reshape(-1, joint.shape[2]), index=index, columns=self.classes_
+            )
+
+    def _reorder_classes(self, order, labels=None) -> None:
+        order = np.asarray(order, dtype=np.int64)
+        joints = [j[:, :, order] for j in self._joints]
+        super()._reorder_classes(order, labels)
+        self._set_direct(self._class_probs, self._cond_probs, joints)
+
+    def _pattern_posteriors(self, patterns: np.ndarray):
+        composite = _direct_em.composite_patterns(patterns, self._layout)
+        n_jobs = _em.effective_n_jobs(self.n_jobs)
+        parallel = n_jobs > 1 and patterns.shape[0] >= _em.PARALLEL_MIN_PATTERNS
+        with _em.numba_threads(n_jobs):
+            return _kernels.posteriors(
+                composite, self._layout.offsets_c, self._log_class, self._log_cond_c, parallel
+            )
+
+    # -- results ---------------------------------------------------------------
+    def likelihood_ratio_test(self) -> pd.Series:
+        """The direct effects tested together: this model against the one without them.
+
+        ``2 (LL - LL_0)`` on the number of direct-effect parameters: a
+        likelihood-ratio test of nested models whose null (no association,
+        gamma = 0) is inside the parameter space, so the chi-square reference
+        holds in large samples when both fits are at their global maximum.
+        With Bayes constants the log-likelihoods are those at the posterior
+        modes. Compare BIC (``fit_stats()``) as well.
+
+        Returns
+        -------
+        pandas.Series
+            ``loglik``, ``loglik_independence``, ``lr``, ``df``, ``p_value``.
+        """
+        self._check_has_data_stats()
+        lr = max(0.0, 2.0 * (self.loglik_ - self.independence_loglik_))
+        df = int(self.n_parameters_ - self.independence_n_parameters_)
+        return pd.Series(
+            {
+                "loglik": self.loglik_,
+                "loglik_independence": self.independence_loglik_,
+                "lr": lr,
+                "df": df,
+                "p_value": float(stats.chi2.sf(lr, df)) if df > 0 else float("nan"),
+            },
+            name="direct_effects",
+        )
+
+    def _pair_joint(self, j: int, jj: int):
+        """``P(y_j, y_jj | k)`` (C_j, C_jj, K) for a pair with a direct effect, else None."""
+        for (ja, jb), joint in zip(self._layout.pairs, self._joints):
+            if (ja, jb) == (j, jj):
+                return joint
+            if (ja, jb) == (jj, j):
+                return joint.transpose(1, 0, 2)
+        return None
+
+    def sample(
+        self,
+        n: int,
+        random_state: int | np.random.Generator | None = None,
+        missing: float = 0.0,
+    ) -> tuple[pd.DataFrame, pd.Series]:
+        """Draw respondents from the fitted model (the pairs from their joint tables).
+
+        As :meth:`lca.LatentClassModel.sample`.
+        """
+        self._check_fitted()
+        from .simulate import draw_codes, labelled_frame
+
+        if not (0.0 <= missing < 1.0):
+            raise ValueError(f"missing must be in [0, 1), got {missing!r}")
+        rng = np.random.default_rng(random_state)
+        codes, classes = draw_codes(self._class_probs, self._cond_probs, self._offsets, n, rng)
+        for (ja, jb), joint in zip(self._layout.pairs, self._joints):
+            c_a, c_b, _ = joint.shape
+            cells = joint.reshape(c_a * c_b, -1)[:, classes]  # (cells, n)
+            cum = np.cumsum(cells, axis=0)
+            u = rng.random(n) * cum[-1]
+            cell = np.minimum((cum < u[None, :]).sum(axis=0), c_a * c_b - 1)
+            codes[:, ja] = cell // c_b
+            codes[:, jb] = cell % c_b
+        if missing > 0:
+            codes[rng.random(codes.shape) < missing] = -1
+        return labelled_frame(codes, self.indicators_), pd.Series(classes + 1, name="class")
+
+    # -- what LatentClassModel has and this model does not (yet) ----------------
+    @classmethod
+    def from_parameters(cls, *args, **kwargs):
+        """Not available for this model."""
+        raise NotImplementedError(_NOT_YET.format(what="from_parameters"))
+
+    def standard_errors(self, *args, **kwargs):
+        """Not available for this model yet."""
+        raise NotImplementedError(_NOT_YET.format(what="standard_errors"))
+
+    def indicator_tests(self, *args, **kwargs):
+        """Not available for this model yet."""
+        raise NotImplementedError(_NOT_YET.format(what="indicator_tests"))
+
+    def bootstrap_gof(self, *args, **kwargs):
+        """Not available for this model yet."""
+        raise NotImplementedError(_NOT_YET.format(what="bootstrap_gof"))
+
+    def covariate_effects(self, *args, **kwargs):
+        """Not available for this model yet."""
+        raise NotImplementedError(_NOT_YET.format(what="covariate_effects"))
+
+    def distal_means(self, *args, **kwargs):
+        """Not available for this model yet."""
+        raise NotImplementedError(_NOT_YET.format(what="distal_means"))
+
+    def distal_proportions(self, *args, **kwargs):
+        """Not available for this model yet."""
+        raise NotImplementedError(_NOT_YET.format(what="distal_proportions"))
+
+    def _dask_predict(self, data, method, **kwargs):
+        from ._dask import is_dask_collection
+
+        if is_dask_collection(data):
+            raise TypeError(
+                f"{method} of a DirectEffectsModel needs a pandas DataFrame (for a Dask one, "
+                "ddf.compute(), or map_partitions over pandas partitions)"
+            )
+        return None

@@ -1,0 +1,392 @@
+"""DirectEffectsModel: a pair of indicators associated within the classes.
+
+Checked against independent calculations: the IPF M-step against a direct
+numerical maximisation, the likelihood against enumeration of the missing
+answers, the objective without association against LatentClassModel's, and
+fits against data simulated with a known direct effect.
+"""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+
+import lca
+from lca import _direct_em
+from lca.encoding import DataError
+
+
+def simulate_pair(n, gamma, seed, missing=0.1, n_cat=(2, 2)):
+    """Two classes (0.6, 0.4); y0 and y1 with a direct effect ``gamma`` (effect
+    coded: log P(a, b | k) = alpha_ka + beta_kb + gamma * s_a * s_b, with scores
+    s = -1, +1 for binary indicators, or an a x b linear-by-linear term), and
+    four binary indicators independent given the class."""
+    rng = np.random.default_rng(seed)
+    cls = rng.choice(2, size=n, p=[0.6, 0.4])
+    p = np.array([[0.9, 0.2], [0.8, 0.3], [0.85, 0.25], [0.75, 0.1]])
+    cols = {f"y{j + 2}": (rng.random(n) < p[j][cls]).astype(int) for j in range(4)}
+    c_a, c_b = n_cat
+    sa = np.linspace(-1, 1, c_a)
+    sb = np.linspace(-1, 1, c_b)
+    y0 = np.empty(n, dtype=int)
+    y1 = np.empty(n, dtype=int)
+    for k, shift in enumerate((1.0, -1.0)):
+        log_joint = shift * (sa[:, None] + 0.5 * sb[None, :]) + gamma * np.outer(sa, sb)
+        prob = np.exp(log_joint)
+        prob /= prob.sum()
+        rows = np.flatnonzero(cls == k)
+        cell = rng.choice(c_a * c_b, size=rows.size, p=prob.ravel())
+        y0[rows] = cell // c_b
+        y1[rows] = cell % c_b
+    df = pd.DataFrame({"y0": y0, "y1": y1, **cols})
+    if missing:
+        df = df.mask(rng.random(df.shape) < missing)
+    return df, cls
+
+
+# -- the M-step ---------------------------------------------------------------------------
+
+
+def _loglinear_mle(table):
+    """{ka, kb, ab} fitted by maximising sum T log P(a, b | k) with BFGS."""
+    c_a, c_b, k = table.shape
+
+    def unpack(theta):
+        alpha = theta[: c_a * k].reshape(c_a, 1, k)
+        beta = theta[c_a * k : (c_a + c_b) * k].reshape(1, c_b, k)
+        gamma = theta[(c_a + c_b) * k :].reshape(c_a, c_b, 1)
+        eta = alpha + beta + gamma
+        return eta - np.log(np.exp(eta).sum(axis=(0, 1), keepdims=True))
+
+    def loss(theta):
+        return -float(np.sum(table * unpack(theta)))
+
+    theta0 = np.zeros((c_a + c_b) * k + c_a * c_b)
+    res = optimize.minimize(loss, theta0, method="BFGS", options={"gtol": 1e-10})
+    return np.exp(unpack(res.x))
+
+
+def test_ipf_matches_direct_maximisation():
+    rng = np.random.default_rng(3)
+    table = rng.gamma(2.0, 10.0, size=(3, 4, 2))
+    start = np.ones_like(table) * table.sum(axis=(0, 1)) / 12.0
+    fitted = _direct_em.ipf(table, start, cycles=500)
+    expected = _loglinear_mle(table)
+    got = fitted / fitted.sum(axis=(0, 1))
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    # the maximum likelihood fit keeps the three margins of the table
+    np.testing.assert_allclose(fitted.sum(axis=2), table.sum(axis=2), rtol=1e-9)
+    np.testing.assert_allclose(fitted.sum(axis=1), table.sum(axis=1), rtol=1e-9)
+    np.testing.assert_allclose(fitted.sum(axis=0), table.sum(axis=0), rtol=1e-9)
+
+
+def test_ipf_cycle_never_lowers_the_objective():
+    rng = np.random.default_rng(4)
+    table = rng.gamma(1.0, 5.0, size=(2, 3, 3))
+    # a start in the model's family with the table's class totals
+    alpha = rng.normal(size=(2, 1, 3))
+    beta = rng.normal(size=(1, 3, 3))
+    gamma = rng.normal(size=(2, 3, 1))
+    prob = np.exp(alpha + beta + gamma)
+    prob /= prob.sum(axis=(0, 1))
+    m = prob * table.sum(axis=(0, 1))
+    values = []
+    for _ in range(6):
+        values.append(float(np.sum(table * np.log(m / m.sum(axis=(0, 1))))))
+        m = _direct_em.ipf(table, m, cycles=1)
+    assert np.all(np.diff(values) >= -1e-12 * abs(values[0]))
+    assert values[-1] > values[0]
+
+
+# -- the likelihood -----------------------------------------------------------------------
+
+
+def _brute_force_loglik(model, df):
+    """log P(y_i) by enumerating the missing answers of every row."""
+    names = list(df.columns)
+    sizes = model.class_sizes_.to_numpy()
+    pair = next(iter(model.pair_probs_))
+    joint = model.pair_probs_[pair]
+    out = []
+    for _, row in df.iterrows():
+        total = 0.0
+        for k in range(len(sizes)):
+            lik = sizes[k]
+            for name in names:
+                if name in pair or pd.isna(row[name]):
+                    continue
+                lik *= model.conditional_probs_[name].loc[row[name], k + 1]
+            a, b = (row[pair[0]], row[pair[1]])
+            cats_a = joint.index.levels[0] if pd.isna(a) else [a]
+            cats_b = joint.index.levels[1] if pd.isna(b) else [b]
+            lik *= sum(joint.loc[(x, y), k + 1] for x in cats_a for y in cats_b)
+            total += lik
+        out.append(np.log(total))
+    return np.array(out)
+
+
+def test_likelihood_matches_enumeration_with_missing_answers():
+    df, _ = simulate_pair(600, 0.8, seed=1, missing=0.25, n_cat=(3, 2))
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=4).fit(df)
+    got = model.score_samples(df).to_numpy()
+    expected = _brute_force_loglik(model, df)
+    expected[df.isna().all(axis=1).to_numpy()] = 0.0
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert model.loglik_ == pytest.approx(expected.sum(), rel=1e-12)
+
+
+def test_objective_without_association_is_latent_class_models():
+    df, _ = simulate_pair(500, 0.5, seed=2, missing=0.15)
+    base = lca.LatentClassModel(2, n_starts=4, bayes_constant=1.0).fit(df)
+    n_cats = [ind.n_categories for ind in base.indicators_]
+    layout = _direct_em.make_layout(n_cats, [(0, 1)])
+    marg = lca.model.marginal_counts(base._patterns, base._pattern_weights, layout.offsets)
+    class_prior, cond_prior = lca.model.dirichlet_priors(marg, layout.offsets, 2, 1.0, 1.0)
+    problem = _direct_em.Problem(
+        _direct_em.composite_patterns(base._patterns, layout),
+        base._pattern_weights,
+        layout,
+        float(class_prior),
+        _direct_em.composite_prior(cond_prior, layout),
+        np.zeros(len(layout.singles), dtype=bool),
+    )
+    composite = _direct_em.to_composite(base._log_cond, layout)
+    objective, loglik, _, _ = _direct_em.estep(problem, base._log_class, composite)
+    assert loglik == pytest.approx(base.loglik_, rel=1e-12)
+    assert objective == pytest.approx(base.loglik_ + base.log_prior_, rel=1e-12)
+
+
+def test_em_never_lowers_the_objective():
+    df, _ = simulate_pair(800, 0.7, seed=5, missing=0.2, n_cat=(3, 3))
+    df["y2"] = df["y2"].map({0: 1, 1: 3})  # numeric labels for an ordinal single
+    model = lca.DirectEffectsModel(3, [("y0", "y1")], n_starts=2, ordinal=["y2"])
+    model.fit(df)
+    problem_layout = model._layout
+    rng = np.random.default_rng(0)
+    log_class, log_cond = lca._em.random_start(rng, 3, problem_layout.offsets, model._ordinal)
+    marg = lca.model.marginal_counts(model._patterns, model._pattern_weights, model._offsets)
+    class_prior, cond_prior = lca.model.dirichlet_priors(marg, model._offsets, 3, 1.0, 1.0)
+    problem = _direct_em.Problem(
+        _direct_em.composite_patterns(model._patterns, problem_layout),
+        model._pattern_weights,
+        problem_layout,
+        float(class_prior),
+        _direct_em.composite_prior(cond_prior, problem_layout),
+        model._ordinal[problem_layout.singles],
+    )
+    trace = []
+    run = _direct_em.Run(log_class, _direct_em.to_composite(log_cond, problem_layout))
+    _direct_em.run_em(problem, run, 300, 0.0, trace=trace)
+    trace = np.array(trace)
+    assert np.all(np.diff(trace) >= -1e-10 * np.abs(trace[1:]))
+    assert trace[-1] > trace[0] + 10
+
+
+# -- fits ---------------------------------------------------------------------------------
+
+
+def test_recovers_a_known_direct_effect():
+    df, cls = simulate_pair(6000, 0.6, seed=7, missing=0.1)
+    base = lca.LatentClassModel(2).fit(df)
+    model = lca.DirectEffectsModel(2, [("y0", "y1")]).fit(df)
+    gamma = model.direct_effects_[("y0", "y1")]
+    assert gamma.shape == (2, 2)
+    # effect coding: gamma_11 = gamma / 1 (scores -1, +1, product +1)
+    assert gamma.loc[1, 1] == pytest.approx(0.6, abs=0.08)
+    np.testing.assert_allclose(gamma.sum(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(gamma.sum(axis=1), 0.0, atol=1e-12)
+    assert model.class_sizes_.iloc[0] == pytest.approx(0.6, abs=0.03)
+    test = model.likelihood_ratio_test()
+    assert test["df"] == 1
+    assert test["p_value"] < 1e-10
+    assert model.fit_stats()["bic"] < base.fit_stats()["bic"]
+    assert model.n_parameters_ == base.n_parameters_ + 1
+    # the local dependence that the model without the effect leaves, gone
+    assert base.bivariate_residuals().loc["y0", "y1"] > 10
+    assert model.bivariate_residuals().loc["y0", "y1"] < 3.84
+    # the search starts from the model without the effect: never below it
+    assert model.loglik_ + model.log_prior_ >= base.loglik_ + base.log_prior_
+    assert model.independence_loglik_ == base.loglik_
+    agree = (model.predict(df).to_numpy() - 1 == cls).mean()
+    assert agree > 0.85
+
+
+def test_no_association_in_the_data_gives_a_small_effect():
+    df, _ = simulate_pair(6000, 0.0, seed=8, missing=0.1)
+    model = lca.DirectEffectsModel(2, [("y0", "y1")]).fit(df)
+    assert abs(model.direct_effects_[("y0", "y1")].loc[1, 1]) < 0.08
+    assert model.likelihood_ratio_test()["p_value"] > 0.001
+
+
+def test_maximum_likelihood_reproduces_the_pairs_table():
+    """At an ML fixed point with every answer given, IPF matches the a x b margin of
+    the expected table, which is the observed one: the pair's BVR is 0."""
+    df, _ = simulate_pair(3000, 0.9, seed=9, missing=0.0, n_cat=(3, 3))
+    model = lca.DirectEffectsModel(
+        2, [("y0", "y1")], bayes_constant=0.0, tol=1e-14, max_iter=20000
+    ).fit(df)
+    bvr = model.bivariate_residuals()
+    assert bvr.loc["y0", "y1"] < 1e-6
+    observed = pd.crosstab(df["y0"], df["y1"]).to_numpy() / len(df)
+    implied = (model.pair_probs_[("y0", "y1")] @ model.class_sizes_).to_numpy()
+    np.testing.assert_allclose(implied.reshape(3, 3), observed, atol=1e-7)
+
+
+def test_parameters_of_two_pairs():
+    df, _ = simulate_pair(1500, 0.5, seed=10, missing=0.05, n_cat=(3, 4))
+    model = lca.DirectEffectsModel(3, [("y0", "y1"), ("y3", "y2")], n_starts=4).fit(df)
+    # (K - 1) + K sum (C_j - 1) + (3 - 1)(4 - 1) + (2 - 1)(2 - 1)
+    assert model.n_parameters_ == 2 + 3 * (2 + 3 + 1 + 1 + 1 + 1) + 6 + 1
+    assert set(model.direct_effects_) == {("y0", "y1"), ("y3", "y2")}
+    assert model.direct_effects_[("y3", "y2")].index.name == "y3"
+    probs = model.pair_probs_[("y0", "y1")]
+    np.testing.assert_allclose(probs.sum(axis=0), 1.0, rtol=1e-12)
+    # the margins in the profile are those of the joint tables
+    margin = probs.groupby(level="y0").sum()
+    np.testing.assert_allclose(
+        margin.to_numpy(), model.conditional_probs_["y0"].to_numpy(), rtol=1e-12
+    )
+    # the association is the same in every class
+    for pair in model.pair_probs_:
+        table = model.pair_probs_[pair].to_numpy()
+        c_a = model.direct_effects_[pair].shape[0]
+        logs = np.log(table).reshape(c_a, -1, 3)
+        centred = (
+            logs - logs.mean(axis=0) - logs.mean(axis=1, keepdims=True) + logs.mean(axis=(0, 1))
+        )
+        np.testing.assert_allclose(centred[..., 0], centred[..., 1], atol=1e-9)
+        np.testing.assert_allclose(centred[..., 0], centred[..., 2], atol=1e-9)
+
+
+def test_same_result_whatever_n_jobs():
+    df, _ = simulate_pair(2000, 0.5, seed=11, missing=0.1, n_cat=(3, 2))
+    one = lca.DirectEffectsModel(3, [("y0", "y1")], n_starts=6, random_state=4).fit(df)
+    two = lca.DirectEffectsModel(3, [("y0", "y1")], n_starts=6, random_state=4, n_jobs=2).fit(df)
+    assert one.loglik_ == two.loglik_
+    np.testing.assert_array_equal(one._log_cond_c, two._log_cond_c)
+    np.testing.assert_array_equal(one.start_objectives_, two.start_objectives_)
+
+
+def test_sample_draws_the_pair_from_its_joint_table():
+    df, _ = simulate_pair(2000, 1.0, seed=12, missing=0.0, n_cat=(3, 2))
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=4).fit(df)
+    data, classes = model.sample(200_000, random_state=0)
+    for k in (1, 2):
+        rows = data[classes.to_numpy() == k]
+        freq = pd.crosstab(rows["y0"], rows["y1"], normalize=True).to_numpy().ravel()
+        np.testing.assert_allclose(freq, model.pair_probs_[("y0", "y1")][k], atol=0.006)
+    missing, _ = model.sample(20_000, random_state=1, missing=0.2)
+    assert missing.isna().to_numpy().mean() == pytest.approx(0.2, abs=0.01)
+
+
+def test_outputs_are_indexed_like_the_input_and_labels_kept():
+    df, _ = simulate_pair(400, 0.5, seed=13, missing=0.1)
+    df["y0"] = df["y0"].map({0: "no", 1: "yes"})
+    df.index = [f"r{i}" for i in range(len(df))]
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+    assert list(model.predict(df).index) == list(df.index)
+    assert list(model.predict_proba(df.iloc[::-1]).index) == list(df.index[::-1])
+    assert list(model.direct_effects_[("y0", "y1")].index) == ["no", "yes"]
+    assert model.fit_predict(df).index.equals(df.index)
+
+
+def test_pickle_and_clone():
+    from sklearn.base import clone
+
+    df, _ = simulate_pair(400, 0.5, seed=14)
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+    back = pickle.loads(pickle.dumps(model))
+    pd.testing.assert_frame_equal(back.predict_proba(df), model.predict_proba(df))
+    fresh = clone(model)
+    assert fresh.get_params() == model.get_params()
+    assert "direct_effects=[('y0', 'y1')]" in repr(model)
+
+
+# -- refusals -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pairs", "error", "message"),
+    [
+        ([("y0", "zz")], DataError, "names 'zz', which is not an indicator"),
+        ([("y0", "y1"), ("y1", "y2")], ValueError, "'y1' is in two direct effects"),
+        ([("y0", "y0")], ValueError, "pairs an indicator with itself"),
+        ([], ValueError, "direct_effects is empty"),
+        (("y0", "y1"), ValueError, "'y0' is not a pair"),
+        ("y0", ValueError, "must be a list of pairs"),
+    ],
+)
+def test_bad_pairs_are_refused(pairs, error, message):
+    df, _ = simulate_pair(200, 0.5, seed=15)
+    with pytest.raises(error, match=message):
+        lca.DirectEffectsModel(2, pairs).fit(df)
+
+
+def test_ordinal_member_is_refused():
+    df, _ = simulate_pair(200, 0.5, seed=16)
+    with pytest.raises(ValueError, match="'y1' is ordinal"):
+        lca.DirectEffectsModel(2, [("y0", "y1")], ordinal=["y1"]).fit(df)
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["standard_errors", "indicator_tests", "bootstrap_gof", "covariate_effects",
+     "distal_means", "distal_proportions"],
+)  # fmt: skip
+def test_methods_not_there_yet_say_so(method):
+    df, _ = simulate_pair(200, 0.5, seed=17)
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+    with pytest.raises(NotImplementedError, match=f"{method} is not available"):
+        getattr(model, method)()
+
+
+def test_start_from_and_from_parameters_are_refused():
+    df, _ = simulate_pair(200, 0.5, seed=18)
+    base = lca.LatentClassModel(2).fit(df)
+    with pytest.raises(ValueError, match="start_from= is not available"):
+        lca.DirectEffectsModel(2, [("y0", "y1")]).fit(df, start_from=base)
+    with pytest.raises(NotImplementedError, match="from_parameters"):
+        lca.DirectEffectsModel.from_parameters([0.5, 0.5], {})
+
+
+def test_composite_codes_by_hand():
+    layout = _direct_em.make_layout([2, 3, 2], [(0, 1)])
+    patterns = np.array([[0, 0, 1], [1, 2, 0], [1, -1, 1], [-1, 2, -1], [-1, -1, 0]], dtype=np.int8)
+    got = _direct_em.composite_patterns(patterns, layout)
+    # column 0: indicator 2 (in no pair); column 1: the pair, codes a*3+b,
+    # then 6 + a for "a only" and 8 + b for "b only"
+    expected = np.array([[1, 0], [0, 5], [1, 7], [-1, 10], [0, -1]])
+    np.testing.assert_array_equal(got, expected)
+    assert list(layout.offsets_c) == [0, 2, 2 + 6 + 2 + 3]
+    assert list(itertools.chain(layout.singles)) == [2]
+
+
+def test_kernel_m_step_equals_the_numpy_reference():
+    from lca import _direct_kernels
+
+    rng = np.random.default_rng(21)
+    layout = _direct_em.make_layout([3, 4, 2], [(0, 1)])
+    k = 3
+    lo, c_a, c_b = layout.pair_block(0)
+    rows = int(layout.offsets_c[-1])
+    counts = rng.gamma(1.0, 4.0, size=(rows, k))
+    counts[:, 2] = 0.0  # an empty class keeps its estimates
+    log_cond = np.log(rng.dirichlet(np.ones(c_a * c_b), size=k).T).reshape(c_a, c_b, k)
+    full = np.empty((rows, k))
+    full[: layout.n_single_rows] = np.log(rng.dirichlet(np.ones(2), size=k).T)
+    _direct_em._set_pair(full, lo, log_cond)
+    prior = rng.gamma(1.0, 0.1, size=c_a * c_b)
+    prior_empty = np.zeros(c_a * c_b)
+    for pri in (prior, prior_empty):
+        out = full.copy()
+        _direct_kernels.pair_mstep(counts, full, out, lo, c_a, c_b, pri, 200, _direct_em.IPF_TOL)
+        ref = full.copy()
+        _direct_em._set_pair(ref, lo, _direct_em.pair_mstep(counts[lo:], log_cond, pri, 200))
+        np.testing.assert_allclose(out[lo:], ref[lo:], rtol=1e-12, atol=1e-12)
+    # the empty class kept its estimates (no pseudo-counts)
+    np.testing.assert_array_equal(out[lo:, 2], full[lo:, 2])
