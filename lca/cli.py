@@ -479,9 +479,13 @@ def cmd_fit(args) -> int:
         raise CLIError(f"--bootstrap-gof {args.bootstrap_gof}: give the number of samples")
     options = _model_options(args)
     _check_unknown(args, preset)
+    pairs = _direct_effect_pairs(args, preset)
     if preset is not None:  # the published model's settings; classes named as published
         options["ordinal"] = _preset_ordinal(preset, options["ordinal"], data.columns)
         model = preset.fit(data, weights=w, n_classes=classes[0], unknown=args.unknown, **options)
+    elif pairs:
+        del options["split_merge"], options["pattern_starts"]
+        model = lca.DirectEffectsModel(classes[0], pairs, **options).fit(data, weights=w)
     else:
         model = lca.LatentClassModel(classes[0], **options).fit(data, weights=w)
     stats = model.fit_stats()
@@ -494,6 +498,15 @@ def cmd_fit(args) -> int:
             f"{lca.presets.MATCH_THRESHOLD}: no match):"
         )
         print(match.to_string(float_format=lambda v: f"{v:.3f}"))
+    if pairs:
+        test = model.likelihood_ratio_test()
+        print(
+            f"\ndirect effects against none: LR {test['lr']:.3f} on {test['df']:.0f} df, "
+            f"p = {test['p_value']:.4g}"
+        )
+        for (a, b), gamma in model.direct_effects_.items():
+            print(f"\ndirect effect {a} x {b} (effect coded; rows {a}, columns {b}):")
+            print(gamma.to_string(float_format=lambda v: f"{v:.4f}"))
     model.save(args.out)
     print(f"wrote {args.out}")
     if args.profile is not None:
@@ -509,6 +522,28 @@ def cmd_fit(args) -> int:
         )
         print("\n" + gof.as_text())
     return 0
+
+
+def _direct_effect_pairs(args, preset) -> list:
+    """The pairs of ``--direct-effect A,B`` (repeatable), checked against the other options."""
+    pairs = []
+    for text in args.direct_effect or []:
+        names = [n.strip() for n in text.split(",")]
+        if len(names) != 2 or not all(names):
+            raise CLIError(f"--direct-effect {text!r}: give two columns, such as q1,q2")
+        pairs.append(tuple(names))
+    if not pairs:
+        return pairs
+    for option, given in (
+        ("--preset", preset is not None),
+        ("--split-merge", args.split_merge > 0),
+        ("--profile", args.profile is not None),
+        ("--indicator-tests", args.indicator_tests),
+        ("--bootstrap-gof", args.bootstrap_gof > 0),
+    ):
+        if given:
+            raise CLIError(f"--direct-effect does not go with {option} (not available yet)")
+    return pairs
 
 
 def _assign_inputs(args):
@@ -945,6 +980,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--bootstrap-gof", type=int, default=0, metavar="N",
         help="also give bootstrap p-values of L2, X2 and every pair's BVR from N samples "
         "drawn from the fitted model (Latent GOLD's bootstrap L2; default 0: none)",
+    )  # fmt: skip
+    fit.add_argument(
+        "--direct-effect", action="append", metavar="A,B",
+        help="let two nominal indicators be associated within the classes (Latent GOLD's "
+        "direct effect, the same in every class); repeat for more pairs",
     )  # fmt: skip
     fit.set_defaults(func=cmd_fit)
 

@@ -25,6 +25,8 @@ from .exceptions import ModelFileError
 
 FORMAT = "lca.LatentClassModel"
 FORMAT_VERSION = 1
+DIRECT_FORMAT = "lca.DirectEffectsModel"
+DIRECT_FORMAT_VERSION = 1
 REGRESSION_FORMAT = "lca.LatentClassRegression"
 REGRESSION_FORMAT_VERSION = 1
 #: Largest model file ``load`` reads (bytes); checked before reading.
@@ -132,13 +134,28 @@ def _options_to_json(params: dict) -> dict:
     elif rs is not None:
         params["random_state"] = None  # a Generator cannot be written down
     params["categories"] = categories
+    if "direct_effects" in params:  # a DirectEffectsModel's pairs
+        params["direct_effects"] = [
+            _names_to_json(list(pair), "direct_effects name") for pair in params["direct_effects"]
+        ]
     if isinstance(params.get("accelerate"), np.bool_):  # JSON writes bool, not np.bool_
         params["accelerate"] = bool(params["accelerate"])
     return params
 
 
 def model_to_dict(model) -> dict:
-    """The JSON-ready content of a fitted model."""
+    """The JSON-ready content of a fitted model (a DirectEffectsModel's too)."""
+    d = _latent_class_dict(model)
+    if hasattr(model, "_joints"):
+        d["format"] = DIRECT_FORMAT
+        d["format_version"] = DIRECT_FORMAT_VERSION
+        d["pair_probs"] = [joint.tolist() for joint in model._joints]
+        d["fitted"]["independence_loglik"] = model.independence_loglik_
+        d["fitted"]["independence_n_parameters"] = model.independence_n_parameters_
+    return d
+
+
+def _latent_class_dict(model) -> dict:
     names = _names_to_json([ind.name for ind in model.indicators_], "indicator name")
     params = _options_to_json(model.get_params())
     off = model._offsets
@@ -345,9 +362,10 @@ def _check_version(d: dict, latest: int, what: str, path) -> None:
 
 def model_from_dict(d, path="<dict>"):
     """Rebuild a fitted model from :func:`model_to_dict`'s content, checking it."""
-    if not isinstance(d, dict) or d.get("format") != FORMAT:
+    if not isinstance(d, dict) or d.get("format") not in (FORMAT, DIRECT_FORMAT):
         _fail(path, "not an lca model file (field 'format' is not 'lca.LatentClassModel')")
-    _check_version(d, FORMAT_VERSION, "model", path)
+    direct = d["format"] == DIRECT_FORMAT
+    _check_version(d, DIRECT_FORMAT_VERSION if direct else FORMAT_VERSION, "model", path)
     k = _get(d, "n_classes", int, path)
     raw_inds = _get(d, "indicators", list, path)
     if not (1 <= k <= 10_000):
@@ -394,11 +412,17 @@ def model_from_dict(d, path="<dict>"):
     blocks = _read_blocks(d, indicators, k, path)
 
     n_cats = [ind.n_categories for ind in indicators]
-    model = _model_from_options(d, k, path)
+    cls = None
+    if direct:
+        from .direct_effects import DirectEffectsModel as cls
+    model = _model_from_options(d, k, path, cls)
     model.indicators_ = indicators
     model._ordinal = np.array(scales, dtype=np.bool_)
     model._offsets = np.concatenate([[0], np.cumsum(n_cats)]).astype(np.int64)
-    model._set_parameters(class_sizes, np.vstack(blocks))
+    if direct:
+        _read_direct_effects(model, d, class_sizes, np.vstack(blocks), path)
+    else:
+        model._set_parameters(class_sizes, np.vstack(blocks))
     model.n_parameters_ = _get(d, "n_parameters", int, path)
     labels = d.get("class_labels")
     if labels is not None:
@@ -417,6 +441,37 @@ def model_from_dict(d, path="<dict>"):
         return model
     _read_fitted(model, d, k, path)
     return model
+
+
+def _read_direct_effects(model, d: dict, class_sizes, cond, path) -> None:
+    """A DirectEffectsModel's pairs and their joint tables, checked against the
+    indicators and their margins, then its parameters set as the fit set them."""
+    from ._direct_em import make_layout
+    from .encoding import DataError
+
+    try:
+        pairs = model._pair_positions(model.indicators_)
+    except (DataError, ValueError) as exc:
+        _fail(path, f"invalid direct effects: {exc}")
+    if not model._ordinal.tolist() == model._ordinal_mask(model.indicators_).tolist():
+        _fail(path, "the indicators' scale types disagree with the option 'ordinal'")
+    raw = _get(d, "pair_probs", list, path)
+    if len(raw) != len(pairs):
+        _fail(path, f"pair_probs has {len(raw)} tables for {len(pairs)} direct effects")
+    k = class_sizes.shape[0]
+    off = model._offsets
+    joints = []
+    for (ja, jb), table in zip(pairs, raw):
+        shape = (model.indicators_[ja].n_categories, model.indicators_[jb].n_categories, k)
+        what = f"pair_probs of {model.indicators_[ja].name!r} and {model.indicators_[jb].name!r}"
+        joint = _float_array(table, shape, what, path)
+        _probabilities(joint.reshape(-1, k), what, path)
+        for j, margin in ((ja, joint.sum(axis=1)), (jb, joint.sum(axis=0))):
+            if np.any(np.abs(margin - cond[off[j] : off[j + 1]]) > _PROB_ATOL):
+                _fail(path, f"{what}: its margins are not the conditional_probs")
+        joints.append(joint)
+    model._layout = make_layout([ind.n_categories for ind in model.indicators_], pairs)
+    model._set_direct(class_sizes, cond, joints)
 
 
 def _read_blocks(d: dict, indicators, k: int, path) -> list:
@@ -486,6 +541,9 @@ def _read_fitted(model, d: dict, k: int, path) -> None:
         "start_objectives",
         path,
     )
+    if hasattr(model, "_joints"):
+        model.independence_loglik_ = float(_get(fitted, "independence_loglik", float, path))
+        model.independence_n_parameters_ = _get(fitted, "independence_n_parameters", int, path)
 
 
 def _model_from_options(d: dict, k: int, path, cls=None):
@@ -527,6 +585,15 @@ def _options_from_json(d: dict, names: list, path) -> dict:
         ):
             _fail(path, "option 'categories' is malformed")
         options["categories"] = {_name_from_json(p[0]): p[1] for p in cats}
+    if "direct_effects" in options:
+        raw = options["direct_effects"]
+        pairs = [
+            tuple(_name_from_json(n) for n in pair) if isinstance(pair, list) else None
+            for pair in (raw if isinstance(raw, list) else [None])
+        ]
+        if any(p is None or len(p) != 2 or None in p for p in pairs):
+            _fail(path, "option 'direct_effects' is malformed")
+        options["direct_effects"] = pairs
     return options
 
 

@@ -1293,3 +1293,31 @@ def test_fit_prints_the_indicator_tests_the_api_gives(survey_csv, tmp_path, caps
     for name, row in tests.iterrows():
         line = next(t for t in out.splitlines() if t.startswith(name))
         assert f"{row['wald']:.4g}" in line and f"{row['r2']:.4g}" in line
+
+
+def test_fit_with_a_direct_effect_then_assign(survey_csv, tmp_path, capsys):
+    path, _ = survey_csv
+    model_path = tmp_path / "de.json"
+    cols = "PURPOSE,ACCURACY,UNDERSTA,COOPERAT"
+    assert main(["fit", str(path), "--columns", cols, "--weights", "wt", "--classes", "2",
+                 "--starts", "4", "--direct-effect", "UNDERSTA,COOPERAT",
+                 "--out", str(model_path)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "direct effects against none: LR" in out
+    assert "direct effect UNDERSTA x COOPERAT" in out
+    model = lca.load(model_path)
+    assert isinstance(model, lca.DirectEffectsModel)
+    frame = pd.read_csv(path)
+    same = lca.DirectEffectsModel(2, [("UNDERSTA", "COOPERAT")], n_starts=4, ordinal=[]).fit(
+        frame[cols.split(",")], weights=frame["wt"]
+    )
+    assert model.loglik_ == pytest.approx(same.loglik_, rel=1e-12)
+    out_path = tmp_path / "assigned.csv"
+    assert main(["assign", str(model_path), str(path), "--out", str(out_path)]) == 0
+    assigned = pd.read_csv(out_path)
+    assert assigned["class"].tolist() == model.predict(frame).tolist()
+    # options that need what the model does not have yet are refused
+    assert main(["fit", str(path), "--columns", cols, "--classes", "2", "--profile",
+                 str(tmp_path / "p.csv"), "--direct-effect", "UNDERSTA,COOPERAT",
+                 "--out", str(model_path)]) == 2  # fmt: skip
+    assert "does not go with --profile" in capsys.readouterr().err
