@@ -39,6 +39,16 @@ _NOT_YET = (
 )
 
 
+def _same_layout(model, layout) -> bool:
+    """Whether a fitted DirectEffectsModel has the pairs and categories of ``layout``."""
+    theirs = getattr(model, "_layout", None)
+    return (
+        theirs is not None
+        and np.array_equal(theirs.n_categories, layout.n_categories)
+        and np.array_equal(theirs.pairs, layout.pairs)
+    )
+
+
 def _pair_list(direct_effects) -> list[tuple]:
     """The option ``direct_effects`` as a list of 2-tuples, or ValueError."""
     example = "such as [('q1', 'q2')] or [('q1', 'q2'), ('q5', 'q7')]"
@@ -117,8 +127,9 @@ class DirectEffectsModel(LatentClassModel):
     statistic, from the likelihood with the direct effects),
     ``classification_table``, ``avepp``, ``profile``, ``crosstab``,
     ``bivariate_residuals``, ``sample``, ``summary``, ``save`` and
-    ``lca.load`` work as for :class:`lca.LatentClassModel`. Standard errors,
-    the indicator tests, the bootstrap of the fit, the three-step methods,
+    ``lca.load`` work as for :class:`lca.LatentClassModel`, and ``bootstrap_gof``
+    refits this model to every sample (drawn with the pairs' joint tables).
+    Standard errors, the indicator tests, the three-step methods,
     Dask data, ``start_from`` and ``from_parameters`` are not there yet and
     say so. EM is not accelerated (SQUAREM's extrapolation would leave the
     loglinear family), so fits take more iterations than the model without
@@ -309,7 +320,10 @@ class DirectEffectsModel(LatentClassModel):
             cond_prior=_direct_em.composite_prior(cond_prior, layout),
             ordinal=np.ascontiguousarray(ordinal[layout.singles]),
         )
-        result = self._search(problem, base, ordinal)
+        own = None
+        if isinstance(start_from, DirectEffectsModel) and _same_layout(start_from, layout):
+            own = (start_from._log_class, start_from._log_cond_c)  # a bootstrap refit's
+        result = self._search(problem, base, ordinal, own)
 
         order = np.argsort(-np.exp(result.log_class), kind="stable")
         log_class = result.log_class[order]
@@ -363,9 +377,10 @@ class DirectEffectsModel(LatentClassModel):
         self._warn_fit(n_par, n_cells, self._class_probs, result.converged)
         return self
 
-    def _search(self, problem, base, ordinal) -> _em.EMResult:
+    def _search(self, problem, base, ordinal, own=None) -> _em.EMResult:
         """Burn-in of the random starts, then the best ``n_final`` and the model
-        without direct effects' solution to convergence; the best of those."""
+        without direct effects' solution (and ``own`` parameters, if given) to
+        convergence; the best of those."""
         layout = problem.layout
         rng = self._start_generator()
         k = int(self.n_classes)
@@ -388,8 +403,12 @@ class DirectEffectsModel(LatentClassModel):
         n_final = self.n_final if self.n_final is not None else max(2, self.n_starts // 4)
         objectives = _em._finite(np.array([r.objective for r in burnt]))
         best = np.argsort(-objectives, kind="stable")[:n_final]
-        first = _direct_em.Run(base._log_class, _direct_em.to_composite(base._log_cond, layout))
-        finals = _em._map(finish, [(first,)] + [(burnt[i],) for i in best], n_jobs, threaded=True)
+        first = [_direct_em.Run(base._log_class, _direct_em.to_composite(base._log_cond, layout))]
+        if own is not None:
+            first.append(_direct_em.Run(own[0].copy(), own[1].copy()))
+        finals = _em._map(
+            finish, [(r,) for r in first] + [(burnt[i],) for i in best], n_jobs, threaded=True
+        )
         final_obj = np.array([r.objective for r in finals])
         winner = int(np.argmax(_em._finite(final_obj)))
         run = finals[winner]
@@ -494,18 +513,10 @@ class DirectEffectsModel(LatentClassModel):
                 return joint.transpose(1, 0, 2)
         return None
 
-    def sample(
-        self,
-        n: int,
-        random_state: int | np.random.Generator | None = None,
-        missing: float = 0.0,
-    ) -> tuple[pd.DataFrame, pd.Series]:
-        """Draw respondents from the fitted model (the pairs from their joint tables).
-
-        As :meth:`lca.LatentClassModel.sample`.
-        """
-        self._check_fitted()
-        from .simulate import draw_codes, labelled_frame
+    def _draw_codes(self, n: int, random_state, missing: float = 0.0) -> tuple:
+        """As :meth:`lca.LatentClassModel._draw_codes`, the pairs from their joint tables
+        (``sample`` and the bootstrap of the fit draw with it)."""
+        from .simulate import draw_codes
 
         if not (0.0 <= missing < 1.0):
             raise ValueError(f"missing must be in [0, 1), got {missing!r}")
@@ -521,7 +532,7 @@ class DirectEffectsModel(LatentClassModel):
             codes[:, jb] = cell % c_b
         if missing > 0:
             codes[rng.random(codes.shape) < missing] = -1
-        return labelled_frame(codes, self.indicators_), pd.Series(classes + 1, name="class")
+        return codes, classes
 
     # -- what LatentClassModel has and this model does not (yet) ----------------
     @classmethod
@@ -536,10 +547,6 @@ class DirectEffectsModel(LatentClassModel):
     def indicator_tests(self, *args, **kwargs):
         """Not available for this model yet."""
         raise NotImplementedError(_NOT_YET.format(what="indicator_tests"))
-
-    def bootstrap_gof(self, *args, **kwargs):
-        """Not available for this model yet."""
-        raise NotImplementedError(_NOT_YET.format(what="bootstrap_gof"))
 
     def covariate_effects(self, *args, **kwargs):
         """Not available for this model yet."""

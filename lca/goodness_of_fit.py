@@ -282,13 +282,10 @@ def _replicate_from(caller, *args):
 
 def _replicate(model, n_classes, missing, weights, seed, fit_options):
     """L2, X2 and the BVRs of the model refitted to one sample drawn from it."""
-    from .model import EncodedData, LatentClassModel
-    from .simulate import draw_codes
+    from .model import EncodedData
 
     rng = np.random.default_rng(seed)
-    codes, _ = draw_codes(
-        model._class_probs, model._cond_probs, model._offsets, missing.shape[0], rng
-    )
+    codes, _ = model._draw_codes(missing.shape[0], rng)
     codes[missing] = -1  # each respondent keeps the original row's missing answers
     patterns, pattern_weights, inverse = compress(codes, weights)
     encoded = EncodedData(
@@ -301,7 +298,8 @@ def _replicate(model, n_classes, missing, weights, seed, fit_options):
         index=pd.RangeIndex(codes.shape[0]),
         n_weighted_rows=int(np.count_nonzero(weights > 0)),
     )
-    refit = LatentClassModel(n_classes, random_state=int(rng.integers(2**63)), **fit_options)
+    # the model's own kind (a DirectEffectsModel's options name its pairs)
+    refit = type(model)(n_classes, random_state=int(rng.integers(2**63)), **fit_options)
     refit._start_fit(model)
     refit._fit_encoded(encoded, start_from=model)  # the estimates are one start
     stats = refit.fit_stats()

@@ -2134,12 +2134,18 @@ class LatentClassModel:
             The true class (1..K) of each respondent.
         """
         self._check_fitted()
-        from .simulate import draw_codes, labelled_frame
+        from .simulate import labelled_frame
 
-        codes, classes = draw_codes(
+        codes, classes = self._draw_codes(n, random_state, missing)
+        return labelled_frame(codes, self.indicators_), pd.Series(classes + 1, name="class")
+
+    def _draw_codes(self, n: int, random_state, missing: float = 0.0) -> tuple:
+        """Codes (n, J) and classes (0-based) of ``n`` respondents drawn from the model."""
+        from .simulate import draw_codes
+
+        return draw_codes(
             self._class_probs, self._cond_probs, self._offsets, n, random_state, missing
         )
-        return labelled_frame(codes, self.indicators_), pd.Series(classes + 1, name="class")
 
     # -- persistence -----------------------------------------------------------
     def save(self, path: str | PathLike) -> None:

@@ -335,8 +335,8 @@ def test_ordinal_member_is_refused():
 
 @pytest.mark.parametrize(
     "method",
-    ["standard_errors", "indicator_tests", "bootstrap_gof", "covariate_effects",
-     "distal_means", "distal_proportions"],
+    ["standard_errors", "indicator_tests", "covariate_effects", "distal_means",
+     "distal_proportions"],
 )  # fmt: skip
 def test_methods_not_there_yet_say_so(method):
     df, _ = simulate_pair(200, 0.5, seed=17)
@@ -438,3 +438,27 @@ def test_estimate_is_unbiased_over_replications():
     se = estimates.std(ddof=1) / np.sqrt(len(estimates))
     assert 0.01 < estimates.std(ddof=1) < 0.2
     assert abs(estimates.mean() - 0.8) < 3 * se
+
+
+def test_bootstrap_of_the_fit_draws_and_refits_the_direct_effects_model():
+    df, _ = simulate_pair(1500, 0.8, seed=23, missing=0.1)
+    base = lca.LatentClassModel(2, n_starts=4).fit(df)
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=4).fit(df)
+    gof_base = base.bootstrap_gof(19, random_state=0, bootstrap_starts=2)
+    gof = model.bootstrap_gof(19, random_state=0, bootstrap_starts=2)
+    j, jj = 0, 1  # y0, y1
+    # without the effect the pair stands out; with it, the samples (drawn with the
+    # pair's joint table, refitted with the effect) show BVRs as small as the data's
+    assert gof_base.bvr_p_values.loc["y0", "y1"] == pytest.approx(1 / 20)
+    assert gof_base.p_X2 == pytest.approx(1 / 20)
+    assert gof.p_X2 > 0.05
+    assert gof.bootstrap_bvr[:, j, jj].mean() < 2.0
+    assert gof.bvr.loc["y0", "y1"] == model.bivariate_residuals().loc["y0", "y1"]
+    # the samples keep the association: the model fitted to one finds it again
+    codes, _ = model._draw_codes(1500, np.random.default_rng(1))
+    sample = pd.DataFrame(codes, columns=df.columns)
+    refit = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=4).fit(sample)
+    gamma = model.direct_effects_[("y0", "y1")].loc[1, 1]
+    assert refit.direct_effects_[("y0", "y1")].loc[1, 1] == pytest.approx(gamma, abs=0.15)
+    again = model.bootstrap_gof(19, random_state=0, bootstrap_starts=2, n_jobs=2)
+    np.testing.assert_array_equal(again.bootstrap_X2, gof.bootstrap_X2)
