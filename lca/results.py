@@ -268,23 +268,46 @@ def model_summary(model) -> Summary:
             "replicate and may not be the highest maximum; fit with more starts (n_starts) "
             "and check that it is reached again."
         )
-    return Summary(
-        f"Latent class model with {k} class{'es' if k != 1 else ''}",
-        {
-            "Model": info,
-            "Fit statistics": fit,
-            "Classes": classes,
-            "Classification table (modal)": table,
-            "Profile (%)": profile_percent(model),
-        },
-        formats={
-            "Classes": {"size (%)": fixed(1), "assigned (%)": fixed(1), "AvePP": fixed(3)},
-            "Classification table (modal)": fixed(1),
-            "Profile (%)": fixed(1),
-        },
-        notes=notes,
-        main="Profile (%)",
-    )
+    title = f"Latent class model with {k} class{'es' if k != 1 else ''}"
+    tables = {
+        "Model": info,
+        "Fit statistics": fit,
+        "Classes": classes,
+        "Classification table (modal)": table,
+        "Profile (%)": profile_percent(model),
+    }
+    formats = {
+        "Classes": {"size (%)": fixed(1), "assigned (%)": fixed(1), "AvePP": fixed(3)},
+        "Classification table (modal)": fixed(1),
+        "Profile (%)": fixed(1),
+    }
+    effects = getattr(model, "direct_effects_", None)
+    if effects:  # a DirectEffectsModel: its association parameters and their joint test
+        n = len(effects)
+        title += f" and {n} direct effect{'s' if n != 1 else ''}"
+        test = model.likelihood_ratio_test()
+        tables["Model"] = pd.concat(
+            [
+                info,
+                pd.DataFrame(
+                    {
+                        "value": [
+                            f"{test['lr']:.2f} on {test['df']:.0f} df, p = {test['p_value']:.3g}"
+                        ]
+                    },
+                    index=pd.Index(["direct effects: LR test against none"], dtype=object),
+                    dtype=object,
+                ),
+            ]
+        )
+        for (a, b), gamma in effects.items():
+            tables[f"Direct effect {a} x {b}"] = gamma
+            formats[f"Direct effect {a} x {b}"] = fixed(3)
+        notes.append(
+            "Direct effects: the association of a pair within every class, effect coded "
+            "(rows and columns sum to 0), as Latent GOLD reports it."
+        )
+    return Summary(title, tables, formats=formats, notes=notes, main="Profile (%)")
 
 
 # -- a comparison across numbers of classes --------------------------------------------

@@ -462,3 +462,17 @@ def test_bootstrap_of_the_fit_draws_and_refits_the_direct_effects_model():
     assert refit.direct_effects_[("y0", "y1")].loc[1, 1] == pytest.approx(gamma, abs=0.15)
     again = model.bootstrap_gof(19, random_state=0, bootstrap_starts=2, n_jobs=2)
     np.testing.assert_array_equal(again.bootstrap_X2, gof.bootstrap_X2)
+
+
+def test_summary_reports_the_direct_effects():
+    df, _ = simulate_pair(500, 0.8, seed=24, missing=0.1)
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+    summary = model.summary()
+    text = summary.as_text()
+    assert text.startswith("Latent class model with 2 classes and 1 direct effect")
+    assert "Direct effect y0 x y1" in text
+    test = model.likelihood_ratio_test()
+    assert f"{test['lr']:.2f} on 1 df" in text
+    pd.testing.assert_frame_equal(
+        summary.tables["Direct effect y0 x y1"], model.direct_effects_[("y0", "y1")]
+    )
