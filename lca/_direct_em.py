@@ -207,6 +207,20 @@ def ipf(table: np.ndarray, start: np.ndarray, cycles: int = IPF_CYCLES) -> np.nd
     return m
 
 
+def filled_table(counts_block, joint, prior_joint) -> np.ndarray:
+    """Each class's expected table of a pair (C_a, C_b, K): the pairs answered in
+    full, those with one answer filled in by ``P(b | a, k)`` or ``P(a | b, k)`` at
+    ``joint`` (the current P(a, b | k)), plus the prior's pseudo-counts."""
+    c_a, c_b, k = joint.shape
+    full = counts_block[: c_a * c_b].reshape(c_a, c_b, k)
+    only_a = counts_block[c_a * c_b : c_a * c_b + c_a]
+    only_b = counts_block[c_a * c_b + c_a : c_a * c_b + c_a + c_b]
+    b_given_a = joint * _ratio(np.ones_like(only_a), joint.sum(axis=1))[:, None, :]
+    a_given_b = joint * _ratio(np.ones_like(only_b), joint.sum(axis=0))[None, :, :]
+    table = full + only_a[:, None, :] * b_given_a + only_b[None, :, :] * a_given_b
+    return table + prior_joint.reshape(c_a, c_b)[:, :, None]
+
+
 def pair_mstep(counts_block, log_joint, prior_joint, cycles: int = IPF_CYCLES) -> np.ndarray:
     """The new ``log P(a, b | k)`` of one pair from its block of expected counts
     (the NumPy reference of :func:`lca._direct_kernels.pair_mstep`).
@@ -215,15 +229,8 @@ def pair_mstep(counts_block, log_joint, prior_joint, cycles: int = IPF_CYCLES) -
     :func:`lca._kernels.class_counts`; ``log_joint`` (C_a, C_b, K) the current
     estimate; ``prior_joint`` (C_a C_b,) the pseudo-counts of its cells.
     """
-    c_a, c_b, k = log_joint.shape
     joint = np.exp(log_joint)
-    full = counts_block[: c_a * c_b].reshape(c_a, c_b, k)
-    only_a = counts_block[c_a * c_b : c_a * c_b + c_a]
-    only_b = counts_block[c_a * c_b + c_a :]
-    b_given_a = joint * _ratio(np.ones_like(only_a), joint.sum(axis=1))[:, None, :]
-    a_given_b = joint * _ratio(np.ones_like(only_b), joint.sum(axis=0))[None, :, :]
-    table = full + only_a[:, None, :] * b_given_a + only_b[None, :, :] * a_given_b
-    table = table + prior_joint.reshape(c_a, c_b)[:, :, None]
+    table = filled_table(counts_block, joint, prior_joint)
     totals = table.sum(axis=(0, 1))
     fitted = ipf(table, joint * totals[None, None, :], cycles)
     out = log_joint.copy()

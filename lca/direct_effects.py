@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _direct_em, _em, _kernels, criteria
+from . import _direct_em, _direct_se, _em, _kernels, criteria
 from .encoding import MAX_CATEGORIES, DataError
 from .model import LatentClassModel, dirichlet_priors, marginal_counts
 
@@ -129,7 +129,9 @@ class DirectEffectsModel(LatentClassModel):
     ``bivariate_residuals``, ``sample``, ``summary``, ``save`` and
     ``lca.load`` work as for :class:`lca.LatentClassModel`, and ``bootstrap_gof``
     refits this model to every sample (drawn with the pairs' joint tables).
-    Standard errors, the indicator tests, the three-step methods,
+    ``direct_effect_tests`` and ``direct_effect_errors`` give Wald tests and
+    standard errors of the direct effects. Standard errors of the profile,
+    the indicator tests, the three-step methods,
     Dask data, ``start_from`` and ``from_parameters`` are not there yet and
     say so. EM is not accelerated (SQUAREM's extrapolation would leave the
     loglinear family), so fits take more iterations than the model without
@@ -503,6 +505,97 @@ class DirectEffectsModel(LatentClassModel):
             },
             name="direct_effects",
         )
+
+    def direct_effect_tests(
+        self, data: pd.DataFrame | None = None, weights=None, unknown: str = "error"
+    ) -> pd.DataFrame:
+        """Wald test of each direct effect: that all its association parameters are 0.
+
+        From the observed information (minus the Hessian of the log-likelihood
+        plus log-prior, Latent GOLD's "standard" errors; computed from the
+        analytic gradient by central differences), on (C_a - 1)(C_b - 1) df.
+        Asymptotically the likelihood-ratio test of dropping that effect.
+
+        Parameters
+        ----------
+        data, weights, unknown
+            For a model loaded from a file, the data it was fitted to, as for
+            :meth:`lca.LatentClassModel.standard_errors`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair (index: the two indicators), columns ``wald``,
+            ``df``, ``p_value``.
+        """
+        theta, cov = self._direct_covariance(data, weights, unknown)
+        rows = []
+        for sl in _direct_se.gamma_slices(self._layout, self.n_classes_):
+            gamma = theta[sl]
+            wald = float(gamma @ np.linalg.solve(cov[sl, sl], gamma))
+            rows.append((wald, gamma.size, float(stats.chi2.sf(wald, gamma.size))))
+        index = pd.MultiIndex.from_tuples(list(self.direct_effects_), names=["indicator", "with"])
+        return pd.DataFrame(rows, index=index, columns=["wald", "df", "p_value"])
+
+    def direct_effect_errors(
+        self, data: pd.DataFrame | None = None, weights=None, unknown: str = "error"
+    ) -> dict:
+        """Standard errors of the effect-coded direct effects (``direct_effects_``).
+
+        Parameters as for :meth:`direct_effect_tests`.
+
+        Returns
+        -------
+        dict of pandas.DataFrame
+            ``(a, b)`` -> a table shaped as ``direct_effects_[(a, b)]``.
+        """
+        _, cov = self._direct_covariance(data, weights, unknown)
+        out = {}
+        slices = _direct_se.gamma_slices(self._layout, self.n_classes_)
+        for sl, (pair, gamma) in zip(slices, self.direct_effects_.items()):
+            c_a, c_b = gamma.shape
+            to_effects = _direct_se.effect_coding(c_a, c_b)
+            var = np.einsum("ij,jk,ik->i", to_effects, cov[sl, sl], to_effects)
+            se = np.sqrt(np.maximum(var, 0.0)).reshape(c_a, c_b)
+            out[pair] = pd.DataFrame(se, index=gamma.index, columns=gamma.columns)
+        return out
+
+    def _direct_covariance(self, data, weights, unknown) -> tuple[np.ndarray, np.ndarray]:
+        """The packed estimates (:mod:`lca._direct_se`) and their covariance."""
+        self._check_fitted()
+        layout = self._layout
+        if self._ordinal[layout.singles].any():
+            raise NotImplementedError(
+                "standard errors of a DirectEffectsModel with an ordinal indicator are not "
+                "available yet"
+            )
+        args, _ = self._se_inputs(data, weights, unknown)
+        patterns, pattern_weights, class_prior, cond_prior = args[0], args[1], args[7], args[8]
+        problem = _direct_em.Problem(
+            patterns=_direct_em.composite_patterns(patterns, layout),
+            weights=np.ascontiguousarray(pattern_weights, dtype=np.float64),
+            layout=layout,
+            class_prior=float(class_prior),
+            cond_prior=_direct_em.composite_prior(cond_prior, layout),
+            ordinal=np.zeros(len(layout.singles), dtype=np.bool_),
+        )
+        theta = _direct_se.pack(self._log_class, self._log_cond_c, layout)
+        if not np.all(np.isfinite(theta)):
+            raise ValueError(
+                "some probabilities of the model are estimated as exactly 0 (maximum "
+                "likelihood with bayes_constant=0), where the parameters are infinite: no "
+                "standard errors; fit with bayes_constant > 0"
+            )
+        info = -_direct_se.hessian(theta, problem, self.n_classes_)
+        scale = np.sqrt(np.abs(np.diag(info)))
+        scale[scale == 0] = 1.0
+        if np.linalg.eigvalsh(info / np.outer(scale, scale)).min() <= 1e-10:
+            raise ValueError(
+                "the information matrix is singular (the model is not identified at these "
+                "estimates, or a class is empty): no standard errors; fit fewer classes or "
+                "direct effects"
+            )
+        return theta, np.linalg.inv(info)
 
     def _pair_joint(self, j: int, jj: int):
         """``P(y_j, y_jj | k)`` (C_j, C_jj, K) for a pair with a direct effect, else None."""

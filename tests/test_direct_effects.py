@@ -476,3 +476,138 @@ def test_summary_reports_the_direct_effects():
     pd.testing.assert_frame_equal(
         summary.tables["Direct effect y0 x y1"], model.direct_effects_[("y0", "y1")]
     )
+
+
+# -- standard errors and Wald tests -------------------------------------------------------
+
+
+def _problem_of(model):
+    layout = model._layout
+    return _direct_em.Problem(
+        _direct_em.composite_patterns(model._patterns, layout),
+        np.asarray(model._pattern_weights, dtype=float),
+        layout,
+        float(model._class_prior),
+        _direct_em.composite_prior(model._cond_prior, layout),
+        np.zeros(len(layout.singles), dtype=bool),
+    )
+
+
+def test_analytic_gradient_matches_finite_differences():
+    from lca import _direct_se
+
+    df, _ = simulate_pair(700, 0.6, seed=32, missing=0.2, n_cat=(3, 2))
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(df))
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df, weights=w)
+    problem = _problem_of(model)
+    theta = _direct_se.pack(model._log_class, model._log_cond_c, model._layout)
+    back = _direct_se.unpack(theta, model._layout, 2)
+    np.testing.assert_allclose(back[0], model._log_class, atol=1e-12)
+    np.testing.assert_allclose(back[1], model._log_cond_c, atol=1e-12)
+    # at the maximum the gradient vanishes (relative to the objective's scale)
+    assert np.abs(_direct_se.gradient(theta, problem, 2)).max() < 1e-3
+    # away from it, the analytic gradient is the objective's numerical derivative
+    point = theta + np.random.default_rng(1).normal(scale=0.3, size=theta.shape)
+
+    def objective(t):
+        return _direct_em.estep(problem, *_direct_se.unpack(t, model._layout, 2))[0]
+
+    numeric = np.array(
+        [
+            (objective(point + 1e-6 * e) - objective(point - 1e-6 * e)) / 2e-6
+            for e in np.eye(point.size)
+        ]
+    )
+    np.testing.assert_allclose(
+        _direct_se.gradient(point, problem, 2), numeric, rtol=1e-5, atol=1e-4
+    )
+
+
+def test_effect_coding_of_the_packed_association():
+    from lca import _direct_se
+
+    df, _ = simulate_pair(700, 0.6, seed=33, missing=0.1, n_cat=(3, 4))
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+    theta = _direct_se.pack(model._log_class, model._log_cond_c, model._layout)
+    (sl,) = _direct_se.gamma_slices(model._layout, 2)
+    coded = _direct_se.effect_coding(3, 4) @ theta[sl]
+    np.testing.assert_allclose(
+        coded.reshape(3, 4), model.direct_effects_[("y0", "y1")].to_numpy(), atol=1e-10
+    )
+
+
+def test_standard_errors_match_the_spread_over_replications():
+    """Over 30 data sets from the same model, the estimates of gamma spread as
+    much as their standard errors say (within the noise of 30 draws)."""
+    estimates, errors = [], []
+    for seed in range(30):
+        df, _ = simulate_pair(1000, 0.5, seed=300 + seed, missing=0.1)
+        model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=3).fit(df)
+        estimates.append(model.direct_effects_[("y0", "y1")].loc[1, 1])
+        errors.append(model.direct_effect_errors()[("y0", "y1")].loc[1, 1])
+    assert 0.78 < np.mean(errors) / np.std(estimates, ddof=1) < 1.28
+
+
+def test_information_is_the_objectives_second_derivative():
+    """The Hessian from the analytic gradient against second differences of the
+    objective itself; the Wald statistic of a binary pair is (estimate / SE)^2."""
+    from lca import _direct_se
+
+    df, _ = simulate_pair(1500, 0.15, seed=301, missing=0.1)
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=3).fit(df)
+    problem = _problem_of(model)
+    theta = _direct_se.pack(model._log_class, model._log_cond_c, model._layout)
+
+    def objective(t):
+        return _direct_em.estep(problem, *_direct_se.unpack(t, model._layout, 2))[0]
+
+    n, h = theta.size, 1e-4
+    numeric = np.empty((n, n))
+    steps = np.eye(n) * h
+    for i in range(n):
+        for j in range(i, n):
+            numeric[i, j] = numeric[j, i] = (
+                objective(theta + steps[i] + steps[j])
+                - objective(theta + steps[i] - steps[j])
+                - objective(theta - steps[i] + steps[j])
+                + objective(theta - steps[i] - steps[j])
+            ) / (4 * h * h)
+    hessian = _direct_se.hessian(theta, problem, 2)
+    np.testing.assert_allclose(hessian, numeric, atol=1e-3 * np.abs(numeric).max())
+    (sl,) = _direct_se.gamma_slices(model._layout, 2)
+    se_dummy = np.sqrt(np.linalg.inv(-hessian)[sl, sl][0, 0])
+    wald = model.direct_effect_tests().loc[("y0", "y1"), "wald"]
+    assert wald == pytest.approx((theta[sl][0] / se_dummy) ** 2, rel=1e-6)
+    # effect coding of a binary pair: gamma_11 = gamma_dummy / 4, and so its SE
+    se = model.direct_effect_errors()[("y0", "y1")].loc[1, 1]
+    assert se == pytest.approx(se_dummy / 4, rel=1e-6)
+
+
+def test_wald_p_values_are_uniform_without_a_direct_effect():
+    p_values = []
+    for seed in range(30):
+        df, _ = simulate_pair(800, 0.0, seed=400 + seed, missing=0.1, n_cat=(3, 2))
+        model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+        test = model.direct_effect_tests()
+        assert test.loc[("y0", "y1"), "df"] == 2
+        p_values.append(test.loc[("y0", "y1"), "p_value"])
+    p_values = np.array(p_values)
+    assert 0.35 < p_values.mean() < 0.65
+    assert np.sum(p_values <= 0.05) <= 5
+
+
+def test_standard_errors_need_what_they_need(tmp_path):
+    df, _ = simulate_pair(600, 0.5, seed=34, missing=0.0, n_cat=(3, 3))
+    ml = lca.DirectEffectsModel(2, [("y0", "y1")], bayes_constant=0.0, n_starts=2)
+    ml.fit(df.assign(y0=np.where(df["y1"] == 2, np.minimum(df["y0"], 1), df["y0"])))
+    with pytest.raises(ValueError, match="estimated as exactly 0"):
+        ml.direct_effect_tests()
+    df["y2"] = df["y2"] + 1
+    ordinal = lca.DirectEffectsModel(2, [("y0", "y1")], ordinal=["y2"], n_starts=2).fit(df)
+    with pytest.raises(NotImplementedError, match="ordinal indicator"):
+        ordinal.direct_effect_tests()
+    # a model read from its file takes the data it was fitted to
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+    model.save(tmp_path / "m.json")
+    back = lca.load(tmp_path / "m.json")
+    pd.testing.assert_frame_equal(back.direct_effect_tests(data=df), model.direct_effect_tests())
