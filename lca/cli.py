@@ -504,9 +504,20 @@ def cmd_fit(args) -> int:
             f"\ndirect effects against none: LR {test['lr']:.3f} on {test['df']:.0f} df, "
             f"p = {test['p_value']:.4g}"
         )
+        try:
+            errors, tests = model.direct_effect_errors(), model.direct_effect_tests()
+        except (ValueError, NotImplementedError) as exc:  # zero cells, ordinal, singular
+            errors, tests = {}, None
+            print(f"(no standard errors: {exc})")
         for (a, b), gamma in model.direct_effects_.items():
             print(f"\ndirect effect {a} x {b} (effect coded; rows {a}, columns {b}):")
             print(gamma.to_string(float_format=lambda v: f"{v:.4f}"))
+            if (a, b) in errors:
+                print("standard errors:")
+                print(errors[(a, b)].to_string(float_format=lambda v: f"{v:.4f}"))
+        if tests is not None:
+            print("\nWald tests of the direct effects:")
+            print(tests.to_string(float_format=lambda v: f"{v:.4g}"))
     model.save(args.out)
     print(f"wrote {args.out}")
     if args.profile is not None:

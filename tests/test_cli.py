@@ -1305,6 +1305,7 @@ def test_fit_with_a_direct_effect_then_assign(survey_csv, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "direct effects against none: LR" in out
     assert "direct effect UNDERSTA x COOPERAT" in out
+    assert "standard errors:" in out and "Wald tests of the direct effects:" in out
     model = lca.load(model_path)
     assert isinstance(model, lca.DirectEffectsModel)
     frame = pd.read_csv(path)
