@@ -90,7 +90,7 @@ class DirectEffectsModel(LatentClassModel):
         parameters per pair). Both indicators must be nominal, and each
         indicator can be in one pair only.
     n_starts, n_final, burn_in, max_iter, tol, bayes_constant,
-    class_bayes_constant, ordinal, categories, max_categories, random_state, n_jobs
+    class_bayes_constant, accelerate, ordinal, categories, max_categories, random_state, n_jobs
         As for :class:`lca.LatentClassModel`. The model without direct
         effects is fitted first with these options; its solution is one
         start, which is always run to convergence, beside ``n_starts``
@@ -133,9 +133,10 @@ class DirectEffectsModel(LatentClassModel):
     standard errors of the direct effects. Standard errors of the profile,
     the indicator tests, the three-step methods,
     Dask data, ``start_from`` and ``from_parameters`` are not there yet and
-    say so. EM is not accelerated (SQUAREM's extrapolation would leave the
-    loglinear family), so fits take more iterations than the model without
-    direct effects.
+    say so. SQUAREM (``accelerate``) extrapolates the pairs' joint
+    log-probabilities, which a linear combination keeps in the loglinear
+    family, with a Euclidean step length (not the Fisher metric of
+    :class:`lca.LatentClassModel`'s kernels).
 
     Examples
     --------
@@ -148,10 +149,9 @@ class DirectEffectsModel(LatentClassModel):
     """
 
     # LatentClassModel's search options that this model does not have: no
-    # split-and-merge moves or pattern starts, and no SQUAREM (see Notes)
+    # split-and-merge moves or pattern starts
     split_merge = 0
     pattern_starts = 0
-    accelerate = False
 
     def __init__(
         self,
@@ -165,6 +165,7 @@ class DirectEffectsModel(LatentClassModel):
         tol: float = 1e-12,
         bayes_constant: float = 1.0,
         class_bayes_constant: float | None = None,
+        accelerate: bool = True,
         ordinal: Sequence[Hashable] | None = None,
         categories: Mapping[Hashable, Sequence] | None = None,
         max_categories: int = MAX_CATEGORIES,
@@ -180,6 +181,7 @@ class DirectEffectsModel(LatentClassModel):
         self.tol = tol
         self.bayes_constant = bayes_constant
         self.class_bayes_constant = class_bayes_constant
+        self.accelerate = accelerate
         self.ordinal = ordinal
         self.categories = categories
         self.max_categories = max_categories
@@ -391,15 +393,15 @@ class DirectEffectsModel(LatentClassModel):
             log_class, log_cond = _em.random_start(rng, k, layout.offsets, ordinal)
             randoms.append(_direct_em.Run(log_class, _direct_em.to_composite(log_cond, layout)))
         n_jobs = _em.effective_n_jobs(self.n_jobs)
-        tol, max_iter = float(self.tol), int(self.max_iter)
+        tol, max_iter, fast = float(self.tol), int(self.max_iter), bool(self.accelerate)
 
         def burn(run):
-            return _direct_em.run_em(problem, run, min(self.burn_in, max_iter), tol)
+            return _direct_em.run_em(problem, run, min(self.burn_in, max_iter), tol, None, fast)
 
         def finish(run):
             if run.converged or run.n_iter >= max_iter:
                 return run
-            return _direct_em.run_em(problem, run, max_iter - run.n_iter, tol)
+            return _direct_em.run_em(problem, run, max_iter - run.n_iter, tol, None, fast)
 
         burnt = _em._map(burn, [(r,) for r in randoms], n_jobs, threaded=True)
         n_final = self.n_final if self.n_final is not None else max(2, self.n_starts // 4)

@@ -611,3 +611,62 @@ def test_standard_errors_need_what_they_need(tmp_path):
     model.save(tmp_path / "m.json")
     back = lca.load(tmp_path / "m.json")
     pd.testing.assert_frame_equal(back.direct_effect_tests(data=df), model.direct_effect_tests())
+
+
+# -- SQUAREM ------------------------------------------------------------------------------
+
+
+def _random_runs(model, n, seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        log_class, log_cond = lca._em.random_start(
+            rng, model.n_classes_, model._layout.offsets, model._ordinal
+        )
+        yield _direct_em.Run(log_class, _direct_em.to_composite(log_cond, model._layout))
+
+
+def test_squarem_reaches_plain_ems_maximum_in_fewer_e_steps():
+    df, _ = simulate_pair(1500, 0.7, seed=35, missing=0.15, n_cat=(3, 3))
+    df["y4"] = df["y4"] + 1
+    model = lca.DirectEffectsModel(3, [("y0", "y1")], n_starts=2, ordinal=["y4"]).fit(df)
+    problem = _direct_em.Problem(
+        _direct_em.composite_patterns(model._patterns, model._layout),
+        np.asarray(model._pattern_weights, dtype=float),
+        model._layout,
+        float(model._class_prior),
+        _direct_em.composite_prior(model._cond_prior, model._layout),
+        model._ordinal[model._layout.singles],
+    )
+    plain_steps = fast_steps = 0
+    for run in _random_runs(model, 4, seed=2):
+        plain = _direct_em.run_em(problem, run, 5000, 1e-12)
+        trace = []
+        fast = _direct_em.run_em(problem, run, 5000, 1e-12, trace=trace, accelerate=True)
+        assert plain.converged and fast.converged
+        assert fast.objective >= plain.objective - 1e-8 * abs(plain.objective)
+        trace = np.array(trace)
+        assert np.all(np.diff(trace) >= 0.0)  # every point kept is at least the last
+        plain_steps += plain.n_iter
+        fast_steps += fast.n_iter
+    assert fast_steps < 0.6 * plain_steps
+
+
+def test_extrapolated_point_stays_in_the_model():
+    layout = _direct_em.make_layout([2, 3, 4], [(1, 2)])
+    rng = np.random.default_rng(3)
+    points = []
+    for _ in range(3):
+        log_class, log_cond = lca._em.random_start(rng, 2, layout.offsets)
+        eta = rng.normal(size=(3, 4, 1)) + rng.normal(size=(3, 1, 2)) + rng.normal(size=(1, 4, 2))
+        joint = eta - np.log(np.exp(eta).sum(axis=(0, 1)))
+        points.append((log_class, _direct_em.to_composite(log_cond, layout, [joint])))
+    (log_class, log_cond), alpha = _direct_em.squarem_point(layout, *points, step_max=4.0)
+    assert -4.0 <= alpha <= -1.0
+    assert np.exp(log_class).sum() == pytest.approx(1.0)
+    joint = _direct_em.pair_log_joint(log_cond, layout, 0)
+    np.testing.assert_allclose(np.exp(joint).sum(axis=(0, 1)), 1.0)
+    centred = joint - joint.mean(axis=0) - joint.mean(axis=1, keepdims=True)
+    centred += joint.mean(axis=(0, 1))
+    np.testing.assert_allclose(centred[..., 0], centred[..., 1], atol=1e-12)
+    margins, _ = _direct_em.from_composite(log_cond, layout)
+    np.testing.assert_allclose(np.exp(margins[2:5]), np.exp(joint).sum(axis=1), rtol=1e-12)
