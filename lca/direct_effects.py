@@ -132,11 +132,14 @@ class DirectEffectsModel(LatentClassModel):
     ``direct_effect_tests`` and ``direct_effect_errors`` give Wald tests and
     standard errors of the direct effects. Standard errors of the profile,
     the indicator tests, the three-step methods,
-    Dask data, ``start_from`` and ``from_parameters`` are not there yet and
-    say so. SQUAREM (``accelerate``) extrapolates the pairs' joint
-    log-probabilities, which a linear combination keeps in the loglinear
-    family, with a Euclidean step length (not the Fisher metric of
-    :class:`lca.LatentClassModel`'s kernels).
+    fitting Dask data (``predict`` and ``predict_proba`` take a Dask
+    DataFrame, partition by partition), ``start_from`` and
+    ``from_parameters`` are not there yet and say so.
+
+    SQUAREM (``accelerate``) extrapolates the pairs' joint log-probabilities,
+    which a linear combination keeps in the loglinear family, with a Euclidean
+    step length (not the Fisher metric of :class:`lca.LatentClassModel`'s
+    kernels).
 
     Examples
     --------
@@ -654,13 +657,3 @@ class DirectEffectsModel(LatentClassModel):
     def distal_proportions(self, *args, **kwargs):
         """Not available for this model yet."""
         raise NotImplementedError(_NOT_YET.format(what="distal_proportions"))
-
-    def _dask_predict(self, data, method, **kwargs):
-        from ._dask import is_dask_collection
-
-        if is_dask_collection(data):
-            raise TypeError(
-                f"{method} of a DirectEffectsModel needs a pandas DataFrame (for a Dask one, "
-                "ddf.compute(), or map_partitions over pandas partitions)"
-            )
-        return None

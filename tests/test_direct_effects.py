@@ -670,3 +670,14 @@ def test_extrapolated_point_stays_in_the_model():
     np.testing.assert_allclose(centred[..., 0], centred[..., 1], atol=1e-12)
     margins, _ = _direct_em.from_composite(log_cond, layout)
     np.testing.assert_allclose(np.exp(margins[2:5]), np.exp(joint).sum(axis=1), rtol=1e-12)
+
+
+def test_dask_predictions_equal_pandas():
+    dd = pytest.importorskip("dask.dataframe")
+    df, _ = simulate_pair(600, 0.7, seed=36, missing=0.2, n_cat=(3, 2))
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+    ddf = dd.from_pandas(df, npartitions=3)
+    pd.testing.assert_frame_equal(model.predict_proba(ddf).compute(), model.predict_proba(df))
+    pd.testing.assert_series_equal(model.predict(ddf).compute(), model.predict(df))
+    with pytest.raises(TypeError, match="fitted to data in memory"):
+        lca.DirectEffectsModel(2, [("y0", "y1")]).fit(ddf)
