@@ -130,8 +130,10 @@ class DirectEffectsModel(LatentClassModel):
     ``lca.load`` work as for :class:`lca.LatentClassModel`, and ``bootstrap_gof``
     refits this model to every sample (drawn with the pairs' joint tables).
     ``direct_effect_tests`` and ``direct_effect_errors`` give Wald tests and
-    standard errors of the direct effects. Standard errors of the profile,
-    the indicator tests, the three-step methods,
+    standard errors of the direct effects, and the three-step methods
+    (``covariate_effects``, ``distal_means``, ``distal_proportions``) take
+    its posteriors. Standard errors of the profile, the indicator tests,
+    ``step1_uncertainty``,
     fitting Dask data (``predict`` and ``predict_proba`` take a Dask
     DataFrame, partition by partition), ``start_from`` and
     ``from_parameters`` are not there yet and say so.
@@ -646,14 +648,9 @@ class DirectEffectsModel(LatentClassModel):
         """Not available for this model yet."""
         raise NotImplementedError(_NOT_YET.format(what="indicator_tests"))
 
-    def covariate_effects(self, *args, **kwargs):
-        """Not available for this model yet."""
-        raise NotImplementedError(_NOT_YET.format(what="covariate_effects"))
-
-    def distal_means(self, *args, **kwargs):
-        """Not available for this model yet."""
-        raise NotImplementedError(_NOT_YET.format(what="distal_means"))
-
-    def distal_proportions(self, *args, **kwargs):
-        """Not available for this model yet."""
-        raise NotImplementedError(_NOT_YET.format(what="distal_proportions"))
+    def _step1(self, row_patterns, inverse, data=None, weights=None, unknown="error"):
+        raise NotImplementedError(
+            "step1_uncertainty needs standard errors of every parameter, which a "
+            "DirectEffectsModel does not have yet; leave step1_uncertainty=False (the "
+            "three-step methods' default)"
+        )
