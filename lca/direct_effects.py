@@ -39,11 +39,13 @@ _NOT_YET = (
 )
 
 
-def _same_layout(model, layout) -> bool:
-    """Whether a fitted DirectEffectsModel has the pairs and categories of ``layout``."""
+def _same_layout(model, layout, n_classes: int) -> bool:
+    """Whether a fitted DirectEffectsModel has ``n_classes`` classes and the pairs and
+    categories of ``layout`` (so that its estimates are a start of this fit)."""
     theirs = getattr(model, "_layout", None)
     return (
         theirs is not None
+        and model.n_classes_ == n_classes
         and np.array_equal(theirs.n_categories, layout.n_categories)
         and np.array_equal(theirs.pairs, layout.pairs)
     )
@@ -330,7 +332,7 @@ class DirectEffectsModel(LatentClassModel):
             ordinal=np.ascontiguousarray(ordinal[layout.singles]),
         )
         own = None
-        if isinstance(start_from, DirectEffectsModel) and _same_layout(start_from, layout):
+        if isinstance(start_from, DirectEffectsModel) and _same_layout(start_from, layout, k):
             own = (start_from._log_class, start_from._log_cond_c)  # a bootstrap refit's
         result = self._search(problem, base, ordinal, own)
 
