@@ -20,12 +20,12 @@ EM step does (a generalised EM step; Dempster, Laird & Rubin 1977). The
 indicators in no pair get the M-step of :func:`lca._kernels.mstep`.
 
 The Bayes constant ``b`` puts the pseudo-counts ``(b / K) f_a f_b`` on the
-joint table of every class (``f`` the observed shares of each indicator), a
-Dirichlet prior whose margins are exactly the priors Latent GOLD's Bayes
-constant puts on ``P(a | k)`` and ``P(b | k)`` (a Dirichlet's aggregation
-property). With no association (gamma = 0) the objective is therefore that of
-:class:`lca.LatentClassModel` with the same Bayes constants, which the
-direct-effects model nests.
+joint table of every class (``f`` the observed shares of each indicator). With
+no association (gamma = 0), ``log P(a, b | k) = log P(a | k) + log P(b | k)``,
+so their log-prior ``sum_ab (b / K) f_a f_b log P(a, b | k)`` is
+``(b / K) sum_a f_a log P(a | k) + (b / K) sum_b f_b log P(b | k)``: the
+log-prior of :class:`lca.LatentClassModel` with the same Bayes constants,
+which the direct-effects model nests (the objectives agree there).
 """
 
 from __future__ import annotations
@@ -164,8 +164,8 @@ def from_composite(log_cond_c: np.ndarray, layout: Layout) -> tuple[np.ndarray, 
 def composite_prior(cond_prior: np.ndarray, layout: Layout) -> np.ndarray:
     """Pseudo-counts in the composite layout: the indicators' own for those in no
     pair; ``(b/K) f_a f_b`` on a pair's joint rows (the product of the two
-    indicators' pseudo-counts over ``b/K``, which ``cond_prior`` sums per
-    indicator to), none on its margin rows."""
+    indicators' pseudo-counts over ``b/K``, which each indicator's sum to in
+    ``cond_prior``), none on its margin rows."""
     out = np.zeros(int(layout.offsets_c[-1]))
     off = layout.offsets
     for i, j in enumerate(layout.singles):

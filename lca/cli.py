@@ -479,7 +479,7 @@ def cmd_fit(args) -> int:
         raise CLIError(f"--bootstrap-gof {args.bootstrap_gof}: give the number of samples")
     options = _model_options(args)
     _check_unknown(args, preset)
-    pairs = _direct_effect_pairs(args, preset)
+    pairs = _direct_effect_pairs(args, preset, [str(c) for c in data.columns])
     if preset is not None:  # the published model's settings; classes named as published
         options["ordinal"] = _preset_ordinal(preset, options["ordinal"], data.columns)
         model = preset.fit(data, weights=w, n_classes=classes[0], unknown=args.unknown, **options)
@@ -535,14 +535,25 @@ def cmd_fit(args) -> int:
     return 0
 
 
-def _direct_effect_pairs(args, preset) -> list:
-    """The pairs of ``--direct-effect A,B`` (repeatable), checked against the other options."""
+def _direct_effect_pairs(args, preset, columns) -> list:
+    """The pairs of ``--direct-effect A,B`` (repeatable), checked against the other options.
+
+    A column name with a comma in it is found by trying every split of the
+    text into two columns of the data.
+    """
     pairs = []
     for text in args.direct_effect or []:
-        names = [n.strip() for n in text.split(",")]
-        if len(names) != 2 or not all(names):
-            raise CLIError(f"--direct-effect {text!r}: give two columns, such as q1,q2")
-        pairs.append(tuple(names))
+        parts = text.split(",")
+        splits = [
+            (",".join(parts[:i]).strip(), ",".join(parts[i:]).strip()) for i in range(1, len(parts))
+        ]
+        if len(splits) > 1:
+            splits = [(a, b) for a, b in splits if a in columns and b in columns] or splits[:0]
+        if len(splits) != 1 or not all(splits[0]):
+            raise CLIError(
+                f"--direct-effect {text!r}: give two columns separated by a comma, such as q1,q2"
+            )
+        pairs.append(splits[0])
     if not pairs:
         return pairs
     for option, given in (

@@ -613,7 +613,7 @@ def blrt(
     fits posterior-mode estimates. A bootstrap fit that misses its maximum
     can give a statistic below 0; it is kept as it is.
     """
-    from .model import LatentClassModel
+    from .model import LatentClassModel, no_direct_effects
 
     if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral) or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
@@ -623,6 +623,7 @@ def blrt(
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
     seed = bootstrap_seed(random_state)
     fit_seed = seed if seed is not None else random_state
+    no_direct_effects(model_options, "lca.blrt")
     fit_options = bootstrap_fit_options(model_options, bootstrap_starts)
     frame, w = LatentClassModel._split_weights(data, weights)
     null, alt = (

@@ -39,6 +39,29 @@ _NOT_YET = (
 )
 
 
+#: A cell of a pair's table below this probability in every class counts as 0.
+ZERO_CELL = 1e-12
+
+
+def _effect_coded(joint: np.ndarray, log_joint: np.ndarray) -> np.ndarray:
+    """A pair's association, effect coded over the categories that hold answers.
+
+    A category whose every cell is 0 (declared but never given) is NaN and
+    left out of the centring; any other cell at 0 (maximum likelihood can put
+    one there) makes the association infinite, so the table is NaN. From the
+    largest class (the association is the same in every class).
+    """
+    zero = joint.max(axis=2) < ZERO_CELL
+    rows, cols = ~zero.all(axis=1), ~zero.all(axis=0)
+    out = np.full(zero.shape, np.nan)
+    inside = np.ix_(rows, cols)
+    if not rows.any() or not cols.any() or zero[inside].any():
+        return out
+    sub = log_joint[:, :, 0][inside]
+    out[inside] = sub - sub.mean(axis=0) - sub.mean(axis=1)[:, None] + sub.mean()
+    return out
+
+
 def _same_layout(model, layout, n_classes: int) -> bool:
     """Whether a fitted DirectEffectsModel has ``n_classes`` classes and the pairs and
     categories of ``layout`` (so that its estimates are a start of this fit)."""
@@ -97,10 +120,14 @@ class DirectEffectsModel(LatentClassModel):
         effects is fitted first with these options; its solution is one
         start, which is always run to convergence, beside ``n_starts``
         random ones (``n_final`` of which are finished). Indicators in no pair
-        may be ordinal. The Bayes constant's prior on a pair is the
-        Dirichlet on its joint table whose margins are the Bayes constant's
-        priors on the two indicators, so that without association the
-        objective is exactly that of :class:`lca.LatentClassModel`.
+        may be ordinal. The Bayes constant ``b`` puts pseudo-counts
+        ``(b / K) f_a f_b`` on every cell of each class's table of a pair
+        (``f`` the observed shares of the categories), so that without
+        association the log-prior, and so the objective, is exactly that of
+        :class:`lca.LatentClassModel` with the same Bayes constants. Whether
+        Latent GOLD's prior for a pair with a direct effect is this one is not
+        confirmed. With ``bayes_constant=0`` and empty cells EM can need many
+        iterations; a Bayes constant above 0 avoids those boundary maxima.
 
     Attributes
     ----------
@@ -108,9 +135,11 @@ class DirectEffectsModel(LatentClassModel):
         ``(a, b)`` -> the association parameters ``gamma_ab`` (rows: the
         categories of ``a``; columns: those of ``b``) in effect coding (every
         row and column sums to 0), Latent GOLD's parameterisation. For two
-        binary indicators the log odds ratio is ``4 gamma_11``. Not finite
-        where maximum likelihood (``bayes_constant=0``) puts a cell of the
-        pair's table at 0.
+        binary indicators the log odds ratio is ``4 gamma_11``. A category
+        nobody gave (declared in ``categories=``) is NaN and left out of the
+        coding; where maximum likelihood (``bayes_constant=0``) puts another
+        cell of the pair's table at 0 the association is infinite and the
+        table NaN.
     pair_probs_ : dict of pandas.DataFrame
         ``(a, b)`` -> ``P(a, b | k)``: rows (category of a, category of b),
         columns the classes.
@@ -197,6 +226,11 @@ class DirectEffectsModel(LatentClassModel):
 
     def _validate_params(self) -> None:
         super()._validate_params()
+        if self.n_starts < 1:
+            raise ValueError(
+                f"n_starts={self.n_starts!r}: a DirectEffectsModel needs at least 1 random "
+                "start (the model without direct effects is fitted from them too)"
+            )
         _pair_list(self.direct_effects)
 
     def _reset(self) -> None:
@@ -455,11 +489,8 @@ class DirectEffectsModel(LatentClassModel):
         for (ja, jb), joint, log_joint in zip(self._layout.pairs, joints, log_joints):
             ia, ib = self.indicators_[ja], self.indicators_[jb]
             pair = (names[ja], names[jb])
-            with np.errstate(invalid="ignore"):
-                lj = log_joint[:, :, 0]
-                gamma = lj - lj.mean(axis=0) - lj.mean(axis=1)[:, None] + lj.mean()
             self.direct_effects_[pair] = pd.DataFrame(
-                gamma,
+                _effect_coded(joint, log_joint),
                 index=pd.Index(list(ia.categories), name=ia.name, dtype=object),
                 columns=pd.Index(list(ib.categories), name=ib.name, dtype=object),
             )
@@ -589,11 +620,14 @@ class DirectEffectsModel(LatentClassModel):
             ordinal=np.zeros(len(layout.singles), dtype=np.bool_),
         )
         theta = _direct_se.pack(self._log_class, self._log_cond_c, layout)
-        if not np.all(np.isfinite(theta)):
+        probs = np.exp(self._log_cond_c[_direct_em._free_rows(layout)])
+        if not np.all(np.isfinite(theta)) or (probs.max(axis=1) < ZERO_CELL).any():
             raise ValueError(
-                "some probabilities of the model are estimated as exactly 0 (maximum "
-                "likelihood with bayes_constant=0), where the parameters are infinite: no "
-                "standard errors; fit with bayes_constant > 0"
+                "some probabilities of the model are exactly 0, or below 1e-12 in every "
+                "class (a category declared in "
+                "categories= that nobody gave, or maximum likelihood with bayes_constant=0), "
+                "where the parameters are infinite: no standard errors; leave such a category "
+                "out, or fit with bayes_constant > 0"
             )
         info = -_direct_se.hessian(theta, problem, self.n_classes_)
         scale = np.sqrt(np.abs(np.diag(info)))

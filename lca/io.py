@@ -469,9 +469,24 @@ def _read_direct_effects(model, d: dict, class_sizes, cond, path) -> None:
         for j, margin in ((ja, joint.sum(axis=1)), (jb, joint.sum(axis=0))):
             if np.any(np.abs(margin - cond[off[j] : off[j + 1]]) > _PROB_ATOL):
                 _fail(path, f"{what}: its margins are not the conditional_probs")
+        if not _same_association(joint):
+            _fail(path, f"{what}: the association is not the same in every class")
         joints.append(joint)
     model._layout = make_layout([ind.n_categories for ind in model.indicators_], pairs)
     model._set_direct(class_sizes, cond, joints)
+
+
+def _same_association(joint: np.ndarray, atol: float = 1e-6) -> bool:
+    """Whether a pair's tables (C_a, C_b, K) have one association in every class: the
+    double-centred logs agree over the rows and columns with no cell at 0."""
+    positive = (joint > 0).all(axis=2)
+    rows, cols = positive.all(axis=1), positive.all(axis=0)
+    if rows.sum() < 2 or cols.sum() < 2:
+        return True  # no 2 x 2 table of positive cells: nothing to compare
+    logs = np.log(joint[np.ix_(rows, cols)])
+    centred = logs - logs.mean(axis=0) - logs.mean(axis=1, keepdims=True)
+    centred = centred + logs.mean(axis=(0, 1))
+    return bool(np.all(np.abs(centred - centred[:, :, :1]) <= atol))
 
 
 def _read_blocks(d: dict, indicators, k: int, path) -> list:

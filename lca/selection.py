@@ -41,6 +41,7 @@ from .model import (
     LatentClassModel,
     check_classes_fit_patterns,
     informative_patterns,
+    no_direct_effects,
 )
 
 #: Criteria where a lower value is better.
@@ -266,6 +267,7 @@ def compare(
         or n_bootstrap < 1
     ):
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
+    no_direct_effects(model_options, "lca.compare")
     LatentClassModel(ks[0], **model_options)._validate_params()  # fail before anything
     # bootstrap_starts checked before any fit
     fit_options = (

@@ -600,7 +600,7 @@ def test_standard_errors_need_what_they_need(tmp_path):
     df, _ = simulate_pair(600, 0.5, seed=34, missing=0.0, n_cat=(3, 3))
     ml = lca.DirectEffectsModel(2, [("y0", "y1")], bayes_constant=0.0, n_starts=2)
     ml.fit(df.assign(y0=np.where(df["y1"] == 2, np.minimum(df["y0"], 1), df["y0"])))
-    with pytest.raises(ValueError, match="estimated as exactly 0"):
+    with pytest.raises(ValueError, match="are exactly 0"):
         ml.direct_effect_tests()
     df["y2"] = df["y2"] + 1
     ordinal = lca.DirectEffectsModel(2, [("y0", "y1")], ordinal=["y2"], n_starts=2).fit(df)
@@ -706,3 +706,52 @@ def test_three_step_on_the_direct_effects_models_posteriors():
         assert got == pytest.approx(x[cls == true_class].mean(), abs=0.06)
     with pytest.raises(NotImplementedError, match="step1_uncertainty"):
         model.covariate_effects(covs, step1_uncertainty=True)
+
+
+def test_a_file_whose_association_differs_by_class_is_refused(tmp_path):
+    import json
+
+    df, _ = simulate_pair(600, 0.6, seed=39, missing=0.0, n_cat=(2, 2))
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+    path = tmp_path / "m.json"
+    model.save(path)
+    content = json.loads(path.read_text())
+    # class 1's table with more mass on the diagonal, the margins kept
+    table = np.array(content["pair_probs"][0])
+    table[0, 0, 0] += 0.01
+    table[1, 1, 0] += 0.01
+    table[0, 1, 0] -= 0.01
+    table[1, 0, 0] -= 0.01
+    content["pair_probs"][0] = table.tolist()
+    path.write_text(json.dumps(content))
+    with pytest.raises(lca.ModelFileError, match="not the same in every class"):
+        lca.load(path)
+
+
+def test_an_unused_declared_category_leaves_the_rest_of_the_association():
+    df, _ = simulate_pair(1500, 0.6, seed=40, missing=0.05, n_cat=(3, 2))
+    categories = {"y0": [0.0, 1.0, 2.0, 9.0]}  # nobody answered 9
+    model = lca.DirectEffectsModel(2, [("y0", "y1")], categories=categories, n_starts=2)
+    gamma = model.fit(df).direct_effects_[("y0", "y1")]
+    assert gamma.loc[9.0].isna().all()
+    assert np.isfinite(gamma.drop(index=9.0).to_numpy()).all()
+    np.testing.assert_allclose(gamma.drop(index=9.0).sum(axis=0), 0.0, atol=1e-10)
+    # the same association as without the declared category
+    plain = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+    np.testing.assert_allclose(
+        gamma.drop(index=9.0).to_numpy(),
+        plain.direct_effects_[("y0", "y1")].to_numpy(),
+        atol=2e-3,
+    )
+    with pytest.raises(ValueError, match="declared in categories= that nobody gave"):
+        model.direct_effect_tests()
+
+
+def test_compare_and_blrt_say_direct_effects_are_not_there():
+    df, _ = simulate_pair(300, 0.5, seed=41)
+    with pytest.raises(TypeError, match=r"lca\.compare fits models without direct effects"):
+        lca.compare(df, [2, 3], direct_effects=[("y0", "y1")], progress=False)
+    with pytest.raises(TypeError, match=r"lca\.blrt fits models without direct effects"):
+        lca.blrt(df, 2, n_bootstrap=9, direct_effects=[("y0", "y1")])
+    with pytest.raises(ValueError, match="needs at least 1 random start"):
+        lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=0).fit(df)
