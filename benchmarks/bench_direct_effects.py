@@ -42,13 +42,13 @@ def disjoint_pairs(model, n: int) -> list:
 
 def problem_of(model) -> _direct_em.Problem:
     layout = model._layout
-    return _direct_em.Problem(
-        _direct_em.composite_patterns(model._patterns, layout),
+    return _direct_em.make_problem(
+        model._patterns,
         np.asarray(model._pattern_weights, dtype=float),
         layout,
-        float(model._class_prior),
-        _direct_em.composite_prior(model._cond_prior, layout),
-        model._ordinal[layout.singles],
+        model._class_prior,
+        model._cond_prior,
+        model._ordinal,
     )
 
 

@@ -261,6 +261,20 @@ class Problem:
     ordinal: np.ndarray  # of the indicators in no pair
 
 
+def make_problem(patterns, weights, layout: Layout, class_prior, cond_prior, ordinal) -> Problem:
+    """The :class:`Problem` of answer patterns (codes < 0 missing) in the indicators'
+    layout, with the priors of :func:`lca.model.dirichlet_priors` (``cond_prior`` on
+    the indicators' flat layout) and the ordinal mask of every indicator."""
+    return Problem(
+        patterns=composite_patterns(patterns, layout),
+        weights=np.ascontiguousarray(weights, dtype=np.float64),
+        layout=layout,
+        class_prior=float(class_prior),
+        cond_prior=composite_prior(cond_prior, layout),
+        ordinal=np.ascontiguousarray(np.asarray(ordinal, dtype=np.bool_)[layout.singles]),
+    )
+
+
 def estep(problem: Problem, log_class, log_cond_c):
     """``(objective, loglik, class totals, expected counts)`` at the given parameters."""
     post, ll = _kernels.posteriors(

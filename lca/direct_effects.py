@@ -357,13 +357,8 @@ class DirectEffectsModel(LatentClassModel):
             marginal_counts(patterns, pattern_weights, layout.offsets), layout.offsets, k, b, a
         )
         ordinal = self._ordinal_mask(indicators)
-        problem = _direct_em.Problem(
-            patterns=_direct_em.composite_patterns(patterns, layout),
-            weights=np.ascontiguousarray(pattern_weights, dtype=np.float64),
-            layout=layout,
-            class_prior=float(class_prior),
-            cond_prior=_direct_em.composite_prior(cond_prior, layout),
-            ordinal=np.ascontiguousarray(ordinal[layout.singles]),
+        problem = _direct_em.make_problem(
+            patterns, pattern_weights, layout, class_prior, cond_prior, ordinal
         )
         own = None
         if isinstance(start_from, DirectEffectsModel) and _same_layout(start_from, layout, k):
@@ -611,13 +606,8 @@ class DirectEffectsModel(LatentClassModel):
             )
         args, _ = self._se_inputs(data, weights, unknown)
         patterns, pattern_weights, class_prior, cond_prior = args[0], args[1], args[7], args[8]
-        problem = _direct_em.Problem(
-            patterns=_direct_em.composite_patterns(patterns, layout),
-            weights=np.ascontiguousarray(pattern_weights, dtype=np.float64),
-            layout=layout,
-            class_prior=float(class_prior),
-            cond_prior=_direct_em.composite_prior(cond_prior, layout),
-            ordinal=np.zeros(len(layout.singles), dtype=np.bool_),
+        problem = _direct_em.make_problem(
+            patterns, pattern_weights, layout, class_prior, cond_prior, self._ordinal
         )
         theta = _direct_se.pack(self._log_class, self._log_cond_c, layout)
         probs = np.exp(self._log_cond_c[_direct_em._free_rows(layout)])

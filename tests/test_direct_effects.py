@@ -148,13 +148,13 @@ def test_objective_without_association_is_latent_class_models():
     layout = _direct_em.make_layout(n_cats, [(0, 1)])
     marg = lca.model.marginal_counts(base._patterns, base._pattern_weights, layout.offsets)
     class_prior, cond_prior = lca.model.dirichlet_priors(marg, layout.offsets, 2, 1.0, 1.0)
-    problem = _direct_em.Problem(
-        _direct_em.composite_patterns(base._patterns, layout),
+    problem = _direct_em.make_problem(
+        base._patterns,
         base._pattern_weights,
         layout,
-        float(class_prior),
-        _direct_em.composite_prior(cond_prior, layout),
-        np.zeros(len(layout.singles), dtype=bool),
+        class_prior,
+        cond_prior,
+        np.zeros(len(layout.n_categories), dtype=bool),
     )
     composite = _direct_em.to_composite(base._log_cond, layout)
     objective, loglik, _, _ = _direct_em.estep(problem, base._log_class, composite)
@@ -172,13 +172,13 @@ def test_em_never_lowers_the_objective():
     log_class, log_cond = lca._em.random_start(rng, 3, problem_layout.offsets, model._ordinal)
     marg = lca.model.marginal_counts(model._patterns, model._pattern_weights, model._offsets)
     class_prior, cond_prior = lca.model.dirichlet_priors(marg, model._offsets, 3, 1.0, 1.0)
-    problem = _direct_em.Problem(
-        _direct_em.composite_patterns(model._patterns, problem_layout),
+    problem = _direct_em.make_problem(
+        model._patterns,
         model._pattern_weights,
         problem_layout,
-        float(class_prior),
-        _direct_em.composite_prior(cond_prior, problem_layout),
-        model._ordinal[problem_layout.singles],
+        class_prior,
+        cond_prior,
+        model._ordinal,
     )
     trace = []
     run = _direct_em.Run(log_class, _direct_em.to_composite(log_cond, problem_layout))
@@ -483,13 +483,13 @@ def test_summary_reports_the_direct_effects():
 
 def _problem_of(model):
     layout = model._layout
-    return _direct_em.Problem(
-        _direct_em.composite_patterns(model._patterns, layout),
+    return _direct_em.make_problem(
+        model._patterns,
         np.asarray(model._pattern_weights, dtype=float),
         layout,
-        float(model._class_prior),
-        _direct_em.composite_prior(model._cond_prior, layout),
-        np.zeros(len(layout.singles), dtype=bool),
+        model._class_prior,
+        model._cond_prior,
+        np.zeros(len(layout.n_categories), dtype=bool),
     )
 
 
@@ -629,13 +629,13 @@ def test_squarem_reaches_plain_ems_maximum_in_fewer_e_steps():
     df, _ = simulate_pair(1500, 0.7, seed=35, missing=0.15, n_cat=(3, 3))
     df["y4"] = df["y4"] + 1
     model = lca.DirectEffectsModel(3, [("y0", "y1")], n_starts=2, ordinal=["y4"]).fit(df)
-    problem = _direct_em.Problem(
-        _direct_em.composite_patterns(model._patterns, model._layout),
+    problem = _direct_em.make_problem(
+        model._patterns,
         np.asarray(model._pattern_weights, dtype=float),
         model._layout,
-        float(model._class_prior),
-        _direct_em.composite_prior(model._cond_prior, model._layout),
-        model._ordinal[model._layout.singles],
+        model._class_prior,
+        model._cond_prior,
+        model._ordinal,
     )
     plain_steps = fast_steps = 0
     for run in _random_runs(model, 4, seed=2):
