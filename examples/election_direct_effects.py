@@ -11,7 +11,7 @@ For 3 to 6 classes this script adds direct effects one at a time, each for
 the pair with the largest BVR among the items not yet paired, while BIC
 falls, and prints how BIC and the BVRs move.
 
-    python examples/election_direct_effects.py      # about 20 seconds
+    python examples/election_direct_effects.py      # about 10 seconds
 """
 
 from __future__ import annotations

@@ -755,3 +755,41 @@ def test_compare_and_blrt_say_direct_effects_are_not_there():
         lca.blrt(df, 2, n_bootstrap=9, direct_effects=[("y0", "y1")])
     with pytest.raises(ValueError, match="needs at least 1 random start"):
         lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=0).fit(df)
+
+
+def test_likelihood_ratio_test_of_each_effect():
+    df, _ = simulate_pair(1500, 0.5, seed=10, missing=0.05, n_cat=(3, 4))
+    model = lca.DirectEffectsModel(3, [("y0", "y1"), ("y3", "y2")], n_starts=4).fit(df)
+    tests = model.effect_lr_tests()
+    # each against the model fitted with the other effect only, as a user would fit it
+    without = lca.DirectEffectsModel(3, [("y3", "y2")], n_starts=4).fit(df)
+    assert tests.loc[("y0", "y1"), "loglik_without"] == pytest.approx(without.loglik_, rel=1e-12)
+    assert tests.loc[("y0", "y1"), "lr"] == pytest.approx(
+        2 * (model.loglik_ - without.loglik_), rel=1e-9
+    )
+    assert list(tests["df"]) == [6, 1]
+    # with one pair, the test against the model without direct effects
+    one = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df)
+    assert one.effect_lr_tests()["lr"].iloc[0] == pytest.approx(
+        one.likelihood_ratio_test()["lr"], rel=1e-12
+    )
+
+
+def test_singular_information_and_a_loaded_model_without_data(tmp_path):
+    # one binary indicator beside a binary pair, 2 classes: 8 parameters for 7 free
+    # cells, not identified; refused whatever the seed (maximum likelihood)
+    df, _ = simulate_pair(1000, 0.5, seed=42, missing=0.0)
+    df = df[["y0", "y1", "y2"]]
+    for seed in range(4):
+        model = lca.DirectEffectsModel(
+            2, [("y0", "y1")], bayes_constant=0.0, random_state=seed, n_starts=2
+        )
+        with pytest.warns(UserWarning, match="not identified"):
+            model.fit(df)
+        with pytest.raises(ValueError, match="singular"):
+            model.direct_effect_errors()
+    full, _ = simulate_pair(500, 0.5, seed=43)
+    fitted = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(full)
+    fitted.save(tmp_path / "m.json")
+    with pytest.raises(lca.NotFittedError, match=r"direct_effect_tests\(data=df"):
+        lca.load(tmp_path / "m.json").direct_effect_errors()
