@@ -518,6 +518,10 @@ def cmd_fit(args) -> int:
         if tests is not None:
             print("\nWald tests of the direct effects:")
             print(tests.to_string(float_format=lambda v: f"{v:.4g}"))
+        if len(pairs) > 1:
+            print("\nlikelihood-ratio test of each direct effect (the model refitted without it):")
+            lr = model.effect_lr_tests()[["lr", "df", "p_value"]]
+            print(lr.to_string(float_format=lambda v: f"{v:.4g}"))
     model.save(args.out)
     print(f"wrote {args.out}")
     if args.profile is not None:

@@ -1317,6 +1317,11 @@ def test_fit_with_a_direct_effect_then_assign(survey_csv, tmp_path, capsys):
     assert main(["assign", str(model_path), str(path), "--out", str(out_path)]) == 0
     assigned = pd.read_csv(out_path)
     assert assigned["class"].tolist() == model.predict(frame).tolist()
+    # two pairs: each effect's likelihood-ratio test too
+    assert main(["fit", str(path), "--columns", cols, "--classes", "2", "--starts", "2",
+                 "--direct-effect", "UNDERSTA,COOPERAT", "--direct-effect", "PURPOSE,ACCURACY",
+                 "--out", str(tmp_path / "two.json")]) == 0  # fmt: skip
+    assert "likelihood-ratio test of each direct effect" in capsys.readouterr().out
     # options that need what the model does not have yet are refused
     assert main(["fit", str(path), "--columns", cols, "--classes", "2", "--profile",
                  str(tmp_path / "p.csv"), "--direct-effect", "UNDERSTA,COOPERAT",
