@@ -370,8 +370,7 @@ class DirectEffectsModel(LatentClassModel):
 
         order = np.argsort(-np.exp(result.log_class), kind="stable")
         log_class = result.log_class[order]
-        _, log_joints = _direct_em.from_composite(result.log_cond[:, order], layout)
-        marg, _ = _direct_em.from_composite(result.log_cond[:, order], layout)
+        marg, log_joints = _direct_em.from_composite(result.log_cond[:, order], layout)
 
         self.indicators_ = list(indicators)
         self._ordinal = ordinal
