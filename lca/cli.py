@@ -381,6 +381,18 @@ def cmd_compare(args) -> int:
             categories={c: v for c, v in preset.categories.items() if c in data.columns},
         )
         data = preset.published_labels_only(data, args.unknown)
+    pairs = _parse_pairs(args.direct_effect, [str(c) for c in data.columns])
+    if pairs:
+        for option, given in (
+            ("--preset", preset is not None),
+            ("--split-merge", args.split_merge > 0),
+            ("--blrt", args.blrt > 0),
+            ("--merge-starts", args.merge_starts),
+        ):
+            if given:
+                raise CLIError(f"--direct-effect does not go with {option} (not available yet)")
+        del options["split_merge"], options["pattern_starts"]
+        options["direct_effects"] = pairs
     if args.blrt < 0:
         raise CLIError(f"--blrt {args.blrt}: give the number of bootstrap samples (0 for none)")
     if args.bootstrap_gof < 0:
@@ -540,24 +552,9 @@ def cmd_fit(args) -> int:
 
 
 def _direct_effect_pairs(args, preset, columns) -> list:
-    """The pairs of ``--direct-effect A,B`` (repeatable), checked against the other options.
-
-    A column name with a comma in it is found by trying every split of the
-    text into two columns of the data.
-    """
-    pairs = []
-    for text in args.direct_effect or []:
-        parts = text.split(",")
-        splits = [
-            (",".join(parts[:i]).strip(), ",".join(parts[i:]).strip()) for i in range(1, len(parts))
-        ]
-        if len(splits) > 1:
-            splits = [(a, b) for a, b in splits if a in columns and b in columns] or splits[:0]
-        if len(splits) != 1 or not all(splits[0]):
-            raise CLIError(
-                f"--direct-effect {text!r}: give two columns separated by a comma, such as q1,q2"
-            )
-        pairs.append(splits[0])
+    """The pairs of ``lca fit --direct-effect A,B`` (repeatable), checked against the
+    other options."""
+    pairs = _parse_pairs(args.direct_effect, columns)
     if not pairs:
         return pairs
     for option, given in (
@@ -569,6 +566,25 @@ def _direct_effect_pairs(args, preset, columns) -> list:
     ):
         if given:
             raise CLIError(f"--direct-effect does not go with {option} (not available yet)")
+    return pairs
+
+
+def _parse_pairs(texts, columns) -> list:
+    """``--direct-effect`` texts as pairs of column names. A name with a comma in it
+    is found by trying every split of the text into two columns of the data."""
+    pairs = []
+    for text in texts or []:
+        parts = text.split(",")
+        splits = [
+            (",".join(parts[:i]).strip(), ",".join(parts[i:]).strip()) for i in range(1, len(parts))
+        ]
+        if len(splits) > 1:
+            splits = [(a, b) for a, b in splits if a in columns and b in columns] or splits[:0]
+        if len(splits) != 1 or not all(splits[0]):
+            raise CLIError(
+                f"--direct-effect {text!r}: give two columns separated by a comma, such as q1,q2"
+            )
+        pairs.append(splits[0])
     return pairs
 
 
@@ -929,6 +945,11 @@ def build_parser() -> argparse.ArgumentParser:
             "or fitted as missing answers",
         )  # fmt: skip
         p.add_argument(
+            "--direct-effect", action="append", metavar="A,B",
+            help="let two nominal indicators be associated within the classes (Latent "
+            "GOLD's direct effect, the same in every class); repeat for more pairs",
+        )  # fmt: skip
+        p.add_argument(
             "--pattern-starts", type=int, default=20, metavar="P",
             help="compare: candidate starts per K with a small new class at one of the answer "
             "patterns the K-1 class model fits worst (default 20; 0 for none)",
@@ -1006,11 +1027,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--bootstrap-gof", type=int, default=0, metavar="N",
         help="also give bootstrap p-values of L2, X2 and every pair's BVR from N samples "
         "drawn from the fitted model (Latent GOLD's bootstrap L2; default 0: none)",
-    )  # fmt: skip
-    fit.add_argument(
-        "--direct-effect", action="append", metavar="A,B",
-        help="let two nominal indicators be associated within the classes (Latent GOLD's "
-        "direct effect, the same in every class); repeat for more pairs",
     )  # fmt: skip
     fit.set_defaults(func=cmd_fit)
 

@@ -164,7 +164,8 @@ class DirectEffectsModel(LatentClassModel):
     refits this model to every sample (drawn with the pairs' joint tables).
     ``direct_effect_tests`` and ``direct_effect_errors`` give Wald tests and
     standard errors of the direct effects, ``effect_lr_tests`` a
-    likelihood-ratio test of each, and the three-step methods
+    likelihood-ratio test of each, ``lca.compare(..., direct_effects=...)``
+    fits it for every number of classes, and the three-step methods
     (``covariate_effects``, ``distal_means``, ``distal_proportions``) take
     its posteriors. Standard errors of the profile, the indicator tests,
     ``step1_uncertainty``,

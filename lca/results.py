@@ -406,8 +406,21 @@ def comparison_summary(comparison) -> Summary:
                 f"{', '.join(map(str, once))} classes: more starts (n_starts) may find higher "
                 "maxima."
             )
+    title = "Comparison of models by number of classes"
+    effects = next(
+        (list(m.direct_effects_) for m in getattr(comparison, "models", {}).values()
+         if getattr(m, "direct_effects_", None)),
+        None,
+    )  # fmt: skip
+    if effects:
+        title += " (with direct effects)"
+        notes.append(
+            "Every model has direct effects for "
+            + ", ".join(f"{a} x {b}" for a, b in effects)
+            + " (lca.DirectEffectsModel)."
+        )
     return Summary(
-        "Comparison of models by number of classes",
+        title,
         tables,
         formats=all_formats,
         notes=notes,

@@ -41,7 +41,6 @@ from .model import (
     LatentClassModel,
     check_classes_fit_patterns,
     informative_patterns,
-    no_direct_effects,
 )
 
 #: Criteria where a lower value is better.
@@ -234,7 +233,10 @@ def compare(
         distributed have no bivariate residuals (``max_bvr`` is NaN).
     **model_options
         Passed to :class:`LatentClassModel` (``n_starts``, ``bayes_constant``,
-        ``random_state``, ``n_jobs``, ...). Every model gets the same options,
+        ``random_state``, ``n_jobs``, ...); with ``direct_effects=[(a, b),
+        ...]`` every model is a :class:`lca.DirectEffectsModel` with those
+        direct effects (without ``blrt``, ``merge_starts`` or Dask data; split
+        starts do not apply to it). Every model gets the same options,
         so a fixed ``random_state`` makes the whole table reproducible; the
         bootstrap draws its seeds from it too. ``n_jobs`` also fits bootstrap
         samples side by side.
@@ -267,8 +269,8 @@ def compare(
         or n_bootstrap < 1
     ):
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
-    no_direct_effects(model_options, "lca.compare")
-    LatentClassModel(ks[0], **model_options)._validate_params()  # fail before anything
+    kind = _model_class(model_options, blrt=blrt, merge_starts=merge_starts, data=data)
+    kind(ks[0], **model_options)._validate_params()  # fail before anything
     # bootstrap_starts checked before any fit
     fit_options = (
         bootstrap_fit_options(model_options, bootstrap_starts) if blrt or bootstrap_gof else {}
@@ -280,7 +282,7 @@ def compare(
     if distributed not in (None, True, False):
         raise ValueError(f"distributed must be None, True or False, got {distributed!r}")
     store = None
-    probe = LatentClassModel(ks[0], **model_options)
+    probe = kind(ks[0], **model_options)
     # encoded once: every model shares the pattern table (same options, same data)
     if is_dask_collection(data):
         needs_rows = {
@@ -320,7 +322,7 @@ def compare(
     )
 
     def fit(k: int, start_from=None, **options) -> LatentClassModel:
-        model = LatentClassModel(k, **{**model_options, **options})
+        model = kind(k, **{**model_options, **options})
         model._start_fit(start_from)
         return model._fit_encoded(encoded, progress, start_from)
 
@@ -418,7 +420,7 @@ def compare(
             if result is None:
                 model = _with_patterns(models[k], encoded)
                 result = bootstrap_fit(
-                    model, LatentClassModel(k, **model_options).get_params(), missing, w,
+                    model, kind(k, **model_options).get_params(), missing, w,
                     bivariate_residuals(model), n_bootstrap=int(n_bootstrap), seed=seed,
                     n_jobs=model_options.get("n_jobs", 1), bootstrap_starts=bootstrap_starts,
                     progress=progress,
@@ -450,6 +452,27 @@ def gof_columns(result: BootstrapGOFResult) -> dict:
         "bootstrap_p_X2": result.p_X2,
         "bvr_significant": result.n_significant(0.05),
     }
+
+
+def _model_class(model_options: dict, blrt=False, merge_starts=False, data=None) -> type:
+    """The kind of model ``compare`` fits: a DirectEffectsModel when the options name
+    ``direct_effects``, else a LatentClassModel; refuses what the first lacks."""
+    if "direct_effects" not in model_options:
+        return LatentClassModel
+    from ._dask import is_dask_collection
+    from .direct_effects import DirectEffectsModel
+
+    for option, given in (
+        ("blrt=True", blrt),
+        ("merge_starts=True", merge_starts),
+        ("Dask data", data is not None and is_dask_collection(data)),
+    ):
+        if given:
+            raise ValueError(
+                f"compare with direct_effects= does not take {option} (not available for "
+                "a DirectEffectsModel yet)"
+            )
+    return DirectEffectsModel
 
 
 def _with_patterns(model: LatentClassModel, encoded) -> LatentClassModel:
@@ -503,7 +526,7 @@ def _data_key(frame: pd.DataFrame, weights: np.ndarray) -> str:
 
 def _options_key(model_options: dict) -> str | None:
     """The fitting options that change a fit, as text; None if they cannot be compared."""
-    params = LatentClassModel(1, **model_options).get_params()
+    params = _model_class(model_options)(1, **model_options).get_params()
     del params["n_jobs"], params["n_classes"]  # n_jobs never changes the result
     if isinstance(params["random_state"], np.random.Generator):
         return None  # a generator's state moves on: never the same fit twice

@@ -1327,3 +1327,21 @@ def test_fit_with_a_direct_effect_then_assign(survey_csv, tmp_path, capsys):
                  str(tmp_path / "p.csv"), "--direct-effect", "UNDERSTA,COOPERAT",
                  "--out", str(model_path)]) == 2  # fmt: skip
     assert "does not go with --profile" in capsys.readouterr().err
+
+
+def test_compare_with_a_direct_effect(survey_csv, tmp_path, capsys):
+    path, _ = survey_csv
+    cols = "PURPOSE,ACCURACY,UNDERSTA,COOPERAT"
+    out = tmp_path / "models"
+    assert main(["compare", str(path), "--columns", cols, "--classes", "1-2", "--starts", "2",
+                 "--direct-effect", "UNDERSTA,COOPERAT", "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    assert isinstance(lca.load(out / "model_2.json"), lca.DirectEffectsModel)
+    table = pd.read_csv(out / "comparison.csv", index_col=0)
+    frame = pd.read_csv(path)
+    alone = lca.DirectEffectsModel(2, [("UNDERSTA", "COOPERAT")], n_starts=2, ordinal=[])
+    assert table.loc[2, "loglik"] == pytest.approx(alone.fit(frame[cols.split(",")]).loglik_)
+    capsys.readouterr()
+    assert main(["compare", str(path), "--columns", cols, "--classes", "1-2", "--blrt", "9",
+                 "--direct-effect", "UNDERSTA,COOPERAT", "--quiet"]) == 2  # fmt: skip
+    assert "does not go with --blrt" in capsys.readouterr().err

@@ -747,14 +747,42 @@ def test_an_unused_declared_category_leaves_the_rest_of_the_association():
         model.direct_effect_tests()
 
 
-def test_compare_and_blrt_say_direct_effects_are_not_there():
+def test_blrt_says_direct_effects_are_not_there():
     df, _ = simulate_pair(300, 0.5, seed=41)
-    with pytest.raises(TypeError, match=r"lca\.compare fits models without direct effects"):
-        lca.compare(df, [2, 3], direct_effects=[("y0", "y1")], progress=False)
     with pytest.raises(TypeError, match=r"lca\.blrt fits models without direct effects"):
         lca.blrt(df, 2, n_bootstrap=9, direct_effects=[("y0", "y1")])
+    with pytest.raises(ValueError, match="does not take blrt=True"):
+        lca.compare(df, [2, 3], direct_effects=[("y0", "y1")], progress=False, blrt=True)
     with pytest.raises(ValueError, match="needs at least 1 random start"):
         lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=0).fit(df)
+
+
+def test_compare_fits_direct_effects_models(tmp_path):
+    df, _ = simulate_pair(800, 0.7, seed=44, missing=0.1, n_cat=(3, 2))
+    options = dict(direct_effects=[("y0", "y1")], n_starts=3, random_state=1)
+    res = lca.compare(df, [1, 2, 3], progress=False, checkpoint_dir=tmp_path, **options)
+    for k in (1, 2, 3):
+        alone = lca.DirectEffectsModel(k, **options).fit(df)
+        assert isinstance(res.models[k], lca.DirectEffectsModel)
+        assert res.table.loc[k, "loglik"] == alone.loglik_
+        assert res.table.loc[k, "n_parameters"] == alone.n_parameters_
+        bvr = alone.bivariate_residuals().to_numpy()
+        assert res.table.loc[k, "max_bvr"] == pytest.approx(np.nanmax(bvr), rel=1e-12)
+    text = res.summary().as_text()
+    assert text.startswith("Comparison of models by number of classes (with direct effects)")
+    assert "Every model has direct effects for y0 x y1" in text
+    # a rerun reads the models back from the checkpoint folder
+    again = lca.compare(df, [1, 2, 3], progress=False, checkpoint_dir=tmp_path, **options)
+    pd.testing.assert_frame_equal(again.table, res.table)
+    assert isinstance(again.models[2], lca.DirectEffectsModel)
+    # the bootstrap of the fit refits the direct-effects model (read back or not)
+    gof = lca.compare(
+        df, [1, 2, 3], progress=False, bootstrap_gof=True, n_bootstrap=9,
+        checkpoint_dir=tmp_path, **options,
+    )  # fmt: skip
+    for k in (2, 3):
+        direct = res.models[k].bootstrap_gof(9, random_state=1)
+        np.testing.assert_array_equal(gof.gof[k].bootstrap_X2, direct.bootstrap_X2)
 
 
 def test_likelihood_ratio_test_of_each_effect():
