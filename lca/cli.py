@@ -386,7 +386,6 @@ def cmd_compare(args) -> int:
         for option, given in (
             ("--preset", preset is not None),
             ("--split-merge", args.split_merge > 0),
-            ("--blrt", args.blrt > 0),
             ("--merge-starts", args.merge_starts),
         ):
             if given:

@@ -411,23 +411,18 @@ def _replicate(null_model, missing, weights, n_classes, seed, fit_options, split
     searches must be alike, or the observed statistic and its bootstrap
     distribution would measure different things.
     """
-    from .model import LatentClassModel
-    from .simulate import draw_codes, labelled_frame
+    from .simulate import labelled_frame
 
     rng = np.random.default_rng(seed)
-    codes, _ = draw_codes(
-        null_model._class_probs,
-        null_model._cond_probs,
-        null_model._offsets,
-        missing.shape[0],
-        rng,
-    )
+    # drawn from the null model as it is (a DirectEffectsModel with its pairs' tables)
+    codes, _ = null_model._draw_codes(missing.shape[0], rng)
     codes[missing] = -1  # each respondent keeps the original row's missing answers
     frame = labelled_frame(codes, null_model.indicators_)
     fit_seed = int(rng.integers(2**63))
-    null = LatentClassModel(n_classes - 1, random_state=fit_seed, **fit_options)
+    kind = type(null_model)  # both fits of the null model's kind (and options)
+    null = kind(n_classes - 1, random_state=fit_seed, **fit_options)
     null.fit(frame, weights=weights)
-    alt = LatentClassModel(n_classes, random_state=fit_seed, **fit_options)
+    alt = kind(n_classes, random_state=fit_seed, **fit_options)
     alt.fit(frame, weights=weights, start_from=null if split_starts else None)
     fits = [null, alt]
     statistic = 2.0 * (fits[1].loglik_ - fits[0].loglik_)
@@ -599,7 +594,10 @@ def blrt(
         distribution come from the same search.
     **model_options
         Passed to :class:`LatentClassModel` (``n_starts``,
-        ``bayes_constant``, ...).
+        ``bayes_constant``, ...); with ``direct_effects=[(a, b), ...]`` both
+        models are :class:`lca.DirectEffectsModel` with those effects, and
+        every sample is drawn with them (no split starts: that model takes
+        no ``start_from``).
 
     Returns
     -------
@@ -613,7 +611,7 @@ def blrt(
     fits posterior-mode estimates. A bootstrap fit that misses its maximum
     can give a statistic below 0; it is kept as it is.
     """
-    from .model import LatentClassModel, no_direct_effects
+    from .model import LatentClassModel
 
     if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral) or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
@@ -623,11 +621,15 @@ def blrt(
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
     seed = bootstrap_seed(random_state)
     fit_seed = seed if seed is not None else random_state
-    no_direct_effects(model_options, "lca.blrt")
     fit_options = bootstrap_fit_options(model_options, bootstrap_starts)
     frame, w = LatentClassModel._split_weights(data, weights)
+    kind = LatentClassModel
+    if "direct_effects" in model_options:  # no split starts for these: see the notes
+        from .direct_effects import DirectEffectsModel as kind
+
+        split_starts = False
     null, alt = (
-        LatentClassModel(k, random_state=fit_seed, n_jobs=n_jobs, **model_options)
+        kind(k, random_state=fit_seed, n_jobs=n_jobs, **model_options)
         for k in (n_classes - 1, n_classes)
     )
     null.fit(frame, weights=w)

@@ -135,17 +135,6 @@ def as_frame(data):
     return data
 
 
-def no_direct_effects(options: dict, what: str) -> None:
-    """Refuse ``direct_effects=`` among the model options of ``what`` (a function that
-    fits LatentClassModels), with what to do instead."""
-    if "direct_effects" in options:
-        raise TypeError(
-            f"{what} fits models without direct effects (direct_effects= is not available "
-            "there yet); fit lca.DirectEffectsModel(n_classes, direct_effects) for each "
-            "number of classes instead"
-        )
-
-
 def marginal_counts(patterns: np.ndarray, weights: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Weighted count of every answered category, on the flat category axis."""
     marg = np.zeros(int(offsets[-1]))

@@ -235,8 +235,8 @@ def compare(
         Passed to :class:`LatentClassModel` (``n_starts``, ``bayes_constant``,
         ``random_state``, ``n_jobs``, ...); with ``direct_effects=[(a, b),
         ...]`` every model is a :class:`lca.DirectEffectsModel` with those
-        direct effects (without ``blrt``, ``merge_starts`` or Dask data; split
-        starts do not apply to it). Every model gets the same options,
+        direct effects (without ``merge_starts`` or Dask data; split starts
+        do not apply to it, in the BLRT's fits either). Every model gets the same options,
         so a fixed ``random_state`` makes the whole table reproducible; the
         bootstrap draws its seeds from it too. ``n_jobs`` also fits bootstrap
         samples side by side.
@@ -269,7 +269,7 @@ def compare(
         or n_bootstrap < 1
     ):
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
-    kind = _model_class(model_options, blrt=blrt, merge_starts=merge_starts, data=data)
+    kind = _model_class(model_options, merge_starts=merge_starts, data=data)
     kind(ks[0], **model_options)._validate_params()  # fail before anything
     # bootstrap_starts checked before any fit
     fit_options = (
@@ -399,7 +399,8 @@ def compare(
                     n_jobs=model_options.get("n_jobs", 1),
                     progress=progress,
                     # the data's K model was split from K-1 only if K-1 was in the sweep
-                    split_starts=split_starts and (k - 1) in ks,
+                    # (a DirectEffectsModel takes no split starts)
+                    split_starts=split_starts and (k - 1) in ks and kind is LatentClassModel,
                 )
                 if store is not None:
                     store.save_blrt(k, {**settings, "models": these}, result)
@@ -454,7 +455,7 @@ def gof_columns(result: BootstrapGOFResult) -> dict:
     }
 
 
-def _model_class(model_options: dict, blrt=False, merge_starts=False, data=None) -> type:
+def _model_class(model_options: dict, merge_starts=False, data=None) -> type:
     """The kind of model ``compare`` fits: a DirectEffectsModel when the options name
     ``direct_effects``, else a LatentClassModel; refuses what the first lacks."""
     if "direct_effects" not in model_options:
@@ -463,7 +464,6 @@ def _model_class(model_options: dict, blrt=False, merge_starts=False, data=None)
     from .direct_effects import DirectEffectsModel
 
     for option, given in (
-        ("blrt=True", blrt),
         ("merge_starts=True", merge_starts),
         ("Dask data", data is not None and is_dask_collection(data)),
     ):

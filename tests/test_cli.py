@@ -1342,6 +1342,7 @@ def test_compare_with_a_direct_effect(survey_csv, tmp_path, capsys):
     alone = lca.DirectEffectsModel(2, [("UNDERSTA", "COOPERAT")], n_starts=2, ordinal=[])
     assert table.loc[2, "loglik"] == pytest.approx(alone.fit(frame[cols.split(",")]).loglik_)
     capsys.readouterr()
-    assert main(["compare", str(path), "--columns", cols, "--classes", "1-2", "--blrt", "9",
-                 "--direct-effect", "UNDERSTA,COOPERAT", "--quiet"]) == 2  # fmt: skip
-    assert "does not go with --blrt" in capsys.readouterr().err
+    assert main(["compare", str(path), "--columns", cols, "--classes", "1-2",
+                 "--merge-starts", "--direct-effect", "UNDERSTA,COOPERAT",
+                 "--quiet"]) == 2  # fmt: skip
+    assert "does not go with --merge-starts" in capsys.readouterr().err

@@ -747,12 +747,19 @@ def test_an_unused_declared_category_leaves_the_rest_of_the_association():
         model.direct_effect_tests()
 
 
-def test_blrt_says_direct_effects_are_not_there():
-    df, _ = simulate_pair(300, 0.5, seed=41)
-    with pytest.raises(TypeError, match=r"lca\.blrt fits models without direct effects"):
-        lca.blrt(df, 2, n_bootstrap=9, direct_effects=[("y0", "y1")])
-    with pytest.raises(ValueError, match="does not take blrt=True"):
-        lca.compare(df, [2, 3], direct_effects=[("y0", "y1")], progress=False, blrt=True)
+def test_blrt_with_direct_effects():
+    """Data from 2 classes with a direct effect: the BLRT (both models with the
+    effect, samples drawn with it) rejects 1 against 2 classes and not 2 against 3,
+    and compare's column is lca.blrt's test."""
+    df, _ = simulate_pair(1000, 0.8, seed=45, missing=0.1)
+    options = dict(direct_effects=[("y0", "y1")], n_starts=3, random_state=2)
+    res = lca.compare(df, [1, 2, 3], progress=False, blrt=True, n_bootstrap=19, **options)
+    assert res.table.loc[2, "blrt_p"] == pytest.approx(1 / 20)
+    assert res.table.loc[3, "blrt_p"] > 0.05
+    two_three = lca.blrt(df, 3, n_bootstrap=19, **options)
+    np.testing.assert_array_equal(res.blrt[3].bootstrap_statistics, two_three.bootstrap_statistics)
+    with pytest.raises(ValueError, match="does not take merge_starts=True"):
+        lca.compare(df, [2, 3], progress=False, merge_starts=True, **options)
     with pytest.raises(ValueError, match="needs at least 1 random start"):
         lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=0).fit(df)
 
