@@ -165,7 +165,8 @@ class DirectEffectsModel(LatentClassModel):
     ``direct_effect_tests`` and ``direct_effect_errors`` give Wald tests and
     standard errors of the direct effects, ``effect_lr_tests`` a
     likelihood-ratio test of each, ``lca.compare(..., direct_effects=...)``
-    fits it for every number of classes, and the three-step methods
+    fits it for every number of classes (``blrt=True`` too, as
+    ``lca.blrt(..., direct_effects=...)`` does), and the three-step methods
     (``covariate_effects``, ``distal_means``, ``distal_proportions``) take
     its posteriors. Standard errors of the profile, the indicator tests,
     ``step1_uncertainty``,
