@@ -437,6 +437,9 @@ def cmd_compare(args) -> int:
     elif len(tried) > 1 and best == tried[0] and best > 1:
         edge = " (the fewest classes tried: BIC may be lower with fewer; try --classes 1-...)"
     print(f"\nLowest BIC: {best} classes{edge}")
+    if pairs:
+        named = ", ".join(f"{a} x {b}" for a, b in pairs)
+        print(f"Every model has direct effects for {named}.")
     if preset is not None:
         print(f"\nPublished ({preset.fit_title}; chosen: {preset.n_classes} classes):")
         print(preset.published_fit().to_string())

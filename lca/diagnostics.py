@@ -625,8 +625,9 @@ def blrt(
     frame, w = LatentClassModel._split_weights(data, weights)
     kind = LatentClassModel
     if "direct_effects" in model_options:  # no split starts for these: see the notes
-        from .direct_effects import DirectEffectsModel as kind
+        from .selection import _model_class
 
+        kind = _model_class(model_options)
         split_starts = False
     null, alt = (
         kind(k, random_state=fit_seed, n_jobs=n_jobs, **model_options)

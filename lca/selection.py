@@ -271,6 +271,10 @@ def compare(
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
     kind = _model_class(model_options, merge_starts=merge_starts, data=data)
     kind(ks[0], **model_options)._validate_params()  # fail before anything
+    if kind is not LatentClassModel:
+        # a DirectEffectsModel takes no split starts: no K-1 model for its fit, its
+        # checkpoint or its BLRT to depend on
+        split_starts = False
     # bootstrap_starts checked before any fit
     fit_options = (
         bootstrap_fit_options(model_options, bootstrap_starts) if blrt or bootstrap_gof else {}
@@ -399,8 +403,7 @@ def compare(
                     n_jobs=model_options.get("n_jobs", 1),
                     progress=progress,
                     # the data's K model was split from K-1 only if K-1 was in the sweep
-                    # (a DirectEffectsModel takes no split starts)
-                    split_starts=split_starts and (k - 1) in ks and kind is LatentClassModel,
+                    split_starts=split_starts and (k - 1) in ks,
                 )
                 if store is not None:
                     store.save_blrt(k, {**settings, "models": these}, result)
@@ -465,11 +468,13 @@ def _model_class(model_options: dict, merge_starts=False, data=None) -> type:
 
     for option, given in (
         ("merge_starts=True", merge_starts),
+        ("split_merge=", "split_merge" in model_options),
+        ("pattern_starts=", "pattern_starts" in model_options),
         ("Dask data", data is not None and is_dask_collection(data)),
     ):
         if given:
             raise ValueError(
-                f"compare with direct_effects= does not take {option} (not available for "
+                f"direct_effects= does not take {option} (not available for "
                 "a DirectEffectsModel yet)"
             )
     return DirectEffectsModel

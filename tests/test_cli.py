@@ -1336,6 +1336,7 @@ def test_compare_with_a_direct_effect(survey_csv, tmp_path, capsys):
     assert main(["compare", str(path), "--columns", cols, "--classes", "1-2", "--starts", "2",
                  "--direct-effect", "UNDERSTA,COOPERAT", "--out", str(out),
                  "--quiet"]) == 0  # fmt: skip
+    assert "Every model has direct effects for UNDERSTA x COOPERAT." in capsys.readouterr().out
     assert isinstance(lca.load(out / "model_2.json"), lca.DirectEffectsModel)
     table = pd.read_csv(out / "comparison.csv", index_col=0)
     frame = pd.read_csv(path)

@@ -760,6 +760,8 @@ def test_blrt_with_direct_effects():
     np.testing.assert_array_equal(res.blrt[3].bootstrap_statistics, two_three.bootstrap_statistics)
     with pytest.raises(ValueError, match="does not take merge_starts=True"):
         lca.compare(df, [2, 3], progress=False, merge_starts=True, **options)
+    with pytest.raises(ValueError, match="does not take split_merge="):
+        lca.blrt(df, 2, n_bootstrap=9, split_merge=3, **options)
     with pytest.raises(ValueError, match="needs at least 1 random start"):
         lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=0).fit(df)
 
@@ -778,10 +780,13 @@ def test_compare_fits_direct_effects_models(tmp_path):
     text = res.summary().as_text()
     assert text.startswith("Comparison of models by number of classes (with direct effects)")
     assert "Every model has direct effects for y0 x y1" in text
-    # a rerun reads the models back from the checkpoint folder
+    # a rerun reads the models back from the checkpoint folder, also without the
+    # smaller models (which no direct-effects fit starts from)
     again = lca.compare(df, [1, 2, 3], progress=False, checkpoint_dir=tmp_path, **options)
     pd.testing.assert_frame_equal(again.table, res.table)
     assert isinstance(again.models[2], lca.DirectEffectsModel)
+    fewer = lca.compare(df, [2, 3], progress=False, checkpoint_dir=tmp_path, **options)
+    assert tuple(fewer.reused) == (2, 3)
     # the bootstrap of the fit refits the direct-effects model (read back or not)
     gof = lca.compare(
         df, [1, 2, 3], progress=False, bootstrap_gof=True, n_bootstrap=9,
