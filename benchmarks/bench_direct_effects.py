@@ -40,18 +40,6 @@ def disjoint_pairs(model, n: int) -> list:
     return pairs
 
 
-def problem_of(model) -> _direct_em.Problem:
-    layout = model._layout
-    return _direct_em.make_problem(
-        model._patterns,
-        np.asarray(model._pattern_weights, dtype=float),
-        layout,
-        model._class_prior,
-        model._cond_prior,
-        model._ordinal,
-    )
-
-
 def timed(fn, *args, **kwargs):
     start = time.perf_counter()
     out = fn(*args, **kwargs)
@@ -70,7 +58,7 @@ def main() -> None:
         base, base_time = timed(lca.LatentClassModel(k).fit, answers)
         pairs = disjoint_pairs(base, 3)
         model, fit_time = timed(lca.DirectEffectsModel(k, pairs).fit, answers)
-        problem = problem_of(model)
+        problem = model._fitted_problem()
         rng = np.random.default_rng(0)
         for s in range(args.starts):
             log_class, log_cond = _em.random_start(rng, k, model._layout.offsets, model._ordinal)

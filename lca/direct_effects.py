@@ -506,6 +506,14 @@ class DirectEffectsModel(LatentClassModel):
         super()._reorder_classes(order, labels)
         self._set_direct(self._class_probs, self._cond_probs, joints)
 
+    def _fitted_problem(self) -> _direct_em.Problem:
+        """The EM problem of the fitted patterns and priors (benchmarks and tests run
+        EM on it from other starts)."""
+        return _direct_em.make_problem(
+            self._patterns, self._pattern_weights, self._layout, self._class_prior,
+            self._cond_prior, self._ordinal,
+        )  # fmt: skip
+
     def _pattern_posteriors(self, patterns: np.ndarray):
         composite = _direct_em.composite_patterns(patterns, self._layout)
         n_jobs = _em.effective_n_jobs(self.n_jobs)

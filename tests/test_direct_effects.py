@@ -170,16 +170,7 @@ def test_em_never_lowers_the_objective():
     problem_layout = model._layout
     rng = np.random.default_rng(0)
     log_class, log_cond = lca._em.random_start(rng, 3, problem_layout.offsets, model._ordinal)
-    marg = lca.model.marginal_counts(model._patterns, model._pattern_weights, model._offsets)
-    class_prior, cond_prior = lca.model.dirichlet_priors(marg, model._offsets, 3, 1.0, 1.0)
-    problem = _direct_em.make_problem(
-        model._patterns,
-        model._pattern_weights,
-        problem_layout,
-        class_prior,
-        cond_prior,
-        model._ordinal,
-    )
+    problem = model._fitted_problem()  # the fit's priors: Bayes constants 1
     trace = []
     run = _direct_em.Run(log_class, _direct_em.to_composite(log_cond, problem_layout))
     _direct_em.run_em(problem, run, 300, 0.0, trace=trace)
@@ -481,25 +472,13 @@ def test_summary_reports_the_direct_effects():
 # -- standard errors and Wald tests -------------------------------------------------------
 
 
-def _problem_of(model):
-    layout = model._layout
-    return _direct_em.make_problem(
-        model._patterns,
-        np.asarray(model._pattern_weights, dtype=float),
-        layout,
-        model._class_prior,
-        model._cond_prior,
-        np.zeros(len(layout.n_categories), dtype=bool),
-    )
-
-
 def test_analytic_gradient_matches_finite_differences():
     from lca import _direct_se
 
     df, _ = simulate_pair(700, 0.6, seed=32, missing=0.2, n_cat=(3, 2))
     w = np.random.default_rng(0).uniform(0.5, 2.0, len(df))
     model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=2).fit(df, weights=w)
-    problem = _problem_of(model)
+    problem = model._fitted_problem()
     theta = _direct_se.pack(model._log_class, model._log_cond_c, model._layout)
     back = _direct_se.unpack(theta, model._layout, 2)
     np.testing.assert_allclose(back[0], model._log_class, atol=1e-12)
@@ -555,7 +534,7 @@ def test_information_is_the_objectives_second_derivative():
 
     df, _ = simulate_pair(1500, 0.15, seed=301, missing=0.1)
     model = lca.DirectEffectsModel(2, [("y0", "y1")], n_starts=3).fit(df)
-    problem = _problem_of(model)
+    problem = model._fitted_problem()
     theta = _direct_se.pack(model._log_class, model._log_cond_c, model._layout)
 
     def objective(t):
@@ -629,14 +608,7 @@ def test_squarem_reaches_plain_ems_maximum_in_fewer_e_steps():
     df, _ = simulate_pair(1500, 0.7, seed=35, missing=0.15, n_cat=(3, 3))
     df["y4"] = df["y4"] + 1
     model = lca.DirectEffectsModel(3, [("y0", "y1")], n_starts=2, ordinal=["y4"]).fit(df)
-    problem = _direct_em.make_problem(
-        model._patterns,
-        np.asarray(model._pattern_weights, dtype=float),
-        model._layout,
-        model._class_prior,
-        model._cond_prior,
-        model._ordinal,
-    )
+    problem = model._fitted_problem()
     plain_steps = fast_steps = 0
     for run in _random_runs(model, 4, seed=2):
         plain = _direct_em.run_em(problem, run, 5000, 1e-12)
