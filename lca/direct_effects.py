@@ -662,7 +662,7 @@ class DirectEffectsModel(LatentClassModel):
                 "standard errors of a DirectEffectsModel with an ordinal indicator are not "
                 "available yet"
             )
-        args, _ = self._se_inputs(data, weights, unknown)
+        args, _, _ = self._se_inputs(data, weights, unknown)
         patterns, pattern_weights, class_prior, cond_prior = args[0], args[1], args[7], args[8]
         problem = _direct_em.make_problem(
             patterns, pattern_weights, layout, class_prior, cond_prior, self._ordinal

@@ -1274,24 +1274,34 @@ class LatentClassModel:
             )
 
     def standard_errors(
-        self, method: str = "hessian", data=None, weights=None, unknown: str = "error"
+        self,
+        method: str = "hessian",
+        data=None,
+        weights=None,
+        unknown: str = "error",
+        *,
+        strata=None,
+        clusters=None,
     ):
         """Standard errors of the class sizes and class-conditional probabilities.
 
         Parameters
         ----------
-        method : {"hessian", "opg", "robust"}, default="hessian"
+        method : {"hessian", "opg", "robust", "design"}, default="hessian"
             ``"hessian"``: from the observed information matrix (minus the
             Hessian of the maximised log-likelihood plus log-prior; Latent
             GOLD's "standard"). ``"opg"``: from the outer product of the
             respondents' scores (what R's poLCA reports, which fits with
             ``bayes_constant=0``). ``"robust"``: the sandwich of the two
-            (Latent GOLD's "robust").
+            (Latent GOLD's "robust"). ``"design"``: design-based
+            (linearization) standard errors of a complex sample, with
+            ``weights`` as sampling weights and the ``strata`` and
+            ``clusters`` of the rows (see Notes); it needs ``data``.
         data : pandas.DataFrame, optional
             The data the model was fitted to, for a model that keeps no
             pattern table (loaded from a file, built from parameters, or
-            fitted by distributed EM: collect its data to pandas first). By
-            default the fitted patterns are used.
+            fitted by distributed EM: collect its data to pandas first), and
+            for ``method="design"``. By default the fitted patterns are used.
         weights : str or array-like, optional
             With ``data``: the weights the model was fitted with, as in
             :meth:`fit` (a column name or one value per row). A warning says
@@ -1301,6 +1311,12 @@ class LatentClassModel:
             of the model (``"missing"`` for a model fitted by
             ``Preset.fit(unknown="missing")``). Rows of zero weight add
             nothing and are not read.
+        strata, clusters : str or array-like, optional
+            With ``method="design"``: each row's stratum and primary sampling
+            unit (cluster), as a column name of ``data`` or one value per
+            row. Without ``clusters`` every respondent is a PSU; without
+            ``strata`` there is one stratum. Cluster labels need only be
+            unique within a stratum (PSUs are nested in strata).
 
         Returns
         -------
@@ -1315,10 +1331,19 @@ class LatentClassModel:
         -----
         The information is computed in the logit parametrisation and carried
         to the probabilities by the delta method; see
-        :mod:`lca.standard_errors`. Weights count as frequency weights (a
-        weight of 2 is two independent respondents), so survey weights should
-        sum to the sample size, as in Latent GOLD without its survey options;
-        design-based standard errors (clusters, strata) are not computed.
+        :mod:`lca.standard_errors`. For the first three methods weights
+        count as frequency weights (a weight of 2 is two independent
+        respondents), so survey weights should sum to the sample size, as in
+        Latent GOLD without its survey options. ``method="design"`` treats
+        them as sampling weights (their scale does not matter) and gives the
+        linearization estimator of survey software (Stata's ``svy``, R's
+        ``survey``, Mplus's ``TYPE=COMPLEX``): the sandwich ``H^-1 G H^-1``
+        whose middle ``G`` is the between-PSU variance, within strata, of the
+        weighted score totals, PSUs taken as sampled with replacement (no
+        finite population correction); see :mod:`lca.survey_design`. A
+        stratum with a single PSU is refused (merge it with a similar one).
+        With few PSUs (the design's degrees of freedom, PSUs less strata,
+        are in ``design_df``) these standard errors are themselves uncertain.
         A probability on the boundary (estimated at 0, as maximum likelihood
         can, which EM approaches without reaching: an expected count in its
         class under 0.01 respondents, for a category without a Bayes
@@ -1330,8 +1355,10 @@ class LatentClassModel:
         """
         from . import standard_errors as se
 
-        args, unit = self._se_inputs(data, weights, unknown)
-        sizes, cells, boundary, n_free, rank = se.standard_errors(*args, method=method, unit=unit)
+        args, unit, rows = self._se_inputs(data, weights, unknown, method, strata, clusters)
+        sizes, cells, boundary, n_free, rank = se.standard_errors(
+            *args, method=method, unit=unit, rows=rows
+        )
         prof = self.profile()
         table = pd.DataFrame(cells, index=prof.index, columns=prof.columns)
         return se.StandardErrors(
@@ -1343,16 +1370,24 @@ class LatentClassModel:
             boundary=pd.DataFrame(boundary, index=prof.index, columns=self.classes_),
             estimates=prof,
             estimated_sizes=self.class_sizes_.copy(),
+            design_df=None if rows is None else rows.design.df,
         )
 
     def indicator_tests(
-        self, method: str = "hessian", data=None, weights=None, unknown: str = "error"
+        self,
+        method: str = "hessian",
+        data=None,
+        weights=None,
+        unknown: str = "error",
+        *,
+        strata=None,
+        clusters=None,
     ) -> pd.DataFrame:
         """How well each indicator tells the classes apart: a Wald test and an R-squared.
 
         Parameters
         ----------
-        method, data, weights, unknown
+        method, data, weights, unknown, strata, clusters
             As for :meth:`standard_errors`, whose covariance the Wald tests use.
 
         Returns
@@ -1378,16 +1413,18 @@ class LatentClassModel:
         classes it was within 2% of the likelihood ratio test in a review's
         grid; with three or four, 0.5-1.3 times it (the two are asymptotically
         equivalent, not equal). Weights count as frequency weights, as in
-        :meth:`standard_errors`: survey weights should sum to the sample size.
-        A small p-value says the indicator discriminates between at least two
+        :meth:`standard_errors`: survey weights should sum to the sample size,
+        or give the sample's design with ``method="design"`` (the statistic is
+        then referred to the chi-square all the same, which with few PSUs
+        is too liberal). A small p-value says the indicator discriminates between at least two
         classes; it is not a test of the number of classes.
         """
         from scipy import stats as st
 
         from . import standard_errors as se
 
-        args, unit = self._se_inputs(data, weights, unknown)
-        wald, df = se.class_difference_tests(*args, method=method, unit=unit)
+        args, unit, rows = self._se_inputs(data, weights, unknown, method, strata, clusters)
+        wald, df = se.class_difference_tests(*args, method=method, unit=unit, rows=rows)
         with np.errstate(invalid="ignore"):
             p_value = np.where(df > 0, st.chi2.sf(wald, np.maximum(df, 1)), np.nan)
         p_value[np.isinf(wald)] = 0.0
@@ -1416,9 +1453,25 @@ class LatentClassModel:
                 out[j] = max(0.0, 1.0 - float(sizes @ within) / overall)
         return out
 
-    def _se_inputs(self, data, weights, unknown: str):
+    def _se_inputs(self, data, weights, unknown: str, method=None, strata=None, clusters=None):
         """The positional arguments of ``standard_errors.standard_errors`` (patterns,
-        weights, posteriors, parameters, priors), and its ``unit``."""
+        weights, posteriors, parameters, priors), its ``unit``, and for
+        ``method="design"`` its ``rows`` (``survey_design.DesignRows``)."""
+        from .survey_design import DesignRows, survey_design
+
+        designed = method == "design"
+        if not designed and (strata is not None or clusters is not None):
+            raise ValueError(
+                "strata= and clusters= describe a complex sample, for design-based "
+                f"standard errors: use method='design' (not {method!r}) with data="
+            )
+        if designed and data is None:
+            raise ValueError(
+                "method='design' reads the rows again: give the data the model was fitted "
+                "to with their sampling weights and design, model.standard_errors("
+                "'design', data=df, weights='w', strata='stratum', clusters='psu')"
+            )
+        rows = None
         if data is None:
             self._check_fitted()
             if getattr(self, "_patterns", None) is None:
@@ -1442,13 +1495,18 @@ class LatentClassModel:
             data, row_weights = self._data_in_memory(
                 data, weights, unknown, "standard errors", "indicator and weight columns"
             )
+            design = survey_design(data, strata, clusters) if designed else None
             positive = row_weights > 0
             n_rows = int(positive.sum())
             if not positive.all():  # rows of zero weight add nothing to any sum
                 data, row_weights = data[positive], row_weights[positive]
-            patterns, pattern_weights, _ = encode_patterns(
+                if designed:  # their PSUs still count in the design
+                    design = design.subset(positive)
+            patterns, pattern_weights, inverse = encode_patterns(
                 data, self.indicators_, row_weights, unknown=unknown
             )
+            if designed:
+                rows = DesignRows(design, inverse, row_weights)
             fitted = getattr(self, "n_obs_", None)
             total = float(np.sum(row_weights))
             if fitted is not None and not math.isclose(total, fitted, rel_tol=1e-9):
@@ -1472,7 +1530,7 @@ class LatentClassModel:
         unit = total / n_rows if n_rows else 1.0
         args = (patterns, pattern_weights, post, self._class_probs, self._cond_probs,
                 self._offsets, self._ordinal, float(class_prior), cond_prior)  # fmt: skip
-        return args, unit
+        return args, unit, rows
 
     def bivariate_residuals(self) -> pd.DataFrame:
         """Bivariate residuals (Latent GOLD's BVR) of every pair of indicators.
@@ -1964,7 +2022,7 @@ class LatentClassModel:
                 "was built from parameters (published estimates, whose error these data do not "
                 "tell); fit the model to the data first, or leave step1_uncertainty=False"
             )
-        args, unit = self._se_inputs(data, weights, unknown)
+        args, unit, _ = self._se_inputs(data, weights, unknown)
         lay, cov1, _ = se.parameter_covariance(*args, method="hessian", unit=unit)
         offsets = self._offsets
 

@@ -25,7 +25,10 @@ weight w counts as w independent respondents) and their posteriors:
 - ``"opg"``: the outer product of the pattern scores ``sum_i w_i s_i s_i'``
   (poLCA's ``probs.se`` and ``P.se``, Bandeen-Roche et al. 1997);
 - ``"robust"``: the sandwich ``H^-1 (sum_i w_i s_i s_i') H^-1`` (White 1982;
-  Latent GOLD's "robust").
+  Latent GOLD's "robust");
+- ``"design"``: the sandwich with the between-PSU variance of the weighted
+  score totals in the middle, for a complex sample (strata, clusters,
+  sampling weights; :mod:`lca.survey_design`).
 
 Standard errors of the probabilities follow by the delta method (their
 Jacobian is ``(diag p - p p') D`` per block), and so do those of the
@@ -75,7 +78,7 @@ BOUNDARY_COUNT = 1e-2
 BLOCK = 1024
 #: An eigenvalue of the information matrix scaled to unit diagonal below this is zero.
 RANK_TOL = 1e-6
-METHODS = ("hessian", "opg", "robust")
+METHODS = ("hessian", "opg", "robust", "design")
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class StandardErrors:
         ``Total`` column, with the index and columns of ``model.profile()``;
         NaN for a probability on the boundary (see ``boundary``).
     method : str
-        ``"hessian"``, ``"opg"`` or ``"robust"``.
+        ``"hessian"``, ``"opg"``, ``"robust"`` or ``"design"``.
     n_free : int
         Free parameters in the information matrix: ``model.n_parameters_``
         less those fixed on the boundary.
@@ -107,6 +110,9 @@ class StandardErrors:
         ``model.profile()``, the estimates these are the standard errors of.
     estimated_sizes : pandas.Series
         ``model.class_sizes_``.
+    design_df : int or None
+        With ``method="design"``: the design's degrees of freedom, primary
+        sampling units less strata (for t or F reference distributions).
     """
 
     class_sizes: pd.Series
@@ -117,6 +123,7 @@ class StandardErrors:
     boundary: pd.DataFrame
     estimates: pd.DataFrame
     estimated_sizes: pd.Series
+    design_df: int | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Estimates and standard errors side by side, the class sizes first.
@@ -376,11 +383,13 @@ def information(
     class_prior: float,
     cond_prior: np.ndarray,
     counts: np.ndarray,
+    totals=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Minus the Hessian of the objective, and the outer product of the scores.
 
     ``counts``: :func:`expected_counts`. Returns ``(hessian_info, opg)``, both
-    of shape (n_free, n_free).
+    of shape (n_free, n_free). ``totals`` (a ``survey_design.ScoreTotals``),
+    if given, is fed the patterns' scores block by block.
     """
     n_classes = class_probs.shape[0]
     size = lay.n_free
@@ -406,6 +415,8 @@ def information(
         outer = s.T @ (s * w[:, None])
         info += outer
         opg += outer
+        if totals is not None:
+            totals.add(start, stop, s)
     return info, opg
 
 
@@ -448,13 +459,18 @@ _SINGULAR_OPG = (
 )
 
 
-def covariance(info: np.ndarray, opg: np.ndarray, method: str) -> tuple[np.ndarray, int]:
-    """Covariance of the free parameters by ``method``, and the rank used."""
+def covariance(
+    info: np.ndarray, opg: np.ndarray, method: str, middle: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
+    """Covariance of the free parameters by ``method``, and the rank used;
+    ``middle``: the design-based sandwich's (``method="design"``)."""
     if method == "opg":
         return _inverse(opg, "outer product of the scores", _SINGULAR_OPG)
     inv, rank = _inverse(info, "information matrix", _SINGULAR_INFO)
     if method == "robust":
         return inv @ opg @ inv, rank
+    if method == "design":
+        return inv @ middle @ inv, rank
     return inv, rank
 
 
@@ -493,17 +509,20 @@ def standard_errors(
     cond_prior: np.ndarray,
     method: str = "hessian",
     unit: float = 1.0,
+    rows=None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Standard errors of the class sizes and of the profile's cells.
 
     ``unit``: the weight of one respondent (the mean weight), for
-    :func:`on_boundary`. Returns ``(sizes, cells, boundary, n_free, rank)``: ``sizes`` of shape
-    (K,), ``cells`` of shape (n_categories, K + 1) (the last column for the
-    Total) with NaN on the boundary, ``boundary`` of shape (n_categories, K).
+    :func:`on_boundary`. ``rows``: with ``method="design"``, the
+    ``survey_design.DesignRows`` of the patterns. Returns ``(sizes, cells,
+    boundary, n_free, rank)``: ``sizes`` of shape (K,), ``cells`` of shape
+    (n_categories, K + 1) (the last column for the Total) with NaN on the
+    boundary, ``boundary`` of shape (n_categories, K).
     """
     lay, cov, rank = parameter_covariance(
         patterns, weights, post, class_probs, cond_probs, offsets, ordinal, class_prior,
-        cond_prior, method, unit,
+        cond_prior, method, unit, rows,
     )  # fmt: skip
     jac_sizes, jac_cells = jacobians(class_probs, cond_probs, offsets, lay)
     var_sizes = np.einsum("kp,pq,kq->k", jac_sizes, cov, jac_sizes)
@@ -514,7 +533,7 @@ def standard_errors(
     return se_sizes, se_cells, lay.boundary, lay.n_free, rank
 
 
-def class_difference_tests(*args, method: str = "hessian", unit: float = 1.0):
+def class_difference_tests(*args, method: str = "hessian", unit: float = 1.0, rows=None):
     """Each indicator's Wald statistic that its answers are distributed alike in every
     class, and the statistic's degrees of freedom; ``args`` those of
     :func:`standard_errors`.
@@ -532,7 +551,7 @@ def class_difference_tests(*args, method: str = "hessian", unit: float = 1.0):
     are not: answers that separate the classes perfectly) makes ``W`` infinite.
     """
     class_probs, cond_probs, offsets, ordinal = args[3:7]
-    lay, cov, _ = parameter_covariance(*args, method, unit)
+    lay, cov, _ = parameter_covariance(*args, method, unit, rows)
     _, jac_cells = jacobians(class_probs, cond_probs, offsets, lay)
     n_classes = class_probs.shape[0]
     n_ind = len(offsets) - 1
@@ -585,6 +604,7 @@ def parameter_covariance(
     cond_prior: np.ndarray,
     method: str = "hessian",
     unit: float = 1.0,
+    rows=None,
 ) -> tuple[Layout, np.ndarray, int]:
     """The free parameters' layout, their covariance by ``method``, and its rank.
 
@@ -592,11 +612,14 @@ def parameter_covariance(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
+    if (method == "design") != (rows is not None):
+        raise ValueError("method='design' needs the rows' design (rows=), and only it does")
     counts = expected_counts(patterns, weights, post, offsets)
     fixed = on_boundary(
         patterns, weights, post, cond_probs, offsets, ordinal, cond_prior, unit, counts=counts
     )
     lay = layout(class_probs, cond_probs, offsets, ordinal, fixed)
+    totals = None if rows is None else rows.totals(patterns.shape[0], lay.n_free)
     info, opg = information(
         patterns,
         weights,
@@ -608,8 +631,9 @@ def parameter_covariance(
         class_prior,
         cond_prior,
         counts,
+        totals,
     )
-    cov, rank = covariance(info, opg, method)
+    cov, rank = covariance(info, opg, method, None if totals is None else totals.middle())
     return lay, cov, rank
 
 

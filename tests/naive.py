@@ -197,10 +197,31 @@ def fd_jacobian(f, x, h=1e-6):
     return np.array(cols).T
 
 
-def standard_errors(codes, weights, sizes, blocks, ordinal, a, b, marginals, method):
+def design_middle(scores, weights, strata, psu):
+    """The linearization sandwich's middle, by loops over strata and PSUs:
+    sum_h n_h / (n_h - 1) sum_c (z_hc - zbar_h)(z_hc - zbar_h)', z_hc the sum of
+    w_i s_i over PSU (h, c); ``psu`` None: every row its own PSU."""
+    size = scores.shape[1]
+    middle = np.zeros((size, size))
+    for h in np.unique(strata):
+        in_h = np.flatnonzero(strata == h)
+        units = [np.array([i]) for i in in_h] if psu is None else [
+            in_h[psu[in_h] == c] for c in np.unique(psu[in_h])
+        ]  # fmt: skip
+        totals = np.array([sum(weights[i] * scores[i] for i in unit) for unit in units])
+        dev = totals - totals.mean(axis=0)
+        middle += len(units) / (len(units) - 1) * dev.T @ dev
+    return middle
+
+
+def standard_errors(
+    codes, weights, sizes, blocks, ordinal, a, b, marginals, method, strata=None, psu=None
+):
     """Standard errors of (sizes, profile cells with Total) by finite differences.
 
     Returns ``(se_sizes, se_cells)``, ``se_cells`` of shape (sum_j C_j, K + 1).
+    ``method="design"``: with the rows' ``strata`` (codes) and ``psu`` (codes, or
+    None), by :func:`design_middle`.
     """
     n_classes = sizes.shape[0]
     n_cats = [blk.shape[0] for blk in blocks]
@@ -215,6 +236,9 @@ def standard_errors(codes, weights, sizes, blocks, ordinal, a, b, marginals, met
         cov = np.linalg.inv(info)
     elif method == "opg":
         cov = np.linalg.inv(opg)
+    elif method == "design":
+        inv = np.linalg.inv(info)
+        cov = inv @ design_middle(scores, weights, strata, psu) @ inv
     else:
         inv = np.linalg.inv(info)
         cov = inv @ opg @ inv

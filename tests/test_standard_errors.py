@@ -222,7 +222,7 @@ def test_not_identified_model_warns():
 def test_bad_method_and_stray_weights():
     df = lca.datasets.load_carcinoma()
     model = lca.LatentClassModel(2, n_starts=2, random_state=0).fit(df)
-    with pytest.raises(ValueError, match="'hessian', 'opg', 'robust', not 'sandwich'"):
+    with pytest.raises(ValueError, match="'hessian', 'opg', 'robust', 'design', not 'sandwich'"):
         model.standard_errors("sandwich")
     with pytest.raises(ValueError, match="weights go with data="):
         model.standard_errors(weights=np.ones(len(df)))

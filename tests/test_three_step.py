@@ -890,7 +890,7 @@ def test_perturbed_parameters_are_the_parametrisation_of_the_step1_covariance(sa
     if kind != "nominal":
         data, model = ordinal_sample()
     post_at, cov1 = model._step1(model._patterns, model._fit_inverse)
-    args, unit = model._se_inputs(None, None, "error")
+    args, unit, _ = model._se_inputs(None, None, "error")
     lay, again, _ = se.parameter_covariance(*args, method="hessian", unit=unit)
     np.testing.assert_array_equal(again, cov1)
     h = 1e-6

@@ -1,0 +1,232 @@
+"""A complex sampling design (strata, clusters, sampling weights) for standard errors.
+
+Design-based ("linearization") standard errors of a model fitted by weighted
+(pseudo-)maximum likelihood, as survey software gives them (Binder 1983;
+Skinner, Holt & Smith 1989; Stata's ``svy``, R's ``survey``, Mplus's
+``TYPE=COMPLEX``, Latent GOLD's survey options): the sandwich
+``V = H^-1 G H^-1``, with ``H`` minus the Hessian of the weighted objective
+and, in the middle, the between-PSU variance of the weighted score totals,
+
+    G = sum_h n_h / (n_h - 1) sum_c (z_hc - zbar_h) (z_hc - zbar_h)',
+
+``z_hc = sum_{i in PSU c of stratum h} w_i s_i`` (``s_i`` the score of
+respondent i's log-likelihood, ``w_i`` the sampling weight), ``zbar_h`` the
+mean of the ``n_h`` PSU totals of stratum h. PSUs are taken as sampled with
+replacement (no finite population correction), the usual approximation for a
+multi-stage design. Without clusters every respondent is a PSU; without strata
+there is one stratum. PSUs are nested in strata: cluster labels need only be
+unique within a stratum. ``V`` does not change when every weight is multiplied
+by one number.
+
+Rows of zero weight add nothing to a score total but their PSUs count in
+``n_h`` (the domain convention: a respondent outside the weighted sample is
+still part of the design).
+
+The scores of respondents who gave the same answers are equal, so ``G`` is
+built from the answer patterns: the fitted score of each pattern is added to
+the totals of the PSUs its respondents belong to (``ScoreTotals``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .encoding import DataError, plain_name
+
+
+@dataclass(frozen=True)
+class SurveyDesign:
+    """The strata and PSUs of the rows of a data set.
+
+    Attributes
+    ----------
+    stratum : ndarray of int64, shape (n_rows,)
+        Each row's stratum, 0 .. n_strata - 1.
+    psu : ndarray of int64, shape (n_rows,) or None
+        Each row's PSU, 0 .. n_psu - 1 (numbered over all strata); None when
+        every row is its own PSU.
+    psu_stratum : ndarray of int64, shape (n_psu,) or None
+        The stratum of each PSU (None with ``psu``).
+    n_psu : ndarray of int64, shape (n_strata,)
+        PSUs per stratum.
+    strata_labels : list
+        The stratum labels, in code order (``[None]`` without strata).
+    """
+
+    stratum: np.ndarray
+    psu: np.ndarray | None
+    psu_stratum: np.ndarray | None
+    n_psu: np.ndarray
+    strata_labels: list
+
+    @property
+    def n_strata(self) -> int:
+        return int(self.n_psu.size)
+
+    @property
+    def total_psu(self) -> int:
+        return int(self.n_psu.sum())
+
+    @property
+    def df(self) -> int:
+        """Design degrees of freedom: PSUs less strata."""
+        return self.total_psu - self.n_strata
+
+    def subset(self, keep: np.ndarray) -> SurveyDesign:
+        """The design of the rows ``keep`` (a bool mask), with every PSU still counted
+        (rows of zero weight left out of the score sums keep their PSUs in ``n_psu``)."""
+        psu = None if self.psu is None else self.psu[keep]
+        return SurveyDesign(
+            self.stratum[keep], psu, self.psu_stratum, self.n_psu, self.strata_labels
+        )
+
+
+def _design_column(values, data: pd.DataFrame, what: str) -> tuple[pd.Series, str]:
+    """``strata=`` or ``clusters=`` as a Series aligned with ``data``, and its name
+    for messages."""
+    if isinstance(values, str) or (isinstance(values, Hashable) and values in data.columns):
+        if values not in data.columns:
+            raise DataError(
+                f"{what}={values!r} names no column of the data; give a column name or one "
+                f"value per row"
+            )
+        return data[values], f"column {plain_name(values)!r}"
+    n = data.shape[0]
+    if isinstance(values, pd.Series):
+        if len(values) != n:
+            raise DataError(f"{what} has {len(values)} values but the data have {n} rows")
+        if not values.index.equals(data.index):
+            raise DataError(
+                f"the index of {what} is not aligned with the data's index; pass "
+                f"{what}.reindex(data.index), or {what}.to_numpy() if the order is right"
+            )
+        return values, what
+    array = np.asarray(values, dtype=object)
+    if array.ndim != 1 or array.shape[0] != n:
+        raise DataError(f"{what} must be one value per row ({n}), got shape {array.shape}")
+    return pd.Series(array, index=data.index), what
+
+
+def _codes(column: pd.Series, name: str, data: pd.DataFrame) -> tuple[np.ndarray, list]:
+    """Integer codes of a design column (in order of first appearance), refusing
+    missing values."""
+    codes, labels = pd.factorize(column, use_na_sentinel=True)
+    if (codes < 0).any():
+        i = int(np.flatnonzero(codes < 0)[0])
+        raise DataError(
+            f"{name} is missing at row {plain_name(data.index[i])!r} "
+            f"({int((codes < 0).sum())} rows); give every row a stratum and a cluster "
+            "(rows outside the sample: weight 0)"
+        )
+    return codes.astype(np.int64), list(labels)
+
+
+def survey_design(data: pd.DataFrame, strata=None, clusters=None) -> SurveyDesign:
+    """The design of ``data``'s rows from ``strata=`` and ``clusters=`` (column
+    names of ``data`` or one value per row; either may be None).
+
+    Raises a ``DataError`` for a missing value, and for a stratum with a single
+    PSU (its variance cannot be estimated), naming the stratum and the fix.
+    """
+    n = data.shape[0]
+    if strata is None:
+        stratum, strata_labels = np.zeros(n, dtype=np.int64), [None]
+    else:
+        column, name = _design_column(strata, data, "strata")
+        stratum, strata_labels = _codes(column, f"the stratum ({name})", data)
+    n_strata = len(strata_labels)
+    if clusters is None:
+        psu, psu_stratum = None, None
+        n_psu = np.bincount(stratum, minlength=n_strata).astype(np.int64)
+    else:
+        column, name = _design_column(clusters, data, "clusters")
+        cluster, _ = _codes(column, f"the cluster ({name})", data)
+        # PSUs nested in strata: a (stratum, cluster) pair is one PSU
+        pair = stratum * (int(cluster.max()) + 1) + cluster
+        unique, psu = np.unique(pair, return_inverse=True)
+        psu = psu.astype(np.int64)
+        psu_stratum = (unique // (int(cluster.max()) + 1)).astype(np.int64)
+        n_psu = np.bincount(psu_stratum, minlength=n_strata).astype(np.int64)
+    single = np.flatnonzero(n_psu < 2)
+    if single.size:
+        label = strata_labels[int(single[0])]
+        where = "the sample" if label is None else f"stratum {plain_name(label)!r}"
+        unit = "respondent" if clusters is None else "cluster"
+        raise DataError(
+            f"{where} has a single {unit} ({single.size} such strata): its sampling "
+            "variance cannot be estimated. Merge it with the most similar stratum "
+            "(the usual remedy of survey software) before computing standard errors"
+        )
+    return SurveyDesign(stratum, psu, psu_stratum, n_psu, strata_labels)
+
+
+@dataclass(frozen=True)
+class DesignRows:
+    """The rows behind a table of answer patterns: each row's pattern
+    (``inverse``), sampling weight and place in the design."""
+
+    design: SurveyDesign
+    inverse: np.ndarray
+    row_weights: np.ndarray
+
+    def totals(self, n_patterns: int, n_free: int) -> ScoreTotals:
+        return ScoreTotals(self.design, self.inverse, self.row_weights, n_patterns, n_free)
+
+
+class ScoreTotals:
+    """The middle ``G`` of the design-based sandwich, from the patterns' scores.
+
+    ``inverse`` maps each row to its answer pattern; ``row_weights`` are the
+    rows' sampling weights; ``design`` their strata and PSUs. Feed the score
+    matrix of every block of patterns, in order, to :meth:`add`; then
+    :meth:`middle` gives ``G``.
+    """
+
+    def __init__(self, design: SurveyDesign, inverse, row_weights, n_patterns: int, n_free: int):
+        self.design = design
+        inverse = np.asarray(inverse, dtype=np.int64)
+        w = np.asarray(row_weights, dtype=float)
+        n_strata = design.n_strata
+        self.factor = design.n_psu / (design.n_psu - 1.0)  # n_h / (n_h - 1)
+        # T_h = sum over the stratum's rows of w_i s_i = sum_p B[h, p] s_p
+        self.by_stratum = sparse.csr_matrix(
+            (w, (design.stratum, inverse)), shape=(n_strata, n_patterns)
+        )
+        self.strata_totals = np.zeros((n_strata, n_free))
+        if design.psu is None:
+            # every row its own PSU: sum_i f_h w_i^2 s_p(i) s_p(i)' by pattern
+            self.square_weights = np.bincount(
+                inverse, weights=self.factor[design.stratum] * w * w, minlength=n_patterns
+            )
+            self.outer = np.zeros((n_free, n_free))
+        else:
+            self.by_psu = sparse.csr_matrix(
+                (w, (design.psu, inverse)), shape=(design.total_psu, n_patterns)
+            )
+            self.psu_totals = np.zeros((design.total_psu, n_free))
+
+    def add(self, start: int, stop: int, scores: np.ndarray) -> None:
+        """Add the scores of patterns ``start:stop`` (shape (stop - start, n_free))."""
+        self.strata_totals += self.by_stratum[:, start:stop] @ scores
+        if self.design.psu is None:
+            v = self.square_weights[start:stop]
+            self.outer += scores.T @ (scores * v[:, None])
+        else:
+            self.psu_totals += self.by_psu[:, start:stop] @ scores
+
+    def middle(self) -> np.ndarray:
+        """``G = sum_h f_h (sum_c z_hc z_hc' - T_h T_h' / n_h)``, ``f_h = n_h / (n_h - 1)``."""
+        design = self.design
+        if design.psu is None:
+            outer = self.outer.copy()
+        else:
+            z = self.psu_totals
+            outer = z.T @ (z * self.factor[design.psu_stratum][:, None])
+        t = self.strata_totals
+        outer -= t.T @ (t * (self.factor / design.n_psu)[:, None])
+        return 0.5 * (outer + outer.T)
