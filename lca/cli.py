@@ -184,10 +184,11 @@ def write_table(frame: pd.DataFrame, path: str, index: bool = True) -> None:
         frame.to_csv(path, index=index, sep="\t" if suffix == ".tsv" else ",")
 
 
-def profile_table(model, method: str = "hessian"):
+def profile_table(model, method: str = "hessian", **design):
     """The class sizes and profile with standard errors, flat columns for a CSV:
-    ``1``, ``1_se``, ..., ``Total``, ``Total_se``."""
-    table = model.standard_errors(method).to_frame()
+    ``1``, ``1_se``, ..., ``Total``, ``Total_se``. ``design``: the keywords of
+    ``standard_errors`` for ``method="design"``."""
+    table = model.standard_errors(method, **design).to_frame()
     table.columns = [f"{c}" if part == "estimate" else f"{c}_se" for c, part in table.columns]
     return table
 
@@ -217,11 +218,15 @@ def parse_classes(text: str) -> list[int]:
     return out
 
 
-def select_columns(df: pd.DataFrame, columns: str | None, weights: str | None, path: str):
+def select_columns(
+    df: pd.DataFrame, columns: str | None, weights: str | None, path: str, design=()
+):
+    """The indicator columns and the weights; without ``--columns`` every column
+    but the weights and the ``design`` columns (strata, clusters)."""
     if weights is not None and weights not in df.columns:
         raise CLIError(f"{path}: no weights column {weights!r}; columns are {list(df.columns)}")
     if columns is None:
-        chosen = [c for c in df.columns if c != weights]
+        chosen = [c for c in df.columns if c != weights and c not in design]
     else:
         chosen = [c.strip() for c in columns.split(",") if c.strip()]
         absent = [c for c in chosen if c not in df.columns]
@@ -359,7 +364,8 @@ def _used_columns(args, preset) -> list | None:
         names = list(preset.indicators)
     else:
         return None
-    return names + ([args.weights] if args.weights is not None else [])
+    extra = [args.weights, getattr(args, "stratum", None), getattr(args, "cluster", None)]
+    return names + [c for c in extra if c is not None]
 
 
 def cmd_compare(args) -> int:
@@ -483,7 +489,8 @@ def cmd_fit(args) -> int:
         args.columns = ",".join(preset.indicators)
     elif args.classes is None:
         raise CLIError("give the number of classes with --classes (or fit a --preset)")
-    data, w = select_columns(df, args.columns, args.weights, args.data)
+    design_columns = _design_columns(args, df)
+    data, w = select_columns(df, args.columns, args.weights, args.data, design_columns)
     classes = parse_classes(args.classes) if args.classes else [preset.n_classes]
     check_out_path(args.out)
     check_out_path(args.profile, "--profile", table=True)
@@ -538,11 +545,20 @@ def cmd_fit(args) -> int:
             print(lr.to_string(float_format=lambda v: f"{v:.4g}"))
     model.save(args.out)
     print(f"wrote {args.out}")
+    design = {}
+    if args.se_method == "design":  # the rows again, with their weights, strata and clusters
+        design = dict(
+            data=df[list(data.columns) + [c for c in design_columns if c not in data.columns]],
+            weights=w,
+            unknown=args.unknown,
+            strata=args.stratum,
+            clusters=args.cluster,
+        )
     if args.profile is not None:
-        write_table(profile_table(model, args.se_method), args.profile)
+        write_table(profile_table(model, args.se_method, **design), args.profile)
         print(f"wrote {args.profile} (class sizes and profile, {args.se_method} standard errors)")
     if args.indicator_tests:
-        tests = model.indicator_tests(args.se_method)
+        tests = model.indicator_tests(args.se_method, **design)
         print("\nindicators: Wald test that the classes answer alike, and R-squared")
         print(tests.to_string(float_format=lambda v: f"{v:.4g}"))
     if args.bootstrap_gof:
@@ -551,6 +567,22 @@ def cmd_fit(args) -> int:
         )
         print("\n" + gof.as_text())
     return 0
+
+
+def _design_columns(args, df: pd.DataFrame) -> list:
+    """The columns of ``--stratum`` and ``--cluster``, checked before any fitting."""
+    named = [c for c in (args.stratum, args.cluster) if c is not None]
+    if named and args.se_method != "design":
+        raise CLIError(
+            "--stratum and --cluster describe a complex sample, for design-based standard "
+            "errors: add --se-method design (with --profile or --indicator-tests)"
+        )
+    absent = [c for c in named if c not in df.columns]
+    if absent:
+        raise CLIError(f"{args.data}: no column(s) {absent}; columns are {list(df.columns)}")
+    if args.weights is not None and args.weights in named:
+        raise CLIError(f"--weights {args.weights!r} is also named as a stratum or cluster")
+    return named
 
 
 def _direct_effect_pairs(args, preset, columns) -> list:
@@ -1015,10 +1047,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--se-method",
-        choices=["hessian", "opg", "robust"],
+        choices=["hessian", "opg", "robust", "design"],
         default="hessian",
-        help="standard errors for --profile: observed information (default, Latent "
-        "GOLD's), outer product of scores (poLCA's) or the sandwich",
+        help="standard errors for --profile and --indicator-tests: observed information "
+        "(default, Latent GOLD's), outer product of scores (poLCA's), the sandwich, or "
+        "design-based for a complex sample (--weights as sampling weights, --stratum, "
+        "--cluster)",
+    )
+    fit.add_argument("--stratum", help="with --se-method design: the column of each row's stratum")
+    fit.add_argument(
+        "--cluster",
+        help="with --se-method design: the column of each row's primary sampling unit "
+        "(labels need only be unique within a stratum)",
     )
     fit.add_argument(
         "--indicator-tests", action="store_true",

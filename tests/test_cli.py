@@ -1033,6 +1033,44 @@ def test_fit_profile_writes_estimates_and_standard_errors(survey_csv, tmp_path, 
     assert len(rows) == len(model.profile())
 
 
+def test_fit_design_based_profile_and_indicator_tests(tmp_path, capsys):
+    """``--se-method design --stratum --cluster``: the API's standard errors and Wald
+    tests; the design columns are not taken for indicators."""
+    data = lca.datasets.load_gss82()
+    rng = np.random.default_rng(5)
+    data["region"] = rng.choice(["n", "s", "w"], len(data))
+    data["area"] = rng.integers(1, 9, len(data))  # 1..8 within each region
+    data["wt"] = rng.uniform(0.5, 1.5, len(data))
+    path = tmp_path / "complex.csv"
+    data.to_csv(path, index=False)
+    model_path, profile_path = tmp_path / "m.json", tmp_path / "profile.csv"
+    assert main(["fit", str(path), "--weights", "wt", "--classes", "2", "--starts", "4",
+                 "--out", str(model_path), "--profile", str(profile_path), "--se-method",
+                 "design", "--stratum", "region", "--cluster", "area",
+                 "--indicator-tests"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "design standard errors" in out
+    model = lca.load(model_path)
+    assert [ind.name for ind in model.indicators_] == list(data.columns[:4])
+    se = model.standard_errors("design", data=data, weights="wt", strata="region",
+                               clusters="area")  # fmt: skip
+    table = pd.read_csv(profile_path, index_col=[0, 1], keep_default_na=False, na_values=[""])
+    np.testing.assert_allclose(table.iloc[0][["1_se", "2_se"]], se.class_sizes, rtol=1e-9)
+    for (indicator, category), row in table.iloc[1:].iterrows():
+        assert row["2_se"] == pytest.approx(se.profile.loc[(indicator, category), 2], rel=1e-9)
+    tests = model.indicator_tests("design", data=data, weights="wt", strata="region",
+                                  clusters="area")  # fmt: skip
+    assert f"{tests['wald'].iloc[0]:.4g}" in out
+    # the design columns need the design method, and must exist
+    assert main(["fit", str(path), "--weights", "wt", "--classes", "2", "--out",
+                 str(tmp_path / "x.json"), "--cluster", "area"]) == 2  # fmt: skip
+    assert "add --se-method design" in capsys.readouterr().err
+    assert main(["fit", str(path), "--classes", "2", "--out", str(tmp_path / "x.json"),
+                 "--se-method", "design", "--stratum", "zone"]) == 2  # fmt: skip
+    assert "no column(s) ['zone']" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_fit_profile_path_is_checked_before_fitting(survey_csv, tmp_path, capsys):
     path, _ = survey_csv
     code = main(["fit", str(path), "--classes", "2", "--out", str(tmp_path / "m.json"),
