@@ -31,7 +31,10 @@ respondent's BCH weights are non-zero in several classes, so the means
 covary). ML: minus the inverse Hessian of the log-likelihood (the default
 for modal assignment) or the sandwich (``se_method="robust"``, the default
 for proportional assignment), the Hessian analytic (:func:`ml_hessian`).
-Weights count as frequency weights, as in :mod:`lca.three_step`; ``D`` and
+Weights count as frequency weights, as in :mod:`lca.three_step`, except
+with ``se_method="design"``: the sandwich then takes them for sampling
+weights and its middle is the between-PSU variance, within strata, of the
+weighted scores (:mod:`lca.survey_design`), for every correction. ``D`` and
 the posteriors are held fixed (step 1 as known, as in Latent GOLD's Step3
 and Mplus's BCH).
 
@@ -43,6 +46,7 @@ Latent GOLD's Step3 report.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -57,12 +61,13 @@ from .three_step import (
     assignment_shares,
     bch_shares,
     classification_errors,
+    row_middle,
     step1_jacobian,
     warn_rarely_assigned,
 )
 
 CORRECTIONS = ("bch", "ml", "none")
-SE_METHODS = ("hessian", "robust")
+SE_METHODS = ("hessian", "robust", "design")
 MISSING = ("error", "omit")
 #: Two-sided 95% normal quantile of the confidence limits.
 Z95 = float(stats.norm.ppf(0.975))
@@ -167,12 +172,13 @@ class DistalMeans:
 # -- estimators on plain arrays ----------------------------------------------------------------
 
 
-def weighted_moments(share: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple:
+def weighted_moments(share: np.ndarray, y: np.ndarray, w: np.ndarray, middle=None) -> tuple:
     """Means, variances, sandwich covariance and bases of ``y`` in each class.
 
     ``share`` (n, K) are the rows' class weights (BCH weights, assignment
     shares), ``w`` the case weights. The means solve
-    ``sum_i w_i share_is (y_i - mu_s) = 0``.
+    ``sum_i w_i share_is (y_i - mu_s) = 0``. ``middle(x, w)``: the sandwich's
+    middle from the rows' scores (default ``x' W x``, frequency weights).
     """
     wa = w[:, None] * share
     base = wa.sum(axis=0)
@@ -180,7 +186,8 @@ def weighted_moments(share: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple:
     resid = y[:, None] - mean
     var = np.sum(wa * resid**2, axis=0) / base
     psi = share * resid
-    cov = (psi.T @ (w[:, None] * psi)) / np.outer(base, base)
+    outer = psi.T @ (w[:, None] * psi) if middle is None else middle(psi, w)
+    cov = outer / np.outer(base, base)
     return mean, var, cov, base
 
 
@@ -460,9 +467,10 @@ def ml_hessian(theta, share, log_d, y, w, used) -> np.ndarray:
     return np.diag(np.diag(hess)) + upper + upper.T
 
 
-def ml_covariance(theta, share, log_d, y, w, used, se_method: str) -> tuple:
+def ml_covariance(theta, share, log_d, y, w, used, se_method: str, middle=None) -> tuple:
     """``(cov, inv)``: the covariance of ``theta`` (minus the inverse Hessian, or the
-    sandwich) and minus the inverse Hessian."""
+    sandwich, its middle ``middle(x, w)`` as for :func:`weighted_moments`) and
+    minus the inverse Hessian."""
     hess = ml_hessian(theta, share, log_d, y, w, used)
     try:
         np.linalg.cholesky(-hess)
@@ -477,7 +485,8 @@ def ml_covariance(theta, share, log_d, y, w, used, se_method: str) -> tuple:
     if se_method == "hessian":
         return inv, inv
     g = _ml_scores(theta, share, log_d, y, used)
-    return inv @ (g.T @ (w[:, None] * g)) @ inv, inv
+    outer = g.T @ (w[:, None] * g) if middle is None else middle(g, w)
+    return inv @ outer @ inv, inv
 
 
 # -- tests ------------------------------------------------------------------------------------
@@ -576,7 +585,8 @@ def check_options(
     if se_method == "hessian" and correction != "ml":
         raise ValueError(
             f"BCH and uncorrected {what} are not maximum likelihood estimates; their "
-            "standard errors are the sandwich's: se_method='robust' (the default)"
+            "standard errors are the sandwich's: se_method='robust' (the default), or "
+            "'design' for a complex sample"
         )
     if len(classes) < 2:
         raise ValueError(f"{what} of distal outcomes need a model of 2 or more classes")
@@ -611,6 +621,7 @@ def distal_means(
     se_method: str | None = None,
     missing: str = "error",
     step1=None,
+    survey=None,
 ) -> DistalMeans:
     """Class means of numeric distal outcomes, corrected for classification error.
 
@@ -626,10 +637,11 @@ def distal_means(
         Labels of the K classes.
     correction : {"bch", "ml", "none"}, default="bch"
     assignment : {"modal", "proportional"}, default="modal"
-    se_method : {"hessian", "robust"}, optional
+    se_method : {"hessian", "robust", "design"}, optional
         For ML only: default ``"hessian"`` with modal assignment,
         ``"robust"`` with proportional. BCH and uncorrected means have the
-        sandwich (``"robust"``) only.
+        sandwich (``"robust"``) only. ``"design"``: the design-based
+        sandwich, with ``survey``.
     missing : {"error", "omit"}, default="error"
         A missing outcome is refused, or its row left out of that outcome's
         means (the classification errors and BCH weights stay those of all
@@ -642,6 +654,9 @@ def distal_means(
         parameters (modal assignments held fixed): for BCH and uncorrected
         means differenced directly, for ML through the score,
         ``J = (-H)^-1 d score / d theta1``.
+    survey : lca.survey_design.SurveyDesign, optional
+        With ``se_method="design"``: the design of the rows (default: every
+        row its own PSU, one stratum).
 
     Returns
     -------
@@ -652,11 +667,13 @@ def distal_means(
     values = {name: _outcome_values(outcomes[name], missing) for name in outcomes.columns}
 
     share, d, bch = step2(post, weights, correction, assignment, classes)
+    rows_middle = row_middle(se_method, survey, len(weights))
 
     k = len(classes)
     frames, wald, pairs, covariance, n_obs, n_missing = [], [], [], {}, {}, {}
     for name, y in values.items():
         keep = ~np.isnan(y)
+        middle = partial(rows_middle, keep=keep)
         yk, wk = y[keep], weights[keep]
         if not wk.sum() > 0:
             raise DataError(
@@ -683,7 +700,7 @@ def distal_means(
             theta, log_d, used = ml_normal(post[keep], share[keep], d, z, wk)
             form = _compact(share[keep])
             _, resp, _, mean, sd = _ml_pieces(theta, form, log_d, z, used)
-            cov_theta, inv = ml_covariance(theta, form, log_d, z, wk, used, se_method)
+            cov_theta, inv = ml_covariance(theta, form, log_d, z, wk, used, se_method, middle)
             mu = slice(k - 1, 2 * k - 1)
             cov = cov_theta[mu, mu] * scale**2
             mean, var, base = centre + scale * mean, (scale * sd) ** 2, wk @ resp
@@ -701,7 +718,7 @@ def distal_means(
                 cov = cov + moved @ step1[1] @ moved.T
         else:
             rows = (bch if bch is not None else share)[keep]
-            mean, var, cov, base = weighted_moments(rows, yk, wk)
+            mean, var, cov, base = weighted_moments(rows, yk, wk, middle)
             if np.any(~(base > 0)):
                 s = int(np.flatnonzero(~(base > 0))[0])
                 raise DataError(

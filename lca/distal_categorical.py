@@ -21,7 +21,8 @@ same in every class.
   standard error); minus the inverse of the analytic Hessian of the table's
   log-likelihood (default with modal assignment) or the sandwich with one
   score per respondent (``se_method="robust"``, the default with
-  proportional assignment), carried to ``q`` by the delta method.
+  proportional assignment; ``"design"`` for a complex sample, as in
+  :mod:`lca.distal`), carried to ``q`` by the delta method.
 - ``"bch"`` (Bolck, Croon & Hagenaars 2004; Bakk, Tekle & Vermunt 2013):
   ``q[c, s] = sum_i w_i a*_is [c_i = c] / sum_i w_i a*_is`` with the BCH
   weights ``a*_i = a_i D^-1``; unbiased, and can fall below 0 for a rare
@@ -45,6 +46,7 @@ step 1's estimation error as in :mod:`lca.distal`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -59,6 +61,7 @@ from .three_step import (
     _scalar,
     classification_errors,
     ml_distal_shares,
+    row_middle,
 )
 
 CORRECTIONS = ("ml", "bch", "none")
@@ -163,12 +166,13 @@ class DistalProportions:
 # -- estimators on plain arrays ----------------------------------------------------------------
 
 
-def share_proportions(share: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple:
+def share_proportions(share: np.ndarray, y: np.ndarray, w: np.ndarray, middle=None) -> tuple:
     """Proportions, joint sandwich covariance and bases of BCH or assigned shares.
 
     ``share`` (n, K) the rows' class weights, ``y`` (n, C) the outcome as 0/1
     columns, ``w`` the case weights. Returns ``q`` (C, K), its covariance
-    over ``q.ravel()`` (category-major) and the bases (K,).
+    over ``q.ravel()`` (category-major) and the bases (K,). ``middle(x, w)``:
+    the sandwich's middle from the rows' scores (default ``x' W x``).
     """
     wa = w[:, None] * share
     base = wa.sum(axis=0)
@@ -176,7 +180,7 @@ def share_proportions(share: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple:
     # psi_i[c, s] = a_is (y_ic - q_cs) / base_s
     psi = (share[:, None, :] * (y[:, :, None] - q[None])) / base
     psi = psi.reshape(len(w), -1)
-    cov = psi.T @ (w[:, None] * psi)
+    cov = psi.T @ (w[:, None] * psi) if middle is None else middle(psi, w)
     return q, cov, base
 
 
@@ -332,7 +336,7 @@ def newton_polish(p, q, d, table, max_steps: int = 20) -> tuple:
     return p, q
 
 
-def ml_proportions(post, share, d, y, w, assignment, se_method) -> tuple:
+def ml_proportions(post, share, d, y, w, assignment, se_method, middle=None) -> tuple:
     """ML estimates ``q`` (C, K), the covariance of ``q.ravel()``, the bases, and
     ``(inv, jac, p, free)`` for the step-1 term (``inv`` the free logits' inverse
     information, ``jac`` ``dq / d`` free logits); ``None`` for these where the
@@ -351,11 +355,12 @@ def ml_proportions(post, share, d, y, w, assignment, se_method) -> tuple:
         inv = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         return q, nan, base, None
-    if se_method == "robust":
+    if se_method in ("robust", "design"):
         _, score, _ = cell_pieces(p, q, d)
         code = np.argmax(y, axis=1)
         rows = np.einsum("it,itp->ip", share, score[:, code][:, :, free].transpose(1, 0, 2))
-        cov_x = inv @ (rows.T @ (w[:, None] * rows)) @ inv
+        outer = rows.T @ (w[:, None] * rows) if middle is None else middle(rows, w)
+        cov_x = inv @ outer @ inv
     else:
         cov_x = inv
     jac = proportion_jacobian(q)[:, free]
@@ -440,6 +445,7 @@ def distal_proportions(
     se_method: str | None = None,
     missing: str = "error",
     step1=None,
+    survey=None,
 ) -> DistalProportions:
     """Class proportions of categorical distal outcomes, corrected for classification error.
 
@@ -456,16 +462,19 @@ def distal_proportions(
         Labels of the K classes.
     correction : {"ml", "bch", "none"}, default="ml"
     assignment : {"modal", "proportional"}, default="modal"
-    se_method : {"hessian", "robust"}, optional
+    se_method : {"hessian", "robust", "design"}, optional
         For ML only: default ``"hessian"`` with modal assignment,
         ``"robust"`` with proportional. BCH and uncorrected proportions have
-        the sandwich only.
+        the sandwich only. ``"design"``: the design-based sandwich, with
+        ``survey`` (as for :func:`lca.distal.distal_means`).
     missing : {"error", "omit"}, default="error"
     step1 : (callable, ndarray), optional
         ``(post_at, cov1)`` as for :func:`lca.distal.distal_means`: adds step
         1's estimation error ``J cov1 J'`` (BCH and uncorrected proportions
         differenced directly; ML through the score, ``J = dq/dtheta (-H)^-1
         d score / d theta1``).
+    survey : lca.survey_design.SurveyDesign, optional
+        With ``se_method="design"``: the design of the rows.
 
     Returns
     -------
@@ -476,11 +485,13 @@ def distal_proportions(
     coded = {name: _outcome_codes(outcomes[name], missing) for name in outcomes.columns}
 
     share, d, bch = step2(post, weights, correction, assignment, classes)
+    rows_middle = row_middle(se_method, survey, len(weights))
 
     k = len(classes)
     frames, wald, covariance, n_obs, n_missing = [], [], {}, {}, {}
     for name, (categories, codes) in coded.items():
         keep = codes >= 0
+        middle = partial(rows_middle, keep=keep)
         wk = weights[keep]
         counts = np.bincount(codes[keep], weights=wk, minlength=len(categories))
         seen = np.flatnonzero(counts > 0)
@@ -493,7 +504,7 @@ def distal_proportions(
         y = (codes[keep][:, None] == seen[None, :]).astype(float)
         if correction == "ml":
             q, cov, base, parts = ml_proportions(
-                post[keep], share[keep], d, y, wk, assignment, se_method
+                post[keep], share[keep], d, y, wk, assignment, se_method, middle
             )
             fixed = q <= BOUNDARY
             if parts is None:
@@ -526,7 +537,7 @@ def distal_proportions(
                 cov = cov + moved @ step1[1] @ moved.T
         else:
             rows = (bch if bch is not None else share)[keep]
-            q, cov, base = share_proportions(rows, y, wk)
+            q, cov, base = share_proportions(rows, y, wk, middle)
             parts = None
             if np.any(~(base > 0)):
                 s = int(np.flatnonzero(~(base > 0))[0])

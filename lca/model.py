@@ -1646,6 +1646,8 @@ class LatentClassModel:
         se_method: str | None = None,
         unknown: str = "error",
         step1_uncertainty: bool = False,
+        strata=None,
+        clusters=None,
     ):
         """Regress class membership on covariates, corrected for classification error.
 
@@ -1671,8 +1673,8 @@ class LatentClassModel:
             Case weights (a column of ``data`` by name, or one value per row);
             rows of zero weight are left out. The model does not keep its own.
             They count as frequency weights, in the robust standard errors
-            too (a respondent of weight 2 counts as two); a design-based
-            variance for sampling weights is not computed.
+            too (a respondent of weight 2 counts as two); with
+            ``se_method="design"`` as sampling weights.
         correction : {"ml", "bch", "none"}, default="ml"
             ``"ml"``: maximum likelihood with the classification errors fixed
             (Vermunt 2010; Latent GOLD's Step3). ``"bch"``: the regression of
@@ -1684,9 +1686,11 @@ class LatentClassModel:
             over the classes by its posteriors.
         reference : int, default=1
             The class the others are compared with (coefficients 0).
-        se_method : {"hessian", "robust"}, optional
+        se_method : {"hessian", "robust", "design"}, optional
             Default ``"hessian"``, but ``"robust"`` (the sandwich) for BCH
-            and for proportional assignment.
+            and for proportional assignment. ``"design"``: design-based
+            standard errors of a complex sample, with ``strata`` and
+            ``clusters`` (as for :meth:`standard_errors`).
         unknown : {"error", "missing"}, default="error"
             With ``data``: what to do with an answer that is not a category
             of the model.
@@ -1701,7 +1705,12 @@ class LatentClassModel:
             distributed EM) from ``data`` and ``weights``, which must then be
             those data (a warning says when the weights do not sum to its
             ``n_obs_``). It costs two step-3 gradients per free parameter of
-            this model.
+            this model. With ``se_method="design"``, ``cov1`` is the
+            design-based one, from ``data`` (which it then needs).
+        strata, clusters : str or array-like, optional
+            With ``se_method="design"``: each row's stratum and primary
+            sampling unit, as column names of ``data`` or one value per row
+            (of ``data``, or of the fitted rows without it).
 
         Returns
         -------
@@ -1728,7 +1737,10 @@ class LatentClassModel:
             data, weights, unknown, "covariate effects", "covariate_effects(covariates, data=df)"
         )
         covariates = _aligned_rows(covariates, index, "covariates")
-        step1 = self._step1_from(step1_uncertainty, data, row_weights, unknown, rows)
+        survey = self._step3_design(se_method, strata, clusters, data, index)
+        step1 = self._step1_from(
+            step1_uncertainty, data, row_weights, unknown, rows, survey, (strata, clusters)
+        )
         return three_step.covariate_effects(
             post,
             covariates,
@@ -1739,7 +1751,31 @@ class LatentClassModel:
             reference=reference,
             se_method=se_method,
             step1=step1,
+            survey=survey,
         )
+
+    @staticmethod
+    def _step3_design(se_method, strata, clusters, data, index):
+        """The ``survey_design.SurveyDesign`` of step 3's rows for ``se_method="design"``
+        (None otherwise, when strata and clusters are refused)."""
+        from .survey_design import survey_design
+
+        if se_method != "design":
+            if strata is not None or clusters is not None:
+                raise ValueError(
+                    "strata= and clusters= describe a complex sample, for design-based "
+                    f"standard errors: use se_method='design' (not {se_method!r})"
+                )
+            return None
+        if data is None:
+            named = [v for v in (strata, clusters) if isinstance(v, str)]
+            if named:
+                raise ValueError(
+                    f"strata or clusters given by column name ({named[0]!r}) need data=; "
+                    "or pass one value per fitted row"
+                )
+            data = pd.DataFrame(index=index)
+        return survey_design(data, strata, clusters)
 
     @staticmethod
     def _named_columns(values, data, what: str):
@@ -1800,6 +1836,8 @@ class LatentClassModel:
         missing: str = "error",
         unknown: str = "error",
         step1_uncertainty: bool = False,
+        strata=None,
+        clusters=None,
     ):
         """Mean of numeric outside variables in each class, corrected for classification error.
 
@@ -1820,7 +1858,8 @@ class LatentClassModel:
             only the fitted ones). By default, the rows the model was fitted to.
         weights : str, array-like or pandas.Series, optional
             Case weights (a column of ``data`` by name, or one value per row),
-            counted as frequency weights, in the standard errors too.
+            counted as frequency weights, in the standard errors too (as
+            sampling weights with ``se_method="design"``).
         correction : {"bch", "ml", "none"}, default="bch"
             ``"bch"``: means weighted by the inverse of the classification
             errors (Bakk, Tekle & Vermunt 2013), unbiased whatever the
@@ -1834,10 +1873,12 @@ class LatentClassModel:
         assignment : {"modal", "proportional"}, default="modal"
             Assign each respondent to its most probable class, or spread it
             over the classes by its posteriors.
-        se_method : {"hessian", "robust"}, optional
+        se_method : {"hessian", "robust", "design"}, optional
             ML only: the inverse Hessian (default for modal assignment) or the
             sandwich (default for proportional). BCH and uncorrected means
-            have the sandwich.
+            have the sandwich. ``"design"`` (any correction): design-based
+            standard errors of a complex sample, with ``strata`` and
+            ``clusters`` (as for :meth:`covariate_effects`).
         missing : {"error", "omit"}, default="error"
             A missing outcome value is refused, or its row left out of that
             outcome's means (counted in ``n_missing``; the classification
@@ -1850,6 +1891,9 @@ class LatentClassModel:
             :meth:`covariate_effects` does (``cov3 + J cov1 J'``, modal
             assignments held fixed; ``data`` must then be the data the model
             was fitted to, if it keeps none).
+        strata, clusters : str or array-like, optional
+            With ``se_method="design"``: each row's stratum and primary
+            sampling unit, as for :meth:`covariate_effects`.
 
         Returns
         -------
@@ -1866,9 +1910,10 @@ class LatentClassModel:
         """
         from . import distal
 
-        post, outcomes, row_weights, step1 = self._distal_inputs(
-            outcomes, data, weights, unknown, step1_uncertainty, "distal means"
-        )
+        post, outcomes, row_weights, step1, survey = self._distal_inputs(
+            outcomes, data, weights, unknown, step1_uncertainty, "distal means",
+            (se_method, strata, clusters),
+        )  # fmt: skip
         return distal.distal_means(
             post,
             outcomes,
@@ -1879,6 +1924,7 @@ class LatentClassModel:
             se_method=se_method,
             missing=missing,
             step1=step1,
+            survey=survey,
         )
 
     def distal_proportions(
@@ -1893,6 +1939,8 @@ class LatentClassModel:
         missing: str = "error",
         unknown: str = "error",
         step1_uncertainty: bool = False,
+        strata=None,
+        clusters=None,
     ):
         """Distribution of categorical outside variables in each class, with inference.
 
@@ -1916,7 +1964,8 @@ class LatentClassModel:
             the model was fitted to.
         weights : str, array-like or pandas.Series, optional
             Case weights (a column of ``data`` by name, or one value per row),
-            counted as frequency weights, in the standard errors too.
+            counted as frequency weights, in the standard errors too (as
+            sampling weights with ``se_method="design"``).
         correction : {"ml", "bch", "none"}, default="ml"
             ``"ml"``: maximum likelihood with the classification errors fixed
             (Vermunt 2010; Latent GOLD's Step3), the method Bakk & Vermunt
@@ -1926,10 +1975,12 @@ class LatentClassModel:
             distribution within the assigned classes, which understates how
             the classes differ.
         assignment : {"modal", "proportional"}, default="modal"
-        se_method : {"hessian", "robust"}, optional
+        se_method : {"hessian", "robust", "design"}, optional
             ML only: the inverse Hessian (default for modal assignment) or the
             sandwich (default for proportional). BCH and uncorrected
-            proportions have the sandwich.
+            proportions have the sandwich. ``"design"`` (any correction):
+            design-based standard errors of a complex sample, with
+            ``strata`` and ``clusters`` (as for :meth:`covariate_effects`).
         missing : {"error", "omit"}, default="error"
             A missing outcome value is refused, or its row left out of that
             outcome's proportions (counted in ``n_missing``; the
@@ -1941,6 +1992,9 @@ class LatentClassModel:
         step1_uncertainty : bool, default=False
             Add this model's estimation error to the standard errors, as
             :meth:`distal_means` does.
+        strata, clusters : str or array-like, optional
+            With ``se_method="design"``: each row's stratum and primary
+            sampling unit, as for :meth:`covariate_effects`.
 
         Returns
         -------
@@ -1965,9 +2019,10 @@ class LatentClassModel:
         """
         from . import distal_categorical
 
-        post, outcomes, row_weights, step1 = self._distal_inputs(
-            outcomes, data, weights, unknown, step1_uncertainty, "distal proportions"
-        )
+        post, outcomes, row_weights, step1, survey = self._distal_inputs(
+            outcomes, data, weights, unknown, step1_uncertainty, "distal proportions",
+            (se_method, strata, clusters),
+        )  # fmt: skip
         return distal_categorical.distal_proportions(
             post,
             outcomes,
@@ -1978,12 +2033,16 @@ class LatentClassModel:
             se_method=se_method,
             missing=missing,
             step1=step1,
+            survey=survey,
         )
 
-    def _distal_inputs(self, outcomes, data, weights, unknown, step1_uncertainty, what):
-        """Posteriors, outcomes (a DataFrame aligned with them), weights and the step-1
-        term of a distal step 3 (``what``, "distal means" or "distal proportions", names
-        it and its method in messages)."""
+    def _distal_inputs(
+        self, outcomes, data, weights, unknown, step1_uncertainty, what, design=(None,) * 3
+    ):
+        """Posteriors, outcomes (a DataFrame aligned with them), weights, the step-1
+        term and the survey design of a distal step 3 (``what``, "distal means" or
+        "distal proportions", names it and its method in messages; ``design`` is
+        ``(se_method, strata, clusters)``)."""
         call = what.replace(" ", "_") + "(outcomes, data=df)"
         self._check_fitted()
         outcomes = self._named_columns(outcomes, data, "outcomes")
@@ -1995,24 +2054,51 @@ class LatentClassModel:
             )
         read, index, post, row_weights, rows = self._step3_rows(data, weights, unknown, what, call)
         outcomes = _aligned_rows(outcomes, index, "outcomes")
-        step1 = self._step1_from(step1_uncertainty, read, row_weights, unknown, rows)
-        return post, outcomes, row_weights, step1
+        se_method, strata, clusters = design
+        survey = self._step3_design(se_method, strata, clusters, read, index)
+        step1 = self._step1_from(
+            step1_uncertainty, read, row_weights, unknown, rows, survey, (strata, clusters)
+        )
+        return post, outcomes, row_weights, step1, survey
 
-    def _step1_from(self, wanted: bool, data, weights, unknown: str, rows):
+    def _step1_from(
+        self, wanted: bool, data, weights, unknown: str, rows, survey=None, design=(None, None)
+    ):
         """``step1`` of step 3 (None unless ``wanted``): step 1 is the fit's own data, or,
-        for a model that keeps none, ``data`` as ``_step3_rows`` read it."""
+        for a model that keeps none, ``data`` as ``_step3_rows`` read it. With a
+        ``survey`` (se_method="design"), its design-based covariance from ``data``
+        and ``design``, the ``(strata, clusters)`` given."""
         if not wanted:
             return None
+        if survey is not None:
+            if data is None:
+                raise ValueError(
+                    "step1_uncertainty with se_method='design' takes step 1's design-based "
+                    "covariance from the rows: give data= (the data the model was fitted to, "
+                    "with their weights, strata and clusters)"
+                )
+            return self._step1(*rows, data, weights, unknown, "design", *design)
         own = data is None or getattr(self, "_patterns", None) is not None
         source = (None, None, "error") if own else (data, weights, unknown)
         return self._step1(*rows, *source)
 
-    def _step1(self, row_patterns, inverse, data=None, weights=None, unknown="error"):
+    def _step1(
+        self,
+        row_patterns,
+        inverse,
+        data=None,
+        weights=None,
+        unknown="error",
+        method="hessian",
+        strata=None,
+        clusters=None,
+    ):
         """``(post_at, cov1)`` of ``three_step.covariate_effects``'s ``step1``.
 
         ``cov1`` from the fitted patterns, or, for a model that keeps none,
         from ``data`` and ``weights`` (taken as the data it was fitted to, as
-        by :meth:`standard_errors`).
+        by :meth:`standard_errors`); by ``method``, with the ``strata`` and
+        ``clusters`` of ``method="design"``.
         """
         from . import standard_errors as se
 
@@ -2022,8 +2108,8 @@ class LatentClassModel:
                 "was built from parameters (published estimates, whose error these data do not "
                 "tell); fit the model to the data first, or leave step1_uncertainty=False"
             )
-        args, unit, _ = self._se_inputs(data, weights, unknown)
-        lay, cov1, _ = se.parameter_covariance(*args, method="hessian", unit=unit)
+        args, unit, design_rows = self._se_inputs(data, weights, unknown, method, strata, clusters)
+        lay, cov1, _ = se.parameter_covariance(*args, method=method, unit=unit, rows=design_rows)
         offsets = self._offsets
 
         def post_at(delta):

@@ -230,3 +230,29 @@ class ScoreTotals:
         t = self.strata_totals
         outer -= t.T @ (t * (self.factor / design.n_psu)[:, None])
         return 0.5 * (outer + outer.T)
+
+
+class RowMiddle:
+    """The middle of a sandwich from each row's score ``x_i`` (not weighted).
+
+    Without a design, ``sum_i w_i x_i x_i'`` (frequency weights); with one, the
+    design-based ``G`` of :class:`ScoreTotals`, every row its own pattern.
+    ``design`` is that of all the rows a step was given; :meth:`__call__`
+    takes the scores of those ``keep`` selects (the others add nothing, but
+    their PSUs count).
+    """
+
+    def __init__(self, design: SurveyDesign | None = None):
+        self.design = design
+
+    def __call__(self, x: np.ndarray, w: np.ndarray, keep=None) -> np.ndarray:
+        x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+        if self.design is None:
+            return x.T @ (w[:, None] * x)
+        design = self.design if keep is None else self.design.subset(np.asarray(keep, bool))
+        n = design.stratum.size
+        if n != x.shape[0]:
+            raise ValueError(f"{x.shape[0]} scores for {n} rows of the design")
+        totals = ScoreTotals(design, np.arange(n), w, n, x.shape[1])
+        totals.add(0, n, x)
+        return totals.middle()

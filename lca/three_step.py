@@ -63,8 +63,10 @@ of its spread for ML and BCH, 0.92 for the uncorrected regression of
 proportional assignments, where adding the cross term gives 0.98 but 1.12-1.21
 for ML and BCH).
 Weights count as frequency weights, in the sandwich too (sum_i w_i g_i g_i'):
-a respondent of weight 2 counts as two. For sampling weights a design-based
-variance would use w_i^2 and the survey design, which this does not compute.
+a respondent of weight 2 counts as two. ``"design"`` takes them for sampling
+weights: the sandwich's middle is then the between-PSU variance, within
+strata, of the weighted scores (:mod:`lca.survey_design`), and with ``step1``
+``cov1`` is the step-1 model's design-based covariance.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ from .exceptions import ConvergenceWarning, DataWarning, warn
 
 CORRECTIONS = ("ml", "bch", "none")
 ASSIGNMENTS = ("modal", "proportional")
-SE_METHODS = ("hessian", "robust")
+SE_METHODS = ("hessian", "robust", "design")
 INTERCEPT = "Intercept"
 #: A categorical covariate with more categories than this is warned of: one
 #: coefficient per category and class, most of them resting on few respondents.
@@ -92,6 +94,21 @@ _SINGULAR = (
     "The cause is a covariate value that nobody in some class has (its coefficient runs "
     "off to infinity) or nearly collinear covariates; merge rare categories or drop a covariate"
 )
+
+
+def row_middle(se_method: str, survey, n_rows: int):
+    """The sandwich's middle for ``se_method`` (``survey_design.RowMiddle``):
+    frequency weights, or the design ``survey`` of the ``n_rows`` rows (every row
+    its own PSU when None)."""
+    from .survey_design import RowMiddle, survey_design
+
+    if se_method != "design":
+        return RowMiddle(None)
+    if survey is None:
+        survey = survey_design(pd.DataFrame(index=pd.RangeIndex(n_rows)))
+    if survey.stratum.size != n_rows:
+        raise ValueError(f"the design has {survey.stratum.size} rows, the data {n_rows}")
+    return RowMiddle(survey)
 
 
 def _logsumexp(a: np.ndarray) -> np.ndarray:
@@ -1037,6 +1054,7 @@ def covariate_effects(
     max_iter: int = 500,
     gtol: float = 1e-10,
     step1=None,
+    survey=None,
 ) -> CovariateEffects:
     """Step 2 and step 3 from the posteriors of step 1.
 
@@ -1046,8 +1064,10 @@ def covariate_effects(
     rows' posteriors at step-1 parameters moved by ``delta`` from the
     estimates (``post_at(delta)``, all n rows; ``post_at(0)`` is ``post``)
     and the covariance of those parameters, whose uncertainty is then added
-    to the covariance of the coefficients (:func:`step1_jacobian`). See the
-    module docstring for the methods.
+    to the covariance of the coefficients (:func:`step1_jacobian`).
+    ``survey``: with ``se_method="design"``, the ``survey_design.SurveyDesign``
+    of the rows (default: every row its own PSU, one stratum). See the module
+    docstring for the methods.
     """
     if correction not in CORRECTIONS:
         raise ValueError(f"correction must be one of {CORRECTIONS}, not {correction!r}")
@@ -1129,9 +1149,14 @@ def covariate_effects(
         raise _no_maximum(correction)
     separated = _separated(theta, zs, share, log_d, weights, bch, free)
     back = np.kron(np.eye(len(free)), transform)  # theta = back @ gamma
-    g = _scores(theta, zs, share, log_d, weights, bch, free) if se_method == "robust" else None
+    sandwich = se_method in ("robust", "design")
+    g = _scores(theta, zs, share, log_d, weights, bch, free) if sandwich else None
     inv, flat = _inverse(info, separated)
-    cov = inv if g is None else inv @ (g.T @ (weights[:, None] * g)) @ inv
+    if g is None:
+        cov = inv
+    else:
+        middle = row_middle(se_method, survey, keep.size)
+        cov = inv @ middle(g, weights, keep) @ inv
     if step1 is not None:
         post_at, cov1 = step1
         inputs = (assigned, correction, assignment, weights, used if correction == "ml" else None)

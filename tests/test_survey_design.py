@@ -240,3 +240,171 @@ def test_bad_designs_are_refused_with_the_fix(complex_sample):
     with pytest.raises(lca.DataError, match="stratum 'west' has a single cluster"):
         model.standard_errors("design", data=one_psu, weights="w", strata="stratum",
                               clusters="psu")  # fmt: skip
+
+
+# -- the three-step methods --------------------------------------------------------------
+
+
+def test_bch_distal_means_match_the_textbook_formula(complex_sample):
+    """BCH class means with strata, clusters, weights (some 0) and missing outcomes: the
+    influence of each row, a*_is (y_i - mu_s) / base_s, by hand, through the loops."""
+    model, df, items = complex_sample
+    rng = np.random.default_rng(13)
+    y = rng.normal(size=len(df)) + df["q1"].astype(float).to_numpy()
+    y[rng.random(len(df)) < 0.1] = np.nan
+    data = df.assign(y=y)
+    got = model.distal_means("y", data=data, weights="w", correction="bch", missing="omit",
+                             se_method="design", strata="stratum", clusters="psu")  # fmt: skip
+    w = df["w"].to_numpy()
+    post = model.predict_proba(df[items]).to_numpy()
+    assigned = np.eye(2)[post.argmax(axis=1)]
+    d = (post * w[:, None]).T @ assigned / (post * w[:, None]).sum(axis=0)[:, None]
+    bch = assigned @ np.linalg.inv(d)
+    keep = ~np.isnan(y)
+    wa = np.where(keep, w, 0.0)[:, None] * bch
+    base = wa.sum(axis=0)
+    mean = np.nan_to_num(y) @ wa / base
+    influence = np.where(keep[:, None], bch * (np.nan_to_num(y)[:, None] - mean) / base, 0.0)
+    strata = codes_of(df["stratum"])
+    psu = codes_of(df["stratum"] + "/" + df["psu"].astype(str))
+    cov = naive.design_middle(influence, w, strata, psu)
+    np.testing.assert_allclose(got.means["mean"].to_numpy(), mean, rtol=1e-10)
+    np.testing.assert_allclose(got.means["se"].to_numpy(), np.sqrt(np.diag(cov)), rtol=1e-10)
+    assert got.se_method == "design"
+
+
+@pytest.fixture(scope="module")
+def unit_weight_model():
+    df = lca.datasets.load_election().iloc[:, :6].dropna()
+    model = lca.LatentClassModel(2, bayes_constant=0, n_starts=4, random_state=0).fit(df)
+    rng = np.random.default_rng(3)
+    first = model.predict(df).to_numpy() == 1
+    df = df.assign(
+        x=rng.normal(size=len(df)) + first,
+        y=rng.normal(size=len(df)) + first,
+        c=np.where(rng.random(len(df)) < np.where(first, 0.7, 0.4), "yes", "no"),
+    )
+    return model, df
+
+
+@pytest.mark.parametrize(
+    "method, kwargs",
+    [
+        ("covariate_effects", {"correction": "ml"}),
+        ("covariate_effects", {"correction": "bch"}),
+        ("distal_means", {"correction": "bch"}),
+        ("distal_means", {"correction": "ml"}),
+        ("distal_proportions", {"correction": "ml"}),
+        ("distal_proportions", {"correction": "none"}),
+    ],
+)
+def test_three_step_with_one_respondent_per_psu_is_the_robust_sandwich(
+    unit_weight_model, method, kwargs
+):
+    """Unit weights, one stratum, every respondent a PSU: n / (n - 1) times the robust
+    variance (the estimating equations sum to 0 at the estimates)."""
+    model, df = unit_weight_model
+    outcome = {"covariate_effects": "x", "distal_means": "y", "distal_proportions": "c"}[method]
+    call = getattr(model, method)
+    robust = call(outcome, data=df, se_method="robust", **kwargs)
+    design = call(outcome, data=df, se_method="design", **kwargs)
+    each = call(outcome, data=df, se_method="design", clusters=np.arange(len(df)), **kwargs)
+    table = {"covariate_effects": "coefficients", "distal_means": "means",
+             "distal_proportions": "proportions"}[method]  # fmt: skip
+    a, b, c = (getattr(r, table)["se"].to_numpy() for r in (robust, design, each))
+    n = len(df)
+    np.testing.assert_allclose(b, np.sqrt(n / (n - 1)) * a, rtol=1e-6)
+    np.testing.assert_allclose(c, b, rtol=1e-10)
+    assert design.se_method == "design"
+
+
+def _clustered_covariate_sample(rng, n_clusters=80, size=12):
+    """Clusters share a covariate level and a random effect on class membership, and a
+    random effect on a distal outcome."""
+    n = n_clusters * size
+    x = np.repeat(rng.normal(size=n_clusters), size) + 0.5 * rng.normal(size=n)
+    u = np.repeat(rng.normal(size=n_clusters), size)
+    first = rng.random(n) < 1 / (1 + np.exp(-(0.8 * x + u)))
+    df = _two_classes(rng, first)
+    df["x"] = x
+    df["y"] = 1.0 * first + np.repeat(rng.normal(size=n_clusters), size) + rng.normal(size=n)
+    df["psu"] = np.repeat(np.arange(n_clusters), size)
+    return df
+
+
+def test_three_step_design_standard_errors_match_the_spread_of_estimates():
+    """200 samples of 80 clusters: the design-based standard errors of a covariate's
+    slope (ML) and of a class's distal mean (BCH) are the spread of the estimates; the
+    robust ones, for independent respondents, are well below it."""
+    slope, mean = {"est": [], "robust": [], "design": []}, {"est": [], "robust": [], "design": []}
+    for r in range(200):
+        df = _clustered_covariate_sample(np.random.default_rng(2000 + r))
+        model = lca.LatentClassModel(2, n_starts=3, random_state=0).fit(df[ITEMS])
+        k = int(np.argmax(model.profile().loc[("q0", 1)].to_numpy()[:2]))
+        for name in ("robust", "design"):
+            kw = {"clusters": "psu"} if name == "design" else {}
+            ce = model.covariate_effects("x", data=df, reference=2 - k, se_method=name, **kw)
+            row = ce.coefficients.xs("x", level="term").iloc[0]
+            dm = model.distal_means("y", data=df, se_method=name, **kw).means.iloc[k]
+            slope[name].append(row["se"]), mean[name].append(dm["se"])
+        slope["est"].append(row["coef"]), mean["est"].append(dm["mean"])
+    for result, robust_below in ((slope, 0.8), (mean, 0.7)):
+        spread = np.std(result["est"], ddof=1)
+        assert 0.85 < np.mean(result["design"]) / spread < 1.15
+        assert np.mean(result["robust"]) / spread < robust_below
+
+
+def test_three_step_design_refusals(unit_weight_model):
+    model, df = unit_weight_model
+    with pytest.raises(ValueError, match="use se_method='design'"):
+        model.covariate_effects("x", data=df, clusters=np.arange(len(df)))
+    with pytest.raises(ValueError, match="use se_method='design'"):
+        model.distal_means("y", data=df, se_method="robust", strata=np.zeros(len(df)))
+    with pytest.raises(ValueError, match="need data="):
+        model.distal_proportions(df["c"], se_method="design", clusters="psu")
+    with pytest.raises(ValueError, match="step1_uncertainty with se_method='design'"):
+        model.covariate_effects(
+            df[["x"]], se_method="design", clusters=np.arange(len(df)), step1_uncertainty=True
+        )
+
+
+def test_step1_uncertainty_takes_the_design_based_step1_covariance():
+    """With step 1's error added, the design-based standard error of a distal mean is at
+    least the one without it, and matches the spread over clustered samples."""
+    est, plain, with_step1 = [], [], []
+    for r in range(60):
+        df = _clustered_covariate_sample(np.random.default_rng(4000 + r))
+        model = lca.LatentClassModel(2, n_starts=3, random_state=0).fit(df[ITEMS])
+        k = int(np.argmax(model.profile().loc[("q0", 1)].to_numpy()[:2]))
+        design = dict(data=df, se_method="design", clusters="psu")
+        a, b = (
+            model.distal_means("y", step1_uncertainty=s, **design).means.iloc[k]
+            for s in (False, True)
+        )
+        assert b["se"] >= a["se"] * (1 - 1e-9)
+        est.append(a["mean"]), plain.append(a["se"]), with_step1.append(b["se"])
+    spread = np.std(est, ddof=1)
+    assert 0.75 < np.mean(with_step1) / spread < 1.25
+
+
+def test_step1_covariance_is_the_design_based_one(monkeypatch):
+    from lca import standard_errors as se
+
+    df = _clustered_covariate_sample(np.random.default_rng(7))
+    model = lca.LatentClassModel(2, n_starts=3, random_state=0).fit(df[ITEMS])
+    captured = []
+    original = lca.LatentClassModel._step1
+
+    def spy(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        captured.append(out[1])
+        return out
+
+    monkeypatch.setattr(lca.LatentClassModel, "_step1", spy)
+    model.covariate_effects("x", data=df, se_method="design", clusters="psu",
+                            step1_uncertainty=True)  # fmt: skip
+    args, unit, rows = model._se_inputs(df, None, "error", "design", None, "psu")
+    _, expected, _ = se.parameter_covariance(*args, method="design", unit=unit, rows=rows)
+    np.testing.assert_allclose(captured[0], expected, rtol=1e-12)
+    _, hessian, _ = se.parameter_covariance(*args, method="hessian", unit=unit)
+    assert np.max(np.abs(np.diag(expected) / np.diag(hessian) - 1)) > 0.1
