@@ -569,13 +569,14 @@ def cmd_fit(args) -> int:
     return 0
 
 
-def _design_columns(args, df: pd.DataFrame) -> list:
+def _design_columns(args, df: pd.DataFrame, where: str = " (with --profile or "
+                    "--indicator-tests)") -> list:  # fmt: skip
     """The columns of ``--stratum`` and ``--cluster``, checked before any fitting."""
     named = [c for c in (args.stratum, args.cluster) if c is not None]
     if named and args.se_method != "design":
         raise CLIError(
             "--stratum and --cluster describe a complex sample, for design-based standard "
-            "errors: add --se-method design (with --profile or --indicator-tests)"
+            f"errors: add --se-method design{where}"
         )
     absent = [c for c in named if c not in df.columns]
     if absent:
@@ -727,6 +728,7 @@ def _step3_inputs(args) -> tuple:
     df = read_table(args.data, missing_markers(args.missing))
     if args.weights is not None and args.weights not in df.columns:
         raise CLIError(f"{args.data} has no weights column {args.weights!r}")
+    _design_columns(args, df, "")
     return model, df
 
 
@@ -756,6 +758,9 @@ def cmd_covariates(args) -> int:
         reference=args.reference,
         unknown=args.unknown,
         step1_uncertainty=args.step1_uncertainty,
+        se_method=args.se_method,
+        strata=args.stratum,
+        clusters=args.cluster,
     )
     print(effects.as_text())
     if args.out:
@@ -854,6 +859,9 @@ def cmd_distal(args) -> int:
         missing="omit" if args.omit_missing else "error",
         unknown=args.unknown,
         step1_uncertainty=args.step1_uncertainty,
+        se_method=args.se_method,
+        strata=args.stratum,
+        clusters=args.cluster,
     )
     print(result.as_text())
     if args.out:
@@ -950,6 +958,24 @@ def build_parser() -> argparse.ArgumentParser:
             "--unknown", choices=["error", "missing"], default="error",
             help="answers the model does not know: refuse (default) or treat as missing",
         )  # fmt: skip
+        parser.add_argument(
+            "--se-method", choices=["hessian", "robust", "design"], default=None,
+            help="standard errors: the inverse Hessian or the sandwich (the defaults depend "
+            "on the correction), or design-based for a complex sample (--weights as sampling "
+            "weights, --stratum, --cluster)",
+        )  # fmt: skip
+        design_args(parser)
+
+    def design_args(parser):
+        parser.add_argument(
+            "--stratum",
+            help="with --se-method design: the column of each row's stratum",
+        )
+        parser.add_argument(
+            "--cluster",
+            help="with --se-method design: the column of each row's primary sampling unit "
+            "(labels need only be unique within a stratum)",
+        )
 
     def base_args(p):
         p.add_argument("data", help="CSV, Parquet, SPSS (.sav) or Stata (.dta) file")
@@ -1054,12 +1080,7 @@ def build_parser() -> argparse.ArgumentParser:
         "design-based for a complex sample (--weights as sampling weights, --stratum, "
         "--cluster)",
     )
-    fit.add_argument("--stratum", help="with --se-method design: the column of each row's stratum")
-    fit.add_argument(
-        "--cluster",
-        help="with --se-method design: the column of each row's primary sampling unit "
-        "(labels need only be unique within a stratum)",
-    )
+    design_args(fit)
     fit.add_argument(
         "--indicator-tests", action="store_true",
         help="also print, per indicator, the Wald test that the classes answer alike and "

@@ -1145,6 +1145,44 @@ def test_covariates_with_step1_uncertainty(election_files, tmp_path, capsys):
     np.testing.assert_allclose(table["coef"], plain["coef"], rtol=1e-12)
 
 
+def test_covariates_and_distal_with_design_based_standard_errors(tmp_path, capsys):
+    data = lca.datasets.load_election()
+    rng = np.random.default_rng(2)
+    data["region"] = rng.choice(["n", "s"], len(data))
+    data["area"] = rng.integers(1, 21, len(data))
+    data["wt"] = rng.uniform(0.5, 1.5, len(data))
+    data["score"] = rng.normal(size=len(data))
+    path = tmp_path / "complex.csv"
+    data.to_csv(path, index=False)
+    items = list(data.columns[:12])
+    model = lca.LatentClassModel(3, n_starts=4, random_state=0).fit(data[items])
+    model_path = tmp_path / "m.json"
+    model.save(model_path)
+    design = ["--weights", "wt", "--se-method", "design", "--stratum", "region",
+              "--cluster", "area"]  # fmt: skip
+    kw = dict(weights=data["wt"], se_method="design", strata="region", clusters="area")
+    out = tmp_path / "effects.csv"
+    assert main(["covariates", str(model_path), str(path), "--covariates", "GENDER",
+                 "--categorical", "GENDER", *design, "--out", str(out)]) == 0  # fmt: skip
+    cov = data[["GENDER"]].assign(GENDER=lambda d: pd.Categorical(d.GENDER))
+    answers = data.drop(columns=["wt"])
+    expected = model.covariate_effects(cov, data=answers, **kw).coefficients
+    np.testing.assert_allclose(pd.read_csv(out, index_col=[0, 1]).to_numpy(),
+                               expected.to_numpy(), rtol=1e-9)  # fmt: skip
+    robust = model.covariate_effects(cov, data=data, weights="wt", se_method="robust")
+    assert not np.allclose(expected["se"], robust.coefficients["se"], rtol=1e-3)
+    out = tmp_path / "means.csv"
+    assert main(["distal", str(model_path), str(path), "--outcomes", "score", *design,
+                 "--out", str(out)]) == 0  # fmt: skip
+    expected = model.distal_means(data[["score"]], data=answers, **kw).to_frame()
+    np.testing.assert_allclose(pd.read_csv(out, index_col=[0, 1])["se"],
+                               expected["se"], rtol=1e-9)  # fmt: skip
+    capsys.readouterr()
+    assert main(["distal", str(model_path), str(path), "--outcomes", "score",
+                 "--cluster", "area"]) == 2  # fmt: skip
+    assert "add --se-method design" in capsys.readouterr().err
+
+
 def test_distal_refuses_missing_outcomes_then_omits_them_when_asked(
     election_files, tmp_path, capsys
 ):
