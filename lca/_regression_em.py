@@ -379,13 +379,14 @@ def shifted(lay: Layout, n_beta: int) -> Layout:
 
 def information(
     patterns, inverse, w, z, post, pi, cond_probs, offsets, lay: Layout, free, class_share,
-    cond_prior, counts,
+    cond_prior, counts, totals=None,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Minus the Hessian of the objective and the outer product of the respondents'
     scores, over ``B``'s free columns (class by class) and then the conditional
     probabilities' free parameters of ``lay`` (:func:`shifted`). ``post`` and ``pi``
     are the rows' posteriors and class probabilities, ``counts`` the expected counts
-    (:func:`lca.standard_errors.expected_counts`)."""
+    (:func:`lca.standard_errors.expected_counts`). ``totals`` (a
+    ``survey_design.ScoreTotals`` of the rows), if given, is fed their scores."""
     q = z.shape[1]
     size = lay.n_free
     info = np.zeros((size, size))
@@ -411,6 +412,8 @@ def information(
         outer = s.T @ (s * wr[:, None])
         info += outer
         opg += outer
+        if totals is not None:
+            totals.add(rows.start, rows.stop, s)
     return info, opg
 
 

@@ -37,6 +37,7 @@ from .model import (
     warn_unknown_as_missing,
 )
 from .standard_errors import StandardErrors, layout, on_boundary
+from .survey_design import ScoreTotals, survey_design
 from .three_step import (
     _SINGULAR,
     EXTREME_LOGIT,
@@ -52,7 +53,7 @@ from .three_step import (
 )
 from .three_step import _inverse as _step3_inverse
 
-SE_METHODS = ("hessian", "robust")
+SE_METHODS = ("hessian", "robust", "design")
 
 
 class LatentClassRegression:
@@ -65,10 +66,13 @@ class LatentClassRegression:
     reference : int, default=1
         The class (1..K, numbered by decreasing average size) whose
         coefficients are 0; the others' are log odds against it.
-    se_method : {"hessian", "robust"}, default="hessian"
+    se_method : {"hessian", "robust", "design"}, default="hessian"
         Standard errors of the coefficients from the observed information
         matrix of all parameters (Louis's formula, as
-        :meth:`LatentClassModel.standard_errors`), or the sandwich.
+        :meth:`LatentClassModel.standard_errors`), or the sandwich; or
+        ``"design"``, design-based for a complex sample: the weights are
+        sampling weights and ``fit`` takes the rows' ``strata`` and
+        ``clusters`` (see :mod:`lca.survey_design`).
     n_starts : int, default=16
         Random starts of the model without covariates (as
         :class:`lca.LatentClassModel`), and as many of the regression itself:
@@ -244,6 +248,8 @@ max_categories, n_jobs
         covariates: pd.DataFrame | pd.Series | Hashable | Sequence[Hashable],
         *,
         weights=None,
+        strata=None,
+        clusters=None,
     ) -> LatentClassRegression:
         """Fit the model to survey answers and the respondents' covariates.
 
@@ -260,6 +266,11 @@ max_categories, n_jobs
             refused: no row is dropped silently.
         weights : array-like, pandas.Series, str or None
             Case weights, as for :meth:`LatentClassModel.fit`.
+        strata, clusters : str, array-like or None
+            With ``se_method="design"``: each row's stratum and primary
+            sampling unit, as columns of ``data`` (which are then not
+            indicators) or one value per row. Without ``clusters`` every
+            respondent is a PSU; without ``strata`` there is one stratum.
 
         Returns
         -------
@@ -273,6 +284,7 @@ max_categories, n_jobs
         data, covs = _split_covariates(data, covariates)
         if isinstance(weights, str):
             _check_not_indicators(None, covs, weights)
+        data, strata, clusters = self._split_design(data, strata, clusters, covs, weights)
         measurement = self._measurement()
         measurement._start_fit(None)
         encoded = measurement._encode(data, weights)
@@ -300,6 +312,10 @@ max_categories, n_jobs
         if np.linalg.matrix_rank(z) < z.shape[1]:
             _check_rank(z, design.terms)
         zs, transform = standardised(z, design)
+        survey = None
+        if self.se_method == "design":
+            frame = pd.DataFrame(index=encoded.index)
+            survey = survey_design(frame, strata, clusters).subset(positive)
         wp = w[positive]
         inverse = encoded.inverse[positive]
         patterns = encoded.patterns
@@ -336,9 +352,12 @@ max_categories, n_jobs
         n_beta = len(free) * z.shape[1]
         lay = _regression_em.shifted(layout(sizes, cond_probs, offsets, ordinal, fixed), n_beta)
         class_share = class_prior / total
+        totals = None
+        if survey is not None:  # every row its own pattern of scores
+            totals = ScoreTotals(survey, np.arange(wp.size), wp, wp.size, lay.n_free)
         info, opg = _regression_em.information(
             patterns, inverse, wp, zs, post, pi, cond_probs, offsets, lay, free, class_share,
-            cond_prior, counts,
+            cond_prior, counts, totals,
         )  # fmt: skip
         # a coefficient that separation sends to infinity is held there (NaN standard
         # error), as in step 3; so is one on a flat direction of the information
@@ -355,7 +374,10 @@ max_categories, n_jobs
         mask = np.zeros(lay.n_free, dtype=bool)
         mask[:n_beta] = separated
         inv, flat = _step3_inverse(info, mask)
-        cov = inv if self.se_method == "hessian" else inv @ opg @ inv
+        if self.se_method == "hessian":
+            cov = inv
+        else:
+            cov = inv @ (opg if totals is None else totals.middle()) @ inv
         cov[flat, :] = cov[:, flat] = np.nan
         back = np.kron(np.eye(len(free)), transform)  # theta = back @ gamma
         theta = back @ scaled
@@ -404,6 +426,22 @@ max_categories, n_jobs
                 ConvergenceWarning,
             )
         return self
+
+    def _split_design(self, data, strata, clusters, covs, weights) -> tuple:
+        """``(data, strata, clusters)``: design columns named in ``data`` taken out of it
+        (they are not indicators), after checking they go with ``se_method="design"``."""
+        if strata is None and clusters is None:
+            return data, None, None
+        if self.se_method != "design":
+            raise ValueError(
+                "strata= and clusters= describe a complex sample, for design-based "
+                f"standard errors: use se_method='design' (not {self.se_method!r})"
+            )
+        if not isinstance(data, pd.DataFrame) and isinstance(strata or clusters, str):
+            raise TypeError("strata or clusters given by name need data as a pandas DataFrame")
+        data, strata = _design_values(data, strata, "strata", covs, weights)
+        data, clusters = _design_values(data, clusters, "clusters", covs, weights)
+        return data, strata, clusters
 
     def _search(self, data: tuple, starts: list) -> dict:
         """The best of EM from ``starts`` (the maximum without covariates) and
@@ -747,6 +785,21 @@ def _warn_separation(names, flat, separated, scaled, p: int) -> None:
         )
 
 
+def _design_values(data, values, what: str, covs, weights):
+    """``strata=`` or ``clusters=`` of ``fit``: a column name is taken out of ``data``
+    (returned with its values), other values are returned as they are."""
+    if not isinstance(values, str):
+        return data, values
+    if values in covs.columns or values == weights:
+        raise DataError(f"{what}={values!r} is also a covariate or the weights")
+    if values not in data.columns:
+        raise DataError(
+            f"{what}={values!r} names no column of the data; give a column name or one "
+            "value per row"
+        )
+    return data.drop(columns=[values]), data[values]
+
+
 def _split_covariates(data, covariates) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(indicators, covariates)``: covariates named as columns of ``data`` are taken
     out of it; a frame or Series is returned as a frame (aligned by the caller)."""
@@ -822,13 +875,15 @@ def compare_regressions(
     n_classes=range(2, 11),
     *,
     weights=None,
+    strata=None,
+    clusters=None,
     **options,
 ):
     """Latent class regressions with different numbers of classes, side by side.
 
     Parameters
     ----------
-    data, covariates, weights
+    data, covariates, weights, strata, clusters
         As for :meth:`LatentClassRegression.fit`.
     n_classes : iterable of int, default=range(2, 11)
         Numbers of classes, each 2 or more.
@@ -854,7 +909,9 @@ def compare_regressions(
         raise ValueError(f"n_classes must be distinct numbers of classes, got {ks}")
     models, rows = {}, {}
     for k in ks:
-        model = LatentClassRegression(k, **options).fit(data, covariates, weights=weights)
+        model = LatentClassRegression(k, **options).fit(
+            data, covariates, weights=weights, strata=strata, clusters=clusters
+        )
         models[k] = model
         row = model.fit_stats().to_dict()
         row["smallest_class"] = float(np.min(model.class_sizes_.to_numpy()))

@@ -408,3 +408,82 @@ def test_step1_covariance_is_the_design_based_one(monkeypatch):
     np.testing.assert_allclose(captured[0], expected, rtol=1e-12)
     _, hessian, _ = se.parameter_covariance(*args, method="hessian", unit=unit)
     assert np.max(np.abs(np.diag(expected) / np.diag(hessian) - 1)) > 0.1
+
+
+# -- the one-step latent class regression --------------------------------------------------
+
+
+def test_regression_with_one_respondent_per_psu_is_the_robust_sandwich(unit_weight_model):
+    _, df = unit_weight_model
+    items = list(df.columns[:6])
+    fits = {
+        method: lca.LatentClassRegression(
+            2, se_method=method, bayes_constant=0, n_starts=2, random_state=0
+        ).fit(df[[*items, "x"]], "x")
+        for method in ("robust", "design")
+    }
+    n = len(df)
+    factor = np.sqrt(n / (n - 1))
+    robust, design = fits["robust"], fits["design"]
+    np.testing.assert_allclose(design.coefficients_["coef"], robust.coefficients_["coef"])
+    np.testing.assert_allclose(
+        design.coefficients_["se"], factor * robust.coefficients_["se"], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        design.standard_errors().class_sizes, factor * robust.standard_errors().class_sizes,
+        rtol=1e-6,
+    )  # fmt: skip
+    again = lca.LatentClassRegression(**design.get_params()).fit(
+        df[[*items, "x"]], "x", clusters=np.arange(n)
+    )
+    np.testing.assert_allclose(again.coefficients_["se"], design.coefficients_["se"], rtol=1e-10)
+
+
+def test_regression_design_standard_errors_match_the_spread_of_estimates():
+    """100 samples of 80 clusters: the design-based standard error of the slope is the
+    spread of the estimates, the robust one well below it; the cluster column named in
+    clusters= is not an indicator."""
+    est, robust, design = [], [], []
+    for r in range(100):
+        df = _clustered_covariate_sample(np.random.default_rng(6000 + r))
+        fits = [
+            lca.LatentClassRegression(2, se_method="robust", n_starts=2).fit(
+                df[[*ITEMS, "x"]], "x"
+            ),
+            lca.LatentClassRegression(2, se_method="design", n_starts=2).fit(
+                df[[*ITEMS, "x", "psu"]], "x", clusters="psu"
+            ),
+        ]
+        assert [ind.name for ind in fits[1].indicators_] == ITEMS
+        k = int(np.argmax(fits[0].profile().loc[("q0", 1)].to_numpy()[:2]))
+        rows = [f.coefficients_.xs("x", level="term").iloc[0] for f in fits]
+        est.append(rows[0]["coef"] * (1 if k == 1 else -1))
+        robust.append(rows[0]["se"]), design.append(rows[1]["se"])
+    spread = np.std(est, ddof=1)
+    assert 0.8 < np.mean(design) / spread < 1.2
+    assert np.mean(robust) / spread < 0.8
+
+
+def test_regression_design_round_trips_and_refusals(tmp_path):
+    df = _clustered_covariate_sample(np.random.default_rng(8)).drop(columns=["y"])
+    df["region"] = np.where(df["psu"] < 40, "a", "b")
+    model = lca.LatentClassRegression(2, se_method="design", n_starts=2).fit(
+        df, "x", strata="region", clusters="psu", weights=None
+    )
+    assert "region" not in [ind.name for ind in model.indicators_]
+    path = tmp_path / "r.json"
+    model.save(path)
+    loaded = lca.load(path)
+    assert loaded.se_method == "design"
+    pd.testing.assert_frame_equal(loaded.coefficients_, model.coefficients_)
+    with pytest.raises(ValueError, match="use se_method='design'"):
+        lca.LatentClassRegression(2).fit(df, "x", clusters="psu")
+    with pytest.raises(lca.DataError, match="'zone' names no column"):
+        lca.LatentClassRegression(2, se_method="design").fit(df, "x", strata="zone")
+    with pytest.raises(lca.DataError, match="is also a covariate"):
+        lca.LatentClassRegression(2, se_method="design").fit(df, "x", clusters="x")
+    res = lca.compare_regressions(df, "x", [2], se_method="design",
+                                  strata="region", clusters="psu", n_starts=2)  # fmt: skip
+    np.testing.assert_allclose(
+        res.models[2].coefficients_["se"], model.coefficients_["se"], rtol=1e-10
+    )
