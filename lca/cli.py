@@ -806,14 +806,21 @@ def cmd_regress(args) -> int:
     covariates = _covariate_frame(df, args.covariates, args.categorical, args.data)
     if args.weights in covariates.columns:
         raise CLIError(f"{args.weights!r} is the weights column; it cannot be a covariate too")
+    design_columns = _design_columns(args, df, "")
     data, w = select_columns(
-        df.drop(columns=list(covariates.columns)), args.columns, args.weights, args.data
-    )
+        df.drop(columns=list(covariates.columns)), args.columns, args.weights, args.data,
+        design_columns,
+    )  # fmt: skip
     options = _base_options(args)
+    options["se_method"] = args.se_method
+    design = {
+        "strata": None if args.stratum is None else df[args.stratum],
+        "clusters": None if args.cluster is None else df[args.cluster],
+    }
     if several:
-        return _compare_regressions(data, covariates, w, classes, args, options)
+        return _compare_regressions(data, covariates, w, classes, args, options, design)
     model = lca.LatentClassRegression(classes[0], reference=args.reference, **options)
-    model.fit(data, covariates, weights=w)
+    model.fit(data, covariates, weights=w, **design)
     print(model.as_text())
     model.save(args.out)
     print(f"wrote {args.out}")
@@ -823,13 +830,13 @@ def cmd_regress(args) -> int:
     return 0
 
 
-def _compare_regressions(data, covariates, w, classes, args, options) -> int:
+def _compare_regressions(data, covariates, w, classes, args, options, design) -> int:
     """``lca regress --classes 2-6``: one regression per K, their table, a folder of models."""
     import lca
 
     if args.reference != 1:
         raise CLIError("--reference takes one number of classes; leave it out with a range")
-    res = lca.compare_regressions(data, covariates, classes, weights=w, **options)
+    res = lca.compare_regressions(data, covariates, classes, weights=w, **design, **options)
     print(_fmt_table(res.table[SCREEN_COLUMNS]))
     print(f"\nLowest BIC: {res.best('bic')} classes")
     out = Path(args.out)
@@ -1152,6 +1159,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="covariates coded as numbers that are categories (one column per code)",
     )
     reg.add_argument("--reference", type=int, default=1, help="reference class (default 1)")
+    reg.add_argument(
+        "--se-method", choices=["hessian", "robust", "design"], default="hessian",
+        help="standard errors: observed information (default), the sandwich, or "
+        "design-based for a complex sample (--weights as sampling weights, --stratum, "
+        "--cluster)",
+    )  # fmt: skip
+    design_args(reg)
     reg.add_argument(
         "--out", required=True,
         help="model file to write (JSON); with several --classes, a folder",

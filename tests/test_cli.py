@@ -1262,6 +1262,38 @@ def test_regress_then_assign_with_the_covariates(tmp_path, capsys):
     assert "no column(s) ['AGE']" in capsys.readouterr().err
 
 
+def test_regress_with_design_based_standard_errors(tmp_path, capsys):
+    df = lca.datasets.load_election()
+    has = df["PARTY"].notna()
+    data = df.loc[has, [*df.columns[:6], "PARTY"]].reset_index(drop=True)
+    rng = np.random.default_rng(4)
+    data["stratum"] = rng.choice(["a", "b"], len(data))
+    data["psu"] = rng.integers(1, 16, len(data))
+    path = tmp_path / "election.csv"
+    data.to_csv(path, index=False)
+    coef_path = tmp_path / "coef.csv"
+    assert main(["regress", str(path), "--classes", "2", "--covariates", "PARTY",
+                 "--starts", "4", "--out", str(tmp_path / "r.json"), "--coefficients",
+                 str(coef_path), "--se-method", "design", "--stratum", "stratum",
+                 "--cluster", "psu"]) == 0  # fmt: skip
+    model = lca.load(tmp_path / "r.json")
+    assert [ind.name for ind in model.indicators_] == list(data.columns[:6])
+    expected = lca.LatentClassRegression(2, se_method="design", n_starts=4).fit(
+        data, "PARTY", strata="stratum", clusters="psu"
+    )
+    # (the data read from the CSV reach the maximum by another path: EM's tolerance)
+    np.testing.assert_allclose(pd.read_csv(coef_path)["se"], expected.coefficients_["se"],
+                               rtol=1e-6)  # fmt: skip
+    capsys.readouterr()
+    assert main(["regress", str(path), "--classes", "2-3", "--covariates", "PARTY",
+                 "--starts", "4", "--out", str(tmp_path / "many"), "--se-method", "design",
+                 "--cluster", "psu"]) == 0  # fmt: skip
+    assert lca.load(tmp_path / "many" / "regression_3.json").se_method == "design"
+    assert main(["regress", str(path), "--classes", "2", "--covariates", "PARTY",
+                 "--out", str(tmp_path / "x.json"), "--stratum", "stratum"]) == 2  # fmt: skip
+    assert "add --se-method design" in capsys.readouterr().err
+
+
 def test_assign_with_dask_takes_a_regression_and_reads_its_covariates(tmp_path):
     """assign --dask reads each partition's covariates as read_table reads the whole
     file (a number column, and codes that are categories), so it writes what the
