@@ -54,6 +54,7 @@ from scipy import stats
 
 from .encoding import DataError, plain_name
 from .exceptions import ConvergenceWarning, warn
+from .survey_design import with_adjusted_f
 from .three_step import (
     ASSIGNMENTS,
     _check_every_class_assigned,
@@ -492,6 +493,16 @@ def ml_covariance(theta, share, log_d, y, w, used, se_method: str, middle=None) 
 # -- tests ------------------------------------------------------------------------------------
 
 
+def _wald_table(rows: list, middle) -> pd.DataFrame:
+    """The Wald tests of a distal step 3, one row per outcome; with a design
+    (``middle.design``), the adjusted F on its degrees of freedom too."""
+    table = pd.DataFrame(rows, columns=["outcome", "statistic", "df", "p_value"])
+    table = table.set_index("outcome")
+    if middle.design is not None:
+        table = with_adjusted_f(table, "statistic", middle.design.df)
+    return table
+
+
 def wald_equal(mean: np.ndarray, cov: np.ndarray) -> tuple[float, int, float]:
     """Wald test that every entry of ``mean`` is the same: (statistic, df, p_value)."""
     k = mean.size
@@ -766,9 +777,7 @@ def distal_means(
     names = pd.Index(list(values), name="outcome")
     return DistalMeans(
         means=pd.concat(frames),
-        wald=pd.DataFrame(wald, columns=["outcome", "statistic", "df", "p_value"]).set_index(
-            "outcome"
-        ),
+        wald=_wald_table(wald, rows_middle),
         pairwise=pd.DataFrame(
             pairs,
             columns=["outcome", "class", "vs", "difference", "se", "statistic", "p_value"],

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .distal import Z95, _step1_derivative, check_options, step2, text_header
+from .distal import Z95, _step1_derivative, _wald_table, check_options, step2, text_header
 from .encoding import MAX_CATEGORIES, DataError
 from .exceptions import warn
 from .three_step import (
@@ -604,9 +604,7 @@ def distal_proportions(
     names = pd.Index(list(coded), name="outcome")
     return DistalProportions(
         proportions=pd.concat(frames),
-        wald=pd.DataFrame(wald, columns=["outcome", "statistic", "df", "p_value"]).set_index(
-            "outcome"
-        ),
+        wald=_wald_table(wald, rows_middle),
         classification_errors=pd.DataFrame(
             d, index=pd.Index(classes, name="class"), columns=pd.Index(classes, name="assigned")
         ),

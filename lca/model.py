@@ -1402,6 +1402,11 @@ class LatentClassModel:
             the classes explain, ``1 - sum_k P_k V(y | k) / V(y)``, with the
             qualitative (Gini) variance ``V = 1 - sum_c P(c)^2`` for a nominal
             indicator and the variance of the scores 1..C for an ordinal one.
+            With ``method="design"`` also ``f``, ``f_df1``, ``f_df2`` and
+            ``f_p_value``: the adjusted Wald F of survey software (Korn &
+            Graubard 1990), ``F = (d - q + 1) W / (d q)`` on ``(q, d - q +
+            1)`` degrees of freedom, ``d`` the design's (PSUs less strata) and
+            ``q`` the test's; with few PSUs it is the one to read.
 
         Notes
         -----
@@ -1414,9 +1419,9 @@ class LatentClassModel:
         grid; with three or four, 0.5-1.3 times it (the two are asymptotically
         equivalent, not equal). Weights count as frequency weights, as in
         :meth:`standard_errors`: survey weights should sum to the sample size,
-        or give the sample's design with ``method="design"`` (the statistic is
-        then referred to the chi-square all the same, which with few PSUs
-        is too liberal). A small p-value says the indicator discriminates between at least two
+        or give the sample's design with ``method="design"`` (``p_value`` is
+        then the chi-square's, too liberal with few PSUs, and ``f_p_value``
+        the adjusted F's). A small p-value says the indicator discriminates between at least two
         classes; it is not a test of the number of classes.
         """
         from scipy import stats as st
@@ -1429,10 +1434,15 @@ class LatentClassModel:
             p_value = np.where(df > 0, st.chi2.sf(wald, np.maximum(df, 1)), np.nan)
         p_value[np.isinf(wald)] = 0.0
         names = [ind.name for ind in self.indicators_]
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {"wald": wald, "df": df, "p_value": p_value, "r2": self._indicator_r2()},
             index=pd.Index(names, name="indicator", dtype=object, tupleize_cols=False),
         )
+        if rows is not None:  # the adjusted Wald F on the design's degrees of freedom
+            from .survey_design import with_adjusted_f
+
+            table = with_adjusted_f(table, "wald", rows.design.df)
+        return table
 
     def _indicator_r2(self) -> np.ndarray:
         """Each indicator's R-squared (see :meth:`indicator_tests`)."""

@@ -256,3 +256,31 @@ class RowMiddle:
         totals = ScoreTotals(design, np.arange(n), w, n, x.shape[1])
         totals.add(0, n, x)
         return totals.middle()
+
+
+def adjusted_f(statistic, q, d):
+    """The adjusted Wald F of a design-based Wald statistic (Korn & Graubard 1990;
+    Stata's ``svy`` default): ``F = (d - q + 1) W / (d q)`` on ``(q, d - q + 1)``
+    degrees of freedom, ``d`` the design's (PSUs less strata), ``q`` the statistic's.
+
+    Returns ``(f, df2, p_value)``; NaN where ``d - q + 1 < 1`` (too few PSUs for ``q``
+    contrasts) or the statistic is undefined, and an infinite statistic gives an
+    infinite F with p 0.
+    """
+    from scipy import stats
+
+    w = np.asarray(statistic, dtype=float)
+    q = np.asarray(q, dtype=float)
+    df2 = d - q + 1.0
+    ok = (df2 >= 1) & (q >= 1) & ~np.isnan(w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(ok, df2 * w / (d * np.maximum(q, 1.0)), np.nan)
+        p = np.where(ok, stats.f.sf(f, np.maximum(q, 1.0), np.maximum(df2, 1.0)), np.nan)
+    return f, np.where(ok, df2, np.nan), p
+
+
+def with_adjusted_f(table: pd.DataFrame, statistic: str, d: int) -> pd.DataFrame:
+    """``table`` (with columns ``statistic`` and ``df``) and the adjusted F test:
+    columns ``f``, ``f_df1``, ``f_df2`` and ``f_p_value``."""
+    f, df2, p = adjusted_f(table[statistic].to_numpy(), table["df"].to_numpy(), d)
+    return table.assign(f=f, f_df1=table["df"], f_df2=df2, f_p_value=p)

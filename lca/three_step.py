@@ -65,8 +65,10 @@ for ML and BCH).
 Weights count as frequency weights, in the sandwich too (sum_i w_i g_i g_i'):
 a respondent of weight 2 counts as two. ``"design"`` takes them for sampling
 weights: the sandwich's middle is then the between-PSU variance, within
-strata, of the weighted scores (:mod:`lca.survey_design`), and with ``step1``
-``cov1`` is the step-1 model's design-based covariance.
+strata, of the weighted scores (:mod:`lca.survey_design`), with ``step1``
+``cov1`` is the step-1 model's design-based covariance, and the Wald tests
+get the adjusted F on the design's degrees of freedom (columns ``f``,
+``f_df1``, ``f_df2``, ``f_p_value``; :func:`lca.survey_design.adjusted_f`).
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ from scipy import optimize, stats
 
 from .encoding import DataError, plain_name
 from .exceptions import ConvergenceWarning, DataWarning, warn
+from .survey_design import with_adjusted_f
 
 CORRECTIONS = ("ml", "bch", "none")
 ASSIGNMENTS = ("modal", "proportional")
@@ -1227,6 +1230,8 @@ def covariate_effects(
             UserWarning,
         )
     table, wald = coefficient_tables(theta, cov, names, design)
+    if se_method == "design":  # the adjusted Wald F on the design's degrees of freedom
+        wald = with_adjusted_f(wald, "statistic", middle.design.df)
     return CovariateEffects(
         coefficients=table,
         wald=wald,

@@ -487,3 +487,51 @@ def test_regression_design_round_trips_and_refusals(tmp_path):
     np.testing.assert_allclose(
         res.models[2].coefficients_["se"], model.coefficients_["se"], rtol=1e-10
     )
+
+
+# -- the adjusted Wald F -----------------------------------------------------------------
+
+
+def test_adjusted_f_is_the_t_test_for_one_contrast_and_the_chi_square_in_the_limit():
+    from scipy import stats
+
+    from lca.survey_design import adjusted_f
+
+    w = np.array([0.3, 4.0, 11.0])
+    f, df2, p = adjusted_f(w, np.ones(3), 25)
+    np.testing.assert_allclose(f, w)
+    np.testing.assert_array_equal(df2, 25.0)
+    np.testing.assert_allclose(p, 2 * stats.t.sf(np.sqrt(w), 25), rtol=1e-12)
+    f, _, p = adjusted_f(w, np.full(3, 4.0), 10**9)  # q F -> W, chi-square on q df
+    np.testing.assert_allclose(4 * f, w, rtol=1e-8)
+    np.testing.assert_allclose(p, stats.chi2.sf(w, 4), rtol=1e-6)
+    f, df2, p = adjusted_f([5.0, np.inf, 5.0], [3, 3, 3], 30)
+    assert f[0] == pytest.approx(28 * 5.0 / (30 * 3)) and df2[0] == 28
+    assert np.isinf(f[1]) and p[1] == 0.0
+    f, df2, p = adjusted_f([5.0], [3], 2)  # 3 contrasts, 2 degrees of freedom: none left
+    assert np.isnan(f[0]) and np.isnan(df2[0]) and np.isnan(p[0])
+
+
+def test_design_wald_tables_carry_the_adjusted_f(complex_sample, unit_weight_model):
+    model, df, _ = complex_sample
+    design = dict(data=df, weights="w", strata="stratum", clusters="psu")
+    tests = model.indicator_tests("design", **design)
+    d = model.standard_errors("design", **design).design_df
+    expected = (d - tests["df"] + 1) * tests["wald"] / (d * tests["df"])
+    np.testing.assert_allclose(tests["f"], expected, rtol=1e-12)
+    assert (tests["f_p_value"] >= tests["p_value"]).all()
+    assert "f" not in model.indicator_tests().columns
+    model2, df2 = unit_weight_model
+    kw = dict(data=df2, se_method="design", clusters=np.arange(len(df2)) // 10)
+    n_psu = len(np.unique(np.arange(len(df2)) // 10))
+    for result in (
+        model2.covariate_effects("x", **kw),
+        model2.distal_means("y", **kw),
+        model2.distal_proportions("c", **kw),
+    ):
+        wald = result.wald
+        np.testing.assert_array_equal(wald["f_df2"], n_psu - 1 - wald["df"] + 1)
+        np.testing.assert_allclose(
+            wald["f"], wald["f_df2"] * wald["statistic"] / ((n_psu - 1) * wald["df"])
+        )
+    assert "f" not in model2.distal_means("y", data=df2).wald.columns
