@@ -647,6 +647,7 @@ def regression_to_dict(model) -> dict:
             "boundary": model._se.boundary.to_numpy().tolist(),
             "n_free": model._se.n_free,
             "rank": model._se.rank,
+            **({} if model.design_df_ is None else {"design_df": model.design_df_}),
         },
         "fitted": {
             "loglik": model.loglik_,
@@ -727,7 +728,13 @@ def regression_from_dict(d, path="<dict>"):
         _fail(path, "the coefficients' covariance has a negative variance")
     stats = _read_stats(d, path)
     fitted = _get(d, "fitted", dict, path)
-    model._set_estimates(design, beta, cov, sizes, np.vstack(blocks), measurement)
+    errors = _get(d, "standard_errors", dict, path)
+    design_df = None
+    if model.se_method == "design":  # PSUs less strata
+        design_df = _get(errors, "design_df", int, path)
+        if design_df < 1:
+            _fail(path, f"standard errors: design_df {design_df} is not a number of PSUs")
+    model._set_estimates(design, beta, cov, sizes, np.vstack(blocks), measurement, design_df)
     model._stats = stats
     model.loglik_ = float(_get(fitted, "loglik", float, path))
     model.log_prior_ = float(_get(fitted, "log_prior", float, path))
@@ -737,7 +744,6 @@ def regression_from_dict(d, path="<dict>"):
     model.converged_ = _get(fitted, "converged", bool, path)
     model.n_iter_ = _get(fitted, "n_iter", int, path)
     model.n_starts_at_best_ = _get(fitted, "n_starts_at_best", int, path)
-    errors = _get(d, "standard_errors", dict, path)
     n_cat = sum(ind.n_categories for ind in measurement.indicators_)
 
     def nan_array(key, shape):

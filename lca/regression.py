@@ -37,7 +37,7 @@ from .model import (
     warn_unknown_as_missing,
 )
 from .standard_errors import StandardErrors, layout, on_boundary
-from .survey_design import ScoreTotals, survey_design
+from .survey_design import ScoreTotals, survey_design, with_adjusted_f
 from .three_step import (
     _SINGULAR,
     EXTREME_LOGIT,
@@ -114,7 +114,12 @@ max_categories, n_jobs
         ``odds_ratio``.
     wald_ : pandas.DataFrame
         One row per covariate (and the intercept): the Wald test that all its
-        coefficients are 0, ``statistic``, ``df``, ``p_value``.
+        coefficients are 0, ``statistic``, ``df``, ``p_value``; with
+        ``se_method="design"`` also the adjusted F (``f``, ``f_df1``, ``f_df2``,
+        ``f_p_value``; :func:`lca.survey_design.adjusted_f`).
+    design_df_ : int or None
+        With ``se_method="design"``: the design's degrees of freedom, PSUs
+        less strata.
     beta_ : pandas.DataFrame
         The coefficients as a (term, class) table, the reference class's 0.
     covariance_ : numpy.ndarray
@@ -183,8 +188,10 @@ max_categories, n_jobs
 
     def __setstate__(self, state: dict) -> None:
         """Unpickling; a regression pickled before ``accelerate`` existed was fitted by
-        plain EM, and refits so."""
+        plain EM, and refits so; one fitted before ``design_df_`` had no design."""
         state.setdefault("accelerate", False)
+        if "coefficients_" in state:  # fitted before design-based standard errors
+            state.setdefault("design_df_", None)
         self.__dict__.update(state)
 
     # -- scikit-learn's parameter protocol -------------------------------------------------
@@ -394,7 +401,8 @@ max_categories, n_jobs
         )
         beta = np.zeros((z.shape[1], k))
         beta[:, free] = theta.reshape(len(free), z.shape[1]).T
-        self._set_estimates(design, beta, cov_beta, sizes, cond_probs, measurement)
+        design_df = None if survey is None else survey.df
+        self._set_estimates(design, beta, cov_beta, sizes, cond_probs, measurement, design_df)
         self._set_profile_errors(se_sizes, se_cells, lay.boundary, lay.n_free, int(flat.sum()))
         n_patterns = patterns.shape[0]
         self._patterns = patterns  # kept for the bivariate residuals, as the model keeps them
@@ -492,15 +500,21 @@ max_categories, n_jobs
             "n_at_best": best.n_starts_at_best,
         }
 
-    def _set_estimates(self, design, beta, cov_beta, sizes, cond_probs, measurement) -> None:
+    def _set_estimates(
+        self, design, beta, cov_beta, sizes, cond_probs, measurement, design_df=None
+    ) -> None:
         """The fitted coefficients and measurement part, from fit or from a file (the
-        same numbers give the same attributes, bit for bit)."""
+        same numbers give the same attributes, bit for bit); ``design_df``, with
+        ``se_method="design"``, the design's degrees of freedom."""
         k = beta.shape[1]
         classes = pd.RangeIndex(1, k + 1, name="class")
         free = [s for s in range(k) if s != int(self.reference) - 1]
         theta = beta[:, free].T.ravel()
         names = [(classes[s], term) for s in free for term in design.terms]
         self.coefficients_, self.wald_ = coefficient_tables(theta, cov_beta, names, design)
+        self.design_df_ = design_df
+        if design_df is not None:  # the adjusted Wald F on the design's degrees of freedom
+            self.wald_ = with_adjusted_f(self.wald_, "statistic", design_df)
         self.beta_ = pd.DataFrame(beta, index=pd.Index(design.terms, name="term"), columns=classes)
         self.covariance_ = cov_beta
         self.design_ = design
@@ -536,6 +550,7 @@ max_categories, n_jobs
             boundary=pd.DataFrame(boundary, index=prof.index, columns=self.class_sizes_.index),
             estimates=prof,
             estimated_sizes=self.class_sizes_.copy(),
+            design_df=self.design_df_,
         )
 
     def standard_errors(self) -> StandardErrors:

@@ -476,6 +476,9 @@ def test_regression_design_round_trips_and_refusals(tmp_path):
     loaded = lca.load(path)
     assert loaded.se_method == "design"
     pd.testing.assert_frame_equal(loaded.coefficients_, model.coefficients_)
+    pd.testing.assert_frame_equal(loaded.wald_, model.wald_)
+    assert model.design_df_ == 80 - 2 == loaded.standard_errors().design_df
+    assert model.wald_.loc["x", "f_df2"] == 78 - 1 + 1
     with pytest.raises(ValueError, match="use se_method='design'"):
         lca.LatentClassRegression(2).fit(df, "x", clusters="psu")
     with pytest.raises(lca.DataError, match="'zone' names no column"):
