@@ -553,6 +553,7 @@ def cmd_fit(args) -> int:
             unknown=args.unknown,
             strata=args.stratum,
             clusters=args.cluster,
+            fpc=args.fpc,
         )
     if args.profile is not None:
         write_table(profile_table(model, args.se_method, **design), args.profile)
@@ -572,11 +573,11 @@ def cmd_fit(args) -> int:
 def _design_columns(args, df: pd.DataFrame, where: str = " (with --profile or "
                     "--indicator-tests)") -> list:  # fmt: skip
     """The columns of ``--stratum`` and ``--cluster``, checked before any fitting."""
-    named = [c for c in (args.stratum, args.cluster) if c is not None]
+    named = [c for c in (args.stratum, args.cluster, args.fpc) if c is not None]
     if named and args.se_method != "design":
         raise CLIError(
-            "--stratum and --cluster describe a complex sample, for design-based standard "
-            f"errors: add --se-method design{where}"
+            "--stratum, --cluster and --fpc describe a complex sample, for design-based "
+            f"standard errors: add --se-method design{where}"
         )
     absent = [c for c in named if c not in df.columns]
     if absent:
@@ -761,6 +762,7 @@ def cmd_covariates(args) -> int:
         se_method=args.se_method,
         strata=args.stratum,
         clusters=args.cluster,
+        fpc=args.fpc,
     )
     print(effects.as_text())
     if args.out:
@@ -816,6 +818,7 @@ def cmd_regress(args) -> int:
     design = {
         "strata": None if args.stratum is None else df[args.stratum],
         "clusters": None if args.cluster is None else df[args.cluster],
+        "fpc": None if args.fpc is None else df[args.fpc],
     }
     if several:
         return _compare_regressions(data, covariates, w, classes, args, options, design)
@@ -869,6 +872,7 @@ def cmd_distal(args) -> int:
         se_method=args.se_method,
         strata=args.stratum,
         clusters=args.cluster,
+        fpc=args.fpc,
     )
     print(result.as_text())
     if args.out:
@@ -982,6 +986,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--cluster",
             help="with --se-method design: the column of each row's primary sampling unit "
             "(labels need only be unique within a stratum)",
+        )
+        parser.add_argument(
+            "--fpc",
+            help="with --se-method design: the column of a finite population correction, "
+            "each row's stratum's number of PSUs in the population (or sampling fraction)",
         )
 
     def base_args(p):

@@ -1282,6 +1282,7 @@ class LatentClassModel:
         *,
         strata=None,
         clusters=None,
+        fpc=None,
     ):
         """Standard errors of the class sizes and class-conditional probabilities.
 
@@ -1317,6 +1318,11 @@ class LatentClassModel:
             row. Without ``clusters`` every respondent is a PSU; without
             ``strata`` there is one stratum. Cluster labels need only be
             unique within a stratum (PSUs are nested in strata).
+        fpc : str or array-like, optional
+            With ``method="design"``: a finite population correction, each
+            row's stratum's number of PSUs in the population (or its
+            sampling fraction, 0-1), the same for every row of a stratum.
+            By default PSUs count as drawn with replacement.
 
         Returns
         -------
@@ -1355,7 +1361,7 @@ class LatentClassModel:
         """
         from . import standard_errors as se
 
-        args, unit, rows = self._se_inputs(data, weights, unknown, method, strata, clusters)
+        args, unit, rows = self._se_inputs(data, weights, unknown, method, strata, clusters, fpc)
         sizes, cells, boundary, n_free, rank = se.standard_errors(
             *args, method=method, unit=unit, rows=rows
         )
@@ -1382,12 +1388,13 @@ class LatentClassModel:
         *,
         strata=None,
         clusters=None,
+        fpc=None,
     ) -> pd.DataFrame:
         """How well each indicator tells the classes apart: a Wald test and an R-squared.
 
         Parameters
         ----------
-        method, data, weights, unknown, strata, clusters
+        method, data, weights, unknown, strata, clusters, fpc
             As for :meth:`standard_errors`, whose covariance the Wald tests use.
 
         Returns
@@ -1428,7 +1435,7 @@ class LatentClassModel:
 
         from . import standard_errors as se
 
-        args, unit, rows = self._se_inputs(data, weights, unknown, method, strata, clusters)
+        args, unit, rows = self._se_inputs(data, weights, unknown, method, strata, clusters, fpc)
         wald, df = se.class_difference_tests(*args, method=method, unit=unit, rows=rows)
         with np.errstate(invalid="ignore"):
             p_value = np.where(df > 0, st.chi2.sf(wald, np.maximum(df, 1)), np.nan)
@@ -1463,16 +1470,18 @@ class LatentClassModel:
                 out[j] = max(0.0, 1.0 - float(sizes @ within) / overall)
         return out
 
-    def _se_inputs(self, data, weights, unknown: str, method=None, strata=None, clusters=None):
+    def _se_inputs(
+        self, data, weights, unknown: str, method=None, strata=None, clusters=None, fpc=None
+    ):
         """The positional arguments of ``standard_errors.standard_errors`` (patterns,
         weights, posteriors, parameters, priors), its ``unit``, and for
         ``method="design"`` its ``rows`` (``survey_design.DesignRows``)."""
         from .survey_design import DesignRows, survey_design
 
         designed = method == "design"
-        if not designed and (strata is not None or clusters is not None):
+        if not designed and any(v is not None for v in (strata, clusters, fpc)):
             raise ValueError(
-                "strata= and clusters= describe a complex sample, for design-based "
+                "strata=, clusters= and fpc= describe a complex sample, for design-based "
                 f"standard errors: use method='design' (not {method!r}) with data="
             )
         if designed and data is None:
@@ -1505,7 +1514,7 @@ class LatentClassModel:
             data, row_weights = self._data_in_memory(
                 data, weights, unknown, "standard errors", "indicator and weight columns"
             )
-            design = survey_design(data, strata, clusters) if designed else None
+            design = survey_design(data, strata, clusters, fpc) if designed else None
             positive = row_weights > 0
             n_rows = int(positive.sum())
             if not positive.all():  # rows of zero weight add nothing to any sum
@@ -1658,6 +1667,7 @@ class LatentClassModel:
         step1_uncertainty: bool = False,
         strata=None,
         clusters=None,
+        fpc=None,
     ):
         """Regress class membership on covariates, corrected for classification error.
 
@@ -1717,10 +1727,11 @@ class LatentClassModel:
             ``n_obs_``). It costs two step-3 gradients per free parameter of
             this model. With ``se_method="design"``, ``cov1`` is the
             design-based one, from ``data`` (which it then needs).
-        strata, clusters : str or array-like, optional
-            With ``se_method="design"``: each row's stratum and primary
-            sampling unit, as column names of ``data`` or one value per row
-            (of ``data``, or of the fitted rows without it).
+        strata, clusters, fpc : str or array-like, optional
+            With ``se_method="design"``: each row's stratum, primary sampling
+            unit and finite population correction (as for
+            :meth:`standard_errors`), as column names of ``data`` or one
+            value per row (of ``data``, or of the fitted rows without it).
 
         Returns
         -------
@@ -1747,9 +1758,9 @@ class LatentClassModel:
             data, weights, unknown, "covariate effects", "covariate_effects(covariates, data=df)"
         )
         covariates = _aligned_rows(covariates, index, "covariates")
-        survey = self._step3_design(se_method, strata, clusters, data, index)
+        survey = self._step3_design(se_method, (strata, clusters, fpc), data, index)
         step1 = self._step1_from(
-            step1_uncertainty, data, row_weights, unknown, rows, survey, (strata, clusters)
+            step1_uncertainty, data, row_weights, unknown, rows, survey, (strata, clusters, fpc)
         )
         return three_step.covariate_effects(
             post,
@@ -1765,27 +1776,28 @@ class LatentClassModel:
         )
 
     @staticmethod
-    def _step3_design(se_method, strata, clusters, data, index):
+    def _step3_design(se_method, design, data, index):
         """The ``survey_design.SurveyDesign`` of step 3's rows for ``se_method="design"``
-        (None otherwise, when strata and clusters are refused)."""
+        (None otherwise, when a design is refused); ``design`` is ``(strata, clusters,
+        fpc)``."""
         from .survey_design import survey_design
 
         if se_method != "design":
-            if strata is not None or clusters is not None:
+            if any(v is not None for v in design):
                 raise ValueError(
-                    "strata= and clusters= describe a complex sample, for design-based "
+                    "strata=, clusters= and fpc= describe a complex sample, for design-based "
                     f"standard errors: use se_method='design' (not {se_method!r})"
                 )
             return None
         if data is None:
-            named = [v for v in (strata, clusters) if isinstance(v, str)]
+            named = [v for v in design if isinstance(v, str)]
             if named:
                 raise ValueError(
                     f"strata or clusters given by column name ({named[0]!r}) need data=; "
                     "or pass one value per fitted row"
                 )
             data = pd.DataFrame(index=index)
-        return survey_design(data, strata, clusters)
+        return survey_design(data, *design)
 
     @staticmethod
     def _named_columns(values, data, what: str):
@@ -1848,6 +1860,7 @@ class LatentClassModel:
         step1_uncertainty: bool = False,
         strata=None,
         clusters=None,
+        fpc=None,
     ):
         """Mean of numeric outside variables in each class, corrected for classification error.
 
@@ -1901,9 +1914,10 @@ class LatentClassModel:
             :meth:`covariate_effects` does (``cov3 + J cov1 J'``, modal
             assignments held fixed; ``data`` must then be the data the model
             was fitted to, if it keeps none).
-        strata, clusters : str or array-like, optional
-            With ``se_method="design"``: each row's stratum and primary
-            sampling unit, as for :meth:`covariate_effects`.
+        strata, clusters, fpc : str or array-like, optional
+            With ``se_method="design"``: each row's stratum, primary sampling
+            unit and finite population correction, as for
+            :meth:`covariate_effects`.
 
         Returns
         -------
@@ -1922,7 +1936,7 @@ class LatentClassModel:
 
         post, outcomes, row_weights, step1, survey = self._distal_inputs(
             outcomes, data, weights, unknown, step1_uncertainty, "distal means",
-            (se_method, strata, clusters),
+            (se_method, strata, clusters, fpc),
         )  # fmt: skip
         return distal.distal_means(
             post,
@@ -1951,6 +1965,7 @@ class LatentClassModel:
         step1_uncertainty: bool = False,
         strata=None,
         clusters=None,
+        fpc=None,
     ):
         """Distribution of categorical outside variables in each class, with inference.
 
@@ -2002,9 +2017,10 @@ class LatentClassModel:
         step1_uncertainty : bool, default=False
             Add this model's estimation error to the standard errors, as
             :meth:`distal_means` does.
-        strata, clusters : str or array-like, optional
-            With ``se_method="design"``: each row's stratum and primary
-            sampling unit, as for :meth:`covariate_effects`.
+        strata, clusters, fpc : str or array-like, optional
+            With ``se_method="design"``: each row's stratum, primary sampling
+            unit and finite population correction, as for
+            :meth:`covariate_effects`.
 
         Returns
         -------
@@ -2031,7 +2047,7 @@ class LatentClassModel:
 
         post, outcomes, row_weights, step1, survey = self._distal_inputs(
             outcomes, data, weights, unknown, step1_uncertainty, "distal proportions",
-            (se_method, strata, clusters),
+            (se_method, strata, clusters, fpc),
         )  # fmt: skip
         return distal_categorical.distal_proportions(
             post,
@@ -2047,12 +2063,12 @@ class LatentClassModel:
         )
 
     def _distal_inputs(
-        self, outcomes, data, weights, unknown, step1_uncertainty, what, design=(None,) * 3
+        self, outcomes, data, weights, unknown, step1_uncertainty, what, design=(None,) * 4
     ):
         """Posteriors, outcomes (a DataFrame aligned with them), weights, the step-1
         term and the survey design of a distal step 3 (``what``, "distal means" or
         "distal proportions", names it and its method in messages; ``design`` is
-        ``(se_method, strata, clusters)``)."""
+        ``(se_method, strata, clusters, fpc)``)."""
         call = what.replace(" ", "_") + "(outcomes, data=df)"
         self._check_fitted()
         outcomes = self._named_columns(outcomes, data, "outcomes")
@@ -2064,20 +2080,18 @@ class LatentClassModel:
             )
         read, index, post, row_weights, rows = self._step3_rows(data, weights, unknown, what, call)
         outcomes = _aligned_rows(outcomes, index, "outcomes")
-        se_method, strata, clusters = design
-        survey = self._step3_design(se_method, strata, clusters, read, index)
-        step1 = self._step1_from(
-            step1_uncertainty, read, row_weights, unknown, rows, survey, (strata, clusters)
-        )
+        se_method, *spec = design
+        survey = self._step3_design(se_method, spec, read, index)
+        step1 = self._step1_from(step1_uncertainty, read, row_weights, unknown, rows, survey, spec)
         return post, outcomes, row_weights, step1, survey
 
     def _step1_from(
-        self, wanted: bool, data, weights, unknown: str, rows, survey=None, design=(None, None)
+        self, wanted: bool, data, weights, unknown: str, rows, survey=None, design=(None,) * 3
     ):
         """``step1`` of step 3 (None unless ``wanted``): step 1 is the fit's own data, or,
         for a model that keeps none, ``data`` as ``_step3_rows`` read it. With a
         ``survey`` (se_method="design"), its design-based covariance from ``data``
-        and ``design``, the ``(strata, clusters)`` given."""
+        and ``design``, the ``(strata, clusters, fpc)`` given."""
         if not wanted:
             return None
         if survey is not None:
@@ -2102,13 +2116,14 @@ class LatentClassModel:
         method="hessian",
         strata=None,
         clusters=None,
+        fpc=None,
     ):
         """``(post_at, cov1)`` of ``three_step.covariate_effects``'s ``step1``.
 
         ``cov1`` from the fitted patterns, or, for a model that keeps none,
         from ``data`` and ``weights`` (taken as the data it was fitted to, as
-        by :meth:`standard_errors`); by ``method``, with the ``strata`` and
-        ``clusters`` of ``method="design"``.
+        by :meth:`standard_errors`); by ``method``, with the ``strata``,
+        ``clusters`` and ``fpc`` of ``method="design"``.
         """
         from . import standard_errors as se
 
@@ -2118,7 +2133,9 @@ class LatentClassModel:
                 "was built from parameters (published estimates, whose error these data do not "
                 "tell); fit the model to the data first, or leave step1_uncertainty=False"
             )
-        args, unit, design_rows = self._se_inputs(data, weights, unknown, method, strata, clusters)
+        args, unit, design_rows = self._se_inputs(
+            data, weights, unknown, method, strata, clusters, fpc
+        )
         lay, cov1, _ = se.parameter_covariance(*args, method=method, unit=unit, rows=design_rows)
         offsets = self._offsets
 

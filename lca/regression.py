@@ -257,6 +257,7 @@ max_categories, n_jobs
         weights=None,
         strata=None,
         clusters=None,
+        fpc=None,
     ) -> LatentClassRegression:
         """Fit the model to survey answers and the respondents' covariates.
 
@@ -273,11 +274,13 @@ max_categories, n_jobs
             refused: no row is dropped silently.
         weights : array-like, pandas.Series, str or None
             Case weights, as for :meth:`LatentClassModel.fit`.
-        strata, clusters : str, array-like or None
-            With ``se_method="design"``: each row's stratum and primary
-            sampling unit, as columns of ``data`` (which are then not
-            indicators) or one value per row. Without ``clusters`` every
-            respondent is a PSU; without ``strata`` there is one stratum.
+        strata, clusters, fpc : str, array-like or None
+            With ``se_method="design"``: each row's stratum, primary sampling
+            unit and finite population correction (as for
+            :meth:`LatentClassModel.standard_errors`), as columns of ``data``
+            (which are then not indicators) or one value per row. Without
+            ``clusters`` every respondent is a PSU; without ``strata`` there
+            is one stratum.
 
         Returns
         -------
@@ -291,7 +294,7 @@ max_categories, n_jobs
         data, covs = _split_covariates(data, covariates)
         if isinstance(weights, str):
             _check_not_indicators(None, covs, weights)
-        data, strata, clusters = self._split_design(data, strata, clusters, covs, weights)
+        data, spec = self._split_design(data, (strata, clusters, fpc), covs, weights)
         measurement = self._measurement()
         measurement._start_fit(None)
         encoded = measurement._encode(data, weights)
@@ -322,7 +325,7 @@ max_categories, n_jobs
         survey = None
         if self.se_method == "design":
             frame = pd.DataFrame(index=encoded.index)
-            survey = survey_design(frame, strata, clusters).subset(positive)
+            survey = survey_design(frame, *spec).subset(positive)
         wp = w[positive]
         inverse = encoded.inverse[positive]
         patterns = encoded.patterns
@@ -435,21 +438,25 @@ max_categories, n_jobs
             )
         return self
 
-    def _split_design(self, data, strata, clusters, covs, weights) -> tuple:
-        """``(data, strata, clusters)``: design columns named in ``data`` taken out of it
-        (they are not indicators), after checking they go with ``se_method="design"``."""
-        if strata is None and clusters is None:
-            return data, None, None
+    def _split_design(self, data, spec, covs, weights) -> tuple:
+        """``(data, spec)``: the design's columns (``spec`` is ``(strata, clusters,
+        fpc)``) named in ``data`` taken out of it (they are not indicators), after
+        checking they go with ``se_method="design"``."""
+        if all(v is None for v in spec):
+            return data, spec
         if self.se_method != "design":
             raise ValueError(
-                "strata= and clusters= describe a complex sample, for design-based "
+                "strata=, clusters= and fpc= describe a complex sample, for design-based "
                 f"standard errors: use se_method='design' (not {self.se_method!r})"
             )
-        if not isinstance(data, pd.DataFrame) and isinstance(strata or clusters, str):
-            raise TypeError("strata or clusters given by name need data as a pandas DataFrame")
-        data, strata = _design_values(data, strata, "strata", covs, weights)
-        data, clusters = _design_values(data, clusters, "clusters", covs, weights)
-        return data, strata, clusters
+        named = [v for v in spec if isinstance(v, str)]
+        if named and not isinstance(data, pd.DataFrame):
+            raise TypeError("strata, clusters or fpc given by name need data as a DataFrame")
+        values = []
+        for what, v in zip(("strata", "clusters", "fpc"), spec):
+            data, v = _design_values(data, v, what, covs, weights)
+            values.append(v)
+        return data, tuple(values)
 
     def _search(self, data: tuple, starts: list) -> dict:
         """The best of EM from ``starts`` (the maximum without covariates) and
@@ -892,13 +899,14 @@ def compare_regressions(
     weights=None,
     strata=None,
     clusters=None,
+    fpc=None,
     **options,
 ):
     """Latent class regressions with different numbers of classes, side by side.
 
     Parameters
     ----------
-    data, covariates, weights, strata, clusters
+    data, covariates, weights, strata, clusters, fpc
         As for :meth:`LatentClassRegression.fit`.
     n_classes : iterable of int, default=range(2, 11)
         Numbers of classes, each 2 or more.
@@ -925,7 +933,7 @@ def compare_regressions(
     models, rows = {}, {}
     for k in ks:
         model = LatentClassRegression(k, **options).fit(
-            data, covariates, weights=weights, strata=strata, clusters=clusters
+            data, covariates, weights=weights, strata=strata, clusters=clusters, fpc=fpc
         )
         models[k] = model
         row = model.fit_stats().to_dict()

@@ -12,9 +12,12 @@ and, in the middle, the between-PSU variance of the weighted score totals,
 ``z_hc = sum_{i in PSU c of stratum h} w_i s_i`` (``s_i`` the score of
 respondent i's log-likelihood, ``w_i`` the sampling weight), ``zbar_h`` the
 mean of the ``n_h`` PSU totals of stratum h. PSUs are taken as sampled with
-replacement (no finite population correction), the usual approximation for a
-multi-stage design. Without clusters every respondent is a PSU; without strata
-there is one stratum. PSUs are nested in strata: cluster labels need only be
+replacement, the usual approximation for a multi-stage design, unless a finite
+population correction is given (``fpc``: each stratum's number of PSUs in the
+population, N_h, or its sampling fraction f_h = n_h / N_h), which multiplies
+stratum h's term by ``1 - f_h`` (without replacement at the first stage).
+Without clusters every respondent is a PSU; without strata there is one
+stratum. PSUs are nested in strata: cluster labels need only be
 unique within a stratum. ``V`` does not change when every weight is multiplied
 by one number.
 
@@ -56,6 +59,9 @@ class SurveyDesign:
         PSUs per stratum.
     strata_labels : list
         The stratum labels, in code order (``[None]`` without strata).
+    fraction : ndarray of float, shape (n_strata,)
+        Each stratum's sampling fraction of PSUs (0: with replacement, no
+        finite population correction).
     """
 
     stratum: np.ndarray
@@ -63,6 +69,7 @@ class SurveyDesign:
     psu_stratum: np.ndarray | None
     n_psu: np.ndarray
     strata_labels: list
+    fraction: np.ndarray | None = None
 
     @property
     def n_strata(self) -> int:
@@ -82,8 +89,9 @@ class SurveyDesign:
         (rows of zero weight left out of the score sums keep their PSUs in ``n_psu``)."""
         psu = None if self.psu is None else self.psu[keep]
         return SurveyDesign(
-            self.stratum[keep], psu, self.psu_stratum, self.n_psu, self.strata_labels
-        )
+            self.stratum[keep], psu, self.psu_stratum, self.n_psu, self.strata_labels,
+            self.fraction,
+        )  # fmt: skip
 
 
 def _design_column(values, data: pd.DataFrame, what: str) -> tuple[pd.Series, str]:
@@ -126,12 +134,14 @@ def _codes(column: pd.Series, name: str, data: pd.DataFrame) -> tuple[np.ndarray
     return codes.astype(np.int64), list(labels)
 
 
-def survey_design(data: pd.DataFrame, strata=None, clusters=None) -> SurveyDesign:
-    """The design of ``data``'s rows from ``strata=`` and ``clusters=`` (column
-    names of ``data`` or one value per row; either may be None).
+def survey_design(data: pd.DataFrame, strata=None, clusters=None, fpc=None) -> SurveyDesign:
+    """The design of ``data``'s rows from ``strata=``, ``clusters=`` and ``fpc=``
+    (column names of ``data`` or one value per row; any may be None).
 
-    Raises a ``DataError`` for a missing value, and for a stratum with a single
-    PSU (its variance cannot be estimated), naming the stratum and the fix.
+    Raises a ``DataError`` for a missing value, for a stratum with a single PSU
+    (its variance cannot be estimated), and for a finite population correction
+    that varies within a stratum or counts fewer PSUs than were sampled, naming
+    the stratum and the fix.
     """
     n = data.shape[0]
     if strata is None:
@@ -162,7 +172,48 @@ def survey_design(data: pd.DataFrame, strata=None, clusters=None) -> SurveyDesig
             "variance cannot be estimated. Merge it with the most similar stratum "
             "(the usual remedy of survey software) before computing standard errors"
         )
-    return SurveyDesign(stratum, psu, psu_stratum, n_psu, strata_labels)
+    fraction = np.zeros(n_strata)
+    if fpc is not None:
+        fraction = _sampling_fractions(data, fpc, stratum, n_psu, strata_labels)
+    return SurveyDesign(stratum, psu, psu_stratum, n_psu, strata_labels, fraction)
+
+
+def _sampling_fractions(data, fpc, stratum, n_psu, strata_labels) -> np.ndarray:
+    """Each stratum's sampling fraction from ``fpc=``: a fraction (0 < f <= 1) or the
+    population's number of PSUs (> 1), the same for every row of a stratum."""
+    column, name = _design_column(fpc, data, "fpc")
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"the finite population correction ({name}) holds {column.iloc[i]!r} at row "
+            f"{plain_name(data.index[i])!r}; give every row its stratum's number of PSUs "
+            "in the population (or its sampling fraction, 0-1)"
+        )
+    fraction = np.zeros(n_psu.size)
+    for h in range(n_psu.size):
+        given = np.unique(values[stratum == h])
+        where = (
+            "the sample"
+            if strata_labels[h] is None
+            else f"stratum {plain_name(strata_labels[h])!r}"
+        )
+        if given.size > 1:
+            raise DataError(
+                f"the finite population correction ({name}) takes {given.size} values in "
+                f"{where} ({given[0]:g}, {given[1]:g}, ...); it must be the stratum's own, "
+                "the same for every row of it"
+            )
+        value = float(given[0])
+        if value > 1 and value < n_psu[h]:
+            raise DataError(
+                f"the finite population correction ({name}) gives {where} {value:g} PSUs "
+                f"in the population but {n_psu[h]} were sampled; give the population's "
+                "number of PSUs (or the sampling fraction, 0-1)"
+            )
+        fraction[h] = value if value <= 1 else n_psu[h] / value
+    return fraction
 
 
 @dataclass(frozen=True)
@@ -192,7 +243,10 @@ class ScoreTotals:
         inverse = np.asarray(inverse, dtype=np.int64)
         w = np.asarray(row_weights, dtype=float)
         n_strata = design.n_strata
-        self.factor = design.n_psu / (design.n_psu - 1.0)  # n_h / (n_h - 1)
+        # n_h / (n_h - 1), times 1 - f_h with a finite population correction
+        self.factor = design.n_psu / (design.n_psu - 1.0)
+        if design.fraction is not None:
+            self.factor = self.factor * (1.0 - design.fraction)
         # T_h = sum over the stratum's rows of w_i s_i = sum_p B[h, p] s_p
         self.by_stratum = sparse.csr_matrix(
             (w, (design.stratum, inverse)), shape=(n_strata, n_patterns)
@@ -220,7 +274,8 @@ class ScoreTotals:
             self.psu_totals += self.by_psu[:, start:stop] @ scores
 
     def middle(self) -> np.ndarray:
-        """``G = sum_h f_h (sum_c z_hc z_hc' - T_h T_h' / n_h)``, ``f_h = n_h / (n_h - 1)``."""
+        """``G = sum_h a_h (sum_c z_hc z_hc' - T_h T_h' / n_h)``, ``a_h = n_h / (n_h - 1)``
+        (times ``1 - f_h`` with a finite population correction)."""
         design = self.design
         if design.psu is None:
             outer = self.outer.copy()

@@ -197,10 +197,11 @@ def fd_jacobian(f, x, h=1e-6):
     return np.array(cols).T
 
 
-def design_middle(scores, weights, strata, psu):
+def design_middle(scores, weights, strata, psu, population=None):
     """The linearization sandwich's middle, by loops over strata and PSUs:
-    sum_h n_h / (n_h - 1) sum_c (z_hc - zbar_h)(z_hc - zbar_h)', z_hc the sum of
-    w_i s_i over PSU (h, c); ``psu`` None: every row its own PSU."""
+    sum_h n_h / (n_h - 1) (1 - n_h / N_h) sum_c (z_hc - zbar_h)(z_hc - zbar_h)', z_hc
+    the sum of w_i s_i over PSU (h, c); ``psu`` None: every row its own PSU;
+    ``population`` {stratum code: N_h}, None: with replacement."""
     size = scores.shape[1]
     middle = np.zeros((size, size))
     for h in np.unique(strata):
@@ -210,13 +211,15 @@ def design_middle(scores, weights, strata, psu):
         ]  # fmt: skip
         totals = np.array([sum(weights[i] * scores[i] for i in unit) for unit in units])
         dev = totals - totals.mean(axis=0)
-        middle += len(units) / (len(units) - 1) * dev.T @ dev
+        fpc = 1.0 if population is None else 1.0 - len(units) / population[h]
+        middle += len(units) / (len(units) - 1) * fpc * dev.T @ dev
     return middle
 
 
 def standard_errors(
-    codes, weights, sizes, blocks, ordinal, a, b, marginals, method, strata=None, psu=None
-):
+    codes, weights, sizes, blocks, ordinal, a, b, marginals, method, strata=None, psu=None,
+    population=None,
+):  # fmt: skip
     """Standard errors of (sizes, profile cells with Total) by finite differences.
 
     Returns ``(se_sizes, se_cells)``, ``se_cells`` of shape (sum_j C_j, K + 1).
@@ -238,7 +241,7 @@ def standard_errors(
         cov = np.linalg.inv(opg)
     elif method == "design":
         inv = np.linalg.inv(info)
-        cov = inv @ design_middle(scores, weights, strata, psu) @ inv
+        cov = inv @ design_middle(scores, weights, strata, psu, population) @ inv
     else:
         inv = np.linalg.inv(info)
         cov = inv @ opg @ inv

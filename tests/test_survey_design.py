@@ -18,7 +18,7 @@ from lca.encoding import encode
 from . import naive
 
 
-def reference(model, data, weights, strata, psu):
+def reference(model, data, weights, strata, psu, population=None):
     """Finite-difference design-based standard errors (tests/naive.py)."""
     codes = encode(data, model.indicators_)
     w = np.asarray(weights, dtype=float)
@@ -41,6 +41,7 @@ def reference(model, data, weights, strata, psu):
         "design",
         strata=np.asarray(strata),
         psu=None if psu is None else np.asarray(psu),
+        population=population,
     )
 
 
@@ -538,3 +539,79 @@ def test_design_wald_tables_carry_the_adjusted_f(complex_sample, unit_weight_mod
             wald["f"], wald["f_df2"] * wald["statistic"] / ((n_psu - 1) * wald["df"])
         )
     assert "f" not in model2.distal_means("y", data=df2).wald.columns
+
+
+# -- finite population correction --------------------------------------------------------
+
+
+def test_finite_population_correction_matches_the_textbook_formula(complex_sample):
+    """Each stratum's population of PSUs (``fpc``) multiplies its term by 1 - n_h / N_h."""
+    model, df, items = complex_sample
+    n_psu = df.groupby("stratum")["psu"].nunique()
+    population = {"north": 3 * n_psu["north"], "south": 10, "east": 100, "west": 2 * n_psu["west"]}
+    data = df.assign(N=df["stratum"].map(population))
+    se = model.standard_errors("design", data=data, weights="w", strata="stratum",
+                               clusters="psu", fpc="N")  # fmt: skip
+    strata = codes_of(df["stratum"])
+    psu = codes_of(df["stratum"] + "/" + df["psu"].astype(str))
+    by_code = {int(c): population[name] for c, name in zip(strata, df["stratum"])}
+    ref_sizes, ref_cells = reference(model, df[items], df["w"], strata, psu, by_code)
+    np.testing.assert_allclose(se.class_sizes.to_numpy(), ref_sizes, rtol=1e-4)
+    np.testing.assert_allclose(se.profile.to_numpy(), ref_cells, rtol=1e-4, atol=1e-9)
+    # sampling fractions instead of population sizes give the same
+    fractions = data["stratum"].map(n_psu) / data["N"]
+    again = model.standard_errors("design", data=df, weights="w", strata="stratum",
+                                  clusters="psu", fpc=fractions.to_numpy())  # fmt: skip
+    np.testing.assert_allclose(again.profile.to_numpy(), se.profile.to_numpy(), rtol=1e-12)
+
+
+def test_a_census_has_no_sampling_variance_and_half_the_psus_half_of_it(complex_sample):
+    model, df, _ = complex_sample
+    design = dict(data=df, weights="w", strata="stratum", clusters="psu")
+    full = model.standard_errors("design", **design)
+    census = model.standard_errors("design", fpc=np.ones(len(df)), **design)
+    assert np.nanmax(census.profile.to_numpy()) == 0.0
+    half = model.standard_errors("design", fpc=np.full(len(df), 0.5), **design)
+    np.testing.assert_allclose(half.profile.to_numpy(), np.sqrt(0.5) * full.profile.to_numpy(),
+                               rtol=1e-12)  # fmt: skip
+
+
+def test_finite_population_correction_in_step_3_and_the_regression(unit_weight_model):
+    model, df = unit_weight_model
+    psu = np.arange(len(df)) // 10
+    kw = dict(data=df, se_method="design", clusters=psu)
+    for method, outcome, table in (
+        ("covariate_effects", "x", "coefficients"),
+        ("distal_means", "y", "means"),
+        ("distal_proportions", "c", "proportions"),
+    ):
+        call = getattr(model, method)
+        a = getattr(call(outcome, **kw), table)["se"].to_numpy()
+        b = getattr(call(outcome, fpc=np.full(len(df), 0.25), **kw), table)["se"].to_numpy()
+        np.testing.assert_allclose(b, np.sqrt(0.75) * a, rtol=1e-10)
+    items = list(df.columns[:6])
+    fits = [
+        lca.LatentClassRegression(2, se_method="design", n_starts=2, random_state=0).fit(
+            df[[*items, "x"]], "x", clusters=psu, fpc=f
+        )
+        for f in (None, np.full(len(df), 0.25))
+    ]
+    np.testing.assert_allclose(
+        fits[1].coefficients_["se"], np.sqrt(0.75) * fits[0].coefficients_["se"], rtol=1e-10
+    )
+
+
+def test_bad_finite_population_corrections_are_refused(complex_sample):
+    model, df, _ = complex_sample
+    design = dict(data=df, weights="w", strata="stratum", clusters="psu")
+    varying = np.where(df.index % 2 == 0, 50.0, 60.0)
+    with pytest.raises(lca.DataError, match="takes 2 values in stratum"):
+        model.standard_errors("design", fpc=varying, **design)
+    with pytest.raises(lca.DataError, match=r"gives stratum '[a-z]+' 3 PSUs in the population but"):
+        model.standard_errors("design", fpc=np.full(len(df), 3.0), **design)
+    bad = np.full(len(df), 50.0)
+    bad[4] = np.nan
+    with pytest.raises(lca.DataError, match=f"holds nan at row {df.index[4]}"):
+        model.standard_errors("design", fpc=bad, **design)
+    with pytest.raises(ValueError, match="use method='design'"):
+        model.standard_errors("robust", fpc=np.full(len(df), 50.0))
