@@ -735,7 +735,7 @@ class DirectEffectsModel(LatentClassModel):
         """Not available for this model yet."""
         raise NotImplementedError(_NOT_YET.format(what="indicator_tests"))
 
-    def _step1(self, row_patterns, inverse, data=None, weights=None, unknown="error"):
+    def _step1(self, *args, **kwargs):
         raise NotImplementedError(
             "step1_uncertainty needs standard errors of every parameter, which a "
             "DirectEffectsModel does not have yet; leave step1_uncertainty=False (the "

@@ -643,7 +643,7 @@ def distal_means(
     outcomes : pandas.DataFrame of shape (n, m)
         Numeric outcomes, one row per respondent, in the order of ``post``.
     weights : ndarray of shape (n,)
-        Case weights (frequency weights).
+        Case weights (frequency weights; sampling weights with ``se_method="design"``).
     classes : pandas.Index
         Labels of the K classes.
     correction : {"bch", "ml", "none"}, default="bch"

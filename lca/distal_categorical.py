@@ -38,7 +38,8 @@ BCH and ``"none"`` have the sandwich covariance of their estimating
 equations ``sum_i w_i a_is ([c_i = c] - q[c, s]) = 0``, joint over
 categories and classes. The Wald test is that of ``q[c, s] - q[c, 1] = 0``
 for every class ``s > 1`` and category ``c < C`` ((K - 1)(C - 1) df; the
-last category follows from the others). Weights count as frequency weights;
+last category follows from the others). Weights count as frequency weights
+(as sampling weights with ``se_method="design"``, as in :mod:`lca.distal`);
 ``D`` and the posteriors are held fixed unless ``step1`` is given, which adds
 step 1's estimation error as in :mod:`lca.distal`.
 """
@@ -457,7 +458,7 @@ def distal_proportions(
         Categorical outcomes (any labels), one row per respondent, in the
         order of ``post``.
     weights : ndarray of shape (n,)
-        Case weights (frequency weights).
+        Case weights (frequency weights; sampling weights with ``se_method="design"``).
     classes : pandas.Index
         Labels of the K classes.
     correction : {"ml", "bch", "none"}, default="ml"

@@ -1341,7 +1341,8 @@ class LatentClassModel:
         count as frequency weights (a weight of 2 is two independent
         respondents), so survey weights should sum to the sample size, as in
         Latent GOLD without its survey options. ``method="design"`` treats
-        them as sampling weights (their scale does not matter) and gives the
+        them as sampling weights (their scale matters only through the Bayes
+        constants, whose prior does not grow with them) and gives the
         linearization estimator of survey software (Stata's ``svy``, R's
         ``survey``, Mplus's ``TYPE=COMPLEX``): the sandwich ``H^-1 G H^-1``
         whose middle ``G`` is the between-PSU variance, within strata, of the
@@ -1476,14 +1477,11 @@ class LatentClassModel:
         """The positional arguments of ``standard_errors.standard_errors`` (patterns,
         weights, posteriors, parameters, priors), its ``unit``, and for
         ``method="design"`` its ``rows`` (``survey_design.DesignRows``)."""
-        from .survey_design import DesignRows, survey_design
+        from .survey_design import DesignRows, check_not_weights, refuse_design, survey_design
 
         designed = method == "design"
-        if not designed and any(v is not None for v in (strata, clusters, fpc)):
-            raise ValueError(
-                "strata=, clusters= and fpc= describe a complex sample, for design-based "
-                f"standard errors: use method='design' (not {method!r}) with data="
-            )
+        refuse_design((strata, clusters, fpc), method)
+        check_not_weights((strata, clusters, fpc), weights)
         if designed and data is None:
             raise ValueError(
                 "method='design' reads the rows again: give the data the model was fitted "
@@ -1758,7 +1756,7 @@ class LatentClassModel:
             data, weights, unknown, "covariate effects", "covariate_effects(covariates, data=df)"
         )
         covariates = _aligned_rows(covariates, index, "covariates")
-        survey = self._step3_design(se_method, (strata, clusters, fpc), data, index)
+        survey = self._step3_design(se_method, (strata, clusters, fpc), data, index, weights)
         step1 = self._step1_from(
             step1_uncertainty, data, row_weights, unknown, rows, survey, (strata, clusters, fpc)
         )
@@ -1776,18 +1774,15 @@ class LatentClassModel:
         )
 
     @staticmethod
-    def _step3_design(se_method, design, data, index):
+    def _step3_design(se_method, design, data, index, weights=None):
         """The ``survey_design.SurveyDesign`` of step 3's rows for ``se_method="design"``
         (None otherwise, when a design is refused); ``design`` is ``(strata, clusters,
-        fpc)``."""
-        from .survey_design import survey_design
+        fpc)``, ``weights`` the weights argument (a column name is no design column)."""
+        from .survey_design import check_not_weights, refuse_design, survey_design
 
+        refuse_design(design, se_method, "se_method")
+        check_not_weights(design, weights)
         if se_method != "design":
-            if any(v is not None for v in design):
-                raise ValueError(
-                    "strata=, clusters= and fpc= describe a complex sample, for design-based "
-                    f"standard errors: use se_method='design' (not {se_method!r})"
-                )
             return None
         if data is None:
             named = [v for v in design if isinstance(v, str)]
@@ -2081,7 +2076,7 @@ class LatentClassModel:
         read, index, post, row_weights, rows = self._step3_rows(data, weights, unknown, what, call)
         outcomes = _aligned_rows(outcomes, index, "outcomes")
         se_method, *spec = design
-        survey = self._step3_design(se_method, spec, read, index)
+        survey = self._step3_design(se_method, spec, read, index, weights)
         step1 = self._step1_from(step1_uncertainty, read, row_weights, unknown, rows, survey, spec)
         return post, outcomes, row_weights, step1, survey
 

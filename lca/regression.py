@@ -37,7 +37,13 @@ from .model import (
     warn_unknown_as_missing,
 )
 from .standard_errors import StandardErrors, layout, on_boundary
-from .survey_design import ScoreTotals, survey_design, with_adjusted_f
+from .survey_design import (
+    ScoreTotals,
+    check_not_weights,
+    refuse_design,
+    survey_design,
+    with_adjusted_f,
+)
 from .three_step import (
     _SINGULAR,
     EXTREME_LOGIT,
@@ -444,11 +450,8 @@ max_categories, n_jobs
         checking they go with ``se_method="design"``."""
         if all(v is None for v in spec):
             return data, spec
-        if self.se_method != "design":
-            raise ValueError(
-                "strata=, clusters= and fpc= describe a complex sample, for design-based "
-                f"standard errors: use se_method='design' (not {self.se_method!r})"
-            )
+        refuse_design(spec, self.se_method, "se_method")
+        check_not_weights(spec, weights)
         named = [v for v in spec if isinstance(v, str)]
         if named and not isinstance(data, pd.DataFrame):
             raise TypeError("strata, clusters or fpc given by name need data as a DataFrame")
@@ -564,7 +567,8 @@ max_categories, n_jobs
         """Standard errors of the class sizes and of every probability in the profile.
 
         From the covariance of all parameters that gives the coefficients' (the
-        observed information, or the sandwich with ``se_method="robust"``), by the
+        observed information, the sandwich with ``se_method="robust"``, or the
+        design-based sandwich with ``se_method="design"``), by the
         delta method: a class size, the average of the respondents' class
         probabilities, through the coefficients; a conditional probability through
         its own parameters; the ``Total`` through both. A probability on the
@@ -812,8 +816,8 @@ def _design_values(data, values, what: str, covs, weights):
     (returned with its values), other values are returned as they are."""
     if not isinstance(values, str):
         return data, values
-    if values in covs.columns or values == weights:
-        raise DataError(f"{what}={values!r} is also a covariate or the weights")
+    if values in covs.columns:
+        raise DataError(f"{what}={values!r} is also a covariate")
     if values not in data.columns:
         raise DataError(
             f"{what}={values!r} names no column of the data; give a column name or one "

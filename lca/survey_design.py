@@ -18,8 +18,11 @@ population, N_h, or its sampling fraction f_h = n_h / N_h), which multiplies
 stratum h's term by ``1 - f_h`` (without replacement at the first stage).
 Without clusters every respondent is a PSU; without strata there is one
 stratum. PSUs are nested in strata: cluster labels need only be
-unique within a stratum. ``V`` does not change when every weight is multiplied
-by one number.
+unique within a stratum. Without a prior (``bayes_constant=0``) ``V`` does not
+change when every weight is multiplied by one number; a prior's Hessian, in
+``H``, does not grow with the weights. With clusters, memory holds one row of
+free parameters per PSU (a design where every row is its own PSU takes the
+path without clusters).
 
 Rows of zero weight add nothing to a score total but their PSUs count in
 ``n_h`` (the domain convention: a respondent outside the weighted sample is
@@ -108,16 +111,42 @@ def _design_column(values, data: pd.DataFrame, what: str) -> tuple[pd.Series, st
     if isinstance(values, pd.Series):
         if len(values) != n:
             raise DataError(f"{what} has {len(values)} values but the data have {n} rows")
-        if not values.index.equals(data.index):
+        index = data.index
+        if not values.index.equals(index) and index.is_unique and values.index.is_unique:
+            order = values.index.get_indexer(index)  # -1: a row label it lacks
+            if (order >= 0).all():  # the same respondents in another order
+                values = values.iloc[order].set_axis(index)
+        if not values.index.equals(index):
             raise DataError(
                 f"the index of {what} is not aligned with the data's index; pass "
                 f"{what}.reindex(data.index), or {what}.to_numpy() if the order is right"
             )
         return values, what
-    array = np.asarray(values, dtype=object)
+    array = np.asarray(values)
     if array.ndim != 1 or array.shape[0] != n:
         raise DataError(f"{what} must be one value per row ({n}), got shape {array.shape}")
     return pd.Series(array, index=data.index), what
+
+
+def refuse_design(spec, method: str, argument: str = "method") -> None:
+    """Refuse ``(strata, clusters, fpc)`` given for another method than "design"."""
+    if method != "design" and any(v is not None for v in spec):
+        raise ValueError(
+            "strata=, clusters= and fpc= describe a complex sample, for design-based "
+            f"standard errors: use {argument}='design' (not {method!r})"
+        )
+
+
+def check_not_weights(spec, weights) -> None:
+    """Refuse a design column that is the weights column (named by ``weights``)."""
+    if not isinstance(weights, str):
+        return
+    for what, v in zip(("strata", "clusters", "fpc"), spec):
+        if isinstance(v, str) and v == weights:
+            raise DataError(
+                f"{what}={v!r} is the weights column (weights={weights!r}); name the "
+                f"column of each row's {what} instead"
+            )
 
 
 def _codes(column: pd.Series, name: str, data: pd.DataFrame) -> tuple[np.ndarray, list]:
@@ -158,19 +187,22 @@ def survey_design(data: pd.DataFrame, strata=None, clusters=None, fpc=None) -> S
         cluster, _ = _codes(column, f"the cluster ({name})", data)
         # PSUs nested in strata: a (stratum, cluster) pair is one PSU
         pair = stratum * (int(cluster.max()) + 1) + cluster
-        unique, psu = np.unique(pair, return_inverse=True)
+        unique, psu = np.unique(pair, return_inverse=True)  # sorted: stratum by stratum
         psu = psu.astype(np.int64)
         psu_stratum = (unique // (int(cluster.max()) + 1)).astype(np.int64)
         n_psu = np.bincount(psu_stratum, minlength=n_strata).astype(np.int64)
+        if np.bincount(psu).max() == 1:  # every row its own PSU: the same, without a PSU table
+            psu, psu_stratum = None, None
     single = np.flatnonzero(n_psu < 2)
     if single.size:
         label = strata_labels[int(single[0])]
         where = "the sample" if label is None else f"stratum {plain_name(label)!r}"
         unit = "respondent" if clusters is None else "cluster"
+        others = "" if single.size == 1 else f" ({single.size} such strata)"
         raise DataError(
-            f"{where} has a single {unit} ({single.size} such strata): its sampling "
-            "variance cannot be estimated. Merge it with the most similar stratum "
-            "(the usual remedy of survey software) before computing standard errors"
+            f"{where} has a single {unit}{others}: its sampling variance cannot be "
+            "estimated. Merge it with the most similar stratum (the usual remedy of "
+            "survey software) before computing standard errors"
         )
     fraction = np.zeros(n_strata)
     if fpc is not None:
@@ -186,8 +218,9 @@ def _sampling_fractions(data, fpc, stratum, n_psu, strata_labels) -> np.ndarray:
     bad = ~np.isfinite(values) | (values <= 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        value = plain_name(column.iloc[i])
         raise DataError(
-            f"the finite population correction ({name}) holds {column.iloc[i]!r} at row "
+            f"the finite population correction ({name}) holds {value!r} at row "
             f"{plain_name(data.index[i])!r}; give every row its stratum's number of PSUs "
             "in the population (or its sampling fraction, 0-1)"
         )
@@ -248,7 +281,8 @@ class ScoreTotals:
         if design.fraction is not None:
             self.factor = self.factor * (1.0 - design.fraction)
         # T_h = sum over the stratum's rows of w_i s_i = sum_p B[h, p] s_p
-        self.by_stratum = sparse.csr_matrix(
+        # by pattern (column), so that a block of patterns is a cheap slice
+        self.by_stratum = sparse.csc_matrix(
             (w, (design.stratum, inverse)), shape=(n_strata, n_patterns)
         )
         self.strata_totals = np.zeros((n_strata, n_free))
@@ -259,7 +293,7 @@ class ScoreTotals:
             )
             self.outer = np.zeros((n_free, n_free))
         else:
-            self.by_psu = sparse.csr_matrix(
+            self.by_psu = sparse.csc_matrix(
                 (w, (design.psu, inverse)), shape=(design.total_psu, n_patterns)
             )
             self.psu_totals = np.zeros((design.total_psu, n_free))
@@ -279,9 +313,13 @@ class ScoreTotals:
         design = self.design
         if design.psu is None:
             outer = self.outer.copy()
-        else:
+        else:  # PSUs are numbered stratum by stratum: each stratum's totals are a view
             z = self.psu_totals
-            outer = z.T @ (z * self.factor[design.psu_stratum][:, None])
+            bounds = np.concatenate([[0], np.cumsum(design.n_psu)])
+            outer = np.zeros((z.shape[1], z.shape[1]))
+            for h in range(design.n_strata):
+                block = z[bounds[h] : bounds[h + 1]]
+                outer += self.factor[h] * (block.T @ block)
         t = self.strata_totals
         outer -= t.T @ (t * (self.factor / design.n_psu)[:, None])
         return 0.5 * (outer + outer.T)

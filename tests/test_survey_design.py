@@ -227,9 +227,17 @@ def test_bad_designs_are_refused_with_the_fix(complex_sample):
         model.standard_errors("design", data=df, weights="w", strata="region")
     with pytest.raises(lca.DataError, match="one value per row"):
         model.standard_errors("design", data=df, weights="w", clusters=[1, 2, 3])
+    # a Series of the same respondents in another order is realigned; other labels are not
     shuffled = df["psu"].sample(frac=1.0, random_state=0)
+    np.testing.assert_array_equal(
+        model.standard_errors("design", data=df, weights="w", clusters=shuffled).profile,
+        model.standard_errors("design", data=df, weights="w", clusters="psu").profile,
+    )
+    relabelled = df["psu"].set_axis(df.index + 1000)
     with pytest.raises(lca.DataError, match="not aligned with the data's index"):
-        model.standard_errors("design", data=df, weights="w", clusters=shuffled)
+        model.standard_errors("design", data=df, weights="w", clusters=relabelled)
+    with pytest.raises(lca.DataError, match="clusters='w' is the weights column"):
+        model.standard_errors("design", data=df, weights="w", clusters="w")
     holey = df.assign(psu=df["psu"].where(df.index != df.index[7]))
     missing = rf"cluster \(column 'psu'\) is missing at row {df.index[7]}"
     with pytest.raises(lca.DataError, match=missing):
@@ -615,3 +623,33 @@ def test_bad_finite_population_corrections_are_refused(complex_sample):
         model.standard_errors("design", fpc=bad, **design)
     with pytest.raises(ValueError, match="use method='design'"):
         model.standard_errors("robust", fpc=np.full(len(df), 50.0))
+
+
+def test_regression_takes_weights_as_values_with_design_columns_by_name():
+    """From the review: a weights array beside a cluster column named in the data."""
+    df = _clustered_covariate_sample(np.random.default_rng(9)).drop(columns=["y"])
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(df))
+    by_name = lca.LatentClassRegression(2, se_method="design", n_starts=2).fit(
+        df, "x", weights=w, clusters="psu"
+    )
+    by_value = lca.LatentClassRegression(2, se_method="design", n_starts=2).fit(
+        df.drop(columns=["psu"]), "x", weights=pd.Series(w, index=df.index),
+        clusters=df["psu"].to_numpy(),
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(by_name.coefficients_, by_value.coefficients_)
+    res = lca.compare_regressions(df, "x", [2], weights=w, clusters="psu",
+                                  se_method="design", n_starts=2)  # fmt: skip
+    pd.testing.assert_frame_equal(res.models[2].coefficients_, by_name.coefficients_)
+    with pytest.raises(lca.DataError, match="strata='psu' is the weights column"):
+        lca.LatentClassRegression(2, se_method="design").fit(df, "x", weights="psu",
+                                                             strata="psu")  # fmt: skip
+
+
+def test_direct_effects_model_refuses_step1_uncertainty_with_a_design():
+    df = _clustered_covariate_sample(np.random.default_rng(10))
+    model = lca.DirectEffectsModel(2, [("q0", "q1")], n_starts=2).fit(df[ITEMS])
+    with pytest.raises(NotImplementedError, match="step1_uncertainty"):
+        model.covariate_effects("x", data=df, se_method="design", clusters="psu",
+                                step1_uncertainty=True)  # fmt: skip
+    plain = model.covariate_effects("x", data=df, se_method="design", clusters="psu")
+    assert np.isfinite(plain.coefficients["se"]).all()
