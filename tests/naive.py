@@ -282,3 +282,29 @@ def classification_errors(post, share, weights):
             d[s, t] = sum(weights[i] * post[i, s] * share[i, t] for i in range(post.shape[0]))
         d[s] /= sum(weights[i] * post[i, s] for i in range(post.shape[0]))
     return d
+
+
+def model_standard_errors(model, codes, weights=None, method="hessian", **design):
+    """:func:`standard_errors` at a fitted ``lca`` model's estimates, from its rows'
+    ``codes`` (``lca.encoding.encode``); ``design``: ``strata``, ``psu`` and
+    ``population`` of ``method="design"``."""
+    w = np.ones(codes.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    off = model._offsets
+    blocks = [model._cond_probs[off[j] : off[j + 1]] for j in range(len(model.indicators_))]
+    marginals = []
+    for j, block in enumerate(blocks):
+        ok = codes[:, j] >= 0
+        counts = np.bincount(codes[ok, j], weights=w[ok], minlength=block.shape[0])
+        marginals.append(counts / counts.sum())
+    return standard_errors(
+        codes,
+        w,
+        model._class_probs,
+        blocks,
+        list(model._ordinal),
+        model.class_bayes_constant_,
+        model.bayes_constant_,
+        marginals,
+        method,
+        **design,
+    )

@@ -17,26 +17,7 @@ from . import naive
 
 def reference(model, data, weights=None, method="hessian"):
     """Finite-difference standard errors at ``model``'s estimates (tests/naive.py)."""
-    codes = encode(data, model.indicators_)
-    w = np.ones(len(data)) if weights is None else np.asarray(weights, dtype=float)
-    off = model._offsets
-    blocks = [model._cond_probs[off[j] : off[j + 1]] for j in range(len(model.indicators_))]
-    marginals = []
-    for j, block in enumerate(blocks):
-        ok = codes[:, j] >= 0
-        counts = np.bincount(codes[ok, j], weights=w[ok], minlength=block.shape[0])
-        marginals.append(counts / counts.sum())
-    return naive.standard_errors(
-        codes,
-        w,
-        model._class_probs,
-        blocks,
-        list(model._ordinal),
-        model.class_bayes_constant_,
-        model.bayes_constant_,
-        marginals,
-        method,
-    )
+    return naive.model_standard_errors(model, encode(data, model.indicators_), weights, method)
 
 
 @pytest.fixture(scope="module")

@@ -20,29 +20,10 @@ from . import naive
 
 def reference(model, data, weights, strata, psu, population=None):
     """Finite-difference design-based standard errors (tests/naive.py)."""
-    codes = encode(data, model.indicators_)
-    w = np.asarray(weights, dtype=float)
-    off = model._offsets
-    blocks = [model._cond_probs[off[j] : off[j + 1]] for j in range(len(model.indicators_))]
-    marginals = []
-    for j, block in enumerate(blocks):
-        ok = (codes[:, j] >= 0) & (w > 0)
-        counts = np.bincount(codes[ok, j], weights=w[ok], minlength=block.shape[0])
-        marginals.append(counts / counts.sum())
-    return naive.standard_errors(
-        codes,
-        w,
-        model._class_probs,
-        blocks,
-        list(model._ordinal),
-        model.class_bayes_constant_,
-        model.bayes_constant_,
-        marginals,
-        "design",
-        strata=np.asarray(strata),
-        psu=None if psu is None else np.asarray(psu),
-        population=population,
-    )
+    return naive.model_standard_errors(
+        model, encode(data, model.indicators_), weights, "design", strata=np.asarray(strata),
+        psu=None if psu is None else np.asarray(psu), population=population,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
