@@ -6,7 +6,8 @@ statsmodels``; each comparison is skipped, with a note, if its peer is absent):
 
 - ``distal_means(correction="none", assignment="modal", se_method="design")``
   is the weighted mean of the outcome within each modal class, a domain mean:
-  samplics' ``TaylorEstimator`` (mean, with ``domain=`` the modal class);
+  samplics' ``TaylorEstimator`` (mean, with ``domain=`` the modal class), also
+  with a finite population correction;
 - ``distal_proportions`` likewise, a domain proportion;
 - ``covariate_effects(correction="none", assignment="modal")`` is a multinomial
   logit of the modal class: statsmodels' ``MNLogit`` with cluster-robust
@@ -81,6 +82,20 @@ def against_samplics(df, model, out: dict) -> None:
     out["domain_means"] = {
         "max_rel_diff_estimate": rel(means["mean"], [peer.point_est[s] for s in k]),
         "max_rel_diff_se": rel(means["se"], [peer.stderror[s] for s in k]),
+    }
+    # with a finite population correction: N_h = 1.5, 3, 10 and 1.1 times the PSUs sampled
+    # (samplics' fpc= is 1 - f per stratum, lca's the population's number of PSUs)
+    n_h = df.groupby("stratum")["psu"].nunique()
+    population = n_h * pd.Series([1.5, 3.0, 10.0, 1.1], index=n_h.index)
+    fpc_means = model.distal_means("y", fpc=df["stratum"].map(population).to_numpy(), **design)
+    peer = TaylorEstimator(PopParam.mean)
+    peer.estimate(y=df["y"].to_numpy(), samp_weight=df["w"].to_numpy(),
+                  stratum=df["stratum"].to_numpy(), psu=psu, domain=domain,
+                  fpc=(1.0 - n_h / population).to_dict())  # fmt: skip
+    out["domain_means_fpc"] = {
+        "max_rel_diff_estimate": rel(fpc_means.means["mean"], [peer.point_est[s] for s in k]),
+        "max_rel_diff_se": rel(fpc_means.means["se"], [peer.stderror[s] for s in k]),
+        "se_ratio_to_without_fpc": float(np.max(fpc_means.means["se"] / means["se"])),
     }
     props = model.distal_proportions("c", **design).proportions
     peer = TaylorEstimator(PopParam.prop)

@@ -572,7 +572,8 @@ def cmd_fit(args) -> int:
 
 def _design_columns(args, df: pd.DataFrame, where: str = " (with --profile or "
                     "--indicator-tests)") -> list:  # fmt: skip
-    """The columns of ``--stratum`` and ``--cluster``, checked before any fitting."""
+    """The columns of ``--stratum``, ``--cluster`` and ``--fpc``, checked before any
+    fitting."""
     named = [c for c in (args.stratum, args.cluster, args.fpc) if c is not None]
     if named and args.se_method != "design":
         raise CLIError(
@@ -583,7 +584,9 @@ def _design_columns(args, df: pd.DataFrame, where: str = " (with --profile or "
     if absent:
         raise CLIError(f"{args.data}: no column(s) {absent}; columns are {list(df.columns)}")
     if args.weights is not None and args.weights in named:
-        raise CLIError(f"--weights {args.weights!r} is also named as a stratum or cluster")
+        raise CLIError(
+            f"--weights {args.weights!r} is also named as a stratum, cluster or fpc column"
+        )
     return named
 
 

@@ -1788,7 +1788,7 @@ class LatentClassModel:
             named = [v for v in design if isinstance(v, str)]
             if named:
                 raise ValueError(
-                    f"strata or clusters given by column name ({named[0]!r}) need data=; "
+                    f"strata, clusters or fpc given by column name ({named[0]!r}) need data=; "
                     "or pass one value per fitted row"
                 )
             data = pd.DataFrame(index=index)

@@ -26,7 +26,9 @@ path without clusters).
 
 Rows of zero weight add nothing to a score total but their PSUs count in
 ``n_h`` (the domain convention: a respondent outside the weighted sample is
-still part of the design).
+still part of the design), and so in the design's degrees of freedom, PSUs
+less strata, even for a stratum whose rows all weigh 0 (Stata's ``subpop()``
+would leave such a stratum out of them).
 
 The scores of respondents who gave the same answers are equal, so ``G`` is
 built from the answer patterns: the fitted score of each pattern is added to
@@ -35,6 +37,7 @@ the totals of the PSUs its respondents belong to (``ScoreTotals``).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -131,9 +134,10 @@ def _design_column(values, data: pd.DataFrame, what: str) -> tuple[pd.Series, st
 def refuse_design(spec, method: str, argument: str = "method") -> None:
     """Refuse ``(strata, clusters, fpc)`` given for another method than "design"."""
     if method != "design" and any(v is not None for v in spec):
+        other = "" if method is None else f" (not {method!r})"
         raise ValueError(
             "strata=, clusters= and fpc= describe a complex sample, for design-based "
-            f"standard errors: use {argument}='design' (not {method!r})"
+            f"standard errors: use {argument}='design'{other}"
         )
 
 
@@ -213,6 +217,8 @@ def survey_design(data: pd.DataFrame, strata=None, clusters=None, fpc=None) -> S
 def _sampling_fractions(data, fpc, stratum, n_psu, strata_labels) -> np.ndarray:
     """Each stratum's sampling fraction from ``fpc=``: a fraction (0 < f <= 1) or the
     population's number of PSUs (> 1), the same for every row of a stratum."""
+    if isinstance(fpc, numbers.Real) and not isinstance(fpc, bool):  # one for every stratum
+        fpc = np.full(data.shape[0], float(fpc))
     column, name = _design_column(fpc, data, "fpc")
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (values <= 0)
@@ -233,10 +239,10 @@ def _sampling_fractions(data, fpc, stratum, n_psu, strata_labels) -> np.ndarray:
             else f"stratum {plain_name(strata_labels[h])!r}"
         )
         if given.size > 1:
+            shown = ", ".join(f"{v:g}" for v in given[:3]) + (", ..." if given.size > 3 else "")
             raise DataError(
                 f"the finite population correction ({name}) takes {given.size} values in "
-                f"{where} ({given[0]:g}, {given[1]:g}, ...); it must be the stratum's own, "
-                "the same for every row of it"
+                f"{where} ({shown}); it must be the stratum's own, the same for every row of it"
             )
         value = float(given[0])
         if value > 1 and value < n_psu[h]:

@@ -560,7 +560,8 @@ def test_a_census_has_no_sampling_variance_and_half_the_psus_half_of_it(complex_
     full = model.standard_errors("design", **design)
     census = model.standard_errors("design", fpc=np.ones(len(df)), **design)
     assert np.nanmax(census.profile.to_numpy()) == 0.0
-    half = model.standard_errors("design", fpc=np.full(len(df), 0.5), **design)
+    assert np.nanmax(model.standard_errors("design", fpc=1, **design).profile.to_numpy()) == 0
+    half = model.standard_errors("design", fpc=0.5, **design)  # one fraction for every stratum
     np.testing.assert_allclose(half.profile.to_numpy(), np.sqrt(0.5) * full.profile.to_numpy(),
                                rtol=1e-12)  # fmt: skip
 
