@@ -65,7 +65,7 @@ for ML and BCH).
 Weights count as frequency weights, in the sandwich too (sum_i w_i g_i g_i'):
 a respondent of weight 2 counts as two. ``"design"`` takes them for sampling
 weights: the sandwich's middle is then the between-PSU variance, within
-strata, of the weighted scores (:mod:`lca.survey_design`), with ``step1``
+strata, of the weighted scores (:mod:`lca.survey_design`), with ``step1``,
 ``cov1`` is the step-1 model's design-based covariance, and the Wald tests
 get the adjusted F on the design's degrees of freedom (columns ``f``,
 ``f_df1``, ``f_df2``, ``f_p_value``; :func:`lca.survey_design.adjusted_f`).
