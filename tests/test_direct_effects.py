@@ -20,6 +20,8 @@ import lca
 from lca import _direct_em
 from lca.encoding import DataError
 
+from . import naive
+
 
 def simulate_pair(n, gamma, seed, missing=0.1, n_cat=(2, 2), classes=None):
     """Two classes (0.6, 0.4); y0 and y1 with a direct effect ``gamma`` (effect
@@ -540,17 +542,7 @@ def test_information_is_the_objectives_second_derivative():
     def objective(t):
         return _direct_em.estep(problem, *_direct_se.unpack(t, model._layout, 2))[0]
 
-    n, h = theta.size, 1e-4
-    numeric = np.empty((n, n))
-    steps = np.eye(n) * h
-    for i in range(n):
-        for j in range(i, n):
-            numeric[i, j] = numeric[j, i] = (
-                objective(theta + steps[i] + steps[j])
-                - objective(theta + steps[i] - steps[j])
-                - objective(theta - steps[i] + steps[j])
-                + objective(theta - steps[i] - steps[j])
-            ) / (4 * h * h)
+    numeric = naive.fd_hessian(objective, theta, h=1e-4)
     hessian = _direct_se.hessian(theta, problem, 2)
     np.testing.assert_allclose(hessian, numeric, atol=1e-3 * np.abs(numeric).max())
     (sl,) = _direct_se.gamma_slices(model._layout, 2)

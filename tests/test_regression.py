@@ -15,6 +15,8 @@ from lca import _regression_em
 from lca.encoding import DataError
 from lca.regression import LatentClassRegression
 
+from . import naive
+
 #: P(answer 1 | class) of 6 binary indicators in 3 classes.
 PROFILES = np.array([[0.85] * 6, [0.15] * 6, [0.85] * 3 + [0.15] * 3])
 #: True coefficients, rows Intercept, x, g[b], g[c]; class 0's column 0.
@@ -131,16 +133,7 @@ def small_cov(small):
     def ll(p):
         return brute_loglik(data, items, z, *unpack(p, 2, 2, 4))
 
-    d, h = params.size, 1e-3
-    hess = np.empty((d, d))
-    eye = np.eye(d) * h
-    for a in range(d):
-        for b in range(a, d):
-            hess[a, b] = hess[b, a] = (
-                ll(params + eye[a] + eye[b]) - ll(params + eye[a] - eye[b])
-                - ll(params - eye[a] + eye[b]) + ll(params - eye[a] - eye[b])
-            ) / (4 * h * h)  # fmt: skip
-    return params, np.linalg.inv(-hess)
+    return params, np.linalg.inv(-naive.fd_hessian(ll, params, h=1e-3))
 
 
 def test_standard_errors_are_the_inverse_hessian_of_the_likelihood(small, small_cov):
