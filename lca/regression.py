@@ -40,6 +40,7 @@ from .standard_errors import StandardErrors, layout, on_boundary
 from .survey_design import (
     ScoreTotals,
     check_not_weights,
+    design_column,
     refuse_design,
     survey_design,
     with_adjusted_f,
@@ -457,7 +458,7 @@ max_categories, n_jobs
             raise TypeError("strata, clusters or fpc given by name need data as a DataFrame")
         values = []
         for what, v in zip(("strata", "clusters", "fpc"), spec):
-            data, v = _design_values(data, v, what, covs, weights)
+            data, v = _design_values(data, v, what, covs)
             values.append(v)
         return data, tuple(values)
 
@@ -811,19 +812,15 @@ def _warn_separation(names, flat, separated, scaled, p: int) -> None:
         )
 
 
-def _design_values(data, values, what: str, covs, weights):
-    """``strata=`` or ``clusters=`` of ``fit``: a column name is taken out of ``data``
-    (returned with its values), other values are returned as they are."""
+def _design_values(data, values, what: str, covs):
+    """``strata=``, ``clusters=`` or ``fpc=`` of ``fit``: a column name is taken out of
+    ``data`` (returned with its values), other values are returned as they are."""
     if not isinstance(values, str):
         return data, values
     if values in covs.columns:
         raise DataError(f"{what}={values!r} is also a covariate")
-    if values not in data.columns:
-        raise DataError(
-            f"{what}={values!r} names no column of the data; give a column name or one "
-            "value per row"
-        )
-    return data.drop(columns=[values]), data[values]
+    column, _ = design_column(values, data, what)  # refuses a name of no column
+    return data.drop(columns=[values]), column
 
 
 def _split_covariates(data, covariates) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -100,7 +100,7 @@ class SurveyDesign:
         )  # fmt: skip
 
 
-def _design_column(values, data: pd.DataFrame, what: str) -> tuple[pd.Series, str]:
+def design_column(values, data: pd.DataFrame, what: str) -> tuple[pd.Series, str]:
     """``strata=`` or ``clusters=`` as a Series aligned with ``data``, and its name
     for messages."""
     if isinstance(values, str) or (isinstance(values, Hashable) and values in data.columns):
@@ -180,14 +180,14 @@ def survey_design(data: pd.DataFrame, strata=None, clusters=None, fpc=None) -> S
     if strata is None:
         stratum, strata_labels = np.zeros(n, dtype=np.int64), [None]
     else:
-        column, name = _design_column(strata, data, "strata")
+        column, name = design_column(strata, data, "strata")
         stratum, strata_labels = _codes(column, f"the stratum ({name})", data)
     n_strata = len(strata_labels)
     if clusters is None:
         psu, psu_stratum = None, None
         n_psu = np.bincount(stratum, minlength=n_strata).astype(np.int64)
     else:
-        column, name = _design_column(clusters, data, "clusters")
+        column, name = design_column(clusters, data, "clusters")
         cluster, _ = _codes(column, f"the cluster ({name})", data)
         # PSUs nested in strata: a (stratum, cluster) pair is one PSU
         pair = stratum * (int(cluster.max()) + 1) + cluster
@@ -219,7 +219,7 @@ def _sampling_fractions(data, fpc, stratum, n_psu, strata_labels) -> np.ndarray:
     population's number of PSUs (> 1), the same for every row of a stratum."""
     if isinstance(fpc, numbers.Real) and not isinstance(fpc, bool):  # one for every stratum
         fpc = np.full(data.shape[0], float(fpc))
-    column, name = _design_column(fpc, data, "fpc")
+    column, name = design_column(fpc, data, "fpc")
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (values <= 0)
     if bad.any():
