@@ -18,6 +18,7 @@ from .exceptions import ConvergenceWarning, DataWarning, ModelFileError, NotFitt
 from .goodness_of_fit import BootstrapGOFResult, bootstrap_gof
 from .io import load
 from .model import LatentClassModel
+from .multigroup import GroupComparison, MultiGroupModel, compare_groups
 from .regression import LatentClassRegression, compare_regressions
 from .selection import Comparison, compare
 from .simulate import simulate
@@ -30,14 +31,17 @@ __all__ = [
     "DataError",
     "DataWarning",
     "DirectEffectsModel",
+    "GroupComparison",
     "LatentClassModel",
     "LatentClassRegression",
     "ModelFileError",
+    "MultiGroupModel",
     "NotFittedError",
     "__version__",
     "blrt",
     "bootstrap_gof",
     "compare",
+    "compare_groups",
     "compare_regressions",
     "datasets",
     "load",

@@ -220,7 +220,10 @@ def save_model(model, path: str | PathLike) -> None:
         raise FileNotFoundError(
             f"cannot save the model to {os.fspath(path)}: the folder {folder} does not exist"
         )
-    to_dict = regression_to_dict if hasattr(model, "beta_") else model_to_dict
+    if hasattr(model, "_layout"):
+        to_dict = multigroup_to_dict
+    else:
+        to_dict = regression_to_dict if hasattr(model, "beta_") else model_to_dict
     text = json.dumps(to_dict(model), indent=1, allow_nan=False)
     tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
     try:
@@ -344,6 +347,8 @@ def load(path: str | PathLike):
         ) from None
     if isinstance(content, dict) and content.get("format") == REGRESSION_FORMAT:
         return regression_from_dict(content, path)
+    if isinstance(content, dict) and content.get("format") == MULTIGROUP_FORMAT:
+        return multigroup_from_dict(content, path)
     return model_from_dict(content, path)
 
 
@@ -504,11 +509,11 @@ def _read_blocks(d: dict, indicators, k: int, path) -> list:
     return blocks
 
 
-def _read_stats(d: dict, path) -> dict:
+def _read_stats(d: dict, path, names=FIT_STAT_NAMES) -> dict:
     """The checked ``fit_stats`` (NaN where the file holds null)."""
     stats_raw = _get(d, "fit_stats", dict, path)
     stats = {}
-    for name in FIT_STAT_NAMES:
+    for name in names:
         v = stats_raw.get(name, "absent")
         if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
             _fail(path, f"fit_stats[{name!r}] is missing or not a number")
@@ -767,4 +772,115 @@ def regression_from_dict(d, path="<dict>"):
     if not 0 <= rank <= n_free:
         _fail(path, f"standard errors: rank {rank} is not within 0..n_free={n_free}")
     model._set_profile_errors(se_sizes, se_cells, np.array(boundary), n_free, n_free - rank)
+    return model
+
+
+# -- multiple-group model ------------------------------------------------------------------
+
+MULTIGROUP_FORMAT = "lca.MultiGroupModel"
+MULTIGROUP_FORMAT_VERSION = 1
+
+
+def multigroup_to_dict(model) -> dict:
+    """The JSON-ready content of a fitted :class:`lca.MultiGroupModel`."""
+    layout = model._layout
+    names = _names_to_json([ind.name for ind in layout.indicators], "indicator name")
+    options = model.get_params()
+    free = options.pop("free")
+    options = _options_to_json(options)
+    options["free"] = free if isinstance(free, str) else _names_to_json(list(free), "free=")
+    options["free_is_tuple"] = isinstance(free, tuple)
+    return {
+        "format": MULTIGROUP_FORMAT,
+        "format_version": MULTIGROUP_FORMAT_VERSION,
+        "lca_version": _version(),
+        "n_classes": model.n_classes_,
+        "indicators": [
+            {"name": name, "categories": list(ind.categories)}
+            for name, ind in zip(names, layout.indicators)
+        ],
+        "group": _names_to_json([layout.group_column], "group name")[0],
+        "groups": list(layout.groups),
+        "free": _names_to_json(list(layout.free), "free indicator"),
+        "equal_sizes": layout.equal_sizes,
+        "class_match": model._perm.tolist(),
+        "fit_stats": {k: _num(v) for k, v in model._stats.items()},
+        "n_parameters": model.n_parameters_,
+        "engine": model_to_dict(model.model_),
+        "options": options,
+    }
+
+
+def multigroup_from_dict(d, path="<dict>"):
+    """Rebuild a fitted multiple-group model from :func:`multigroup_to_dict`'s content."""
+    from .multigroup import MultiGroupModel, _Layout
+
+    _check_version(d, MULTIGROUP_FORMAT_VERSION, "multiple-group model", path)
+    k = _get(d, "n_classes", int, path)
+    engine = model_from_dict(_get(d, "engine", dict, path), path)
+    if engine.n_classes_ != k:
+        _fail(path, f"the fitted one-group model has {engine.n_classes_} classes, not {k}")
+    options = dict(_get(d, "options", dict, path))
+    free_option = options.pop("free", ())
+    as_tuple = options.pop("free_is_tuple", False)
+    if not isinstance(free_option, (str, list)):
+        _fail(path, "option 'free' is malformed")
+    if isinstance(free_option, list):
+        free_option = [_name_from_json(n) for n in free_option]
+        if None in free_option:
+            _fail(path, "option 'free' is malformed")
+        if as_tuple is True:
+            free_option = tuple(free_option)
+    names = [n for n in MultiGroupModel(k).get_params() if n != "free"]
+    options = _options_from_json({"options": options}, names, path)
+    try:
+        model = MultiGroupModel(**options, free=free_option)
+    except TypeError as exc:
+        _fail(path, f"invalid fitting option: {exc}")
+    if model.n_classes != k:
+        _fail(path, f"option n_classes={model.n_classes} disagrees with n_classes={k}")
+    indicators = []
+    for i, raw in enumerate(_get(d, "indicators", list, path)):
+        name = _name_from_json(raw.get("name")) if isinstance(raw, dict) else None
+        if name is None:
+            _fail(path, f"indicator {i} has no valid name")
+        cats = _get(raw, "categories", list, path)
+        if not all(isinstance(c, (str, int, float, bool)) for c in cats):
+            _fail(path, f"indicator {name!r} has an invalid category label")
+        indicators.append(Indicator(name=name, categories=tuple(python_label(c) for c in cats)))
+    group = _name_from_json(d.get("group"))
+    groups = _get(d, "groups", list, path)
+    if (
+        group is None
+        or len(groups) < 2
+        or not all(isinstance(g, (str, int, float, bool)) for g in groups)
+    ):
+        _fail(path, "fields 'group' and 'groups' must name the group and its labels (2 or more)")
+    free = [_name_from_json(n) for n in _get(d, "free", list, path)]
+    equal_sizes = _get(d, "equal_sizes", bool, path)
+    try:
+        layout = _Layout(
+            indicators=indicators,
+            groups=tuple(python_label(g) for g in groups),
+            free=tuple(free),
+            equal_sizes=equal_sizes,
+            group_column=group,
+        )
+    except ValueError as exc:
+        _fail(path, f"inconsistent multiple-group layout: {exc}")
+    expected = [(c, tuple(cats)) for c, cats in layout.categories.items()]
+    found = [(ind.name, tuple(ind.categories)) for ind in engine.indicators_]
+    if expected != found:
+        _fail(path, "the fitted one-group model's columns are not those of the groups' layout")
+    perm = np.asarray(_get(d, "class_match", list, path))
+    if perm.shape != (len(groups), k) or not all(
+        sorted(row) == list(range(k)) for row in perm.tolist()
+    ):
+        _fail(path, f"class_match must hold a permutation of 0..{k - 1} per group")
+    model.model_ = engine
+    model._layout = layout
+    model._perm = perm.astype(np.int64)
+    from .multigroup import STAT_NAMES
+
+    model._restore(_read_stats(d, path, STAT_NAMES), _get(d, "n_parameters", int, path))
     return model

@@ -1,0 +1,804 @@
+"""Multiple-group latent class analysis: are the classes the same in every group?
+
+A multiple-group model (Clogg & Goodman 1984, 1985; McCutcheon 2002) fits
+one latent class model to several groups at once (men and women, regions,
+survey years) and asks which of its parts differ between them:
+
+- **heterogeneous**: every conditional probability P(y_j | class, group) is
+  the group's own (as if each group were fitted alone, with the classes of
+  each group matched to those of the others afterwards);
+- **partial homogeneity**: the indicators named in ``free`` differ between
+  groups, the others are equal across groups;
+- **homogeneous measurement** (``free=()``): the classes mean the same in
+  every group, only their sizes P(class | group) differ;
+- **complete homogeneity** (also ``equal_sizes=True``): the groups differ in
+  nothing; this is the ordinary latent class model of all respondents.
+
+Each model is fitted by the EM engine of :class:`lca.LatentClassModel` on a
+rewritten frame, which is exact, not an approximation: an indicator that is
+free across groups becomes one column per group, answered in that group's
+rows and missing elsewhere (missing answers stay in the likelihood, so its
+probabilities are estimated from that group alone), and unless
+``equal_sizes`` the group itself is one more indicator, whose P(group |
+class) together with P(class) gives each group its own class sizes. The
+likelihood of the answers given the group, which the fit statistics report,
+is that model's log-likelihood less the log-probability of each
+respondent's group. With ``bayes_constant=0`` this is maximum likelihood of
+the multiple-group model; the Bayes constants, as in a one-group model, put
+their Dirichlet priors on each group's probabilities.
+
+:func:`compare_groups` fits the whole sequence and tests each restriction
+with a likelihood-ratio test; each more general model starts from the
+solution of the restricted one, so its log-likelihood is at least as high
+and the classes keep their numbers along the sequence.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from warnings import warn
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.optimize import linear_sum_assignment
+
+from . import criteria
+from .encoding import (
+    MAX_CATEGORIES,
+    DataError,
+    Indicator,
+    encode,
+    learn_indicators,
+    plain_name,
+    text_key,
+)
+from .exceptions import DataWarning
+from .model import LatentClassModel, as_frame, check_weights
+from .survey_design import design_column
+
+#: What :meth:`MultiGroupModel.fit_stats` reports, in order.
+STAT_NAMES = (
+    "loglik",
+    "n_obs",
+    "n_parameters",
+    "aic",
+    "aic3",
+    "bic",
+    "caic",
+    "sabic",
+    "entropy_r2",
+    "classification_error",
+)
+
+#: Most groups a model takes (each is a column of the fitted frame per free indicator).
+MAX_GROUPS = 1000
+
+#: Options passed on to the one-group model that does the fitting.
+ENGINE_OPTIONS = (
+    "n_starts",
+    "n_final",
+    "burn_in",
+    "pattern_starts",
+    "max_iter",
+    "tol",
+    "bayes_constant",
+    "class_bayes_constant",
+    "accelerate",
+    "random_state",
+    "n_jobs",
+)
+
+
+def _group_labels(values: pd.Series, what: str) -> tuple[Indicator, np.ndarray]:
+    """The group's labels (in the order an indicator's would be) and each row's code."""
+    name = plain_name(values.name) if values.name is not None else "group"
+    frame = pd.DataFrame({name: values.to_numpy()}, index=values.index)
+    with warnings.catch_warnings():  # one group is refused below, with the fix
+        warnings.simplefilter("ignore", DataWarning)
+        ind = learn_indicators(frame, max_categories=MAX_GROUPS)[0]
+    codes = encode(frame, [ind]).ravel().astype(np.int64)
+    missing = np.flatnonzero(codes < 0)
+    if missing.size:
+        row = plain_name(values.index[missing[0]])
+        raise DataError(
+            f"{what} is missing at row {row!r} ({missing.size} rows in all); every respondent "
+            f"needs a group: fill it in, or leave those rows out of the data"
+        )
+    if ind.n_categories < 2:
+        raise DataError(
+            f"{what} has one value ({ind.categories[0]!r}) in every row: there is one group; "
+            "fit a LatentClassModel instead"
+        )
+    return Indicator(name=name, categories=ind.categories), codes
+
+
+@dataclass
+class _Layout:
+    """Where each indicator of each group sits in the one-group model's frame."""
+
+    indicators: list  # the Indicator of every original column
+    groups: tuple  # group labels, in order
+    free: tuple  # names of the indicators free across groups
+    equal_sizes: bool
+    group_column: Hashable
+    columns: list = field(default_factory=list)  # engine column names
+    # (original indicator position, group code or -1 for every group) per engine column
+    sources: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        free = set(self.free)
+        for j, ind in enumerate(self.indicators):
+            if ind.name in free:
+                for g, label in enumerate(self.groups):
+                    self.columns.append((ind.name, text_key(label)))
+                    self.sources.append((j, g))
+            else:
+                self.columns.append(ind.name)
+                self.sources.append((j, -1))
+        if not self.equal_sizes:
+            if self.group_column in self.columns:
+                raise DataError(
+                    f"the group's name {self.group_column!r} is also the name of an indicator "
+                    "column; rename the group (group=series.rename('...'))"
+                )
+            self.columns.append(self.group_column)
+
+    @property
+    def categories(self) -> dict:
+        out = {
+            col: list(self.indicators[j].categories)
+            for col, (j, _) in zip(self.columns, self.sources)
+        }
+        if not self.equal_sizes:
+            out[self.group_column] = list(self.groups)
+        return out
+
+    def frame(self, codes: np.ndarray, group_codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
+        """The engine's frame: labels as objects, None where not answered or not this group."""
+        out = {}
+        for col, (j, g) in zip(self.columns, self.sources):
+            labels = np.empty(len(self.indicators[j].categories) + 1, dtype=object)
+            labels[:-1] = list(self.indicators[j].categories)
+            labels[-1] = None
+            c = np.where(codes[:, j] < 0, -1, codes[:, j])
+            if g >= 0:
+                c = np.where(group_codes == g, c, -1)
+            out[col] = labels[c]
+        if not self.equal_sizes:
+            groups = np.empty(len(self.groups), dtype=object)
+            groups[:] = list(self.groups)
+            out[self.group_column] = groups[group_codes]
+        frame = pd.DataFrame(dict(enumerate(out.values())), index=index)
+        frame.columns = pd.Index(list(out), tupleize_cols=False, dtype=object)
+        return frame
+
+
+class MultiGroupModel:
+    """Latent class model of several groups, with measurement equal or free across them.
+
+    Parameters
+    ----------
+    n_classes : int, default=2
+        Number of latent classes (the same in every group).
+    free : "all", sequence of column names, or (), default=()
+        Indicators whose conditional probabilities are each group's own:
+        ``()`` for homogeneous measurement (the classes mean the same in
+        every group), ``"all"`` for a heterogeneous model, a list for
+        partial homogeneity.
+    equal_sizes : bool, default=False
+        Class sizes equal in every group (structural homogeneity). With
+        ``free=()`` this is the one-group model of all respondents.
+    ordinal, categories, max_categories :
+        As for :class:`lca.LatentClassModel` (by original column name).
+    n_starts, n_final, burn_in, pattern_starts, max_iter, tol, bayes_constant, \
+class_bayes_constant, accelerate, random_state, n_jobs :
+        As for :class:`lca.LatentClassModel`, which fits the model.
+
+    Attributes
+    ----------
+    groups_ : pandas.Index
+        The group labels, in order.
+    class_sizes_ : pandas.DataFrame
+        P(class | group): one row per group, columns classes 1..K.
+    conditional_probs_ : dict
+        Indicator name -> DataFrame: rows its categories, columns a
+        MultiIndex (group, class). An indicator not in ``free_`` has the
+        same columns in every group.
+    free_ : list
+        Names of the indicators free across groups.
+    n_parameters_ : int
+        Free parameters: G (K - 1) class sizes (K - 1 with ``equal_sizes``)
+        plus, per indicator, those of one group or, if free, of every group.
+    model_ : LatentClassModel
+        The one-group model on the rewritten frame that was fitted (see the
+        module's notes); its own fit statistics are of that frame.
+
+    Notes
+    -----
+    In a heterogeneous model the likelihood does not tie class k of one group
+    to class k of another; classes are matched afterwards, each group's to the
+    first group's (or to those of ``start_from``), by the assignment that
+    minimises the squared differences of their conditional probabilities.
+    """
+
+    def __init__(
+        self,
+        n_classes: int = 2,
+        *,
+        free: str | Sequence[Hashable] = (),
+        equal_sizes: bool = False,
+        n_starts: int = 16,
+        n_final: int | None = None,
+        burn_in: int = 50,
+        pattern_starts: int = 20,
+        max_iter: int = 5000,
+        tol: float = 1e-12,
+        bayes_constant: float = 1.0,
+        class_bayes_constant: float | None = None,
+        accelerate: bool = True,
+        ordinal: Sequence[Hashable] | None = None,
+        categories: Mapping[Hashable, Sequence] | None = None,
+        max_categories: int = MAX_CATEGORIES,
+        random_state: int | np.random.Generator | None = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        self.n_classes = n_classes
+        self.free = free
+        self.equal_sizes = equal_sizes
+        self.n_starts = n_starts
+        self.n_final = n_final
+        self.burn_in = burn_in
+        self.pattern_starts = pattern_starts
+        self.max_iter = max_iter
+        self.tol = tol
+        self.bayes_constant = bayes_constant
+        self.class_bayes_constant = class_bayes_constant
+        self.accelerate = accelerate
+        self.ordinal = ordinal
+        self.categories = categories
+        self.max_categories = max_categories
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Constructor arguments, as scikit-learn estimators report them."""
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params) -> MultiGroupModel:
+        """Set constructor arguments; they change the next fit."""
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for MultiGroupModel")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        return f"MultiGroupModel(n_classes={self.n_classes}, free={self.free!r})"
+
+    # -- fitting ---------------------------------------------------------------
+    def _free_names(self, indicators) -> tuple:
+        names = [ind.name for ind in indicators]
+        if isinstance(self.free, str):
+            if self.free != "all":
+                raise ValueError(
+                    f"free must be 'all', () or a list of column names, got {self.free!r} (for "
+                    f"one column write free=[{self.free!r}])"
+                )
+            return tuple(names)
+        free = list(self.free)
+        unknown = [f for f in free if f not in names]
+        if unknown:
+            raise DataError(
+                f"free= names {unknown!r}, which are not indicators; the indicators are {names!r}"
+            )
+        return tuple(n for n in names if n in free)
+
+    def _engine(self, layout: _Layout) -> LatentClassModel:
+        ordinal = None
+        if self.ordinal is not None:
+            wanted = set(self.ordinal)
+            ordinal = [c for c, (j, _) in zip(layout.columns, layout.sources)
+                       if layout.indicators[j].name in wanted]  # fmt: skip
+        options = {name: getattr(self, name) for name in ENGINE_OPTIONS}
+        return LatentClassModel(
+            self.n_classes,
+            ordinal=ordinal,
+            categories=layout.categories,
+            max_categories=max(self.max_categories, len(layout.groups)),
+            **options,
+        )
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        group,
+        *,
+        weights=None,
+        start_from: MultiGroupModel | None = None,
+    ) -> MultiGroupModel:
+        """Fit the model.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            One column per indicator (missing answers allowed), and possibly
+            the group and weights columns.
+        group : column name or pandas.Series or array-like
+            Each respondent's group: the name of a column of ``data`` (then
+            not an indicator), or one value per row (a Series is aligned by
+            its index). No group may be missing.
+        weights : column name, array-like or None
+            Case weights, as for :meth:`lca.LatentClassModel.fit`.
+        start_from : MultiGroupModel or None
+            A fitted model of the same data, groups and classes whose
+            solution is one more start (beside the random ones). Started from
+            a more restricted model, this one ends at least as high, which a
+            likelihood-ratio test between them needs.
+
+        Returns
+        -------
+        self : MultiGroupModel
+        """
+        data = as_frame(data)
+        values, what = design_column(group, data, "group")
+        if (
+            isinstance(group, Hashable)
+            and not isinstance(group, pd.Series)
+            and (group in data.columns)
+        ):
+            data = data.drop(columns=[group])
+        if isinstance(weights, str):
+            if weights not in data.columns:
+                raise DataError(f"weights={weights!r} names no column of the data")
+            w = check_weights(data[weights], data)
+            data = data.drop(columns=[weights])
+        else:
+            w = None if weights is None else check_weights(weights, data)
+        group_ind, group_codes = _group_labels(values, what)
+        counted = slice(None) if w is None else w > 0
+        indicators = learn_indicators(data[counted], self.categories, self.max_categories)
+        codes = encode(data, indicators, unknown="error" if w is None else "missing")
+        if len(set(group_codes[counted])) < group_ind.n_categories:
+            present = set(group_codes[counted])
+            absent = [g for i, g in enumerate(group_ind.categories) if i not in present]
+            raise DataError(
+                f"group {absent[0]!r} has no respondent of positive weight; leave its rows out"
+            )
+        layout = _Layout(
+            indicators=indicators,
+            groups=group_ind.categories,
+            free=self._free_names(indicators),
+            equal_sizes=bool(self.equal_sizes),
+            group_column=group_ind.name,
+        )
+        counts = np.ones(len(data)) if w is None else w
+        for j, ind in enumerate(indicators):
+            if ind.name in layout.free:
+                answered = np.bincount(
+                    group_codes, weights=counts * (codes[:, j] >= 0), minlength=len(layout.groups)
+                )
+                if (answered == 0).any():
+                    g = layout.groups[int(np.flatnonzero(answered == 0)[0])]
+                    raise DataError(
+                        f"column {ind.name!r} has no answer in group {g!r}, so its probabilities "
+                        "there cannot be estimated; leave it out of free="
+                    )
+        frame = layout.frame(codes, group_codes, data.index)
+        engine = self._engine(layout)
+        start = None
+        if start_from is not None:
+            start = self._start_model(start_from, layout, group_codes, w, engine)
+        engine.fit(frame, weights=w, start_from=start)
+        self.model_ = engine
+        self._layout = layout
+        shares = np.bincount(group_codes, weights=w, minlength=len(layout.groups))
+        self._set_fitted(shares, start_from)
+        return self
+
+    def _start_model(self, other, layout, group_codes, w, engine) -> LatentClassModel:
+        """``other``'s solution written in this model's layout, as a one-group model."""
+        if not isinstance(other, MultiGroupModel) or not hasattr(other, "model_"):
+            raise TypeError(f"start_from must be a fitted MultiGroupModel, got {other!r}")
+        if other.n_classes_ != self.n_classes:
+            raise ValueError(
+                f"start_from has {other.n_classes_} classes; this model has {self.n_classes}"
+            )
+        mine = [(i.name, i.categories) for i in layout.indicators]
+        theirs = [(i.name, i.categories) for i in other._layout.indicators]
+        if mine != theirs or tuple(other.groups_) != tuple(layout.groups):
+            raise ValueError(
+                "start_from was fitted to other indicators, categories or groups than these "
+                "data; fit it to the same data"
+            )
+        shares = np.bincount(group_codes, weights=w, minlength=len(layout.groups))
+        joint = other.class_sizes_.to_numpy().T * (shares / shares.sum())  # (K, G)
+        sizes = joint.sum(axis=1)
+        cond = {}
+        for col, (j, g) in zip(layout.columns, layout.sources):
+            probs = other._cond_by_group(j)  # (G, C, K)
+            if g >= 0:
+                cond[col] = probs[g]
+            else:
+                mixed = np.einsum("gck,kg->ck", probs, joint) / sizes
+                cond[col] = mixed / mixed.sum(axis=0)
+        if not layout.equal_sizes:
+            cond[layout.group_column] = joint.T / sizes  # P(g | k)
+        frames = {
+            col: pd.DataFrame(
+                p,
+                index=pd.Index(layout.categories[col], dtype=object),
+                columns=range(1, len(sizes) + 1),
+            )
+            for col, p in cond.items()
+        }
+        return LatentClassModel.from_parameters(
+            sizes, frames, ordinal=engine.ordinal, categories=layout.categories
+        )
+
+    def _set_fitted(self, shares: np.ndarray, start_from) -> None:
+        layout, engine = self._layout, self.model_
+        k, n_groups = engine.n_classes_, len(layout.groups)
+        log_joint = self._log_joint()  # (G, K): log P(k, g) in the engine's classes
+        log_group = np.logaddexp.reduce(log_joint, axis=1)
+        # classes matched across groups / to start_from (see the class notes)
+        perm = np.tile(np.arange(k), (n_groups, 1))
+        all_free = len(layout.free) == len(layout.indicators) and not layout.equal_sizes
+        ref = None if start_from is None else start_from._cond_matrix()
+        if ref is not None and not all_free:
+            cost = _match_cost(ref.reshape(-1, k), self._cond_matrix(perm).reshape(-1, k))
+            perm[:] = linear_sum_assignment(cost)[1]
+        if all_free:
+            mine = self._cond_matrix(perm)  # (G, rows, K)
+            for g in range(n_groups):
+                if ref is None and g == 0:
+                    continue
+                target = mine[0] if ref is None else ref[g]
+                perm[g] = linear_sum_assignment(_match_cost(target, mine[g]))[1]
+        self._perm = perm
+        # statistics of the answers given the group
+        joint_ll = float(engine._stats["loglik"])
+        if layout.equal_sizes:
+            loglik = joint_ll
+        else:
+            loglik = joint_ll - float(np.dot(shares, log_group))
+        n_cats = [ind.n_categories for ind in layout.indicators]
+        free = set(layout.free)
+        n_measure = sum(
+            (n_groups if ind.name in free else 1)
+            * (criteria.n_parameters(k, [c], [is_ord]) - (k - 1))
+            for ind, c, is_ord in zip(layout.indicators, n_cats, self._ordinal_by_column())
+        )
+        n_par = n_measure + (k - 1) * (1 if layout.equal_sizes else n_groups)
+        n_obs = float(engine._stats["n_obs"])
+        stats_ = {"loglik": loglik, "n_obs": n_obs, "n_parameters": float(n_par)}
+        stats_.update(criteria.information_criteria(loglik, n_par, n_obs))
+        for name in ("entropy_r2", "classification_error"):
+            stats_[name] = float(engine._stats[name])
+        cells = n_groups * int(np.prod(n_cats, dtype=float))
+        if n_par > cells - n_groups:
+            warn(
+                f"the model has {n_par} free parameters but the {n_groups} groups' cross-tables "
+                f"have only {cells - n_groups} free cells: it is not identified; use fewer "
+                "classes or fewer free indicators",
+                UserWarning,
+                stacklevel=3,
+            )
+        self._restore({name: stats_[name] for name in STAT_NAMES}, int(n_par))
+
+    def _restore(self, stats_: dict, n_parameters: int) -> None:
+        """Every fitted attribute from the engine, the layout and ``_perm``."""
+        layout = self._layout
+        self.groups_ = pd.Index(list(layout.groups), name=layout.group_column, dtype=object)
+        self.free_ = list(layout.free)
+        log_joint = self._log_joint()
+        self._log_sizes = log_joint - np.logaddexp.reduce(log_joint, axis=1)[:, None]
+        self._stats = stats_
+        self.n_parameters_ = n_parameters
+        self._set_tables()
+
+    def _ordinal_by_column(self) -> list:
+        wanted = set(self.ordinal or ())
+        return [ind.name in wanted for ind in self._layout.indicators]
+
+    def _log_joint(self) -> np.ndarray:
+        """log P(class, group), (G, K), in the engine's class order."""
+        engine, layout = self.model_, self._layout
+        log_class = engine._log_class
+        if layout.equal_sizes:
+            return np.tile(log_class, (len(layout.groups), 1))
+        j = len(layout.columns) - 1  # the group column is last
+        lo, hi = engine._offsets[j], engine._offsets[j + 1]
+        return (engine._log_cond[lo:hi] + log_class).astype(float)
+
+    def _cond_by_group(self, j: int, perm=None) -> np.ndarray:
+        """P(category | class, group) of original indicator ``j``: (G, C, K)."""
+        engine, layout = self.model_, self._layout
+        perm = self._perm if perm is None else perm
+        n_groups = len(layout.groups)
+        out = []
+        for g in range(n_groups):
+            col = next(i for i, (jj, gg) in enumerate(layout.sources) if jj == j and gg in (g, -1))
+            lo, hi = engine._offsets[col], engine._offsets[col + 1]
+            out.append(engine._cond_probs[lo:hi][:, perm[g]])
+        return np.stack(out)
+
+    def _cond_matrix(self, perm=None) -> np.ndarray:
+        """Every indicator's P(category | class, group) stacked: (G, sum C_j, K)."""
+        return np.concatenate(
+            [self._cond_by_group(j, perm) for j in range(len(self._layout.indicators))], axis=1
+        )
+
+    def _set_tables(self) -> None:
+        layout, k = self._layout, self.model_.n_classes_
+        classes = pd.RangeIndex(1, k + 1, name="class")
+        rows = np.arange(len(layout.groups))[:, None]
+        sizes = np.exp(self._log_sizes[rows, self._perm])
+        self.class_sizes_ = pd.DataFrame(sizes, index=self.groups_, columns=classes)
+        columns = pd.MultiIndex.from_product([self.groups_, classes], names=["group", "class"])
+        self.conditional_probs_ = {}
+        for j, ind in enumerate(layout.indicators):
+            probs = self._cond_by_group(j)  # (G, C, K)
+            self.conditional_probs_[ind.name] = pd.DataFrame(
+                np.concatenate(list(probs), axis=1),
+                index=pd.Index(list(ind.categories), name=ind.name, dtype=object),
+                columns=columns,
+            )
+
+    # -- results ---------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            from .exceptions import NotFittedError
+
+            raise NotFittedError("this MultiGroupModel is not fitted yet; call fit first")
+
+    @property
+    def n_classes_(self) -> int:
+        self._check_fitted()
+        return self.model_.n_classes_
+
+    def fit_stats(self) -> pd.Series:
+        """Fit statistics of the answers given the group.
+
+        Index: ``loglik, n_obs, n_parameters, aic, aic3, bic, caic, sabic,
+        entropy_r2, classification_error``. ``loglik`` is sum_i w_i log
+        P(y_i | g_i); the information criteria use it with
+        ``n_parameters_`` and N = ``n_obs``, the sum of the weights, so they
+        compare models of the same groups (free or equal measurement or
+        sizes), and with ``equal_sizes=True, free=()`` they are those of
+        the one-group model. ``entropy_r2`` and ``classification_error``
+        are of the posteriors P(class | y_i, g_i).
+        """
+        self._check_fitted()
+        return pd.Series(self._stats, name="value", dtype=float)
+
+    def profile(self) -> pd.DataFrame:
+        """Class sizes and conditional probabilities of every group, side by side.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ("class size", "") then (indicator, category); columns a
+            MultiIndex (group, class).
+        """
+        self._check_fitted()
+        parts = [
+            self.class_sizes_.stack()
+            .to_frame()
+            .T.set_axis(
+                pd.MultiIndex.from_tuples([("class size", "")], names=["indicator", "category"])
+            )
+        ]
+        for name, table in self.conditional_probs_.items():
+            block = table.copy()
+            block.index = pd.MultiIndex.from_arrays(
+                [pd.Index([name] * len(table), dtype=object, tupleize_cols=False),
+                 pd.Index(list(table.index), dtype=object)],
+                names=["indicator", "category"],
+            )  # fmt: skip
+            parts.append(block)
+        out = pd.concat(parts)
+        out.columns = pd.MultiIndex.from_product(
+            [self.groups_, self.class_sizes_.columns], names=["group", "class"]
+        )
+        return out
+
+    def _engine_frame(self, data, group, unknown: str) -> tuple[pd.DataFrame, np.ndarray]:
+        data = as_frame(data)
+        values, what = design_column(group, data, "group")
+        layout = self._layout
+        lookup = {label: g for g, label in enumerate(layout.groups)}
+        group_codes = np.empty(len(values), dtype=np.int64)
+        for i, v in enumerate(values.to_numpy()):
+            g = lookup.get(v) if isinstance(v, Hashable) else None
+            if g is None:
+                row = plain_name(values.index[i])
+                raise DataError(
+                    f"{what} holds {v!r} at row {row!r}, which is not one of the model's groups "
+                    f"{list(layout.groups)!r}; a new respondent needs one of those groups"
+                )
+            group_codes[i] = g
+        missing = [ind.name for ind in layout.indicators if ind.name not in data.columns]
+        if missing:
+            raise DataError(
+                f"the data lack the indicator column(s) {missing!r} the model was fitted to"
+            )
+        codes = encode(data, layout.indicators, unknown=unknown)
+        return layout.frame(codes, group_codes, data.index), group_codes
+
+    def predict_proba(self, data: pd.DataFrame, group, unknown: str = "error") -> pd.DataFrame:
+        """Posterior class probabilities P(class | answers, group) of each respondent.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            The indicator columns (order free, extra columns ignored).
+        group : column name, pandas.Series or array-like
+            Each respondent's group, one of ``groups_``.
+        unknown : {"error", "missing"}, default="error"
+            What to do with a category never seen in fitting.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``data.index``, columns classes 1..K.
+        """
+        self._check_fitted()
+        frame, group_codes = self._engine_frame(data, group, unknown)
+        post = self.model_.predict_proba(frame, unknown=unknown).to_numpy()
+        post = post[np.arange(post.shape[0])[:, None], self._perm[group_codes]]
+        return pd.DataFrame(post, index=frame.index, columns=self.class_sizes_.columns)
+
+    def predict(self, data: pd.DataFrame, group, unknown: str = "error") -> pd.Series:
+        """Modal class (1..K) of each respondent given answers and group, indexed like ``data``."""
+        post = self.predict_proba(data, group, unknown).to_numpy()
+        return pd.Series(
+            criteria.modal_assignment(post) + 1,
+            index=as_frame(data).index,
+            name="class",
+            dtype=np.int64,
+        )
+
+    def save(self, path: str | PathLike) -> None:
+        """Write the fitted model to one JSON file; ``lca.load`` reads it back."""
+        self._check_fitted()
+        from .io import save_model
+
+        save_model(self, path)
+
+
+def _match_cost(target: np.ndarray, mine: np.ndarray) -> np.ndarray:
+    """Squared distance between every target class (column) and every class of ``mine``."""
+    return ((target[:, :, None] - mine[:, None, :]) ** 2).sum(axis=0)
+
+
+@dataclass
+class GroupComparison:
+    """The models of :func:`compare_groups` and their table.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per model: ``loglik, n_parameters, bic, aic, aic3, caic,
+        entropy_r2``, and the likelihood-ratio test of the restriction that
+        leads to it from ``tested_against`` (``lr = 2 (LL_general -
+        LL_restricted)`` on ``lr_df`` degrees of freedom, ``lr_p``).
+    models : dict
+        Row label -> fitted :class:`MultiGroupModel`.
+    """
+
+    table: pd.DataFrame
+    models: dict
+
+    def __repr__(self) -> str:
+        return f"GroupComparison\n{self.table.to_string()}"
+
+
+def _lr_row(general: MultiGroupModel, restricted: MultiGroupModel) -> dict:
+    lr = 2.0 * (general._stats["loglik"] - restricted._stats["loglik"])
+    df = general.n_parameters_ - restricted.n_parameters_
+    return {"lr": lr, "lr_df": df, "lr_p": float(stats.chi2.sf(max(lr, 0.0), df))}
+
+
+def compare_groups(
+    data: pd.DataFrame,
+    group,
+    n_classes: int,
+    *,
+    weights=None,
+    free: Sequence[Hashable] = (),
+    each_indicator: bool = True,
+    **options,
+) -> GroupComparison:
+    """Test measurement and structural equality across groups (multiple-group LCA).
+
+    Fits, with ``n_classes`` classes: complete homogeneity (``equal_sizes``),
+    homogeneous measurement (class sizes free), the partial model with the
+    indicators of ``free`` free (if any), one model per other indicator with
+    that indicator free as well (``each_indicator``), and the heterogeneous
+    model (every indicator free). Each model starts (beside its random
+    starts) from the one it generalises, so every likelihood-ratio test
+    compares a model with one at least as high (exactly so with
+    ``bayes_constant=0``: with Bayes constants the fits maximise the
+    log-posterior, and the tests are approximate), and class k is the same
+    class in every model.
+
+    An indicator that truly differs between groups, while held equal, bends
+    the classes, and then freeing another indicator can also raise the
+    likelihood (it takes up part of the difference). So free the indicator
+    with the largest statistic and test the others again with
+    ``free=[that one]``, until none differs: the usual stepwise search
+    (Millsap 2011, ch. 7, for the same problem in factor models).
+
+    Parameters
+    ----------
+    data, group, weights :
+        As for :meth:`MultiGroupModel.fit`.
+    n_classes : int
+        Number of classes.
+    free : sequence of column names, default=()
+        Indicators already known to differ between groups: the partial model
+        that frees them is the one the other indicators and the
+        heterogeneous model are tested against.
+    each_indicator : bool, default=True
+        Fit one model per indicator not in ``free`` with that indicator free
+        too, tested against the model with ``free`` only.
+    **options
+        Constructor arguments of :class:`MultiGroupModel` (not
+        ``equal_sizes``).
+
+    Returns
+    -------
+    GroupComparison
+        Rows ``"complete homogeneity"``, ``"homogeneous measurement"``, then
+        ``"free: a, b"`` (the model of ``free``), ``"free: a, b, c"`` for each
+        other indicator, and ``"heterogeneous"``.
+    """
+    for key in ("equal_sizes", "n_classes"):
+        if key in options:
+            raise TypeError(f"compare_groups sets {key}= itself; do not pass it")
+    if isinstance(free, str):
+        raise TypeError(f"free= takes a list of column names; write free=[{free!r}]")
+    base = list(free)
+    models: dict = {}
+    rows: dict = {}
+
+    def fit(label, against, **kw):
+        m = MultiGroupModel(n_classes, **kw, **options)
+        m.fit(data, group, weights=weights, start_from=models.get(against))
+        models[label] = m
+        row = {k: m._stats[k] for k in ("loglik", "n_parameters", "bic", "aic", "aic3", "caic")}
+        row["entropy_r2"] = m._stats["entropy_r2"]
+        row["tested_against"] = against or ""
+        if against is None:
+            row.update(lr=np.nan, lr_df=np.nan, lr_p=np.nan)
+        else:
+            row.update(_lr_row(m, models[against]))
+        rows[label] = row
+        return m
+
+    def label(names) -> str:
+        return "free: " + ", ".join(str(plain_name(n)) for n in names)
+
+    fit("complete homogeneity", None, free=(), equal_sizes=True)
+    reference = "homogeneous measurement"
+    homogeneous = fit(reference, "complete homogeneity", free=())
+    if base:
+        fit(label(base), reference, free=base)
+        reference = label(base)
+    if each_indicator:
+        for ind in homogeneous._layout.indicators:
+            if ind.name not in base:
+                fit(label([*base, ind.name]), reference, free=[*base, ind.name])
+    fit("heterogeneous", reference, free="all")
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "model"
+    table["n_parameters"] = table["n_parameters"].astype(int)
+    table["lr_df"] = table["lr_df"].astype("Int64")
+    return GroupComparison(table=table, models=models)

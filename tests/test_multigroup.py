@@ -1,0 +1,307 @@
+"""Multiple-group latent class models (lca.multigroup).
+
+Each model is checked against an independent route to the same maximum
+(the one-step regression on the group, separate fits per group, the
+one-group model), against the likelihood and the M-step written out in
+NumPy from the reported parameters, and against simulated truth.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lca
+from lca.exceptions import ModelFileError
+
+ITEMS = ["MORALG", "CARESG", "KNOWG", "LEADG", "DISHONG", "INTELG"]
+
+
+@pytest.fixture(scope="module")
+def election():
+    df = lca.datasets.load_election()
+    return df.loc[df["GENDER"].notna(), [*ITEMS, "GENDER"]]
+
+
+@pytest.fixture(scope="module")
+def sequence(election):
+    return lca.compare_groups(election, "GENDER", 3, bayes_constant=0)
+
+
+def _simulated(n_per_group=1500, dif=0.0, seed=0):
+    """Two groups, three classes, six binary items; item q1 shifted by ``dif`` in group b."""
+    rng = np.random.default_rng(seed)
+    probs = np.array(
+        [
+            [0.9, 0.8, 0.85, 0.9, 0.75, 0.8],
+            [0.2, 0.3, 0.25, 0.8, 0.7, 0.75],
+            [0.1, 0.15, 0.2, 0.1, 0.2, 0.25],
+        ]
+    )  # P(yes | class), classes x items
+    sizes = {"a": [0.5, 0.3, 0.2], "b": [0.25, 0.35, 0.4]}
+    frames = []
+    for g, pk in sizes.items():
+        k = rng.choice(3, size=n_per_group, p=pk)
+        p = probs[k].copy()
+        if g == "b":
+            p[:, 0] = np.clip(p[:, 0] - dif, 0.01, 0.99)
+        y = rng.random(p.shape) < p
+        frame = pd.DataFrame(np.where(y, "yes", "no"), columns=[f"q{j + 1}" for j in range(6)])
+        frame["grp"] = g
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    return out.set_axis(pd.Index([f"r{i}" for i in range(len(out))]), axis=0), probs, sizes
+
+
+# -- the same maximum by other routes ----------------------------------------------------
+
+
+def test_homogeneous_measurement_is_the_regression_on_the_group(election, sequence):
+    m = sequence.models["homogeneous measurement"]
+    data = election.assign(GENDER=election["GENDER"].map({1: "m", 2: "f"}))
+    reg = lca.LatentClassRegression(3, bayes_constant=0).fit(data, "GENDER")
+    assert m.fit_stats()["loglik"] == pytest.approx(reg.loglik_, abs=1e-6)
+    assert m.n_parameters_ == reg.n_parameters_ == 2 * 2 + 3 * 3 * 6
+    assert m.fit_stats()["bic"] == pytest.approx(reg.fit_stats()["bic"], abs=1e-5)
+    # the regression's class sizes per group (mean posterior of a group at ML)
+    post = reg.predict_proba(data, "GENDER")
+    for g, label in ((1, "m"), (2, "f")):
+        sizes = post[data["GENDER"] == label].mean().to_numpy()
+        assert np.sort(m.class_sizes_.loc[g].to_numpy()) == pytest.approx(np.sort(sizes), abs=1e-5)
+
+
+def test_heterogeneous_is_separate_fits_per_group(election, sequence):
+    m = sequence.models["heterogeneous"]
+    sep = [
+        lca.LatentClassModel(3, bayes_constant=0).fit(election.loc[election.GENDER == g, ITEMS])
+        for g in (1, 2)
+    ]
+    assert m.fit_stats()["loglik"] == pytest.approx(sum(s.loglik_ for s in sep), abs=1e-6)
+    assert m.n_parameters_ == sum(s.n_parameters_ for s in sep) == 2 * (2 + 54)
+    # each group's classes are that group's own fit, up to their order
+    for g, s in zip((1, 2), sep):
+        mine = m.class_sizes_.loc[g].to_numpy()
+        assert np.sort(mine) == pytest.approx(np.sort(s.class_sizes_.to_numpy()), abs=1e-5)
+
+
+def test_complete_homogeneity_is_the_one_group_model(election, sequence):
+    m = sequence.models["complete homogeneity"]
+    one = lca.LatentClassModel(3, bayes_constant=0).fit(election[ITEMS])
+    for stat in ("loglik", "n_parameters", "bic", "aic", "entropy_r2", "classification_error"):
+        assert m.fit_stats()[stat] == pytest.approx(one.fit_stats()[stat], rel=1e-9, abs=1e-9)
+    assert (m.class_sizes_.loc[1] == m.class_sizes_.loc[2]).all()
+    np.testing.assert_allclose(
+        m.predict_proba(election, "GENDER").to_numpy(),
+        one.predict_proba(election[ITEMS]).to_numpy(),
+        atol=1e-7,
+    )
+
+
+def test_each_restriction_is_tested_against_a_model_at_least_as_high(sequence):
+    t = sequence.table
+    assert list(t.index) == [
+        "complete homogeneity",
+        "homogeneous measurement",
+        *[f"free: {c}" for c in ITEMS],
+        "heterogeneous",
+    ]
+    tested = t.iloc[1:]
+    assert (tested["lr"] >= -1e-7).all()
+    for _, row in tested.iterrows():
+        ref = t.loc[row["tested_against"]]
+        assert row["lr"] == pytest.approx(2 * (row["loglik"] - ref["loglik"]))
+        assert row["lr_df"] == row["n_parameters"] - ref["n_parameters"]
+    # one free 4-category item adds 3 classes x 3 probabilities for the second group
+    assert (t.loc[[f"free: {c}" for c in ITEMS], "lr_df"] == 9).all()
+    assert t.loc["heterogeneous", "lr_df"] == 54
+
+
+# -- the likelihood and the M-step written out from the reported parameters ---------------
+
+
+def _numpy_loglik_and_posteriors(m, data, group, weights):
+    """sum_i w_i log sum_k P(k | g_i) prod_j P(y_ij | k, g_i), missing answers skipped."""
+    log_joint = np.log(m.class_sizes_.loc[group].to_numpy())  # (n, K)
+    for name, table in m.conditional_probs_.items():
+        for i, (y, g) in enumerate(zip(data[name], group)):
+            if pd.isna(y):
+                continue
+            log_joint[i] += np.log(table.loc[y, g].to_numpy())
+    ll = np.logaddexp.reduce(log_joint, axis=1)
+    return float(np.dot(weights, ll)), np.exp(log_joint - ll[:, None])
+
+
+@pytest.mark.parametrize("free", [(), ["q1", "q3"], "all"])
+def test_likelihood_and_m_step_by_hand(free):
+    data, _, _ = _simulated(n_per_group=300, dif=0.3, seed=4)
+    rng = np.random.default_rng(1)
+    data = data.mask(rng.random(data.shape) < 0.1).assign(grp=data["grp"])  # missing answers
+    w = rng.uniform(0.2, 3.0, len(data))
+    m = lca.MultiGroupModel(3, free=free, bayes_constant=0, tol=1e-13).fit(data, "grp", weights=w)
+    ll, post = _numpy_loglik_and_posteriors(m, data, data["grp"].to_numpy(), w)
+    assert m.fit_stats()["loglik"] == pytest.approx(ll, rel=1e-10)
+    np.testing.assert_allclose(m.predict_proba(data, "grp").to_numpy(), post, atol=1e-10)
+    # at the maximum the parameters are the M-step of their own posteriors:
+    # class sizes within each group, probabilities within a group if free, pooled if not
+    wp = post * w[:, None]
+    for g in m.groups_:
+        rows = (data["grp"] == g).to_numpy()
+        sizes = wp[rows].sum(axis=0) / w[rows].sum()
+        np.testing.assert_allclose(m.class_sizes_.loc[g].to_numpy(), sizes, atol=1e-6)
+    for name in ITEMS_SIM:
+        is_free = free == "all" or name in free
+        for g in m.groups_:
+            rows = (data["grp"] == g).to_numpy() if is_free else np.ones(len(data), bool)
+            answered = rows & data[name].notna().to_numpy()
+            yes = answered & (data[name] == "yes").to_numpy()
+            expected = wp[yes].sum(axis=0) / wp[answered].sum(axis=0)
+            got = m.conditional_probs_[name].loc["yes", g].to_numpy()
+            np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+ITEMS_SIM = [f"q{j + 1}" for j in range(6)]
+
+
+def test_parameters_counted_by_hand_with_an_ordinal_indicator(election):
+    m = lca.MultiGroupModel(3, free=["KNOWG", "LEADG"], ordinal=["KNOWG"], bayes_constant=0)
+    m.fit(election, "GENDER")
+    # sizes 2 x 2; KNOWG ordinal (3 intercepts + 2 class effects) per group;
+    # LEADG nominal 3 x 3 per group; four shared nominal items 3 x 3 each
+    assert m.n_parameters_ == 4 + 2 * 5 + 2 * 9 + 4 * 9
+    table = m.conditional_probs_["KNOWG"]
+    for g in m.groups_:  # adjacent-category logits linear in the category scores
+        logits = np.diff(np.log(table[g].to_numpy()), axis=0)
+        second = np.diff(logits, axis=1)  # class effects: the same at every step
+        assert np.ptp(second, axis=0) == pytest.approx(np.zeros(2), abs=1e-8)
+
+
+# -- simulated truth ---------------------------------------------------------------------
+
+
+def test_the_shifted_item_stands_out_and_the_others_pass_once_it_is_free():
+    data, probs, sizes = _simulated(n_per_group=2000, dif=0.35, seed=2)
+    first = lca.compare_groups(data, "grp", 3, bayes_constant=0)
+    lr = first.table["lr"]
+    items = [f"free: q{j}" for j in range(1, 7)]
+    assert lr[items].idxmax() == "free: q1"  # 0.9 -> 0.55 etc. in group b
+    assert first.table.loc["free: q1", "lr_p"] < 1e-20
+    assert first.table.loc["homogeneous measurement", "lr_p"] < 1e-20  # sizes differ
+    # held equal, q1 bends the classes, so freeing another item helps too (q3
+    # here); with q1 free, no other item and not the heterogeneous model differs
+    second = lca.compare_groups(data, "grp", 3, free=["q1"], bayes_constant=0)
+    t = second.table
+    others = [f"free: q1, q{j}" for j in range(2, 7)]
+    assert list(t.index) == [
+        "complete homogeneity", "homogeneous measurement", "free: q1", *others, "heterogeneous"
+    ]  # fmt: skip
+    assert (t.loc[[*others, "heterogeneous"], "tested_against"] == "free: q1").all()
+    assert (t.loc[others, "lr_p"] > 0.01).all()
+    assert t.loc["heterogeneous", "lr_p"] > 0.01
+    assert t.loc["free: q1", "loglik"] == pytest.approx(first.table.loc["free: q1", "loglik"])
+    m = second.models["free: q1"]
+    order = np.argsort(-m.conditional_probs_["q2"].loc["yes", "a"].to_numpy())  # class 1 first
+    for g in ("a", "b"):
+        np.testing.assert_allclose(m.class_sizes_.loc[g].to_numpy()[order], sizes[g], atol=0.05)
+    yes = m.conditional_probs_["q1"].loc["yes"]
+    assert yes[("a", order[0] + 1)] == pytest.approx(0.9, abs=0.05)
+    assert yes[("b", order[0] + 1)] == pytest.approx(0.55, abs=0.07)
+    for j in range(2, 7):  # the shared items recover the truth
+        got = m.conditional_probs_[f"q{j}"].loc["yes", "a"].to_numpy()[order]
+        np.testing.assert_allclose(got, probs[:, j - 1], atol=0.06)
+
+
+def test_heterogeneous_classes_are_matched_across_groups():
+    data, _, _ = _simulated(n_per_group=2000, seed=3)
+    m = lca.MultiGroupModel(3, free="all", bayes_constant=0, random_state=5).fit(data, "grp")
+    for name in ITEMS_SIM:
+        yes = m.conditional_probs_[name].loc["yes"]
+        assert np.abs(yes["a"].to_numpy() - yes["b"].to_numpy()).max() < 0.12
+
+
+# -- rows, labels, weights ----------------------------------------------------------------
+
+
+def test_outputs_follow_the_data_index_and_a_shuffled_group_series():
+    data, _, _ = _simulated(n_per_group=200, seed=1)
+    group = data.pop("grp")
+    m = lca.MultiGroupModel(2, bayes_constant=0).fit(data, group.sample(frac=1, random_state=0))
+    ref = lca.MultiGroupModel(2, bayes_constant=0).fit(data, group.to_numpy())
+    assert m.fit_stats().equals(ref.fit_stats())
+    new = data.iloc[::-7]
+    post = m.predict_proba(new, group.loc[new.index])
+    assert post.index.equals(new.index)
+    assert m.predict(new, group.loc[new.index]).index.equals(new.index)
+
+
+def test_integer_weights_equal_repeated_rows():
+    data, _, _ = _simulated(n_per_group=150, seed=6)
+    w = np.random.default_rng(0).integers(1, 4, len(data))
+    a = lca.MultiGroupModel(2, free=["q2"], bayes_constant=0).fit(
+        data.assign(w=w), "grp", weights="w"
+    )
+    b = lca.MultiGroupModel(2, free=["q2"], bayes_constant=0).fit(
+        data.loc[data.index.repeat(w)].reset_index(drop=True), "grp"
+    )
+    assert a.fit_stats()["loglik"] == pytest.approx(b.fit_stats()["loglik"], rel=1e-9)
+    assert a.fit_stats()["n_obs"] == b.fit_stats()["n_obs"] == w.sum()
+
+
+def test_same_random_state_same_fit_whatever_n_jobs():
+    data, _, _ = _simulated(n_per_group=300, seed=7)
+    a = lca.MultiGroupModel(3, free="all", random_state=3, n_jobs=1).fit(data, "grp")
+    b = lca.MultiGroupModel(3, free="all", random_state=3, n_jobs=2).fit(data, "grp")
+    assert a.fit_stats().equals(b.fit_stats())
+    assert a.profile().equals(b.profile())
+
+
+def test_bad_input_is_named():
+    data, _, _ = _simulated(n_per_group=50, seed=8)
+    with pytest.raises(lca.DataError, match=r"missing at row 'r3'"):
+        lca.MultiGroupModel(2).fit(data, data["grp"].mask(data.index == "r3"))
+    with pytest.raises(lca.DataError, match="one group"):
+        lca.MultiGroupModel(2).fit(data.assign(grp="a"), "grp")
+    with pytest.raises(lca.DataError, match=r"\['q9'\], which are not indicators"):
+        lca.MultiGroupModel(2, free=["q9"]).fit(data, "grp")
+    with pytest.raises(ValueError, match=r"free=\['q1'\]"):
+        lca.MultiGroupModel(2, free="q1").fit(data, "grp")
+    with pytest.raises(lca.DataError, match="also the name of an indicator"):
+        lca.MultiGroupModel(2).fit(data, data["grp"].rename("q1"))
+    nobody = data.assign(q1=data["q1"].mask(data["grp"] == "b"))
+    with pytest.raises(lca.DataError, match=r"'q1' has no answer in group 'b'"):
+        lca.MultiGroupModel(2, free="all").fit(nobody, "grp")
+    m = lca.MultiGroupModel(2).fit(data, "grp")
+    with pytest.raises(lca.DataError, match=r"holds 'c' at row 'r0'.*\['a', 'b'\]"):
+        m.predict(data, data["grp"].replace("a", "c"))
+    with pytest.raises(lca.DataError, match=r"lack the indicator column\(s\) \['q2'\]"):
+        m.predict(data.drop(columns="q2"), "grp")
+    with pytest.raises(lca.NotFittedError):
+        lca.MultiGroupModel(2).predict(data, "grp")
+
+
+# -- model files ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("free", "equal_sizes"), [((), False), (["q1"], False), ("all", False), (["q2"], True)]
+)
+def test_saved_model_round_trips_exactly(tmp_path, free, equal_sizes):
+    data, _, _ = _simulated(n_per_group=200, dif=0.3, seed=9)
+    data["grp"] = data["grp"] == "b"  # bool group labels
+    m = lca.MultiGroupModel(3, free=free, equal_sizes=equal_sizes).fit(data, "grp")
+    path = tmp_path / "mg.json"
+    m.save(path)
+    back = lca.load(path)
+    assert isinstance(back, lca.MultiGroupModel)
+    assert back.get_params() == m.get_params()
+    assert list(back.groups_) == [False, True]
+    assert back.fit_stats().equals(m.fit_stats())
+    assert back.profile().equals(m.profile())
+    assert back.predict_proba(data, "grp").equals(m.predict_proba(data, "grp"))
+    content = json.loads(path.read_text())
+    content["class_match"][1] = [0, 0, 1]
+    path.write_text(json.dumps(content))
+    with pytest.raises(ModelFileError, match="permutation"):
+        lca.load(path)
