@@ -657,6 +657,8 @@ def _indicator_kinds(model) -> dict:
     if design is not None:
         for var in design.variables:
             kinds[var] = _kind_of(design.levels[var]) if var in design.levels else "numbers"
+    if hasattr(model, "groups_"):  # a multiple-group model: its group column too
+        kinds[model.groups_.name] = _kind_of(list(model.groups_))
     return kinds
 
 
@@ -684,6 +686,12 @@ def _assigned(df, model, unknown, missing=None):
         if absent:
             raise CLIError(f"the data have no column(s) {absent}, covariates of the model")
         post = model.predict_proba(df, list(model.design_.variables), unknown=unknown)
+    elif hasattr(model, "groups_"):  # a multiple-group model: each row's group too
+        if model.groups_.name not in df.columns:
+            raise CLIError(
+                f"the data have no column {model.groups_.name!r}, the group of the model"
+            )
+        post = model.predict_proba(df, model.groups_.name, unknown=unknown)
     else:
         post = model.predict_proba(df, unknown=unknown)
     post.columns = [f"posterior_{c}" for c in post.columns]
@@ -851,6 +859,44 @@ def _compare_regressions(data, covariates, w, classes, args, options, design) ->
         model.save(out / f"regression_{k}.json")
     res.table.to_csv(out / "comparison.csv")
     print(f"wrote {out}/comparison.csv and regression_K.json files")
+    return 0
+
+
+def cmd_groups(args) -> int:
+    """``lca groups``: multiple-group models, from complete homogeneity to heterogeneous."""
+    import lca
+
+    check_out_folder(args.out)
+    if args.classes < 1:
+        raise CLIError(f"--classes {args.classes}: give 1 or more")
+    df = read_table(args.data, missing_markers(args.missing))
+    if args.group not in df.columns:
+        raise CLIError(
+            f"{args.data}: no group column {args.group!r}; columns are {list(df.columns)}"
+        )
+    if args.group == args.weights:
+        raise CLIError(f"{args.group!r} cannot be the group and the weights column")
+    data, w = select_columns(df, args.columns, args.weights, args.data, (args.group,))
+    if args.group in data.columns:
+        raise CLIError(f"--columns names the group column {args.group!r}; leave it out")
+    free = [c.strip() for c in (args.free or "").split(",") if c.strip()]
+    options = _base_options(args)
+    res = lca.compare_groups(
+        data, df[args.group], args.classes, weights=w, free=free,
+        each_indicator=not args.no_each, **options,
+    )  # fmt: skip
+    table = res.table.copy()
+    print(_fmt_table(table))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = []
+        for i, model in enumerate(res.models.values(), start=1):
+            files.append(f"groups_{i}.json")
+            model.save(out / files[-1])
+        table["file"] = files
+        table.to_csv(out / "comparison.csv")
+        print(f"wrote {out}/comparison.csv and {len(files)} model files (column 'file')")
     return 0
 
 
@@ -1184,6 +1230,28 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     reg.add_argument("--coefficients", help="also write the coefficients to this CSV")
     reg.set_defaults(func=cmd_regress)
+
+    grp = sub.add_parser(
+        "groups",
+        help="multiple-group LCA: are the classes the same in every group? (likelihood-ratio "
+        "tests of equal class sizes and of each indicator's measurement)",
+    )
+    base_args(grp)
+    grp.add_argument("--group", required=True, help="the column of each respondent's group")
+    grp.add_argument("--classes", type=int, required=True, help="number of classes")
+    grp.add_argument(
+        "--free", metavar="COLUMNS",
+        help="indicators already known to differ between groups (comma separated): the "
+        "others and the heterogeneous model are tested against the model freeing them",
+    )  # fmt: skip
+    grp.add_argument(
+        "--no-each", action="store_true",
+        help="skip the models that free one more indicator each",
+    )  # fmt: skip
+    grp.add_argument(
+        "--out", help="folder for comparison.csv and the model files (for 'lca assign')"
+    )
+    grp.set_defaults(func=cmd_groups)
 
     dis = sub.add_parser(
         "distal",

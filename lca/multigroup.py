@@ -559,6 +559,18 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             raise NotFittedError("this MultiGroupModel is not fitted yet; call fit first")
 
     @property
+    def indicators_(self) -> list:
+        """The indicators (names and category labels) of the data, as fitted."""
+        self._check_fitted()
+        return list(self._layout.indicators)
+
+    @property
+    def classes_(self) -> pd.RangeIndex:
+        """Class numbers 1..K."""
+        self._check_fitted()
+        return self.class_sizes_.columns
+
+    @property
     def n_classes_(self) -> int:
         self._check_fitted()
         return self.model_.n_classes_

@@ -1455,3 +1455,43 @@ def test_compare_with_a_direct_effect(survey_csv, tmp_path, capsys):
                  "--merge-starts", "--direct-effect", "UNDERSTA,COOPERAT",
                  "--quiet"]) == 2  # fmt: skip
     assert "does not go with --merge-starts" in capsys.readouterr().err
+
+
+def test_groups_writes_the_table_and_models_that_assign_reads(tmp_path, capsys):
+    """lca groups fits the multiple-group sequence from a CSV (the group a column of
+    text, weights a column); its table and models are compare_groups'; lca assign
+    reads each row's group from the data by the model's group name."""
+    df = lca.datasets.load_election()
+    data = df.loc[df["GENDER"].notna(), [*df.columns[:4], "GENDER"]].reset_index(drop=True)
+    data["GENDER"] = data["GENDER"].map({1.0: "men", 2.0: "women"})
+    data["w"] = np.random.default_rng(0).uniform(0.5, 2.0, len(data)).round(3)
+    path = tmp_path / "election.csv"
+    data.to_csv(path, index=False)
+    out = tmp_path / "res"
+    assert main(["groups", str(path), "--group", "GENDER", "--classes", "2", "--weights", "w",
+                 "--free", "MORALG", "--starts", "4", "--bayes-constant", "0",
+                 "--out", str(out)]) == 0  # fmt: skip
+    assert "free: MORALG, CARESG" in capsys.readouterr().out
+    table = pd.read_csv(out / "comparison.csv", index_col="model")
+    data = pd.read_csv(path)  # the answers as text, their categories in text order
+    expected = lca.compare_groups(
+        data.drop(columns=["w", "GENDER"]), data["GENDER"], 2, weights=data["w"],
+        free=["MORALG"], n_starts=4, bayes_constant=0,
+    )  # fmt: skip
+    assert list(table.index) == list(expected.table.index)
+    np.testing.assert_allclose(table["loglik"], expected.table["loglik"], rtol=1e-10)
+    np.testing.assert_allclose(table["lr_p"].iloc[1:], expected.table["lr_p"].iloc[1:])
+    model_file = out / table.loc["free: MORALG", "file"]
+    assigned_path = tmp_path / "assigned.csv"
+    assert main(["assign", str(model_file), str(path), "--out", str(assigned_path)]) == 0
+    assigned = pd.read_csv(assigned_path)
+    post = expected.models["free: MORALG"].predict_proba(data, "GENDER")
+    np.testing.assert_allclose(
+        assigned[["posterior_1", "posterior_2"]].to_numpy(), post.to_numpy(), atol=1e-12
+    )
+    assert main(["assign", str(model_file), str(tmp_path / "nogroup.csv")]) == 2
+    data.drop(columns="GENDER").to_csv(tmp_path / "nogroup.csv", index=False)
+    assert main(["assign", str(model_file), str(tmp_path / "nogroup.csv")]) == 2
+    assert "no column 'GENDER', the group of the model" in capsys.readouterr().err
+    assert main(["groups", str(path), "--group", "sex", "--classes", "2"]) == 2
+    assert "no group column 'sex'" in capsys.readouterr().err
