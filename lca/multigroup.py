@@ -621,6 +621,111 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         )
         return out
 
+    def standard_errors(
+        self, method: str = "hessian", data=None, group=None, weights=None, unknown="error"
+    ) -> pd.DataFrame:
+        """Standard errors of the class sizes P(class | group) and of every probability.
+
+        Parameters
+        ----------
+        method : {"hessian", "opg", "robust"}, default="hessian"
+            As for :meth:`lca.LatentClassModel.standard_errors`.
+        data, group, weights : optional
+            The data, groups and weights the model was fitted to, for a
+            model loaded from a file (which keeps no pattern table); by
+            default the fitted patterns are used.
+        unknown : {"error", "missing"}, default="error"
+            With ``data``: what to do with an answer the model does not know.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The index and columns of :meth:`profile`; NaN for a probability
+            on the boundary (estimated at 0 or 1).
+
+        Notes
+        -----
+        The covariance of the one-group model on the rewritten frame (its
+        logit parameters, observed information) carried by the delta method
+        to P(class | group) = P(class) P(group | class) / P(group), by
+        central differences, and by the one-group model's own delta method
+        to the conditional probabilities. Weights count as frequency weights.
+        """
+        from . import standard_errors as se_mod
+
+        self._check_fitted()
+        if method not in ("hessian", "opg", "robust"):
+            raise ValueError(f"method must be 'hessian', 'opg' or 'robust', not {method!r}")
+        engine, layout = self.model_, self._layout
+        frame = None
+        if data is not None:
+            if group is None:
+                raise ValueError("data= needs group= too (each row's group)")
+            data = as_frame(data)
+            if isinstance(weights, str):
+                weights = data[weights]
+            frame, _ = self._engine_frame(data, group, unknown)
+        elif group is not None or weights is not None:
+            raise ValueError("group= and weights= go with data=")
+        elif getattr(engine, "_patterns", None) is None:
+            from .exceptions import NotFittedError
+
+            raise NotFittedError(
+                "this model keeps no pattern table (it was loaded from a file); give the data "
+                "it was fitted to: model.standard_errors(data=df, group='g', weights=...)"
+            )
+        args, unit, _ = engine._se_inputs(frame, weights, unknown, method)
+        sizes_se, cells_se, _, _, _ = se_mod.standard_errors(*args, method=method, unit=unit)
+        lay, cov, _ = se_mod.parameter_covariance(*args, method=method, unit=unit)
+        if layout.equal_sizes:
+            size_se = np.tile(sizes_se, (len(layout.groups), 1))
+        else:
+            size_se = self._size_errors(lay, cov)
+        out = self.profile().copy() * np.nan
+        rows = np.arange(len(layout.groups))[:, None]
+        out.iloc[0] = size_se[rows, self._perm].ravel()
+        k = engine.n_classes_
+        row = 1
+        for j, ind in enumerate(layout.indicators):
+            c = ind.n_categories
+            for g in range(len(layout.groups)):
+                col = next(
+                    i for i, (jj, gg) in enumerate(layout.sources) if jj == j and gg in (g, -1)
+                )
+                lo = engine._offsets[col]
+                block = cells_se[lo : lo + c, :k][:, self._perm[g]]
+                out.iloc[row : row + c, g * k : (g + 1) * k] = block
+            row += c
+        return out
+
+    def _size_errors(self, lay, cov) -> np.ndarray:
+        """Standard errors of P(class | group), (G, K) in the engine's classes."""
+        from .standard_errors import perturbed
+
+        engine, layout = self.model_, self._layout
+        j = len(layout.columns) - 1  # the group column
+        used = [int(c) for c in lay.class_cols if c >= 0]
+        for cols, _ in lay.blocks[j]:
+            used += [int(c) for c in cols]
+        used = sorted(set(used))
+
+        def sizes(delta):
+            log_class, log_cond = perturbed(
+                engine._log_class, engine._log_cond, engine._offsets, lay, delta
+            )
+            lo, hi = engine._offsets[j], engine._offsets[j + 1]
+            log_joint = log_cond[lo:hi] + log_class
+            return np.exp(log_joint - np.logaddexp.reduce(log_joint, axis=1)[:, None])
+
+        h = 1e-5
+        jac = np.empty((len(layout.groups), engine.n_classes_, len(used)))
+        for i, col in enumerate(used):
+            step = np.zeros(lay.n_free)
+            step[col] = h
+            jac[:, :, i] = (sizes(step) - sizes(-step)) / (2 * h)
+        sub = cov[np.ix_(used, used)]
+        return np.sqrt(np.maximum(np.einsum("gkp,pq,gkq->gk", jac, sub, jac), 0.0))
+
     def _engine_frame(self, data, group, unknown: str) -> tuple[pd.DataFrame, np.ndarray]:
         data = as_frame(data)
         values, what = design_column(group, data, "group")

@@ -305,3 +305,79 @@ def test_saved_model_round_trips_exactly(tmp_path, free, equal_sizes):
     path.write_text(json.dumps(content))
     with pytest.raises(ModelFileError, match="permutation"):
         lca.load(path)
+
+
+# -- standard errors -----------------------------------------------------------------------
+
+
+def _by_estimate(values, estimates, target):
+    """``values`` (per class) reordered so that ``estimates`` line up with ``target``."""
+    order = [int(np.argmin(np.abs(estimates - t))) for t in target]
+    return np.asarray(values)[order]
+
+
+def test_standard_errors_of_the_heterogeneous_model_are_those_of_separate_fits(election):
+    items = ITEMS[:4]
+    m = lca.MultiGroupModel(2, free="all", bayes_constant=0).fit(
+        election[[*items, "GENDER"]], "GENDER"
+    )
+    se = m.standard_errors()
+    assert se.index.equals(m.profile().index) and se.columns.equals(m.profile().columns)
+    for g in (1, 2):
+        s = lca.LatentClassModel(2, bayes_constant=0).fit(election.loc[election.GENDER == g, items])
+        ref = s.standard_errors()
+        mine = m.class_sizes_.loc[g].to_numpy()
+        theirs = s.class_sizes_.to_numpy()
+        np.testing.assert_allclose(
+            se.loc[("class size", ""), g].to_numpy(),
+            _by_estimate(ref.class_sizes.to_numpy(), theirs, mine),
+            rtol=1e-3,
+        )
+        key = m.conditional_probs_["KNOWG"].loc["Quite well", g].to_numpy()
+        np.testing.assert_allclose(
+            se.loc[("KNOWG", "Quite well"), g].to_numpy(),
+            _by_estimate(
+                ref.profile.loc[("KNOWG", "Quite well"), [1, 2]].to_numpy(),
+                s.profile().loc[("KNOWG", "Quite well"), [1, 2]].to_numpy(),
+                key,
+            ),
+            rtol=1e-3,
+        )
+
+
+def test_standard_errors_of_homogeneous_measurement_are_the_regressions(election, sequence):
+    m = sequence.models["homogeneous measurement"]
+    data = election.assign(GENDER=election["GENDER"].map({1: "m", 2: "f"}))
+    reg = lca.LatentClassRegression(3, bayes_constant=0).fit(data, "GENDER")
+    ref = reg.standard_errors().profile
+    se = m.standard_errors()
+    for name in ("MORALG", "DISHONG"):
+        for cat in m.conditional_probs_[name].index:
+            mine = m.conditional_probs_[name].loc[cat, 1].to_numpy()
+            theirs = reg.profile().loc[(name, cat), [1, 2, 3]].to_numpy()
+            for g in (1, 2):  # equal across groups, as the probabilities are
+                np.testing.assert_allclose(
+                    se.loc[(name, cat), g].to_numpy(),
+                    _by_estimate(ref.loc[(name, cat), [1, 2, 3]].to_numpy(), theirs, mine),
+                    rtol=2e-3,
+                )
+
+
+def test_standard_errors_from_a_saved_model_and_its_data(tmp_path):
+    data, _, _ = _simulated(n_per_group=300, dif=0.3, seed=11)
+    w = np.random.default_rng(2).uniform(0.5, 1.5, len(data))
+    m = lca.MultiGroupModel(2, free=["q1"]).fit(data.assign(w=w), "grp", weights="w")
+    m.save(tmp_path / "m.json")
+    back = lca.load(tmp_path / "m.json")
+    with pytest.raises(lca.NotFittedError, match="no pattern table"):
+        back.standard_errors()
+    a = m.standard_errors("robust")
+    b = back.standard_errors("robust", data=data.assign(w=w), group="grp", weights="w")
+    np.testing.assert_allclose(b.to_numpy(), a.to_numpy(), rtol=1e-9)
+    one = lca.MultiGroupModel(2, equal_sizes=True).fit(data, "grp")
+    plain = lca.LatentClassModel(2).fit(data.drop(columns="grp")).standard_errors()
+    got = one.standard_errors()
+    np.testing.assert_allclose(got.loc[("class size", ""), "a"], plain.class_sizes, rtol=1e-6)
+    np.testing.assert_allclose(
+        got.loc[("q3", "yes"), "b"], plain.profile.loc[("q3", "yes"), [1, 2]], rtol=1e-6
+    )
