@@ -220,7 +220,9 @@ def save_model(model, path: str | PathLike) -> None:
         raise FileNotFoundError(
             f"cannot save the model to {os.fspath(path)}: the folder {folder} does not exist"
         )
-    if hasattr(model, "_layout"):
+    from .multigroup import MultiGroupModel
+
+    if isinstance(model, MultiGroupModel):
         to_dict = multigroup_to_dict
     else:
         to_dict = regression_to_dict if hasattr(model, "beta_") else model_to_dict
