@@ -788,10 +788,11 @@ def multigroup_to_dict(model) -> dict:
     layout = model._layout
     names = _names_to_json([ind.name for ind in layout.indicators], "indicator name")
     options = model.get_params()
-    free = options.pop("free")
+    lists = {key: options.pop(key) for key in ("free", "uniform")}
     options = _options_to_json(options)
-    options["free"] = free if isinstance(free, str) else _names_to_json(list(free), "free=")
-    options["free_is_tuple"] = isinstance(free, tuple)
+    for key, value in lists.items():
+        options[key] = value if isinstance(value, str) else _names_to_json(list(value), key)
+        options[f"{key}_is_tuple"] = isinstance(value, tuple)
     return {
         "format": MULTIGROUP_FORMAT,
         "format_version": MULTIGROUP_FORMAT_VERSION,
@@ -804,6 +805,7 @@ def multigroup_to_dict(model) -> dict:
         "group": _names_to_json([layout.group_column], "group name")[0],
         "groups": list(layout.groups),
         "free": _names_to_json(list(layout.free), "free indicator"),
+        "uniform": _names_to_json(list(layout.uniform), "uniform indicator"),
         "equal_sizes": layout.equal_sizes,
         "class_match": model._perm.tolist(),
         "fit_stats": {k: _num(v) for k, v in model._stats.items()},
@@ -823,20 +825,23 @@ def multigroup_from_dict(d, path="<dict>"):
     if engine.n_classes_ != k:
         _fail(path, f"the fitted one-group model has {engine.n_classes_} classes, not {k}")
     options = dict(_get(d, "options", dict, path))
-    free_option = options.pop("free", ())
-    as_tuple = options.pop("free_is_tuple", False)
-    if not isinstance(free_option, (str, list)):
-        _fail(path, "option 'free' is malformed")
-    if isinstance(free_option, list):
-        free_option = [_name_from_json(n) for n in free_option]
-        if None in free_option:
-            _fail(path, "option 'free' is malformed")
-        if as_tuple is True:
-            free_option = tuple(free_option)
-    names = [n for n in MultiGroupModel(k).get_params() if n != "free"]
+    lists = {}
+    for key in ("free", "uniform"):
+        value = options.pop(key, ())
+        as_tuple = options.pop(f"{key}_is_tuple", False)
+        if not isinstance(value, (str, list, tuple)) or (isinstance(value, str) and key != "free"):
+            _fail(path, f"option {key!r} is malformed")
+        if isinstance(value, (list, tuple)):
+            value = [_name_from_json(n) for n in value]
+            if None in value:
+                _fail(path, f"option {key!r} is malformed")
+            if as_tuple is True:
+                value = tuple(value)
+        lists[key] = value
+    names = [n for n in MultiGroupModel(k).get_params() if n not in lists]
     options = _options_from_json({"options": options}, names, path)
     try:
-        model = MultiGroupModel(**options, free=free_option)
+        model = MultiGroupModel(**options, **lists)
     except TypeError as exc:
         _fail(path, f"invalid fitting option: {exc}")
     if model.n_classes != k:
@@ -859,6 +864,7 @@ def multigroup_from_dict(d, path="<dict>"):
     ):
         _fail(path, "fields 'group' and 'groups' must name the group and its labels (2 or more)")
     free = [_name_from_json(n) for n in _get(d, "free", list, path)]
+    uniform = [_name_from_json(n) for n in d.get("uniform", [])]
     equal_sizes = _get(d, "equal_sizes", bool, path)
     try:
         layout = _Layout(
@@ -867,6 +873,7 @@ def multigroup_from_dict(d, path="<dict>"):
             free=tuple(free),
             equal_sizes=equal_sizes,
             group_column=group,
+            uniform=tuple(uniform),
         )
     except ValueError as exc:
         _fail(path, f"inconsistent multiple-group layout: {exc}")

@@ -54,6 +54,7 @@ from .encoding import (
     Indicator,
     encode,
     learn_indicators,
+    name_list,
     plain_name,
     text_key,
 )
@@ -126,6 +127,7 @@ class _Layout:
     free: tuple  # names of the indicators free across groups
     equal_sizes: bool
     group_column: Hashable
+    uniform: tuple = ()  # names of the indicators with a uniform group effect
     columns: list = field(default_factory=list)  # engine column names
     # (original indicator position, group code or -1 for every group) per engine column
     sources: list = field(default_factory=list)
@@ -231,6 +233,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         n_classes: int = 2,
         *,
         free: str | Sequence[Hashable] = (),
+        uniform: Sequence[Hashable] = (),
         equal_sizes: bool = False,
         n_starts: int = 16,
         n_final: int | None = None,
@@ -249,6 +252,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
     ) -> None:
         self.n_classes = n_classes
         self.free = free
+        self.uniform = uniform
         self.equal_sizes = equal_sizes
         self.n_starts = n_starts
         self.n_final = n_final
@@ -300,6 +304,42 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             )
         return tuple(n for n in names if n in free)
 
+    def _uniform_names(self, indicators, free: tuple) -> tuple:
+        if isinstance(self.uniform, str):
+            raise TypeError(
+                f"uniform= takes a list of column names; write uniform=[{self.uniform!r}]"
+            )
+        names = [ind.name for ind in indicators]
+        uniform = list(self.uniform)
+        if not uniform:
+            return ()
+        unknown = [u for u in uniform if u not in names]
+        if unknown:
+            raise DataError(
+                f"uniform= names {unknown!r}, which are not indicators; the indicators are "
+                f"{names!r}"
+            )
+        both = [u for u in uniform if u in free]
+        if both:
+            raise ValueError(
+                f"{both!r} are in free= and uniform=; a free indicator's probabilities already "
+                "differ between groups in every way: name it in one of them"
+            )
+        if len(uniform) > 1:
+            raise ValueError(
+                f"uniform= names {len(uniform)} indicators; one at a time is possible here (the "
+                "group is in one direct effect of the fitted model); free the others or test "
+                "them one by one"
+            )
+        if self.equal_sizes:
+            raise ValueError("uniform= needs class sizes free across groups (equal_sizes=False)")
+        if uniform[0] in set(self.ordinal or ()):
+            raise ValueError(
+                f"uniform= names {uniform[0]!r}, which is ordinal; a uniform group effect is on "
+                "a nominal indicator here (leave it out of ordinal=, or free it)"
+            )
+        return tuple(uniform)
+
     def _engine(self, layout: _Layout) -> LatentClassModel:
         ordinal = None
         if self.ordinal is not None:
@@ -307,6 +347,18 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             ordinal = [c for c, (j, _) in zip(layout.columns, layout.sources)
                        if layout.indicators[j].name in wanted]  # fmt: skip
         options = {name: getattr(self, name) for name in ENGINE_OPTIONS}
+        if layout.uniform:
+            from .direct_effects import DirectEffectsModel
+
+            del options["pattern_starts"]  # not a search of that model
+            return DirectEffectsModel(
+                self.n_classes,
+                [(layout.group_column, layout.uniform[0])],
+                ordinal=ordinal,
+                categories=layout.categories,
+                max_categories=max(self.max_categories, len(layout.groups)),
+                **options,
+            )
         return LatentClassModel(
             self.n_classes,
             ordinal=ordinal,
@@ -371,12 +423,14 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             raise DataError(
                 f"group {absent[0]!r} has no respondent of positive weight; leave its rows out"
             )
+        free = self._free_names(indicators)
         layout = _Layout(
             indicators=indicators,
             groups=group_ind.categories,
-            free=self._free_names(indicators),
+            free=free,
             equal_sizes=bool(self.equal_sizes),
             group_column=group_ind.name,
+            uniform=self._uniform_names(indicators, free),
         )
         counts = np.ones(len(data)) if w is None else w
         for j, ind in enumerate(indicators):
@@ -393,7 +447,8 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         frame = layout.frame(codes, group_codes, data.index)
         engine = self._engine(layout)
         start = None
-        if start_from is not None:
+        # a model with a uniform group effect starts from its own fit without it
+        if start_from is not None and not layout.uniform:
             start = self._start_model(start_from, layout, group_codes, w, engine)
         engine.fit(frame, weights=w, start_from=start)
         self.model_ = engine
@@ -475,6 +530,10 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             * (criteria.n_parameters(k, [c], [is_ord]) - (k - 1))
             for ind, c, is_ord in zip(layout.indicators, n_cats, self._ordinal_by_column())
         )
+        for name in layout.uniform:  # one association per group and category but the first
+            n_measure += (n_groups - 1) * (
+                n_cats[[i.name for i in layout.indicators].index(name)] - 1
+            )
         n_par = n_measure + (k - 1) * (1 if layout.equal_sizes else n_groups)
         n_obs = float(engine._stats["n_obs"])
         stats_ = {"loglik": loglik, "n_obs": n_obs, "n_parameters": float(n_par)}
@@ -522,6 +581,10 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         engine, layout = self.model_, self._layout
         perm = self._perm if perm is None else perm
         n_groups = len(layout.groups)
+        if layout.indicators[j].name in layout.uniform:  # P(g, y_j | k) of the direct effect
+            joint = engine._joints[0]  # (G, C, K)
+            cond = joint / joint.sum(axis=1, keepdims=True)
+            return np.stack([cond[g][:, perm[g]] for g in range(n_groups)])
         out = []
         for g in range(n_groups):
             col = next(i for i, (jj, gg) in enumerate(layout.sources) if jj == j and gg in (g, -1))
@@ -657,6 +720,11 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         if method not in ("hessian", "opg", "robust"):
             raise ValueError(f"method must be 'hessian', 'opg' or 'robust', not {method!r}")
         engine, layout = self.model_, self._layout
+        if layout.uniform:
+            raise NotImplementedError(
+                "standard errors of a model with a uniform group effect (uniform=) are not "
+                "available yet: its fitted model is a DirectEffectsModel, which has none"
+            )
         frame = None
         if data is not None:
             if group is None:
@@ -831,6 +899,7 @@ def compare_groups(
     weights=None,
     free: Sequence[Hashable] = (),
     each_indicator: bool = True,
+    uniform: bool = False,
     **options,
 ) -> GroupComparison:
     """Test measurement and structural equality across groups (multiple-group LCA).
@@ -866,6 +935,13 @@ def compare_groups(
     each_indicator : bool, default=True
         Fit one model per indicator not in ``free`` with that indicator free
         too, tested against the model with ``free`` only.
+    uniform : bool, default=False
+        Also fit one model per nominal indicator not in ``free`` with a
+        uniform group effect on it (``MultiGroupModel(uniform=[...])``, rows
+        ``"... uniform: c"``), tested against the model with ``free`` only;
+        its freed model is then tested against it as well, in the columns
+        ``lr_beyond_uniform``, ``lr_beyond_uniform_df`` and
+        ``lr_beyond_uniform_p`` (is the difference more than a uniform shift?).
     **options
         Constructor arguments of :class:`MultiGroupModel` (not
         ``equal_sizes``).
@@ -877,7 +953,7 @@ def compare_groups(
         ``"free: a, b"`` (the model of ``free``), ``"free: a, b, c"`` for each
         other indicator, and ``"heterogeneous"``.
     """
-    for key in ("equal_sizes", "n_classes"):
+    for key in ("equal_sizes", "n_classes", "uniform"):
         if key in options:
             raise TypeError(f"compare_groups sets {key}= itself; do not pass it")
     if isinstance(free, str):
@@ -909,13 +985,29 @@ def compare_groups(
     if base:
         fit(label(base), reference, free=base)
         reference = label(base)
-    if each_indicator:
-        for ind in homogeneous._layout.indicators:
-            if ind.name not in base:
-                fit(label([*base, ind.name]), reference, free=[*base, ind.name])
+    ordinal = set(name_list(options.get("ordinal"), "ordinal"))
+    for ind in homogeneous._layout.indicators:
+        if ind.name in base:
+            continue
+        if uniform and ind.name not in ordinal:
+            prefix = label(base) + "; " if base else ""
+            fit(
+                f"{prefix}uniform: {plain_name(ind.name)}", reference, free=base, uniform=[ind.name]
+            )
+        if each_indicator:
+            freed = fit(label([*base, ind.name]), reference, free=[*base, ind.name])
+            if uniform and ind.name not in ordinal:
+                shifted = models[f"{prefix}uniform: {plain_name(ind.name)}"]
+                beyond = _lr_row(freed, shifted)
+                rows[label([*base, ind.name])].update(
+                    {f"{key}_beyond_uniform" if key == "lr" else f"lr_beyond_uniform_{key[3:]}": v
+                     for key, v in beyond.items()}
+                )  # fmt: skip
     fit("heterogeneous", reference, free="all")
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
     table["n_parameters"] = table["n_parameters"].astype(int)
-    table["lr_df"] = table["lr_df"].astype("Int64")
+    for col in ("lr_df", "lr_beyond_uniform_df"):
+        if col in table:
+            table[col] = table[col].astype("Int64")
     return GroupComparison(table=table, models=models)

@@ -381,3 +381,71 @@ def test_standard_errors_from_a_saved_model_and_its_data(tmp_path):
     np.testing.assert_allclose(
         got.loc[("q3", "yes"), "b"], plain.profile.loc[("q3", "yes"), [1, 2]], rtol=1e-6
     )
+
+
+# -- a uniform group effect (Latent GOLD's direct effect of the group) ----------------------
+
+
+def _shifted(n_per_group=2000, shift=-1.2, seed=0):
+    """As ``_simulated``, but q1's log-odds shifted by ``shift`` in group b in every class."""
+    from scipy.special import expit, logit
+
+    rng = np.random.default_rng(seed)
+    probs = np.array(
+        [
+            [0.9, 0.8, 0.85, 0.9, 0.75, 0.8],
+            [0.2, 0.3, 0.25, 0.8, 0.7, 0.75],
+            [0.1, 0.15, 0.2, 0.1, 0.2, 0.25],
+        ]
+    )
+    frames = []
+    for g, pk in {"a": [0.5, 0.3, 0.2], "b": [0.25, 0.35, 0.4]}.items():
+        k = rng.choice(3, size=n_per_group, p=pk)
+        p = probs[k].copy()
+        if g == "b":
+            p[:, 0] = expit(logit(p[:, 0]) + shift)
+        y = rng.random(p.shape) < p
+        frame = pd.DataFrame(np.where(y, "yes", "no"), columns=ITEMS_SIM)
+        frames.append(frame.assign(grp=g))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_uniform_shift_is_found_and_nothing_beyond_it():
+    data = _shifted()
+    res = lca.compare_groups(data, "grp", 3, uniform=True, bayes_constant=0)
+    t = res.table
+    assert t.loc["uniform: q1", "lr_df"] == 1  # (G - 1)(C - 1) association parameters
+    assert t.loc["uniform: q1", "lr_p"] < 1e-15
+    assert t.loc["free: q1", "lr_beyond_uniform_df"] == 2
+    assert t.loc["free: q1", "lr_beyond_uniform_p"] > 0.01
+    assert (t.loc[[f"uniform: q{j}" for j in (4, 5, 6)], "lr_p"] > 0.01).all()
+    m = res.models["uniform: q1"]
+    yes = m.conditional_probs_["q1"]
+    log_odds = np.log(yes.loc["yes"] / yes.loc["no"])
+    shift = log_odds["b"].to_numpy() - log_odds["a"].to_numpy()
+    assert np.ptp(shift) == pytest.approx(0.0, abs=1e-9)  # the same in every class
+    assert shift[0] == pytest.approx(-1.2, abs=0.3)
+    ll, post = _numpy_loglik_and_posteriors(m, data, data["grp"].to_numpy(), np.ones(len(data)))
+    assert m.fit_stats()["loglik"] == pytest.approx(ll, rel=1e-10)
+    np.testing.assert_allclose(m.predict_proba(data, "grp").to_numpy(), post, atol=1e-10)
+
+
+def test_uniform_models_round_trip_and_refuse_what_they_cannot_do(tmp_path):
+    data = _shifted(n_per_group=300, seed=1)
+    m = lca.MultiGroupModel(2, free=["q2"], uniform=["q1"]).fit(data, "grp")
+    assert m.n_parameters_ == 2 + 5 * 2 + 2 * 2 + 1
+    m.save(tmp_path / "u.json")
+    back = lca.load(tmp_path / "u.json")
+    assert back.get_params() == m.get_params()
+    assert back.fit_stats().equals(m.fit_stats())
+    assert back.predict_proba(data, "grp").equals(m.predict_proba(data, "grp"))
+    with pytest.raises(NotImplementedError, match="uniform"):
+        m.standard_errors()
+    for kwargs, message in [
+        ({"free": ["q1"], "uniform": ["q1"]}, "in free= and uniform="),
+        ({"uniform": ["q1", "q2"]}, "one at a time"),
+        ({"uniform": ["q1"], "equal_sizes": True}, "equal_sizes=False"),
+        ({"uniform": ["q9"]}, "not indicators"),
+    ]:
+        with pytest.raises((ValueError, lca.DataError), match=message):
+            lca.MultiGroupModel(2, **kwargs).fit(data, "grp")
