@@ -829,6 +829,8 @@ def multigroup_from_dict(d, path="<dict>"):
     for key in ("free", "uniform"):
         value = options.pop(key, ())
         as_tuple = options.pop(f"{key}_is_tuple", False)
+        if not isinstance(as_tuple, bool):
+            _fail(path, f"option '{key}_is_tuple' must be true or false")
         if not isinstance(value, (str, list, tuple)) or (isinstance(value, str) and key != "free"):
             _fail(path, f"option {key!r} is malformed")
         if isinstance(value, (list, tuple)):
@@ -842,7 +844,8 @@ def multigroup_from_dict(d, path="<dict>"):
     options = _options_from_json({"options": options}, names, path)
     try:
         model = MultiGroupModel(**options, **lists)
-    except TypeError as exc:
+        model._validate_params()
+    except (TypeError, ValueError) as exc:
         _fail(path, f"invalid fitting option: {exc}")
     if model.n_classes != k:
         _fail(path, f"option n_classes={model.n_classes} disagrees with n_classes={k}")
@@ -881,15 +884,23 @@ def multigroup_from_dict(d, path="<dict>"):
     found = [(ind.name, tuple(ind.categories)) for ind in engine.indicators_]
     if expected != found:
         _fail(path, "the fitted one-group model's columns are not those of the groups' layout")
-    perm = np.asarray(_get(d, "class_match", list, path))
-    if perm.shape != (len(groups), k) or not all(
-        sorted(row) == list(range(k)) for row in perm.tolist()
+    raw_match = _get(d, "class_match", list, path)
+    if len(raw_match) != len(groups) or not all(
+        isinstance(row, list)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in row)
+        and sorted(row) == list(range(k))
+        for row in raw_match
     ):
         _fail(path, f"class_match must hold a permutation of 0..{k - 1} per group")
+    perm = np.array(raw_match, dtype=np.int64)
     model.model_ = engine
     model._layout = layout
     model._perm = perm.astype(np.int64)
     from .multigroup import STAT_NAMES
 
-    model._restore(_read_stats(d, path, STAT_NAMES), _get(d, "n_parameters", int, path))
+    fit_stats = _read_stats(d, path, STAT_NAMES)
+    n_par = _get(d, "n_parameters", int, path)
+    if n_par < 1 or fit_stats["n_parameters"] != n_par:
+        _fail(path, f"n_parameters={n_par} disagrees with the fit statistics")
+    model._restore(fit_stats, n_par)
     return model

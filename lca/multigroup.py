@@ -9,6 +9,11 @@ survey years) and asks which of its parts differ between them:
   each group matched to those of the others afterwards);
 - **partial homogeneity**: the indicators named in ``free`` differ between
   groups, the others are equal across groups;
+- **a uniform group effect** (``uniform=[item]``): the item's log-odds
+  between categories differ between groups by the same amount in every
+  class (Latent GOLD's direct effect of a covariate on an indicator), fitted
+  as a :class:`lca.DirectEffectsModel` pair of the group and the item; one
+  item at a time, nominal, without standard errors yet;
 - **homogeneous measurement** (``free=()``): the classes mean the same in
   every group, only their sizes P(class | group) differ;
 - **complete homogeneity** (also ``equal_sizes=True``): the groups differ in
@@ -23,9 +28,19 @@ probabilities are estimated from that group alone), and unless
 class) together with P(class) gives each group its own class sizes. The
 likelihood of the answers given the group, which the fit statistics report,
 is that model's log-likelihood less the log-probability of each
-respondent's group. With ``bayes_constant=0`` this is maximum likelihood of
-the multiple-group model; the Bayes constants, as in a one-group model, put
-their Dirichlet priors on each group's probabilities.
+respondent's group. With ``bayes_constant=0`` this is maximum likelihood
+of the multiple-group model, which the likelihood-ratio tests of
+:func:`compare_groups` assume. With Bayes constants (Latent GOLD's default
+of 1) the fit maximises the log-posterior of the rewritten model: a free
+indicator's probabilities in a group get the prior a separate fit of that
+group would give them (pseudo-counts b/K times the group's answer shares,
+so a category nobody in the group gave stays at 0 there), a shared one the
+one-group model's; the class sizes of group g get pseudo-counts b s_g / K
+(s_g the group's share of the sample; with ``class_bayes_constant`` equal
+to ``bayes_constant``, the default), b s_g in all rather than a one-group
+model's ``class_bayes_constant``, so a small group's sizes are hardly
+smoothed; and with the two constants different, the prior of a
+heterogeneous model depends on how its groups' classes are paired.
 
 :func:`compare_groups` fits the whole sequence and tests each restriction
 with a likelihood-ratio test; each more general model starts from the
@@ -52,6 +67,7 @@ from .encoding import (
     MAX_CATEGORIES,
     DataError,
     Indicator,
+    answered_only_where_weightless,
     encode,
     learn_indicators,
     name_list,
@@ -59,7 +75,12 @@ from .encoding import (
     text_key,
 )
 from .exceptions import DataWarning
-from .model import LatentClassModel, as_frame, check_weights
+from .model import (
+    LatentClassModel,
+    _warn_skipped_scores,
+    as_frame,
+    warn_unknown_as_missing,
+)
 from .survey_design import design_column
 
 #: What :meth:`MultiGroupModel.fit_stats` reports, in order.
@@ -98,10 +119,16 @@ ENGINE_OPTIONS = (
 def _group_labels(values: pd.Series, what: str) -> tuple[Indicator, np.ndarray]:
     """The group's labels (in the order an indicator's would be) and each row's code."""
     name = plain_name(values.name) if values.name is not None else "group"
+    n_groups = values.nunique()
+    if n_groups > MAX_GROUPS:
+        raise DataError(
+            f"{what} has {n_groups} different values; a multiple-group model takes at most "
+            f"{MAX_GROUPS} groups (is it a group, or a number to use as a covariate?)"
+        )
     frame = pd.DataFrame({name: values.to_numpy()}, index=values.index)
     with warnings.catch_warnings():  # one group is refused below, with the fix
         warnings.simplefilter("ignore", DataWarning)
-        ind = learn_indicators(frame, max_categories=MAX_GROUPS)[0]
+        ind = learn_indicators(frame, max_categories=MAX_GROUPS + 1)[0]
     codes = encode(frame, [ind]).ravel().astype(np.int64)
     missing = np.flatnonzero(codes < 0)
     if missing.size:
@@ -145,8 +172,8 @@ class _Layout:
         if not self.equal_sizes:
             if self.group_column in self.columns:
                 raise DataError(
-                    f"the group's name {self.group_column!r} is also the name of an indicator "
-                    "column; rename the group (group=series.rename('...'))"
+                    f"the group is named {self.group_column!r}, as an indicator column is; "
+                    "rename one of them (a Series: group=series.rename('...'))"
                 )
             self.columns.append(self.group_column)
 
@@ -192,6 +219,10 @@ class MultiGroupModel:
         ``()`` for homogeneous measurement (the classes mean the same in
         every group), ``"all"`` for a heterogeneous model, a list for
         partial homogeneity.
+    uniform : sequence of one column name, default=()
+        A nominal indicator not in ``free`` whose categories' log-odds differ
+        between groups by the same amount in every class (a uniform group
+        effect, ``(G - 1)(C - 1)`` more parameters); one at most.
     equal_sizes : bool, default=False
         Class sizes equal in every group (structural homogeneity). With
         ``free=()`` this is the one-group model of all respondents.
@@ -333,7 +364,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             )
         if self.equal_sizes:
             raise ValueError("uniform= needs class sizes free across groups (equal_sizes=False)")
-        if uniform[0] in set(self.ordinal or ()):
+        if uniform[0] in set(name_list(self.ordinal, "ordinal")):
             raise ValueError(
                 f"uniform= names {uniform[0]!r}, which is ordinal; a uniform group effect is on "
                 "a nominal indicator here (leave it out of ordinal=, or free it)"
@@ -343,7 +374,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
     def _engine(self, layout: _Layout) -> LatentClassModel:
         ordinal = None
         if self.ordinal is not None:
-            wanted = set(self.ordinal)
+            wanted = set(name_list(self.ordinal, "ordinal"))
             ordinal = [c for c, (j, _) in zip(layout.columns, layout.sources)
                        if layout.indicators[j].name in wanted]  # fmt: skip
         options = {name: getattr(self, name) for name in ENGINE_OPTIONS}
@@ -398,6 +429,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         -------
         self : MultiGroupModel
         """
+        self._validate_params()
         data = as_frame(data)
         values, what = design_column(group, data, "group")
         if (
@@ -406,17 +438,21 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             and (group in data.columns)
         ):
             data = data.drop(columns=[group])
-        if isinstance(weights, str):
-            if weights not in data.columns:
-                raise DataError(f"weights={weights!r} names no column of the data")
-            w = check_weights(data[weights], data)
-            data = data.drop(columns=[weights])
-        else:
-            w = None if weights is None else check_weights(weights, data)
+        data, w = LatentClassModel._split_weights(data, weights)
         group_ind, group_codes = _group_labels(values, what)
-        counted = slice(None) if w is None else w > 0
-        indicators = learn_indicators(data[counted], self.categories, self.max_categories)
-        codes = encode(data, indicators, unknown="error" if w is None else "missing")
+        counted = w > 0
+        source = data if counted.all() else data[counted]
+        if source is not data:  # as LatentClassModel: a column answered only where w = 0
+            name = next(
+                (c for c in data.columns if source[c].isna().all() and data[c].notna().any()),
+                None,
+            )
+            if name is not None:
+                raise answered_only_where_weightless(name)
+        indicators = learn_indicators(source, self.categories, self.max_categories)
+        ordinal_mask = self._checker()._ordinal_mask(indicators)  # names and labels checked
+        _warn_skipped_scores(indicators, ordinal_mask)
+        codes = encode(data, indicators, unknown="error" if source is data else "missing")
         if len(set(group_codes[counted])) < group_ind.n_categories:
             present = set(group_codes[counted])
             absent = [g for i, g in enumerate(group_ind.categories) if i not in present]
@@ -432,12 +468,15 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             group_column=group_ind.name,
             uniform=self._uniform_names(indicators, free),
         )
-        counts = np.ones(len(data)) if w is None else w
+        n_groups = len(layout.groups)
+        given = {}  # per free indicator, the categories answered in each group
         for j, ind in enumerate(indicators):
             if ind.name in layout.free:
-                answered = np.bincount(
-                    group_codes, weights=counts * (codes[:, j] >= 0), minlength=len(layout.groups)
-                )
+                ok = (codes[:, j] >= 0) & counted
+                table = np.zeros((n_groups, ind.n_categories))
+                np.add.at(table, (group_codes[ok], codes[ok, j]), w[ok])
+                given[ind.name] = (table > 0).sum(axis=1)
+                answered = table.sum(axis=1)
                 if (answered == 0).any():
                     g = layout.groups[int(np.flatnonzero(answered == 0)[0])]
                     raise DataError(
@@ -450,12 +489,45 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         # a model with a uniform group effect starts from its own fit without it
         if start_from is not None and not layout.uniform:
             start = self._start_model(start_from, layout, group_codes, w, engine)
-        engine.fit(frame, weights=w, start_from=start)
+        with warnings.catch_warnings():
+            # about the rewritten columns: said of the data's own above
+            warnings.simplefilter("ignore", DataWarning)
+            engine.fit(frame, weights=w, start_from=start)
         self.model_ = engine
         self._layout = layout
         shares = np.bincount(group_codes, weights=w, minlength=len(layout.groups))
-        self._set_fitted(shares, start_from)
+        self._set_fitted(shares, start_from, given)
         return self
+
+    def _checker(self) -> LatentClassModel:
+        """A one-group model of these options, for their checks."""
+        options = {name: getattr(self, name) for name in ENGINE_OPTIONS}
+        return LatentClassModel(
+            self.n_classes,
+            ordinal=self.ordinal,
+            categories=self.categories,
+            max_categories=self.max_categories,
+            **options,
+        )
+
+    def _validate_params(self) -> None:
+        self._checker()._validate_params()
+        if not isinstance(self.equal_sizes, (bool, np.bool_)):
+            raise ValueError(f"equal_sizes must be True or False, got {self.equal_sizes!r}")
+        for key in ("free", "uniform"):
+            value = getattr(self, key)
+            if isinstance(value, str) and (key == "free" and value == "all"):
+                continue
+            if value is None or isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+                allowed = "'all', () or a list" if key == "free" else "() or a list"
+                raise ValueError(
+                    f"{key} must be {allowed} of column names, got {value!r}"
+                    + (
+                        f" (for one column write {key}=[{value!r}])"
+                        if isinstance(value, str)
+                        else ""
+                    )
+                )
 
     def _start_model(self, other, layout, group_codes, w, engine) -> LatentClassModel:
         """``other``'s solution written in this model's layout, as a one-group model."""
@@ -497,7 +569,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             sizes, frames, ordinal=engine.ordinal, categories=layout.categories
         )
 
-    def _set_fitted(self, shares: np.ndarray, start_from) -> None:
+    def _set_fitted(self, shares: np.ndarray, start_from, given: dict) -> None:
         layout, engine = self._layout, self.model_
         k, n_groups = engine.n_classes_, len(layout.groups)
         log_joint = self._log_joint()  # (G, K): log P(k, g) in the engine's classes
@@ -525,11 +597,11 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             loglik = joint_ll - float(np.dot(shares, log_group))
         n_cats = [ind.n_categories for ind in layout.indicators]
         free = set(layout.free)
-        n_measure = sum(
-            (n_groups if ind.name in free else 1)
-            * (criteria.n_parameters(k, [c], [is_ord]) - (k - 1))
-            for ind, c, is_ord in zip(layout.indicators, n_cats, self._ordinal_by_column())
-        )
+        n_measure = 0
+        for ind, c, is_ord in zip(layout.indicators, n_cats, self._ordinal_by_column()):
+            # a free indicator's categories nobody in a group gave are 0 there, not free
+            per_group = given[ind.name] if ind.name in free else [c]
+            n_measure += sum(criteria.n_parameters(k, [cg], [is_ord]) - (k - 1) for cg in per_group)
         for name in layout.uniform:  # one association per group and category but the first
             n_measure += (n_groups - 1) * (
                 n_cats[[i.name for i in layout.indicators].index(name)] - 1
@@ -538,8 +610,16 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         n_obs = float(engine._stats["n_obs"])
         stats_ = {"loglik": loglik, "n_obs": n_obs, "n_parameters": float(n_par)}
         stats_.update(criteria.information_criteria(loglik, n_par, n_obs))
-        for name in ("entropy_r2", "classification_error"):
-            stats_[name] = float(engine._stats[name])
+        # entropy R2 against the class sizes of the whole sample, the classes matched
+        # (a heterogeneous fit's own P(class) pairs the groups' classes arbitrarily)
+        sizes = np.exp(log_joint - log_group[:, None])[np.arange(n_groups)[:, None], perm]
+        overall = (shares / shares.sum()) @ sizes
+        prior_entropy = -float(np.sum(overall[overall > 0] * np.log(overall[overall > 0])))
+        entropy = float(engine._stats["entropy"])
+        stats_["entropy_r2"] = (
+            1.0 - entropy / (n_obs * prior_entropy) if k > 1 and prior_entropy > 0 else 1.0
+        )
+        stats_["classification_error"] = float(engine._stats["classification_error"])
         cells = n_groups * int(np.prod(n_cats, dtype=float))
         if n_par > cells - n_groups:
             warn(
@@ -563,7 +643,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         self._set_tables()
 
     def _ordinal_by_column(self) -> list:
-        wanted = set(self.ordinal or ())
+        wanted = set(name_list(self.ordinal, "ordinal"))
         return [ind.name in wanted for ind in self._layout.indicators]
 
     def _log_joint(self) -> np.ndarray:
@@ -815,6 +895,8 @@ class_bayes_constant, accelerate, random_state, n_jobs :
                 f"the data lack the indicator column(s) {missing!r} the model was fitted to"
             )
         codes = encode(data, layout.indicators, unknown=unknown)
+        if unknown == "missing":
+            warn_unknown_as_missing(data, layout.indicators, codes)
         return layout.frame(codes, group_codes, data.index), group_codes
 
     def predict_proba(self, data: pd.DataFrame, group, unknown: str = "error") -> pd.DataFrame:
@@ -959,6 +1041,10 @@ def compare_groups(
     if isinstance(free, str):
         raise TypeError(f"free= takes a list of column names; write free=[{free!r}]")
     base = list(free)
+    frame = as_frame(data)
+    absent = [f for f in base if f not in frame.columns]
+    if absent:
+        raise DataError(f"free= names {absent!r}, which are not columns of the data")
     models: dict = {}
     rows: dict = {}
 
@@ -1003,7 +1089,8 @@ def compare_groups(
                     {f"{key}_beyond_uniform" if key == "lr" else f"lr_beyond_uniform_{key[3:]}": v
                      for key, v in beyond.items()}
                 )  # fmt: skip
-    fit("heterogeneous", reference, free="all")
+    if len(base) < len(homogeneous._layout.indicators):  # else the model of free= is it
+        fit("heterogeneous", reference, free="all")
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
     table["n_parameters"] = table["n_parameters"].astype(int)

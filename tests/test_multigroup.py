@@ -9,6 +9,7 @@ NumPy from the reported parameters, and against simulated truth.
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -267,7 +268,7 @@ def test_bad_input_is_named():
         lca.MultiGroupModel(2, free=["q9"]).fit(data, "grp")
     with pytest.raises(ValueError, match=r"free=\['q1'\]"):
         lca.MultiGroupModel(2, free="q1").fit(data, "grp")
-    with pytest.raises(lca.DataError, match="also the name of an indicator"):
+    with pytest.raises(lca.DataError, match="as an indicator column is"):
         lca.MultiGroupModel(2).fit(data, data["grp"].rename("q1"))
     nobody = data.assign(q1=data["q1"].mask(data["grp"] == "b"))
     with pytest.raises(lca.DataError, match=r"'q1' has no answer in group 'b'"):
@@ -449,3 +450,103 @@ def test_uniform_models_round_trip_and_refuse_what_they_cannot_do(tmp_path):
     ]:
         with pytest.raises((ValueError, lca.DataError), match=message):
             lca.MultiGroupModel(2, **kwargs).fit(data, "grp")
+
+
+# -- review fixes --------------------------------------------------------------------------
+
+
+def test_entropy_r2_does_not_depend_on_how_the_groups_classes_were_paired(election):
+    values = set()
+    for rs in range(4):
+        m = lca.MultiGroupModel(3, free="all", bayes_constant=0, random_state=rs)
+        m.fit(election, "GENDER")
+        post = m.predict_proba(election, "GENDER").to_numpy()
+        shares = election["GENDER"].value_counts(normalize=True).sort_index().to_numpy()
+        overall = shares @ m.class_sizes_.to_numpy()
+        en = -np.sum(post * np.log(np.clip(post, 1e-300, None)))
+        by_hand = 1 - en / (len(election) * -np.sum(overall * np.log(overall)))
+        assert m.fit_stats()["entropy_r2"] == pytest.approx(by_hand, rel=1e-8)
+        values.add(m.fit_stats()["entropy_r2"])
+    assert max(values) - min(values) < 1e-5  # the pairing moved it by 1e-3 before
+
+
+def test_ordinal_is_read_as_for_a_one_group_model():
+    data, _, _ = _simulated(n_per_group=200, seed=12)
+    data["q1"] = np.where(data["q1"] == "yes", 3, np.where(data["q2"] == "yes", 2, 1))
+    one = lca.MultiGroupModel(2, free=["q1"], ordinal="q1", bayes_constant=0).fit(data, "grp")
+    listed = lca.MultiGroupModel(2, free=["q1"], ordinal=["q1"], bayes_constant=0).fit(data, "grp")
+    assert one.n_parameters_ == listed.n_parameters_ == 2 + 2 * (2 + 1) + 5 * 2
+    with pytest.raises(lca.DataError, match=r"ordinal= names \['zz'\]"):
+        lca.MultiGroupModel(2, ordinal=["zz"]).fit(data, "grp")
+    with pytest.raises(lca.DataError, match="unknown order"):
+        lca.MultiGroupModel(2, ordinal=["q2"]).fit(data, "grp")
+
+
+def test_a_category_nobody_in_a_group_gave_is_not_counted_there():
+    data, _, _ = _simulated(n_per_group=200, seed=13)
+    data.loc[data.index[:15], "q1"] = "maybe"  # group a only
+    m = lca.MultiGroupModel(2, free="all", bayes_constant=0).fit(data, "grp")
+    sep = [
+        lca.LatentClassModel(2, bayes_constant=0).fit(data.loc[data.grp == g, ITEMS_SIM])
+        for g in ("a", "b")
+    ]
+    assert m.n_parameters_ == sum(s.n_parameters_ for s in sep)
+    assert m.fit_stats()["loglik"] == pytest.approx(sum(s.loglik_ for s in sep), abs=1e-6)
+    assert (m.conditional_probs_["q1"].loc["maybe", "b"] == 0).all()
+
+
+def test_warnings_name_the_data_columns_not_the_rewritten_ones():
+    data, _, _ = _simulated(n_per_group=100, seed=14)
+    data["q2"] = "yes"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lca.MultiGroupModel(2, free=["q2", "q3"]).fit(data, "grp")
+    texts = [str(w.message) for w in caught]
+    assert any("'q2' has one category only" in t for t in texts)
+    assert not any("('q" in t for t in texts)
+    m = lca.MultiGroupModel(2).fit(data.drop(columns="q2"), "grp")
+    new = data.drop(columns="q2").iloc[:3].copy()
+    new.loc[new.index[0], "q1"] = "maybe"
+    with pytest.warns(UserWarning, match="read as missing"):
+        m.predict_proba(new, "grp", unknown="missing")
+
+
+def test_more_refusals_with_their_fix():
+    data, _, _ = _simulated(n_per_group=60, seed=15)
+    w = np.ones(len(data))
+    w[data["grp"] == "b"] = 0
+    only = data.assign(q7=np.where(data["grp"] == "b", "x", None), w=w)
+    only.loc[only.index[:5], "w"] = 1.0  # group b keeps some weight; q7 only where w = 0
+    only.loc[only.index[:5], "q7"] = None
+    with pytest.raises(lca.DataError, match="weight 0"):
+        lca.MultiGroupModel(2).fit(only, "grp", weights="w")
+    with pytest.raises(ValueError, match="free must be"):
+        lca.MultiGroupModel(2, free=None).fit(data, "grp")
+    with pytest.raises(lca.DataError, match=r"\['q9'\], which are not columns"):
+        lca.compare_groups(data, "grp", 2, free=["q9"])
+    res = lca.compare_groups(data, "grp", 2, free=ITEMS_SIM, n_starts=2)
+    assert "heterogeneous" not in res.table.index  # the model of free= is it
+    with pytest.raises(lca.DataError, match="at most 1000 groups"):
+        lca.MultiGroupModel(2).fit(
+            pd.concat([data] * 9, ignore_index=True), np.arange(9 * len(data))
+        )
+
+
+def test_damaged_multigroup_files_are_refused(tmp_path):
+    data, _, _ = _simulated(n_per_group=80, seed=16)
+    path = tmp_path / "m.json"
+    lca.MultiGroupModel(2, free=["q1"]).fit(data, "grp").save(path)
+    good = json.loads(path.read_text())
+    damages = [
+        lambda d: d.__setitem__("class_match", [[0, 1], [0]]),
+        lambda d: d.__setitem__("class_match", [[0.0, 1.0], [1.0, 0.0]]),
+        lambda d: d["options"].__setitem__("tol", "x"),
+        lambda d: d.__setitem__("n_parameters", -5),
+        lambda d: d["options"].__setitem__("free_is_tuple", "yes"),
+    ]
+    for damage in damages:
+        content = json.loads(json.dumps(good))
+        damage(content)
+        path.write_text(json.dumps(content))
+        with pytest.raises(ModelFileError):
+            lca.load(path)
