@@ -883,7 +883,7 @@ def cmd_groups(args) -> int:
     options = _base_options(args)
     res = lca.compare_groups(
         data, df[args.group], args.classes, weights=w, free=free,
-        each_indicator=not args.no_each, **options,
+        each_indicator=not args.no_each, uniform=args.uniform, **options,
     )  # fmt: skip
     table = res.table.copy()
     print(_fmt_table(table))
@@ -1247,6 +1247,12 @@ def build_parser() -> argparse.ArgumentParser:
     grp.add_argument(
         "--no-each", action="store_true",
         help="skip the models that free one more indicator each",
+    )  # fmt: skip
+    grp.add_argument(
+        "--uniform", action="store_true",
+        help="also fit, per nominal indicator, a uniform group effect (the same log-odds "
+        "shift in every class; Latent GOLD's direct effect of the group), and test the "
+        "freed indicator beyond it",
     )  # fmt: skip
     grp.add_argument(
         "--out", help="folder for comparison.csv and the model files (for 'lca assign')"

@@ -1495,3 +1495,8 @@ def test_groups_writes_the_table_and_models_that_assign_reads(tmp_path, capsys):
     assert "no column 'GENDER', the group of the model" in capsys.readouterr().err
     assert main(["groups", str(path), "--group", "sex", "--classes", "2"]) == 2
     assert "no group column 'sex'" in capsys.readouterr().err
+    assert main(["groups", str(path), "--group", "GENDER", "--classes", "2", "--weights", "w",
+                 "--uniform", "--no-each", "--starts", "2"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "uniform: MORALG" in printed and "uniform: KNOWG" in printed
+    assert "free: MORALG" not in printed  # --no-each
