@@ -244,6 +244,8 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         same columns in every group.
     free_ : list
         Names of the indicators free across groups.
+    n_classes_ : int
+        Number of classes fitted.
     n_parameters_ : int
         Free parameters: G (K - 1) class sizes (K - 1 with ``equal_sizes``)
         plus, per indicator, those of one group or, if free, of every group.
@@ -932,6 +934,37 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             dtype=np.int64,
         )
 
+    def as_text(self) -> str:
+        """The fit, the class sizes of every group and the profile, as text."""
+        from .three_step import tables_text
+
+        self._check_fitted()
+        fs = self._stats
+        kind = (
+            "heterogeneous"
+            if len(self.free_) == len(self._layout.indicators)
+            else f"free: {', '.join(map(str, self.free_))}"
+            if self.free_
+            else "homogeneous measurement"
+        )
+        if self._layout.uniform:
+            kind += f"; uniform: {', '.join(map(str, self._layout.uniform))}"
+        if self._layout.equal_sizes:
+            kind += "; equal class sizes"
+        head = (
+            f"Multiple-group latent class model: {self.n_classes_} classes, "
+            f"{len(self.groups_)} groups ({self.groups_.name}), {kind}; N = {fs['n_obs']:g}, "
+            f"log-likelihood {fs['loglik']:.3f}, BIC {fs['bic']:.2f}, "
+            f"{self.n_parameters_} parameters"
+        )
+        return tables_text(
+            head,
+            [("Class sizes and profile, by group", self.profile())],
+        )
+
+    def __str__(self) -> str:
+        return self.as_text() if hasattr(self, "model_") else repr(self)
+
     def save(self, path: str | PathLike) -> None:
         """Write the fitted model to one JSON file; ``lca.load`` reads it back."""
         self._check_fitted()
@@ -965,6 +998,12 @@ class GroupComparison:
 
     def __repr__(self) -> str:
         return f"GroupComparison\n{self.table.to_string()}"
+
+    def best(self, criterion: str = "bic") -> str:
+        """The row (model) with the lowest ``criterion``: "bic", "aic", "aic3" or "caic"."""
+        if criterion not in ("bic", "aic", "aic3", "caic"):
+            raise ValueError(f"criterion must be 'bic', 'aic', 'aic3' or 'caic', not {criterion!r}")
+        return str(self.table[criterion].idxmin())
 
 
 def _lr_row(general: MultiGroupModel, restricted: MultiGroupModel) -> dict:

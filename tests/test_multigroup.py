@@ -550,3 +550,18 @@ def test_damaged_multigroup_files_are_refused(tmp_path):
         path.write_text(json.dumps(content))
         with pytest.raises(ModelFileError):
             lca.load(path)
+
+
+def test_text_report_and_best_row(sequence):
+    m = sequence.models["free: KNOWG"]
+    text = str(m)
+    assert text.startswith(
+        "Multiple-group latent class model: 3 classes, 2 groups (GENDER), free: KNOWG; "
+        f"N = 1785, log-likelihood {m.fit_stats()['loglik']:.3f}"
+    )
+    size = m.class_sizes_.loc[2, 3]
+    assert f"{size:.4f}" in text
+    assert sequence.best() == sequence.table["bic"].idxmin()
+    assert sequence.best("aic") == sequence.table["aic"].idxmin()
+    with pytest.raises(ValueError, match="criterion must be"):
+        sequence.best("loglik")
