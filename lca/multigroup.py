@@ -406,7 +406,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         group,
         *,
         weights=None,
-        start_from: MultiGroupModel | None = None,
+        start_from: MultiGroupModel | Sequence[MultiGroupModel] | None = None,
     ) -> MultiGroupModel:
         """Fit the model.
 
@@ -421,11 +421,13 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             its index). No group may be missing.
         weights : column name, array-like or None
             Case weights, as for :meth:`lca.LatentClassModel.fit`.
-        start_from : MultiGroupModel or None
-            A fitted model of the same data, groups and classes whose
-            solution is one more start (beside the random ones). Started from
+        start_from : MultiGroupModel, list of them, or None
+            Fitted models of the same data, groups and classes whose
+            solutions are more starts (beside the random ones). Started from
             a more restricted model, this one ends at least as high, which a
-            likelihood-ratio test between them needs.
+            likelihood-ratio test between them needs; classes are numbered
+            as in the first. Not used by a model with ``uniform=`` (it starts
+            from its own fit without the uniform effect).
 
         Returns
         -------
@@ -489,8 +491,11 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         engine = self._engine(layout)
         start = None
         # a model with a uniform group effect starts from its own fit without it
-        if start_from is not None and not layout.uniform:
-            start = self._start_model(start_from, layout, group_codes, w, engine)
+        starts = [] if start_from is None else (
+            list(start_from) if isinstance(start_from, (list, tuple)) else [start_from]
+        )  # fmt: skip
+        if starts and not layout.uniform:
+            start = [self._start_model(m, layout, group_codes, w, engine) for m in starts]
         with warnings.catch_warnings():
             # about the rewritten columns: said of the data's own above
             warnings.simplefilter("ignore", DataWarning)
@@ -498,7 +503,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         self.model_ = engine
         self._layout = layout
         shares = np.bincount(group_codes, weights=w, minlength=len(layout.groups))
-        self._set_fitted(shares, start_from, given)
+        self._set_fitted(shares, starts[0] if starts else None, given)
         return self
 
     def _checker(self) -> LatentClassModel:
@@ -1087,9 +1092,10 @@ def compare_groups(
     models: dict = {}
     rows: dict = {}
 
-    def fit(label, against, **kw):
+    def fit(label, against, also=(), **kw):
         m = MultiGroupModel(n_classes, **kw, **options)
-        m.fit(data, group, weights=weights, start_from=models.get(against))
+        starts = [models[a] for a in (against, *also) if a in models]
+        m.fit(data, group, weights=weights, start_from=starts or None)
         models[label] = m
         row = {k: m._stats[k] for k in ("loglik", "n_parameters", "bic", "aic", "aic3", "caic")}
         row["entropy_r2"] = m._stats["entropy_r2"]
@@ -1114,13 +1120,16 @@ def compare_groups(
     for ind in homogeneous._layout.indicators:
         if ind.name in base:
             continue
+        prefix = label(base) + "; " if base else ""
         if uniform and ind.name not in ordinal:
-            prefix = label(base) + "; " if base else ""
             fit(
                 f"{prefix}uniform: {plain_name(ind.name)}", reference, free=base, uniform=[ind.name]
             )
         if each_indicator:
-            freed = fit(label([*base, ind.name]), reference, free=[*base, ind.name])
+            shifted_label = f"{prefix}uniform: {plain_name(ind.name)}" if uniform else None
+            freed = fit(
+                label([*base, ind.name]), reference, also=(shifted_label,), free=[*base, ind.name]
+            )
             if uniform and ind.name not in ordinal:
                 shifted = models[f"{prefix}uniform: {plain_name(ind.name)}"]
                 beyond = _lr_row(freed, shifted)

@@ -420,6 +420,8 @@ def test_a_uniform_shift_is_found_and_nothing_beyond_it():
     assert t.loc["free: q1", "lr_beyond_uniform_df"] == 2
     assert t.loc["free: q1", "lr_beyond_uniform_p"] > 0.01
     assert (t.loc[[f"uniform: q{j}" for j in (4, 5, 6)], "lr_p"] > 0.01).all()
+    # each freed item also started from its uniform model: at least as high
+    assert (t.loc[[f"free: q{j}" for j in range(1, 7)], "lr_beyond_uniform"] >= -1e-7).all()
     m = res.models["uniform: q1"]
     yes = m.conditional_probs_["q1"]
     log_odds = np.log(yes.loc["yes"] / yes.loc["no"])
