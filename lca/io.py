@@ -867,7 +867,17 @@ def multigroup_from_dict(d, path="<dict>"):
     ):
         _fail(path, "fields 'group' and 'groups' must name the group and its labels (2 or more)")
     free = [_name_from_json(n) for n in _get(d, "free", list, path)]
-    uniform = [_name_from_json(n) for n in d.get("uniform", [])]
+    uniform = [_name_from_json(n) for n in _get(d, "uniform", list, path)]
+    if None in free or None in uniform:
+        _fail(path, "fields 'free' and 'uniform' must list indicator names")
+    if list(uniform) != list(lists["uniform"]):
+        _fail(path, "field 'uniform' disagrees with the option uniform")
+    from .direct_effects import DirectEffectsModel
+
+    if bool(uniform) != isinstance(engine, DirectEffectsModel):
+        _fail(path, "a model with a uniform group effect is fitted as a direct-effects model")
+    if uniform and [tuple(p) for p in engine.direct_effects] != [(group, uniform[0])]:
+        _fail(path, "the fitted model's direct effect is not the group's on the uniform item")
     equal_sizes = _get(d, "equal_sizes", bool, path)
     try:
         layout = _Layout(

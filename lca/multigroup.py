@@ -473,13 +473,13 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             uniform=self._uniform_names(indicators, free),
         )
         n_groups = len(layout.groups)
-        given = {}  # per free indicator, the categories answered in each group
+        given = {}  # per indicator, which categories each group gave (weight > 0)
         for j, ind in enumerate(indicators):
+            ok = (codes[:, j] >= 0) & counted
+            table = np.zeros((n_groups, ind.n_categories))
+            np.add.at(table, (group_codes[ok], codes[ok, j]), w[ok])
+            given[ind.name] = table > 0
             if ind.name in layout.free:
-                ok = (codes[:, j] >= 0) & counted
-                table = np.zeros((n_groups, ind.n_categories))
-                np.add.at(table, (group_codes[ok], codes[ok, j]), w[ok])
-                given[ind.name] = (table > 0).sum(axis=1)
                 answered = table.sum(axis=1)
                 if (answered == 0).any():
                     g = layout.groups[int(np.flatnonzero(answered == 0)[0])]
@@ -605,14 +605,16 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         n_cats = [ind.n_categories for ind in layout.indicators]
         free = set(layout.free)
         n_measure = 0
-        for ind, c, is_ord in zip(layout.indicators, n_cats, self._ordinal_by_column()):
-            # a free indicator's categories nobody in a group gave are 0 there, not free
-            per_group = given[ind.name] if ind.name in free else [c]
+        for ind, is_ord in zip(layout.indicators, self._ordinal_by_column()):
+            # a category nobody gave (in a group, for a free indicator) is estimated at 0
+            # there: not a free parameter, in every model of the sequence alike
+            cells = given[ind.name]
+            per_group = cells.sum(axis=1) if ind.name in free else [cells.any(axis=0).sum()]
             n_measure += sum(criteria.n_parameters(k, [cg], [is_ord]) - (k - 1) for cg in per_group)
-        for name in layout.uniform:  # one association per group and category but the first
-            n_measure += (n_groups - 1) * (
-                n_cats[[i.name for i in layout.indicators].index(name)] - 1
-            )
+            if ind.name in layout.uniform:
+                # the associations of the group-by-category table: (G - 1)(C - 1) when every
+                # group gave every category; a cell nobody gave fixes one at -infinity
+                n_measure += int(cells.sum()) - n_groups - int(cells.any(axis=0).sum()) + 1
         n_par = n_measure + (k - 1) * (1 if layout.equal_sizes else n_groups)
         n_obs = float(engine._stats["n_obs"])
         stats_ = {"loglik": loglik, "n_obs": n_obs, "n_parameters": float(n_par)}

@@ -567,3 +567,55 @@ def test_text_report_and_best_row(sequence):
     assert sequence.best("aic") == sequence.table["aic"].idxmin()
     with pytest.raises(ValueError, match="criterion must be"):
         sequence.best("loglik")
+
+
+def test_categories_nobody_gave_count_alike_in_every_model_of_the_sequence():
+    data = _shifted(n_per_group=400, seed=2)
+    declared = lca.compare_groups(
+        data, "grp", 3, categories={"q2": ["no", "yes", "maybe"]}, bayes_constant=0
+    ).table
+    plain = lca.compare_groups(data, "grp", 3, bayes_constant=0).table
+    np.testing.assert_allclose(declared["loglik"], plain["loglik"], rtol=1e-9)
+    assert (declared["n_parameters"] == plain["n_parameters"]).all()
+    assert declared.loc["free: q2", "lr_df"] == 3
+
+
+def test_a_uniform_effect_counts_no_association_for_a_cell_nobody_gave():
+    rng = np.random.default_rng(3)
+    data = _shifted(n_per_group=300, seed=5).iloc[:, :4]
+    data["grp"] = rng.choice(["a", "b", "c"], len(data))
+    data["q1"] = np.where(rng.random(len(data)) < 0.3, "maybe", data["q1"])
+    data.loc[(data["grp"] == "b") & (data["q1"] == "maybe"), "q1"] = "no"  # b never says maybe
+    h = lca.MultiGroupModel(2, bayes_constant=0).fit(data, "grp")
+    u = lca.MultiGroupModel(2, uniform=["q1"], bayes_constant=0).fit(data, "grp")
+    f = lca.MultiGroupModel(2, free=["q1"], bayes_constant=0).fit(data, "grp")
+    assert u.n_parameters_ - h.n_parameters_ == (3 - 1) * (3 - 1) - 1
+    # K (C_g - 1) per group, b with 2 categories, against K (C - 1) once
+    assert f.n_parameters_ - h.n_parameters_ == (2 * 2 + 2 * 1 + 2 * 2) - 2 * 2
+    assert (u.conditional_probs_["q1"].loc["maybe", "b"] < 1e-8).all()
+
+
+def test_a_damaged_uniform_file_is_refused(tmp_path):
+    data = _shifted(n_per_group=100, seed=6)
+    path = tmp_path / "u.json"
+    lca.MultiGroupModel(2, uniform=["q1"]).fit(data, "grp").save(path)
+    good = json.loads(path.read_text())
+    for value in ([], "q1", ["q2"]):
+        content = json.loads(json.dumps(good))
+        content["uniform"] = value
+        path.write_text(json.dumps(content))
+        with pytest.raises(ModelFileError):
+            lca.load(path)
+    content = json.loads(json.dumps(good))
+    del content["uniform"]
+    path.write_text(json.dumps(content))
+    with pytest.raises(ModelFileError):
+        lca.load(path)
+    plain = tmp_path / "p.json"
+    lca.MultiGroupModel(2).fit(data, "grp").save(plain)
+    content = json.loads(plain.read_text())
+    content["uniform"] = ["q1"]
+    content["options"]["uniform"] = ["q1"]
+    plain.write_text(json.dumps(content))
+    with pytest.raises(ModelFileError):
+        lca.load(plain)
