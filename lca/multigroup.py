@@ -248,7 +248,11 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         Number of classes fitted.
     n_parameters_ : int
         Free parameters: G (K - 1) class sizes (K - 1 with ``equal_sizes``)
-        plus, per indicator, those of one group or, if free, of every group.
+        plus, per indicator, those of one group or, if free, of every group,
+        plus (G - 1)(C - 1) for a uniform effect. A category nobody gave (in
+        a group, for a free indicator) is estimated at 0 and not counted, in
+        every model alike, so a category declared in ``categories=`` that
+        nobody gave makes this lower than a LatentClassModel's count.
     model_ : LatentClassModel
         The one-group model on the rewritten frame that was fitted (see the
         module's notes); its own fit statistics are of that frame.
