@@ -976,6 +976,33 @@ class_bayes_constant, accelerate, random_state, n_jobs :
     def __str__(self) -> str:
         return self.as_text() if hasattr(self, "model_") else repr(self)
 
+    def plot_profile(self, kind: str = "bars", **kwargs) -> list:
+        """One profile plot per group (needs matplotlib), classes numbered alike.
+
+        Parameters
+        ----------
+        kind, **kwargs
+            As for :func:`lca.plotting.plot_profile`; the default title names
+            the group.
+
+        Returns
+        -------
+        list of matplotlib.figure.Figure
+            In the order of ``groups_``.
+        """
+        from .plotting import plot_profile
+
+        self._check_fitted()
+        figures = []
+        for g in self.groups_:
+            one = LatentClassModel.from_parameters(
+                self.class_sizes_.loc[g].to_numpy(),
+                {name: table[g] for name, table in self.conditional_probs_.items()},
+            )
+            title = f"{self.groups_.name} = {g}: profile of the {self.n_classes_}-class model"
+            figures.append(plot_profile(one, kind, **{"title": title, **kwargs}))
+        return figures
+
     def save(self, path: str | PathLike) -> None:
         """Write the fitted model to one JSON file; ``lca.load`` reads it back."""
         self._check_fitted()

@@ -212,3 +212,22 @@ def test_labels_cut_to_the_same_text_stay_distinct():
         "abcd\u2026END2",
         "abcd\u2026END1 [2]",
     ]
+
+
+def test_a_multiple_group_model_plots_one_profile_per_group():
+    df = lca.datasets.load_election()
+    data = df.loc[df["GENDER"].notna(), [*df.columns[:4], "GENDER"]]
+    m = lca.MultiGroupModel(2, free=["MORALG"], n_starts=2).fit(data, "GENDER")
+    figures = m.plot_profile()
+    assert [f.texts[0].get_text() for f in figures] == [
+        "GENDER = 1: profile of the 2-class model",
+        "GENDER = 2: profile of the 2-class model",
+    ]
+    for g, fig in zip(m.groups_, figures):  # the MORALG panel's bars: that group's own
+        heights = sorted(round(p.get_height(), 6) for p in fig.axes[0].patches)
+        expected = sorted(
+            round(100 * v, 6) for v in m.conditional_probs_["MORALG"][g].to_numpy().ravel()
+        )
+        assert heights == expected
+    heat = m.plot_profile("heatmap", title="same")
+    assert len(heat) == 2 and heat[1].texts[0].get_text() == "same"
