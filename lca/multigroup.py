@@ -177,6 +177,10 @@ class _Layout:
                 )
             self.columns.append(self.group_column)
 
+    def column_of(self, j: int, g: int) -> int:
+        """The engine column of original indicator ``j`` in group ``g``."""
+        return next(i for i, (jj, gg) in enumerate(self.sources) if jj == j and gg in (g, -1))
+
     @property
     def categories(self) -> dict:
         out = {
@@ -383,26 +387,23 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             wanted = set(name_list(self.ordinal, "ordinal"))
             ordinal = [c for c, (j, _) in zip(layout.columns, layout.sources)
                        if layout.indicators[j].name in wanted]  # fmt: skip
-        options = {name: getattr(self, name) for name in ENGINE_OPTIONS}
+        options = self._engine_options()
+        options.update(
+            ordinal=ordinal,
+            categories=layout.categories,
+            max_categories=max(self.max_categories, len(layout.groups)),
+        )
         if layout.uniform:
             from .direct_effects import DirectEffectsModel
 
             del options["pattern_starts"]  # not a search of that model
-            return DirectEffectsModel(
-                self.n_classes,
-                [(layout.group_column, layout.uniform[0])],
-                ordinal=ordinal,
-                categories=layout.categories,
-                max_categories=max(self.max_categories, len(layout.groups)),
-                **options,
-            )
-        return LatentClassModel(
-            self.n_classes,
-            ordinal=ordinal,
-            categories=layout.categories,
-            max_categories=max(self.max_categories, len(layout.groups)),
-            **options,
-        )
+            pair = (layout.group_column, layout.uniform[0])
+            return DirectEffectsModel(self.n_classes, [pair], **options)
+        return LatentClassModel(self.n_classes, **options)
+
+    def _engine_options(self) -> dict:
+        """The options the one-group model that fits takes from this one."""
+        return {name: getattr(self, name) for name in ENGINE_OPTIONS}
 
     def fit(
         self,
@@ -493,32 +494,30 @@ class_bayes_constant, accelerate, random_state, n_jobs :
                     )
         frame = layout.frame(codes, group_codes, data.index)
         engine = self._engine(layout)
-        start = None
-        # a model with a uniform group effect starts from its own fit without it
+        shares = np.bincount(group_codes, weights=w, minlength=n_groups)
         starts = [] if start_from is None else (
             list(start_from) if isinstance(start_from, (list, tuple)) else [start_from]
         )  # fmt: skip
+        start = None  # a model with a uniform group effect starts from its own fit without it
         if starts and not layout.uniform:
-            start = [self._start_model(m, layout, group_codes, w, engine) for m in starts]
+            start = [self._start_model(m, layout, shares, engine) for m in starts]
         with warnings.catch_warnings():
             # about the rewritten columns: said of the data's own above
             warnings.simplefilter("ignore", DataWarning)
             engine.fit(frame, weights=w, start_from=start)
         self.model_ = engine
         self._layout = layout
-        shares = np.bincount(group_codes, weights=w, minlength=len(layout.groups))
         self._set_fitted(shares, starts[0] if starts else None, given)
         return self
 
     def _checker(self) -> LatentClassModel:
         """A one-group model of these options, for their checks."""
-        options = {name: getattr(self, name) for name in ENGINE_OPTIONS}
         return LatentClassModel(
             self.n_classes,
             ordinal=self.ordinal,
             categories=self.categories,
             max_categories=self.max_categories,
-            **options,
+            **self._engine_options(),
         )
 
     def _validate_params(self) -> None:
@@ -540,7 +539,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
                     )
                 )
 
-    def _start_model(self, other, layout, group_codes, w, engine) -> LatentClassModel:
+    def _start_model(self, other, layout, shares, engine) -> LatentClassModel:
         """``other``'s solution written in this model's layout, as a one-group model."""
         if not isinstance(other, MultiGroupModel) or not hasattr(other, "model_"):
             raise TypeError(f"start_from must be a fitted MultiGroupModel, got {other!r}")
@@ -555,7 +554,6 @@ class_bayes_constant, accelerate, random_state, n_jobs :
                 "start_from was fitted to other indicators, categories or groups than these "
                 "data; fit it to the same data"
             )
-        shares = np.bincount(group_codes, weights=w, minlength=len(layout.groups))
         joint = other.class_sizes_.to_numpy().T * (shares / shares.sum())  # (K, G)
         sizes = joint.sum(axis=1)
         cond = {}
@@ -680,7 +678,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
             return np.stack([cond[g][:, perm[g]] for g in range(n_groups)])
         out = []
         for g in range(n_groups):
-            col = next(i for i, (jj, gg) in enumerate(layout.sources) if jj == j and gg in (g, -1))
+            col = layout.column_of(j, g)
             lo, hi = engine._offsets[col], engine._offsets[col + 1]
             out.append(engine._cond_probs[lo:hi][:, perm[g]])
         return np.stack(out)
@@ -836,8 +834,10 @@ class_bayes_constant, accelerate, random_state, n_jobs :
                 "it was fitted to: model.standard_errors(data=df, group='g', weights=...)"
             )
         args, unit, _ = engine._se_inputs(frame, weights, unknown, method)
-        sizes_se, cells_se, _, _, _ = se_mod.standard_errors(*args, method=method, unit=unit)
         lay, cov, _ = se_mod.parameter_covariance(*args, method=method, unit=unit)
+        sizes_se, cells_se = se_mod.errors_from_covariance(
+            lay, cov, engine._class_probs, engine._cond_probs, engine._offsets
+        )
         if layout.equal_sizes:
             size_se = np.tile(sizes_se, (len(layout.groups), 1))
         else:
@@ -850,10 +850,7 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         for j, ind in enumerate(layout.indicators):
             c = ind.n_categories
             for g in range(len(layout.groups)):
-                col = next(
-                    i for i, (jj, gg) in enumerate(layout.sources) if jj == j and gg in (g, -1)
-                )
-                lo = engine._offsets[col]
+                lo = engine._offsets[layout.column_of(j, g)]
                 block = cells_se[lo : lo + c, :k][:, self._perm[g]]
                 out.iloc[row : row + c, g * k : (g + 1) * k] = block
             row += c

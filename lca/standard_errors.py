@@ -524,13 +524,20 @@ def standard_errors(
         patterns, weights, post, class_probs, cond_probs, offsets, ordinal, class_prior,
         cond_prior, method, unit, rows,
     )  # fmt: skip
+    se_sizes, se_cells = errors_from_covariance(lay, cov, class_probs, cond_probs, offsets)
+    return se_sizes, se_cells, lay.boundary, lay.n_free, rank
+
+
+def errors_from_covariance(lay: Layout, cov, class_probs, cond_probs, offsets) -> tuple:
+    """The delta method of :func:`standard_errors` from a covariance already computed:
+    ``(sizes, cells)``, the cells NaN on the boundary."""
     jac_sizes, jac_cells = jacobians(class_probs, cond_probs, offsets, lay)
     var_sizes = np.einsum("kp,pq,kq->k", jac_sizes, cov, jac_sizes)
     var_cells = np.einsum("ckp,pq,ckq->ck", jac_cells, cov, jac_cells)
     se_sizes = np.sqrt(np.maximum(var_sizes, 0.0))
     se_cells = np.sqrt(np.maximum(var_cells, 0.0))
     se_cells[:, :-1][lay.boundary] = np.nan
-    return se_sizes, se_cells, lay.boundary, lay.n_free, rank
+    return se_sizes, se_cells
 
 
 def class_difference_tests(*args, method: str = "hessian", unit: float = 1.0, rows=None):
