@@ -408,9 +408,8 @@ def information(
         g = class_scores(patterns[start:stop], class_probs, cond_probs, offsets, lay, support)
         w = weights[start:stop]
         tau = post[start:stop]
-        s = np.zeros((stop - start, size))
+        s = mixed_scores(g, tau, support, size)
         for k, (cols, _) in enumerate(support):
-            s[:, cols] += tau[:, k, None] * g[k]
             info[np.ix_(cols, cols)] -= g[k].T @ (g[k] * (w * tau[:, k])[:, None])
         outer = s.T @ (s * w[:, None])
         info += outer
@@ -420,7 +419,33 @@ def information(
     return info, opg
 
 
-def _inverse(matrix: np.ndarray, what: str, advice: str) -> tuple[np.ndarray, int]:
+def mixed_scores(g: list, tau: np.ndarray, support: list, size: int) -> np.ndarray:
+    """``s_i = sum_k p_ik g_ik``, the scores of log P(y_i), from the class scores
+    ``g`` of :func:`class_scores` and the posteriors ``tau``: shape (n, size)."""
+    s = np.zeros((tau.shape[0], size))
+    for k, (cols, _) in enumerate(support):
+        s[:, cols] += tau[:, k, None] * g[k]
+    return s
+
+
+def pattern_scores(patterns, post, class_probs, cond_probs, offsets, lay: Layout) -> np.ndarray:
+    """The score of log P(y_i) in the free parameters of ``lay``, for every pattern:
+    shape (n_patterns, n_free)."""
+    support = class_support(lay, class_probs.shape[0])
+    out = np.zeros((patterns.shape[0], lay.n_free))
+    for start in range(0, patterns.shape[0], BLOCK):
+        stop = min(patterns.shape[0], start + BLOCK)
+        g = class_scores(patterns[start:stop], class_probs, cond_probs, offsets, lay, support)
+        out[start:stop] = mixed_scores(g, post[start:stop], support, lay.n_free)
+    return out
+
+
+def _inverse(
+    matrix: np.ndarray,
+    what: str,
+    advice: str,
+    then: str = "standard errors come from its pseudo-inverse and are not reliable",
+) -> tuple[np.ndarray, int]:
     """Inverse of a symmetric matrix (pseudo-inverse, with a warning, if singular).
 
     The rank is judged on the matrix scaled to unit diagonal, so that a
@@ -439,8 +464,7 @@ def _inverse(matrix: np.ndarray, what: str, advice: str) -> tuple[np.ndarray, in
     rank = int(np.sum(keep))
     if rank < size:
         warn(
-            f"the {what} has rank {rank} of {size}: {advice}; standard errors come from "
-            "its pseudo-inverse and are not reliable",
+            f"the {what} has rank {rank} of {size}: {advice}; {then}",
             UserWarning,
         )
     inv = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
