@@ -17,6 +17,7 @@ from .encoding import DataError
 from .exceptions import ConvergenceWarning, DataWarning, ModelFileError, NotFittedError
 from .goodness_of_fit import BootstrapGOFResult, bootstrap_gof
 from .io import load
+from .lmr import LMRResult, lmr_test
 from .model import LatentClassModel
 from .multigroup import GroupComparison, MultiGroupModel, compare_groups
 from .regression import LatentClassRegression, compare_regressions
@@ -32,6 +33,7 @@ __all__ = [
     "DataWarning",
     "DirectEffectsModel",
     "GroupComparison",
+    "LMRResult",
     "LatentClassModel",
     "LatentClassRegression",
     "ModelFileError",
@@ -44,6 +46,7 @@ __all__ = [
     "compare_groups",
     "compare_regressions",
     "datasets",
+    "lmr_test",
     "load",
     "presets",
     "simulate",
