@@ -393,6 +393,7 @@ def cmd_compare(args) -> int:
             ("--preset", preset is not None),
             ("--split-merge", args.split_merge > 0),
             ("--merge-starts", args.merge_starts),
+            ("--lmr", args.lmr),
         ):
             if given:
                 raise CLIError(f"--direct-effect does not go with {option} (not available yet)")
@@ -413,6 +414,7 @@ def cmd_compare(args) -> int:
         weights=w,
         progress=not args.quiet,
         blrt=args.blrt > 0,
+        lmr=args.lmr,
         bootstrap_gof=args.bootstrap_gof > 0,
         n_bootstrap=max(args.blrt, args.bootstrap_gof, 1),
         bootstrap_starts=args.bootstrap_starts,
@@ -433,7 +435,8 @@ def cmd_compare(args) -> int:
             if args.out:
                 named_file = Path(args.out) / f"model_{preset.n_classes}_{preset.name}.json"
                 named.save(named_file)
-    extra = ["blrt_p", "bootstrap_p_L2", "bootstrap_p_X2", "bvr_significant"]
+    extra = ["blrt_p", "lmr_p", "lmr_adjusted_p", "bootstrap_p_L2", "bootstrap_p_X2",
+             "bvr_significant"]  # fmt: skip
     columns = SCREEN_COLUMNS + [c for c in extra if c in res.table]
     print(_fmt_table(res.table[columns]))
     best, tried = res.best("bic"), sorted(res.models)
@@ -1094,6 +1097,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="bootstrap likelihood ratio test of K-1 against K classes with N samples "
         "(default 0: no test)",
     )  # fmt: skip
+    compare.add_argument(
+        "--lmr",
+        action="store_true",
+        help="Vuong-Lo-Mendell-Rubin and adjusted LMR tests of K-1 against K classes "
+        "(Mplus TECH11; no refits, but liberal: prefer --blrt)",
+    )
     compare.add_argument(
         "--bootstrap-gof", type=int, default=0, metavar="N",
         help="bootstrap p-values of every model's L2 and X2, and the count of pairs whose "

@@ -327,6 +327,8 @@ COMPARISON_COLUMNS = {
     "smallest_class": ("Smallest class (%)", 1),
     "max_bvr": ("Max BVR", 2),
     "blrt_p": ("BLRT p", 3),
+    "lmr_p": ("VLMR p", 3),
+    "lmr_adjusted_p": ("aLMR p", 3),
     "bootstrap_p_L2": ("L2 boot p", 3),
     "bootstrap_p_X2": ("X2 boot p", 3),
     "bvr_significant": ("BVRs p<=.05", 0),
@@ -383,6 +385,12 @@ def comparison_summary(comparison) -> Summary:
         notes.append(
             "BLRT p: bootstrap likelihood ratio test of K-1 against K classes "
             "(p <= 0.05: K fits better)."
+        )
+    if "lmr_p" in table.columns:
+        notes.append(
+            "VLMR p and aLMR p: Vuong-Lo-Mendell-Rubin and adjusted LMR tests of K-1 against K "
+            "classes (Mplus TECH11); liberal: in simulations they rejected a true K-1 class "
+            "model far more often than 5% of the time (lca.lmr_test), so prefer the BLRT."
         )
     if "bootstrap_p_L2" in table.columns:
         notes.append(

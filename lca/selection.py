@@ -71,7 +71,8 @@ class Comparison:
         Indexed by ``n_classes``: every ``fit_stats()`` entry, plus
         ``smallest_class`` (share of the smallest class),
         ``n_starts_at_best``, ``converged``, ``max_bvr`` (the largest
-        bivariate residual), with ``blrt=True`` ``blrt_p``, and with
+        bivariate residual), with ``blrt=True`` ``blrt_p``, with ``lmr=True``
+        ``lmr_p`` and ``lmr_adjusted_p``, and with
         ``bootstrap_gof=True`` ``bootstrap_p_L2``, ``bootstrap_p_X2`` and
         ``bvr_significant``.
     models : dict
@@ -83,6 +84,9 @@ class Comparison:
     gof : dict
         ``n_classes`` -> :class:`lca.BootstrapGOFResult`, the bootstrap of
         that model's fit (empty without ``bootstrap_gof=True``).
+    lmr : dict
+        ``n_classes`` -> :class:`lca.LMRResult`, the Vuong-Lo-Mendell-Rubin
+        test of K-1 against K classes (empty without ``lmr=True``).
     reused : tuple of int
         Numbers of classes whose model was reused from ``checkpoint_dir``.
     replaced : tuple of int
@@ -96,6 +100,7 @@ class Comparison:
     gof: dict = field(default_factory=dict)
     reused: tuple = ()
     replaced: tuple = ()
+    lmr: dict = field(default_factory=dict)
 
     def best(self, criterion: str = "bic") -> int:
         """The number of classes with the best value of ``criterion``.
@@ -155,6 +160,7 @@ def compare(
     *,
     progress: bool = True,
     blrt: bool = False,
+    lmr: bool = False,
     bootstrap_gof: bool = False,
     n_bootstrap: int = 99,
     bootstrap_starts: int | None = None,
@@ -187,6 +193,13 @@ def compare(
         against K classes (:func:`lca.blrt`) for every K but the smallest
         (NaN there). A K-1 class model absent from ``n_classes`` is fitted
         for the test.
+    lmr : bool, default=False
+        Add columns ``lmr_p`` and ``lmr_adjusted_p``: the Vuong-Lo-Mendell-Rubin
+        and adjusted LMR tests of K-1 against K classes (:func:`lca.lmr_test`,
+        Mplus's TECH11) for every K whose K-1 is in ``n_classes``. They need
+        no refits, but reject a true K-1 class model far more often than
+        their level (see :func:`lca.lmr_test`); the BLRT is the reliable test.
+        Only for :class:`LatentClassModel` fits (no ``direct_effects``).
     bootstrap_gof : bool, default=False
         Add columns ``bootstrap_p_L2``, ``bootstrap_p_X2`` and
         ``bvr_significant``: the parametric bootstrap of every model's fit
@@ -271,6 +284,8 @@ def compare(
         raise ValueError(f"n_bootstrap must be an integer >= 1, got {n_bootstrap!r}")
     kind = _model_class(model_options, merge_starts=merge_starts, data=data)
     kind(ks[0], **model_options)._validate_params()  # fail before anything
+    if lmr and kind is not LatentClassModel:
+        raise ValueError("lmr=True takes LatentClassModel fits; with direct_effects use blrt=True")
     if kind is not LatentClassModel:
         # a DirectEffectsModel takes no split starts: no K-1 model for its fit, its
         # checkpoint or its BLRT to depend on
@@ -319,6 +334,11 @@ def compare(
         if not (blrt or bootstrap_gof) and store is None:
             frame = w = None  # the rows are not needed any more: the patterns are
 
+    if lmr and encoded.patterns is None:
+        raise ValueError(
+            "lmr=True needs the pattern table in memory, which distributed EM keeps on the "
+            "cluster; compare with distributed=False (the table is collected once)"
+        )
     # every K fits the table, checked before the first fit
     check_classes_fit_patterns(
         ks[-1],
@@ -434,7 +454,22 @@ def compare(
             gof[k] = result
             rows[k].update(gof_columns(result))
 
+    lmr_tests: dict = {}
+    if lmr:
+        from .lmr import lmr_test
+
+        for k in ks[1:]:
+            if k - 1 in models:
+                lmr_tests[k] = lmr_test(
+                    _with_patterns(models[k - 1], encoded), _with_patterns(models[k], encoded)
+                )
+        for k in ks:
+            result = lmr_tests.get(k)
+            rows[k]["lmr_p"] = float("nan") if result is None else result.p_value
+            rows[k]["lmr_adjusted_p"] = float("nan") if result is None else result.adjusted_p_value
+
     columns = [*FIT_STAT_NAMES, *EXTRA_COLUMNS] + (["blrt_p"] if blrt else [])
+    columns += ["lmr_p", "lmr_adjusted_p"] if lmr else []
     columns += list(GOF_COLUMNS) if bootstrap_gof else []
     table = pd.DataFrame(
         [rows[k] for k in ks], index=pd.Index(ks, name="n_classes"), columns=columns
@@ -445,7 +480,7 @@ def compare(
     table = table.astype(types)
     return Comparison(
         table=table, models=models, blrt=tests, gof=gof, reused=tuple(reused),
-        replaced=tuple(replaced),
+        replaced=tuple(replaced), lmr=lmr_tests,
     )  # fmt: skip
 
 
