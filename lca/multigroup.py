@@ -63,6 +63,7 @@ from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
 from . import criteria
+from .diagnostics import largest_residual
 from .encoding import (
     MAX_CATEGORIES,
     DataError,
@@ -886,6 +887,11 @@ class_bayes_constant, accelerate, random_state, n_jobs :
 
     def _engine_frame(self, data, group, unknown: str) -> tuple[pd.DataFrame, np.ndarray]:
         data = as_frame(data)
+        codes, group_codes = self._codes(data, group, unknown)
+        return self._layout.frame(codes, group_codes, data.index), group_codes
+
+    def _codes(self, data: pd.DataFrame, group, unknown: str) -> tuple[np.ndarray, np.ndarray]:
+        """The data's answer codes (rows x indicators) and each row's group code."""
         values, what = design_column(group, data, "group")
         layout = self._layout
         lookup = {label: g for g, label in enumerate(layout.groups)}
@@ -907,7 +913,73 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         codes = encode(data, layout.indicators, unknown=unknown)
         if unknown == "missing":
             warn_unknown_as_missing(data, layout.indicators, codes)
-        return layout.frame(codes, group_codes, data.index), group_codes
+        return codes, group_codes
+
+    def bivariate_residuals(
+        self, data: pd.DataFrame, group, *, weights=None, unknown: str = "error"
+    ) -> pd.DataFrame:
+        """Bivariate residuals (Latent GOLD's BVR) of every pair of indicators, within
+        each group.
+
+        In group g, the Pearson X2 of the two-way table of indicators j and j'
+        against the table the model implies there, ``N_gjj' sum_k P(k | g)
+        P(y_j | k, g) P(y_j' | k, g)``, divided by ``(C_j - 1)(C_j' - 1)``;
+        as :func:`lca.diagnostics.bivariate_residuals` for one group (the
+        respondents of g who answered both, weighted). A large value (above
+        3.84 as a rule of thumb) flags a pair whose association the classes
+        do not explain in that group: local dependence that may differ
+        between groups.
+
+        Parameters
+        ----------
+        data, group, weights :
+            The data, groups and weights the model was fitted to, as for
+            :meth:`fit`.
+        unknown : {"error", "missing"}, default="error"
+            What to do with an answer that is not a category of the model.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows a MultiIndex (group, indicator), columns the indicators:
+            one symmetric block per group, NaN on the diagonal.
+        """
+        from .diagnostics import _pair_residual
+
+        self._check_fitted()
+        data = as_frame(data)
+        values, _ = design_column(group, data, "group")
+        data, w = LatentClassModel._split_weights(data, weights)
+        codes, group_codes = self._codes(data, values, unknown)
+        total = float(np.sum(w))
+        if not np.isclose(total, self._stats["n_obs"], rtol=1e-9):
+            warn(
+                f"the weights sum to {total!r} but the model was fitted to N = "
+                f"{self._stats['n_obs']!r}; the residuals are of the data given. Give the "
+                "data and weights the model was fitted with",
+                UserWarning,
+                stacklevel=2,
+            )
+        layout = self._layout
+        names = [ind.name for ind in layout.indicators]
+        n_ind, n_groups = len(names), len(layout.groups)
+        blocks = [self._cond_by_group(j) for j in range(n_ind)]  # (G, C, K), matched classes
+        sizes = self.class_sizes_.to_numpy()
+        out = np.full((n_groups, n_ind, n_ind), np.nan)
+        for g in range(n_groups):
+            rows = group_codes == g
+            patterns, wg = codes[rows], w[rows]
+            for j in range(n_ind):
+                for jj in range(j + 1, n_ind):
+                    out[g, j, jj] = out[g, jj, j] = _pair_residual(
+                        patterns, wg, j, jj, blocks[j][g], blocks[jj][g], sizes[g]
+                    )
+        index = pd.MultiIndex.from_tuples(
+            [(label, name) for label in self.groups_ for name in names],
+            names=["group", "indicator"],
+        )
+        columns = pd.Index(names, dtype=object, tupleize_cols=False)
+        return pd.DataFrame(out.reshape(n_groups * n_ind, n_ind), index=index, columns=columns)
 
     def predict_proba(self, data: pd.DataFrame, group, unknown: str = "error") -> pd.DataFrame:
         """Posterior class probabilities P(class | answers, group) of each respondent.
@@ -1021,7 +1093,9 @@ class GroupComparison:
     ----------
     table : pandas.DataFrame
         One row per model: ``loglik, n_parameters, bic, aic, aic3, caic,
-        entropy_r2``, and the likelihood-ratio test of the restriction that
+        entropy_r2``, ``max_bvr`` (the largest bivariate residual within a
+        group, :meth:`MultiGroupModel.bivariate_residuals`), and the
+        likelihood-ratio test of the restriction that
         leads to it from ``tested_against`` (``lr = 2 (LL_general -
         LL_restricted)`` on ``lr_df`` degrees of freedom, ``lr_p``).
     models : dict
@@ -1129,6 +1203,7 @@ def compare_groups(
         models[label] = m
         row = {k: m._stats[k] for k in ("loglik", "n_parameters", "bic", "aic", "aic3", "caic")}
         row["entropy_r2"] = m._stats["entropy_r2"]
+        row["max_bvr"] = largest_residual(m.bivariate_residuals(data, group, weights=weights))
         row["tested_against"] = against or ""
         if against is None:
             row.update(lr=np.nan, lr_df=np.nan, lr_p=np.nan)

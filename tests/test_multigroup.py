@@ -619,3 +619,85 @@ def test_a_damaged_uniform_file_is_refused(tmp_path):
     plain.write_text(json.dumps(content))
     with pytest.raises(ModelFileError):
         lca.load(plain)
+
+
+# -- bivariate residuals within each group -------------------------------------------------
+
+
+def test_heterogeneous_bvrs_are_those_of_separate_fits(election, sequence):
+    m = sequence.models["heterogeneous"]
+    bvr = m.bivariate_residuals(election, "GENDER")
+    assert list(bvr.index.names) == ["group", "indicator"]
+    assert list(bvr.columns) == ITEMS
+    for g in (1, 2):
+        alone = lca.LatentClassModel(3, bayes_constant=0).fit(
+            election.loc[election.GENDER == g, ITEMS]
+        )
+        np.testing.assert_allclose(
+            bvr.loc[g].to_numpy(), alone.bivariate_residuals().to_numpy(), rtol=1e-4
+        )
+    row = sequence.table.loc["heterogeneous"]
+    assert row["max_bvr"] == pytest.approx(np.nanmax(bvr.to_numpy()))
+
+
+def test_bvrs_of_equal_measurement_by_hand():
+    """Homogeneous measurement on simulated data, with weights and missing answers:
+    each group's two-way tables against N_g sum_k P(k | g) P(a | k) P(b | k), in NumPy."""
+    data, _, _ = _simulated(n_per_group=400, seed=2)
+    rng = np.random.default_rng(3)
+    data = data.mask(rng.random(data.shape) < 0.1).assign(grp=data["grp"])
+    w = rng.uniform(0.5, 2.0, len(data))
+    m = lca.MultiGroupModel(3, bayes_constant=0, random_state=0).fit(data, "grp", weights=w)
+    bvr = m.bivariate_residuals(data, "grp", weights=w)
+    for g in ("a", "b"):
+        rows = (data["grp"] == g).to_numpy()
+        sizes = m.class_sizes_.loc[g].to_numpy()
+        for a, b in (("q1", "q2"), ("q3", "q6")):
+            pa = m.conditional_probs_[a][g].to_numpy()  # (categories, classes)
+            pb = m.conditional_probs_[b][g].to_numpy()
+            both = rows & data[a].notna().to_numpy() & data[b].notna().to_numpy()
+            cats_a = list(m.conditional_probs_[a].index)
+            cats_b = list(m.conditional_probs_[b].index)
+            observed = np.zeros((len(cats_a), len(cats_b)))
+            for ya, yb, wi in zip(data.loc[both, a], data.loc[both, b], w[both]):
+                observed[cats_a.index(ya), cats_b.index(yb)] += wi
+            expected = w[both].sum() * (pa * sizes) @ pb.T
+            x2 = ((observed - expected) ** 2 / expected).sum()
+            assert bvr.loc[(g, a), b] == pytest.approx(x2, rel=1e-10)
+            assert bvr.loc[(g, b), a] == bvr.loc[(g, a), b]
+
+
+def test_local_dependence_in_one_group_shows_most_there():
+    """q1 copies q2 for a third of group b's respondents. With measurement held equal
+    their BVR is largest in b; a's grows too (b's dependence bends the shared
+    probabilities), to under half of b's (seeds 4-8: b 26-28, a 6-14), and b's other
+    pairs stay small."""
+    data, _, _ = _simulated(n_per_group=1500, seed=4)
+    in_b = np.flatnonzero(data["grp"].to_numpy() == "b")
+    copy = np.random.default_rng(5).choice(in_b, size=len(in_b) // 3, replace=False)
+    data.iloc[copy, 0] = data.iloc[copy, 1]
+    m = lca.MultiGroupModel(3, bayes_constant=0, random_state=0).fit(data, "grp")
+    bvr = m.bivariate_residuals(data, "grp")
+    pair_b = bvr.loc[("b", "q1"), "q2"]
+    assert pair_b > 20
+    assert bvr.loc[("a", "q1"), "q2"] < pair_b / 2
+    assert bvr.loc["b"].drop(index="q1", columns="q1").max().max() < 3.84
+    assert m.bivariate_residuals(data, "grp").max().max() == pair_b
+
+
+def test_bvrs_follow_weights_and_refuse_other_data():
+    data, _, _ = _simulated(n_per_group=200, seed=6)
+    reps = np.random.default_rng(7).integers(1, 4, size=len(data))
+    long = data.loc[data.index.repeat(reps)].reset_index(drop=True)
+    short = lca.MultiGroupModel(2, bayes_constant=0, random_state=0, tol=1e-12)
+    short.fit(data, "grp", weights=reps.astype(float))
+    rep = lca.MultiGroupModel(2, bayes_constant=0, random_state=0, tol=1e-12).fit(long, "grp")
+    np.testing.assert_allclose(
+        short.bivariate_residuals(data, "grp", weights=reps.astype(float)).to_numpy(),
+        rep.bivariate_residuals(long, "grp").to_numpy(),
+        rtol=1e-5,
+    )
+    with pytest.warns(UserWarning, match="weights sum to"):
+        short.bivariate_residuals(data, "grp")
+    with pytest.raises(lca.DataError, match="not one of the model's groups"):
+        short.bivariate_residuals(data.assign(grp="c"), "grp")
