@@ -777,20 +777,40 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         return out
 
     def standard_errors(
-        self, method: str = "hessian", data=None, group=None, weights=None, unknown="error"
+        self,
+        method: str = "hessian",
+        data=None,
+        group=None,
+        weights=None,
+        unknown="error",
+        *,
+        strata=None,
+        clusters=None,
+        fpc=None,
     ) -> pd.DataFrame:
         """Standard errors of the class sizes P(class | group) and of every probability.
 
         Parameters
         ----------
-        method : {"hessian", "opg", "robust"}, default="hessian"
-            As for :meth:`lca.LatentClassModel.standard_errors`.
+        method : {"hessian", "opg", "robust", "design"}, default="hessian"
+            As for :meth:`lca.LatentClassModel.standard_errors`:
+            ``"design"`` gives design-based (linearization) standard errors
+            of a complex sample, with ``weights`` as sampling weights and
+            the rows' ``strata`` and ``clusters``; it needs ``data``.
         data, group, weights : optional
             The data, groups and weights the model was fitted to, for a
-            model loaded from a file (which keeps no pattern table); by
-            default the fitted patterns are used.
+            model loaded from a file (which keeps no pattern table) and for
+            ``method="design"``; by default the fitted patterns are used.
         unknown : {"error", "missing"}, default="error"
             With ``data``: what to do with an answer the model does not know.
+        strata, clusters, fpc : str or array-like, optional
+            With ``method="design"``: each row's stratum, primary sampling
+            unit and finite population correction, as for
+            :meth:`lca.LatentClassModel.standard_errors` (column names of
+            ``data`` or one value per row). The groups are domains of the
+            one sample: a PSU may hold respondents of several groups, and
+            the variance is that of the whole design (not of each group's
+            rows taken as a sample of their own).
 
         Returns
         -------
@@ -804,13 +824,16 @@ class_bayes_constant, accelerate, random_state, n_jobs :
         logit parameters, observed information) carried by the delta method
         to P(class | group) = P(class) P(group | class) / P(group), by
         central differences, and by the one-group model's own delta method
-        to the conditional probabilities. Weights count as frequency weights.
+        to the conditional probabilities. Weights count as frequency weights,
+        but with ``method="design"`` as sampling weights.
         """
         from . import standard_errors as se_mod
 
         self._check_fitted()
-        if method not in ("hessian", "opg", "robust"):
-            raise ValueError(f"method must be 'hessian', 'opg' or 'robust', not {method!r}")
+        if method not in se_mod.METHODS:
+            raise ValueError(
+                f"method must be one of {', '.join(map(repr, se_mod.METHODS))}, not {method!r}"
+            )
         engine, layout = self.model_, self._layout
         if layout.uniform:
             raise NotImplementedError(
@@ -818,12 +841,24 @@ class_bayes_constant, accelerate, random_state, n_jobs :
                 "available yet: its fitted model is a DirectEffectsModel, which has none"
             )
         frame = None
+        design = (strata, clusters, fpc)
+        if method == "design" and data is None:
+            raise ValueError(
+                "method='design' reads the rows again: give the data the model was fitted to "
+                "with their groups, sampling weights and design, model.standard_errors("
+                "'design', data=df, group='g', weights='w', strata='stratum', clusters='psu')"
+            )
         if data is not None:
             if group is None:
                 raise ValueError("data= needs group= too (each row's group)")
             data = as_frame(data)
             if isinstance(weights, str):
                 weights = data[weights]
+            # the design's columns, read from the data before it is rewritten
+            design = tuple(
+                None if v is None else design_column(v, data, what)[0]
+                for v, what in zip(design, ("strata", "clusters", "fpc"))
+            )
             frame, _ = self._engine_frame(data, group, unknown)
         elif group is not None or weights is not None:
             raise ValueError("group= and weights= go with data=")
@@ -834,8 +869,8 @@ class_bayes_constant, accelerate, random_state, n_jobs :
                 "this model keeps no pattern table (it was loaded from a file); give the data "
                 "it was fitted to: model.standard_errors(data=df, group='g', weights=...)"
             )
-        args, unit, _ = engine._se_inputs(frame, weights, unknown, method)
-        lay, cov, _ = se_mod.parameter_covariance(*args, method=method, unit=unit)
+        args, unit, rows = engine._se_inputs(frame, weights, unknown, method, *design)
+        lay, cov, _ = se_mod.parameter_covariance(*args, method=method, unit=unit, rows=rows)
         sizes_se, cells_se = se_mod.errors_from_covariance(
             lay, cov, engine._class_probs, engine._cond_probs, engine._offsets
         )

@@ -701,3 +701,85 @@ def test_bvrs_follow_weights_and_refuse_other_data():
         short.bivariate_residuals(data, "grp")
     with pytest.raises(lca.DataError, match="not one of the model's groups"):
         short.bivariate_residuals(data.assign(grp="c"), "grp")
+
+
+# -- design-based standard errors ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def designed(election):
+    """The election items with sampling weights, 8 strata and 5 PSUs in each (PSUs hold
+    men and women alike: the groups are domains of one sample)."""
+    rng = np.random.default_rng(0)
+    return election.assign(
+        stratum=rng.integers(0, 8, len(election)),
+        psu=rng.integers(0, 5, len(election)),
+        w=rng.uniform(0.5, 2.0, len(election)),
+    )
+
+
+def test_design_errors_of_homogeneous_measurement_are_the_regressions(designed):
+    items = designed[[*ITEMS, "GENDER"]]
+    w = designed["w"].to_numpy()
+    m = lca.MultiGroupModel(3, bayes_constant=0, random_state=0).fit(items, "GENDER", weights=w)
+    se = m.standard_errors(
+        "design", data=designed, group="GENDER", weights="w", strata="stratum", clusters="psu"
+    )
+    data = designed.assign(GENDER=designed["GENDER"].map({1: "m", 2: "f"}))
+    reg = lca.LatentClassRegression(3, bayes_constant=0, se_method="design")
+    reg.fit(data, "GENDER", weights="w", strata="stratum", clusters="psu")
+    assert m.fit_stats()["loglik"] == pytest.approx(reg.loglik_, abs=1e-6)
+    ref = reg.standard_errors().profile
+    hessian = m.standard_errors("hessian", data=items, group="GENDER", weights=w)
+    for name in ("MORALG", "DISHONG"):
+        for cat in m.conditional_probs_[name].index:
+            mine = m.conditional_probs_[name].loc[cat, 1].to_numpy()
+            theirs = reg.profile().loc[(name, cat), [1, 2, 3]].to_numpy()
+            expected = _by_estimate(ref.loc[(name, cat), [1, 2, 3]].to_numpy(), theirs, mine)
+            for g in (1, 2):
+                np.testing.assert_allclose(se.loc[(name, cat), g].to_numpy(), expected, rtol=1e-4)
+    # the design matters: the class sizes' errors are not the frequency-weight ones
+    assert not np.allclose(se.iloc[0].to_numpy(), hessian.iloc[0].to_numpy(), rtol=0.05)
+
+
+def test_design_errors_of_complete_homogeneity_are_the_one_group_models(designed):
+    items = designed[[*ITEMS, "GENDER"]]
+    w = designed["w"].to_numpy()
+    m = lca.MultiGroupModel(3, equal_sizes=True, bayes_constant=0, random_state=0)
+    m.fit(items, "GENDER", weights=w)
+    se = m.standard_errors(
+        "design", data=designed, group="GENDER", weights=w, strata="stratum", clusters="psu"
+    )
+    one = lca.LatentClassModel(3, bayes_constant=0, random_state=0).fit(designed[ITEMS], weights=w)
+    ref = one.standard_errors("design", data=designed, weights=w, strata="stratum", clusters="psu")
+    mine = m.class_sizes_.loc[1].to_numpy()
+    for g in (1, 2):
+        got = se.iloc[0].loc[g].to_numpy()
+        np.testing.assert_allclose(
+            got,
+            _by_estimate(ref.class_sizes.to_numpy(), one.class_sizes_.to_numpy(), mine),
+            rtol=1e-4,
+        )
+    for cat in m.conditional_probs_["KNOWG"].index:
+        mine = m.conditional_probs_["KNOWG"].loc[cat, 1].to_numpy()
+        theirs = one.profile().loc[("KNOWG", cat), [1, 2, 3]].to_numpy()
+        np.testing.assert_allclose(
+            se.loc[("KNOWG", cat), 2].to_numpy(),
+            _by_estimate(ref.profile.loc[("KNOWG", cat), [1, 2, 3]].to_numpy(), theirs, mine),
+            rtol=1e-4,
+        )
+
+
+def test_design_errors_refuse_what_they_cannot_do(designed):
+    items = designed[[*ITEMS, "GENDER"]]
+    m = lca.MultiGroupModel(2, bayes_constant=0, random_state=0).fit(items, "GENDER")
+    with pytest.raises(ValueError, match="reads the rows again"):
+        m.standard_errors("design")
+    with pytest.raises(ValueError, match="method"):
+        m.standard_errors("sandwich")
+    with pytest.raises(ValueError, match="design"):
+        m.standard_errors("hessian", data=designed, group="GENDER", strata="stratum")
+    lonely = designed.assign(stratum=np.where(designed["psu"] == 0, 99, designed["stratum"]))
+    lonely.loc[lonely["stratum"] == 99, "psu"] = 0
+    with pytest.raises(lca.DataError, match="single"):
+        m.standard_errors("design", data=lonely, group="GENDER", strata="stratum", clusters="psu")
