@@ -151,3 +151,30 @@ def effect_coding(c_a: int, c_b: int) -> np.ndarray:
     centre_a = np.eye(c_a) - 1.0 / c_a
     centre_b = np.eye(c_b) - 1.0 / c_b
     return np.kron(centre_a, centre_b) @ full
+
+
+def probabilities(theta, layout, n_classes: int, offsets) -> tuple[np.ndarray, np.ndarray]:
+    """The class sizes (K,) and every indicator's ``P(c | k)`` (flat categories x K,
+    a pair's members as the margins of its joint table) at ``theta``."""
+    log_class, log_cond_c = unpack(theta, layout, n_classes)
+    cond = np.empty((int(offsets[-1]), n_classes))
+    for i, j in enumerate(layout.singles):
+        lo, hi = layout.offsets_c[i], layout.offsets_c[i + 1]
+        cond[offsets[j] : offsets[j + 1]] = np.exp(log_cond_c[lo:hi])
+    for p, (ja, jb) in enumerate(layout.pairs):
+        joint = np.exp(_direct_em.pair_log_joint(log_cond_c, layout, p))
+        cond[offsets[ja] : offsets[ja + 1]] = joint.sum(axis=1)
+        cond[offsets[jb] : offsets[jb + 1]] = joint.sum(axis=0)
+    return np.exp(log_class), cond
+
+
+def jacobian(fn, theta: np.ndarray, step: float = STEP) -> np.ndarray:
+    """Central differences of a vector function of the parameters: (outputs, parameters)."""
+    cols = []
+    for j in range(theta.shape[0]):
+        up = theta.copy()
+        down = theta.copy()
+        up[j] += step
+        down[j] -= step
+        cols.append((fn(up) - fn(down)) / (2.0 * step))
+    return np.stack(cols, axis=1)

@@ -599,10 +599,14 @@ def _direct_effect_pairs(args, preset, columns) -> list:
     pairs = _parse_pairs(args.direct_effect, columns)
     if not pairs:
         return pairs
+    if args.profile is not None and args.se_method != "hessian":
+        raise CLIError(
+            f"--direct-effect gives --profile with --se-method hessian only (the observed "
+            f"information), not {args.se_method}"
+        )
     for option, given in (
         ("--preset", preset is not None),
         ("--split-merge", args.split_merge > 0),
-        ("--profile", args.profile is not None),
         ("--indicator-tests", args.indicator_tests),
         ("--bootstrap-gof", args.bootstrap_gof > 0),
     ):

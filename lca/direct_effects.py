@@ -727,9 +727,70 @@ class DirectEffectsModel(LatentClassModel):
         """Not available for this model."""
         raise NotImplementedError(_NOT_YET.format(what="from_parameters"))
 
-    def standard_errors(self, *args, **kwargs):
-        """Not available for this model yet."""
-        raise NotImplementedError(_NOT_YET.format(what="standard_errors"))
+    def standard_errors(
+        self,
+        method: str = "hessian",
+        data: pd.DataFrame | None = None,
+        weights=None,
+        unknown: str = "error",
+        **design,
+    ):
+        """Standard errors of the class sizes and class-conditional probabilities.
+
+        From the observed information of all parameters (as
+        :meth:`direct_effect_tests`: minus the Hessian of the log-likelihood
+        plus log-prior, Latent GOLD's "standard" errors), carried to the
+        class sizes and to every indicator's probabilities by the delta
+        method; a member of a pair gets those of its margin,
+        ``P(a | k) = sum_b P(a, b | k)``. The Jacobian is by central
+        differences of the probabilities in the logits.
+
+        Parameters
+        ----------
+        method : {"hessian"}, default="hessian"
+            Only the observed information for this model (no ``"opg"``,
+            ``"robust"`` or ``"design"`` yet).
+        data, weights, unknown
+            For a model loaded from a file, the data it was fitted to, as for
+            :meth:`lca.LatentClassModel.standard_errors`.
+
+        Returns
+        -------
+        lca.standard_errors.StandardErrors
+            As :meth:`lca.LatentClassModel.standard_errors` gives it: the class
+            sizes' and the profile's errors (with its ``Total``), and
+            ``to_frame()``. ``boundary`` is all False: a model with a
+            probability at 0 has no standard errors (an error says so).
+        """
+        from .standard_errors import StandardErrors
+
+        if method != "hessian" or design:
+            raise NotImplementedError(
+                "a DirectEffectsModel has standard errors from the observed information only "
+                "(method='hessian'); opg, robust and design-based ones are not available yet"
+            )
+        theta, cov = self._direct_covariance(data, weights, unknown)
+        k, offsets = self.n_classes_, self._offsets
+
+        def flat(t):
+            sizes, cond = _direct_se.probabilities(t, self._layout, k, offsets)
+            return np.concatenate([sizes, cond.ravel(), cond @ sizes])
+
+        jac = _direct_se.jacobian(flat, theta)
+        se = np.sqrt(np.maximum(np.einsum("ip,pq,iq->i", jac, cov, jac), 0.0))
+        n_cat = int(offsets[-1])
+        cells = np.column_stack([se[k : k + n_cat * k].reshape(n_cat, k), se[k + n_cat * k :]])
+        prof = self.profile()
+        return StandardErrors(
+            class_sizes=pd.Series(se[:k], index=self.classes_, name="se"),
+            profile=pd.DataFrame(cells, index=prof.index, columns=prof.columns),
+            method=method,
+            n_free=int(theta.shape[0]),
+            rank=int(theta.shape[0]),
+            boundary=pd.DataFrame(False, index=prof.index, columns=self.classes_),
+            estimates=prof,
+            estimated_sizes=self.class_sizes_.copy(),
+        )
 
     def indicator_tests(self, *args, **kwargs):
         """Not available for this model yet."""

@@ -1430,11 +1430,25 @@ def test_fit_with_a_direct_effect_then_assign(survey_csv, tmp_path, capsys):
                  "--direct-effect", "UNDERSTA,COOPERAT", "--direct-effect", "PURPOSE,ACCURACY",
                  "--out", str(tmp_path / "two.json")]) == 0  # fmt: skip
     assert "likelihood-ratio test of each direct effect" in capsys.readouterr().out
+    # the profile with its standard errors (observed information only)
+    profile_path = tmp_path / "p.csv"
+    assert main(["fit", str(path), "--columns", cols, "--weights", "wt", "--classes", "2",
+                 "--starts", "4", "--direct-effect", "UNDERSTA,COOPERAT", "--profile",
+                 str(profile_path), "--out", str(model_path)]) == 0  # fmt: skip
+    capsys.readouterr()
+    written = pd.read_csv(profile_path)
+    model = lca.load(model_path)
+    se = model.standard_errors(data=frame, weights=frame["wt"])
+    np.testing.assert_allclose(written["1_se"].to_numpy(), se.to_frame()[(1, "se")].to_numpy())
     # options that need what the model does not have yet are refused
     assert main(["fit", str(path), "--columns", cols, "--classes", "2", "--profile",
-                 str(tmp_path / "p.csv"), "--direct-effect", "UNDERSTA,COOPERAT",
+                 str(profile_path), "--direct-effect", "UNDERSTA,COOPERAT", "--se-method",
+                 "robust", "--out", str(model_path)]) == 2  # fmt: skip
+    assert "--se-method hessian only" in capsys.readouterr().err
+    assert main(["fit", str(path), "--columns", cols, "--classes", "2", "--indicator-tests",
+                 "--direct-effect", "UNDERSTA,COOPERAT",
                  "--out", str(model_path)]) == 2  # fmt: skip
-    assert "does not go with --profile" in capsys.readouterr().err
+    assert "does not go with --indicator-tests" in capsys.readouterr().err
 
 
 def test_compare_with_a_direct_effect(survey_csv, tmp_path, capsys):
